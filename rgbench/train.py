@@ -1,0 +1,24 @@
+"""Masked-token training: optax loop, jit, lax.scan chunks, vmap over seeds (placeholder config until issue 4)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class TrainConfig(BaseModel):
+    """How a case is trained."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    steps: int = Field(10_000, ge=0, le=10_000_000, description="optimizer steps (0 = untrained)")
+    batch: int = Field(32, ge=1, le=1_000_000, description="sequences per step")
+    optimizer: Literal["adam", "adamw", "sgd"] = Field("adam", description="optax optimizer")
+    lr: float = Field(3e-4, gt=0, le=100, description="peak learning rate")
+    weight_decay: float = Field(0.0, ge=0, description="decoupled weight decay (adamw) or L2 (others)")
+    warmup: int = Field(0, ge=0, description="linear warmup steps")
+    schedule: Literal["constant", "cosine"] = Field("constant", description="learning-rate schedule after warmup")
+    clip: float | None = Field(None, gt=0, description="global gradient-norm clip, or null")
+    log_every: int = Field(100, ge=1, description="steps between recorded loss values (also the scan chunk)")
+    eval_sequences: int = Field(1024, ge=1, description="fixed evaluation sequences for final_loss and the floors")
