@@ -1,10 +1,33 @@
-"""Trained model + probe batch → labeled xarray.Dataset."""
+"""Trained model + probe batch → labeled xarray.Dataset (the public data contract of DESIGN.md).
+
+The probe batch is drawn once per case from a fixed key that does not depend on the seed, so every
+layer, stage and seed of a case is measured on the same rows (and two cases with the same input see
+the same probe sequences). Residual streams are measured at every layer ℓ = 0 … L:
+
+* per position t: the N × d matrix of the stream at t over probe samples → effective rank,
+  participation ratio, stable rank (dims seed, stage, layer, position);
+* mean-pooled over positions → the same, ``*_pooled`` (seed, stage, layer) — the artefact-prone
+  summary the paper controls for;
+* by role: the (sample, position) rows that are scored ("masked") and an equally many rows that are
+  not ("visible") → ``effective_rank_role`` (seed, stage, layer, role);
+* ``kernel_drift`` = 1 − CKA(H_ℓ, H_ℓ₊₁) and ``cka`` (every pair of layers), computed per position
+  and averaged over positions; ``update_ratio`` = ‖H_ℓ₊₁ − H_ℓ‖_F / ‖H_ℓ‖_F over the whole batch;
+* the data-side baseline: the same rank measures of the one-hot clean tokens (per position and
+  pooled), so a pooled "collapse" that the data already has is visible.
+
+Observables of a seed that diverged are NaN at the trained stage, so nothing can pass on them.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["MeasureConfig", "measure", "PROBE_KEY"]
+
+PROBE_KEY = 2**31 - 2  # seed-independent: every seed and stage is measured on the same rows
 
 
 class MeasureConfig(BaseModel):
@@ -16,3 +39,173 @@ class MeasureConfig(BaseModel):
     stages: list[Literal["init", "trained"]] = Field(
         default_factory=lambda: ["init", "trained"], min_length=1, description="parameter snapshots measured"
     )
+    role_samples: int = Field(
+        2048, ge=2, description="rows per role (masked / visible) for effective_rank_role, capped by what the probe has"
+    )
+
+
+_ATTRS: dict[str, tuple[str, str]] = {
+    "effective_rank": ("Roy-Vetterli effective rank (singular-value entropy) of the centred residual stream at one position over probe samples", "1"),
+    "participation_ratio": ("participation ratio (sum lambda)^2 / sum lambda^2 of the centred residual stream at one position", "1"),
+    "stable_rank": ("stable rank sum sigma^2 / sigma_max^2 of the centred residual stream at one position", "1"),
+    "effective_rank_pooled": ("effective rank of the position-mean-pooled residual stream", "1"),
+    "participation_ratio_pooled": ("participation ratio of the position-mean-pooled residual stream", "1"),
+    "stable_rank_pooled": ("stable rank of the position-mean-pooled residual stream", "1"),
+    "effective_rank_role": ("effective rank of the residual stream over (sample, position) rows of one role", "1"),
+    "kernel_drift": ("1 - linear CKA between the sample kernels of layer l and l+1, averaged over positions", "1"),
+    "update_ratio": ("||h_(l+1) - h_l||_F / ||h_l||_F over the probe batch", "1"),
+    "cka": ("linear CKA between the sample kernels of two layers, averaged over positions", "1"),
+    "input_effective_rank": ("effective rank of the one-hot clean tokens at one position (data-side baseline)", "1"),
+    "input_effective_rank_pooled": ("effective rank of the position-mean one-hot histogram (data-side baseline)", "1"),
+    "input_participation_ratio_pooled": ("participation ratio of the position-mean one-hot histogram", "1"),
+}
+
+
+def _rank_block(x: np.ndarray) -> dict[str, np.ndarray]:
+    from .observables import rank_measures
+
+    return rank_measures(x)
+
+
+def measure_streams(streams: np.ndarray, scored: np.ndarray, cfg: MeasureConfig, *, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Observables of one stage. streams: (seed, n, layer, position, width); scored: (n, position)."""
+    from .observables import cka_matrix, kernel_drift, update_ratio
+
+    s, n, nl, t, d = streams.shape
+    per_pos = np.moveaxis(streams, 1, 3)  # (seed, layer, position, n, d)
+    out: dict[str, np.ndarray] = {}
+    for name, value in _rank_block(per_pos).items():
+        out[name] = value  # (seed, layer, position)
+    for name, value in _rank_block(streams.mean(axis=3).transpose(0, 2, 1, 3)).items():
+        out[name + "_pooled"] = value  # (seed, layer)
+
+    masked_rows = np.flatnonzero(scored.reshape(-1))
+    visible_rows = np.flatnonzero(~scored.reshape(-1))
+    m = min(len(masked_rows), len(visible_rows), cfg.role_samples)
+    flat = np.moveaxis(streams, 2, 1).reshape(s, nl, n * t, d)  # (seed, layer, rows, d)
+    role = np.full((s, nl, 2), np.nan)
+    if m >= 2:
+        for r, rows in enumerate((masked_rows, visible_rows)):
+            pick = np.sort(rng.choice(rows, size=m, replace=False))
+            role[:, :, r] = _rank_block(flat[:, :, pick, :])["effective_rank"]
+    out["effective_rank_role"] = role
+
+    layer_major = np.moveaxis(per_pos, 1, 2)  # (seed, position, layer, n, d)
+    out["kernel_drift"] = np.nanmean(kernel_drift(layer_major), axis=1)  # (seed, transition)
+    out["cka"] = np.nanmean(cka_matrix(layer_major), axis=1)  # (seed, layer, layer2)
+    out["update_ratio"] = update_ratio(flat)  # (seed, transition)
+    return out
+
+
+def data_baseline(tokens: np.ndarray, vocab: int) -> dict[str, np.ndarray]:
+    """Rank measures of the one-hot clean tokens: per position and position-mean-pooled."""
+    onehot = np.eye(vocab)[tokens]  # (n, position, vocab)
+    per_pos = _rank_block(np.moveaxis(onehot, 1, 0))  # (position,)
+    pooled = _rank_block(onehot.mean(axis=1))
+    return {
+        "input_effective_rank": per_pos["effective_rank"],
+        "input_effective_rank_pooled": pooled["effective_rank"],
+        "input_participation_ratio_pooled": pooled["participation_ratio"],
+    }
+
+
+def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None = None):
+    """Build the case dataset from a TrainResult (see rgbench.train) and the built input."""
+    import jax
+    import xarray as xr
+
+    from .train import forward
+
+    cfg: MeasureConfig = case.measure
+    n = cfg.samples
+    probe_key = jax.random.key(PROBE_KEY)
+    tokens = data.sample(jax.random.fold_in(probe_key, 0), n)
+    inputs, scored = data.corrupt(jax.random.fold_in(probe_key, 1), tokens)
+    tokens, inputs, scored = np.asarray(tokens), np.asarray(inputs), np.asarray(scored)
+    seeds = np.arange(case.seeds)
+    diverged = np.asarray(result.diverged, dtype=bool)
+
+    per_stage: dict[str, list[np.ndarray]] = {}
+    for stage in cfg.stages:
+        model = result.init if stage == "init" else result.trained
+        streams, _ = forward(model, inputs)
+        streams = np.asarray(streams, dtype=np.float32)
+        values = measure_streams(streams, scored, cfg, rng=np.random.default_rng(0))
+        if stage == "trained" and diverged.any():
+            for v in values.values():
+                v[diverged] = np.nan
+        for k, v in values.items():
+            per_stage.setdefault(k, []).append(v)
+        del streams
+
+    depth = case.architecture.depth
+    length = data.length
+    coords = {
+        "seed": seeds,
+        "stage": np.array(cfg.stages, dtype=object),
+        "layer": np.arange(depth + 1),
+        "layer2": np.arange(depth + 1),
+        "position": np.arange(length),
+        "transition": np.arange(depth),
+        "role": np.array(["masked", "visible"], dtype=object),
+        "step": np.asarray(result.steps, dtype=np.int64),
+        "eig": np.arange(data.vocab),
+        "lag": np.arange(length),
+    }
+    dims = {
+        "effective_rank": ("seed", "stage", "layer", "position"),
+        "participation_ratio": ("seed", "stage", "layer", "position"),
+        "stable_rank": ("seed", "stage", "layer", "position"),
+        "effective_rank_pooled": ("seed", "stage", "layer"),
+        "participation_ratio_pooled": ("seed", "stage", "layer"),
+        "stable_rank_pooled": ("seed", "stage", "layer"),
+        "effective_rank_role": ("seed", "stage", "layer", "role"),
+        "kernel_drift": ("seed", "stage", "transition"),
+        "update_ratio": ("seed", "stage", "transition"),
+        "cka": ("seed", "stage", "layer", "layer2"),
+    }
+    variables: dict[str, Any] = {}
+    for name, dd in dims.items():
+        stacked = np.stack(per_stage[name], axis=1).astype(np.float32)  # stage after seed
+        variables[name] = (dd, stacked, _cf(name))
+    for name, value in data_baseline(tokens, data.vocab).items():
+        variables[name] = (("position",) if np.ndim(value) == 1 else (), np.asarray(value, np.float32), _cf(name))
+
+    bayes, bayes_se = data.bayes_loss(np.asarray(result.eval_tokens), np.asarray(result.eval_inputs), np.asarray(result.eval_scored))
+    tw, tw_se = data.tokenwise_loss(np.asarray(result.eval_tokens), np.asarray(result.eval_inputs), np.asarray(result.eval_scored))
+    nats = "nat"
+    variables.update(
+        loss=(("seed", "step"), np.asarray(result.loss, np.float32), {"long_name": "training loss (masked-token cross-entropy, batch mean)", "units": nats}),
+        final_loss=(("seed",), np.asarray(result.final_loss, np.float64), {"long_name": "masked-token cross-entropy on the fixed evaluation set", "units": nats}),
+        diverged=(("seed",), diverged, {"long_name": "training produced a non-finite loss"}),
+        bayes_loss=((), np.float64(bayes), {"long_name": "Bayes-optimal full-context cross-entropy on the evaluation set", "units": nats, "standard_error": float(bayes_se)}),
+        tokenwise_loss=((), np.float64(tw), {"long_name": "best context-free (tokenwise) cross-entropy on the evaluation set", "units": nats, "standard_error": float(tw_se)}),
+        input_eigenvalues=(("eig",), np.asarray(data.eigenvalues(), np.complex128), {"long_name": "eigenvalues of the input's transition operator, by decreasing modulus", "units": "1"}),
+        input_autocorrelation=(("lag",), np.asarray(data.autocorrelation(), np.float64), {"long_name": "one-hot autocorrelation C(r) = sum_a P(x_t=a, x_t+r=a) - pi_a^2", "units": "1"}),
+    )
+    ds = xr.Dataset({k: xr.Variable(v[0], v[1], v[2]) for k, v in variables.items()}, coords=coords)
+    ds["layer"].attrs.update(long_name="residual-stream layer (0 = embedding output, L = after the last block)")
+    ds["transition"].attrs.update(long_name="layer transition l -> l+1")
+    ds["stage"].attrs.update(long_name="parameter snapshot")
+    ds["role"].attrs.update(long_name="scored (masked) or unscored (visible) positions")
+    ds["step"].attrs.update(long_name="optimizer step")
+    ds["position"].attrs.update(long_name="sequence position")
+    ds["lag"].attrs.update(long_name="lag r", units="positions")
+    ds.attrs.update(
+        title=f"rgbench case {case.id}",
+        source="rgbench: masked-token training of a residual MLP on synthetic sequences",
+        references="arXiv 2606.10324; rgbench README",
+        Conventions="CF-1.10",
+        xi=float(data.xi),
+        probe_samples=n,
+        architecture_kind=case.architecture.kind,
+        input_kind=case.input.kind,
+    )
+    if attrs:
+        ds.attrs.update(attrs)
+    return ds
+
+
+def _cf(name: str) -> dict[str, str]:
+    long_name, units = _ATTRS[name]
+    return {"long_name": long_name, "units": units}

@@ -75,6 +75,9 @@ def parameters(cls: type[BaseModel]) -> list[Parameter]:
     for name, field in cls.model_fields.items():
         if name == "kind":
             continue
+        if field.is_required():
+            out.append(Parameter(name, _type_name(field.annotation), "(required)", field.description or ""))
+            continue
         default = field.get_default(call_default_factory=True)
         if isinstance(default, BaseModel):
             default = default.model_dump(mode="json")

@@ -1,10 +1,45 @@
-"""Masked-token training: optax loop, jit, lax.scan chunks, vmap over seeds (placeholder config until issue 4)."""
+"""Masked-token training: optax, ``lax.scan`` chunks of steps, every seed of a case in one program.
+
+``train(arch, data, cfg, seeds)`` builds one network per seed and trains all of them together:
+one jitted function ``vmap``s a ``lax.scan`` of ``cfg.log_every`` optimizer steps over the seeds,
+so Python runs once per chunk, not once per step or per seed. Each step draws a fresh batch on
+device from the case's input distribution, corrupts it, and minimises the mean cross-entropy over
+the scored (masked) positions. A seed whose loss or parameters stop being finite is frozen at its
+last finite parameters and reported as diverged; the other seeds train on.
+
+Keys (paired comparisons): seed s → ``k = jax.random.key(s)``; the network is built from
+``fold_in(k, 0)`` and the batch of step i from ``fold_in(fold_in(k, 1), i)``. Seed s of two cases
+with the same architecture therefore starts from the same parameters, and two cases with the same
+input see the same batches. The evaluation set is drawn once from the fixed ``EVAL_KEY`` seed,
+whatever the seeds, so the model losses and the exact floors are computed on the same sequences.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import functools
+import math
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
 
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 from pydantic import BaseModel, ConfigDict, Field
+
+from .models import AbstractArchitecture, ArchitectureConfig, TokenwiseNet
+
+__all__ = ["TrainConfig", "TrainResult", "train", "forward", "masked_loss", "make_optimizer", "EVAL_KEY"]
+
+EVAL_KEY = 2**31 - 1
+"""Seed of the evaluation set's key: identical for every seed and every case with the same input."""
+
+_EVAL_CHUNK = 128  # sequences per evaluation / forward chunk (bounds the activations held at once)
+_FORWARD_BYTES = 64 * 2**20  # target size of one forward chunk's stream output
 
 
 class TrainConfig(BaseModel):
@@ -17,8 +52,315 @@ class TrainConfig(BaseModel):
     optimizer: Literal["adam", "adamw", "sgd"] = Field("adam", description="optax optimizer")
     lr: float = Field(3e-4, gt=0, le=100, description="peak learning rate")
     weight_decay: float = Field(0.0, ge=0, description="decoupled weight decay (adamw) or L2 (others)")
-    warmup: int = Field(0, ge=0, description="linear warmup steps")
-    schedule: Literal["constant", "cosine"] = Field("constant", description="learning-rate schedule after warmup")
+    warmup: int = Field(0, ge=0, description="linear warmup steps from 0 to lr")
+    schedule: Literal["constant", "cosine"] = Field(
+        "constant", description="learning-rate schedule after warmup (cosine decays to 0 at `steps`)"
+    )
     clip: float | None = Field(None, gt=0, description="global gradient-norm clip, or null")
-    log_every: int = Field(100, ge=1, description="steps between recorded loss values (also the scan chunk)")
+    log_every: int = Field(
+        100, ge=1, description="steps per compiled scan chunk; one loss value (the chunk's mean) is recorded per chunk"
+    )
     eval_sequences: int = Field(1024, ge=1, description="fixed evaluation sequences for final_loss and the floors")
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """Everything training hands to measurement and storage.
+
+    ``init`` and ``trained`` are networks stacked over seeds (every array leaf has a leading seed
+    axis; ``forward`` runs them). ``loss[s, i]`` is seed s's mean training loss over the
+    ``log_every`` steps ending at ``steps[i]`` (nan from the chunk where it diverged on).
+    ``final_loss[s]`` is the mean cross-entropy over all scored positions of the evaluation set
+    (``eval_*``, the same for every seed), nan if the seed diverged.
+    """
+
+    init: Any
+    trained: Any
+    steps: np.ndarray  # int64 (n_log,)
+    loss: np.ndarray  # float32 (seed, n_log)
+    final_loss: np.ndarray  # float64 (seed,)
+    diverged: np.ndarray  # bool (seed,)
+    eval_tokens: np.ndarray  # int32 (eval_sequences, length)
+    eval_inputs: np.ndarray  # int32 (eval_sequences, length)
+    eval_scored: np.ndarray  # bool (eval_sequences, length)
+    wall_seconds: float
+
+    @property
+    def status(self) -> list[str]:
+        """Per seed: ``complete`` or ``diverged``."""
+        return ["diverged" if d else "complete" for d in self.diverged]
+
+
+# ---------------------------------------------------------------------------------------------
+# Optimizer
+
+
+def learning_rate(cfg: TrainConfig) -> optax.Schedule:
+    """Linear warmup 0 → lr over ``warmup`` steps, then constant or cosine decay to 0 at ``steps``."""
+    if cfg.schedule == "cosine":
+        total = max(cfg.steps, cfg.warmup + 1)
+        return optax.warmup_cosine_decay_schedule(0.0, cfg.lr, cfg.warmup, total, end_value=0.0)
+    if cfg.warmup == 0:
+        return optax.constant_schedule(cfg.lr)
+    return optax.join_schedules(
+        [optax.linear_schedule(0.0, cfg.lr, cfg.warmup), optax.constant_schedule(cfg.lr)], [cfg.warmup]
+    )
+
+
+def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
+    """clip (optional) → L2 (adam/sgd with weight_decay) → adam / adamw / sgd with the schedule."""
+    lr = learning_rate(cfg)
+    parts = []
+    if cfg.clip is not None:
+        parts.append(optax.clip_by_global_norm(cfg.clip))
+    if cfg.optimizer == "adamw":
+        parts.append(optax.adamw(lr, weight_decay=cfg.weight_decay))
+    else:
+        if cfg.weight_decay > 0:
+            parts.append(optax.add_decayed_weights(cfg.weight_decay))
+        parts.append(optax.adam(lr) if cfg.optimizer == "adam" else optax.sgd(lr))
+    return optax.chain(*parts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Objective
+
+
+def masked_loss(
+    model: AbstractArchitecture,
+    tokens: Int[Array, "batch position"],
+    inputs: Int[Array, "batch position"],
+    scored: Bool[Array, "batch position"],
+) -> Float[Array, ""]:
+    """Mean cross-entropy over the scored positions of a batch: Σ CE·scored / max(Σ scored, 1)."""
+    total, count = model.masked_ce_sum(tokens, inputs, scored)
+    return total / jnp.maximum(count, 1.0)
+
+
+def _all_finite(tree) -> Bool[Array, ""]:
+    leaves = [jnp.all(jnp.isfinite(x)) for x in jax.tree_util.tree_leaves(tree) if eqx.is_inexact_array(x)]
+    return jnp.stack(leaves).all() if leaves else jnp.bool_(True)
+
+
+def _select(pred: Bool[Array, ""], on_true, on_false):
+    return jax.tree_util.tree_map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
+
+
+def _abstract(arch: ArchitectureConfig, vocab: int, length: int):
+    """The network's static part (structure and hyperparameters), without building arrays."""
+    shapes = eqx.filter_eval_shape(arch.build, vocab, length, key=jax.random.key(0))
+    return eqx.partition(shapes, lambda x: isinstance(x, jax.ShapeDtypeStruct))[1]
+
+
+@functools.lru_cache(maxsize=32)
+def _chunk_program(arch: ArchitectureConfig, data, cfg: TrainConfig, n_steps: int):
+    """Jitted: (params, opt_state, alive, data_keys, start) → same, plus losses (seed, n_steps).
+
+    Cached on (architecture, input, train config, chunk length), so calling ``train`` again for
+    the same case (e.g. one seed at a time) reuses the compiled program.
+    """
+    static = _abstract(arch, data.vocab, data.length)
+    opt = make_optimizer(cfg)
+
+    def loss_fn(params, tokens, inputs, scored):
+        return masked_loss(eqx.combine(params, static), tokens, inputs, scored)
+
+    def one_seed(params, opt_state, alive, data_key, start):
+        def step(carry, i):
+            params, opt_state, alive = carry
+            k_sample, k_corrupt = jax.random.split(jax.random.fold_in(data_key, start + i))
+            tokens = data.sample(k_sample, cfg.batch)
+            inputs, scored = data.corrupt(k_corrupt, tokens)
+            loss, grads = jax.value_and_grad(loss_fn)(params, tokens, inputs, scored)
+            updates, new_state = opt.update(grads, opt_state, params)
+            new_params = optax.apply_updates(params, updates)
+            ok = alive & jnp.isfinite(loss) & _all_finite(new_params)
+            # A diverged seed keeps its last finite parameters; the vmapped batch carries on.
+            carry = (_select(ok, new_params, params), _select(ok, new_state, opt_state), ok)
+            return carry, jnp.where(alive, loss, jnp.nan)
+
+        (params, opt_state, alive), losses = jax.lax.scan(step, (params, opt_state, alive), jnp.arange(n_steps))
+        return params, opt_state, alive, losses
+
+    return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, 0, 0, None)), donate_argnums=(0, 1))
+
+
+@functools.lru_cache(maxsize=32)
+def _init_program(arch: ArchitectureConfig, vocab: int, length: int):
+    return eqx.filter_jit(eqx.filter_vmap(lambda k: arch.build(vocab, length, key=k)))
+
+
+@functools.lru_cache(maxsize=32)
+def _eval_set_program(data, n: int):
+    def draw():
+        k_sample, k_corrupt = jax.random.split(jax.random.key(EVAL_KEY))
+        tokens = data.sample(k_sample, n)
+        inputs, scored = data.corrupt(k_corrupt, tokens)
+        return tokens, inputs, scored
+
+    return jax.jit(draw)
+
+
+def _chunked(x: np.ndarray, size: int, fill) -> np.ndarray:
+    """(n, …) → (ceil(n / size), size, …), padding the last chunk with ``fill``."""
+    n = x.shape[0]
+    m = -(-n // size)
+    pad = np.full((m * size - n,) + x.shape[1:], fill, dtype=x.dtype)
+    return np.concatenate([x, pad]).reshape((m, size) + x.shape[1:])
+
+
+@eqx.filter_jit
+def _eval_sums(models, tokens, inputs, scored):
+    """Per seed and chunk: (Σ CE over scored positions, number scored); chunks run one at a time."""
+
+    def one_seed(model):
+        return jax.lax.map(lambda c: model.masked_ce_sum(*c), (tokens, inputs, scored))
+
+    return eqx.filter_vmap(one_seed)(models)
+
+
+def evaluation_loss(models, tokens, inputs, scored) -> np.ndarray:
+    """Mean cross-entropy over all scored positions of (tokens, inputs, scored), per seed, float64."""
+    tokens, inputs, scored = (np.asarray(a) for a in (tokens, inputs, scored))
+    size = min(_EVAL_CHUNK, tokens.shape[0])
+    sums, counts = _eval_sums(
+        models, _chunked(tokens, size, 0), _chunked(inputs, size, 0), _chunked(scored, size, False)
+    )
+    sums = np.asarray(sums, dtype=np.float64).sum(axis=1)
+    counts = np.asarray(counts, dtype=np.float64).sum(axis=1)
+    return sums / np.maximum(counts, 1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+
+
+def seed_keys(seeds: Sequence[int]) -> tuple[PRNGKeyArray, PRNGKeyArray]:
+    """(model init keys, data stream keys), one per seed: fold_in(key(s), 0) and fold_in(key(s), 1)."""
+    base = jnp.stack([jax.random.key(int(s)) for s in seeds])
+    return jax.vmap(lambda k: jax.random.fold_in(k, 0))(base), jax.vmap(lambda k: jax.random.fold_in(k, 1))(base)
+
+
+def train(
+    arch: ArchitectureConfig,
+    data,
+    cfg: TrainConfig,
+    seeds: Sequence[int],
+    *,
+    progress: Callable[[int, int, np.ndarray], None] | None = None,
+) -> TrainResult:
+    """Train one network per seed on ``data`` (an ``AbstractInput``) as one compiled program.
+
+    ``progress(step_done, total_steps, loss_per_seed)`` is called after each chunk of
+    ``cfg.log_every`` steps with that chunk's mean loss per seed.
+    """
+    seeds = list(seeds)
+    if not seeds:
+        raise ValueError("train needs at least one seed; got an empty list")
+    start_time = time.perf_counter()
+    init_keys, data_keys = seed_keys(seeds)
+    init = _init_program(arch, data.vocab, data.length)(init_keys)
+    return _fit(arch, data, cfg, init, data_keys, progress=progress, start_time=start_time)
+
+
+def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None) -> TrainResult:
+    """Train the stacked networks ``init`` (one per data key); see ``train``."""
+    start_time = time.perf_counter() if start_time is None else start_time
+    n_seeds = len(data_keys)
+    params, static = eqx.partition(init, eqx.is_array)
+    # The optimizer and the donated buffers work on a copy: ``init`` is handed back untouched.
+    params = jax.tree_util.tree_map(jnp.copy, params)
+    opt_state = jax.vmap(make_optimizer(cfg).init)(params)
+    alive = jnp.ones((n_seeds,), bool)
+
+    chunks = [cfg.log_every] * (cfg.steps // cfg.log_every)
+    if cfg.steps % cfg.log_every:
+        chunks.append(cfg.steps % cfg.log_every)
+    ends = np.cumsum(chunks, dtype=np.int64)
+    loss = np.full((n_seeds, len(chunks)), np.nan, np.float32)
+
+    def collect(i, losses, alive_now) -> bool:
+        """Record chunk i's losses; report progress; True when every seed has diverged."""
+        loss[:, i] = np.asarray(losses, np.float32).mean(axis=1)
+        if progress is not None:
+            progress(int(ends[i]), cfg.steps, loss[:, i].copy())
+        return not bool(np.asarray(alive_now).any())
+
+    pending = None
+    done = 0
+    for i, n in enumerate(chunks):
+        params, opt_state, alive, losses = _chunk_program(arch, data, cfg, n)(
+            params, opt_state, alive, data_keys, jnp.int32(done)
+        )
+        done += n
+        # Dispatch chunk i before reading chunk i − 1's losses, so the device never waits on Python.
+        if pending is not None and collect(*pending):
+            pending = None
+            break
+        pending = (i, losses, alive)
+    if pending is not None:
+        collect(*pending)
+
+    trained = eqx.combine(params, static)
+    tokens, inputs, scored = _eval_set_program(data, cfg.eval_sequences)()
+    final = evaluation_loss(trained, tokens, inputs, scored)
+    diverged = ~np.asarray(alive) | ~np.isfinite(final)
+    final = np.where(diverged, np.nan, final)
+    return TrainResult(
+        init=init,
+        trained=trained,
+        steps=ends,
+        loss=loss,
+        final_loss=final.astype(np.float64),
+        diverged=diverged.astype(np.bool_),
+        eval_tokens=np.asarray(tokens, np.int32),
+        eval_inputs=np.asarray(inputs, np.int32),
+        eval_scored=np.asarray(scored, np.bool_),
+        wall_seconds=time.perf_counter() - start_time,
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Forward pass for measurement
+
+
+@eqx.filter_jit
+def _forward_chunk(models, inputs: Int[Array, "n position"]):
+    def one_seed(model):
+        if isinstance(model, TokenwiseNet):
+            # Tokenwise: the stream at (t, x_t) is a row of the symbol table; gather, don't recompute.
+            table, logits = model.symbol_table()  # (P, S, L+1, d), (P, S, V)
+            rows = jnp.zeros_like(inputs) if model.table_positions == 1 else jnp.broadcast_to(
+                jnp.arange(inputs.shape[1]), inputs.shape
+            )
+            return jnp.moveaxis(table[rows, inputs], 2, 1), logits[rows, inputs]
+        return jax.vmap(model)(inputs)
+
+    return eqx.filter_vmap(one_seed)(models)
+
+
+def forward(
+    models, inputs: Int[Array, "n position"]
+) -> tuple[Float[np.ndarray, "seed n layer position width"], Float[np.ndarray, "seed n position vocab"]]:
+    """Residual streams and logits of stacked networks (leading seed axis) on a probe batch.
+
+    Returns numpy float32 arrays. Runs in chunks of samples (one compiled shape) so that the
+    activations held at once stay near 64 MiB whatever n; the outputs themselves are
+    seed × n × (depth + 1) × T × d floats.
+    """
+    inputs = np.asarray(inputs, np.int32)
+    n, length = inputs.shape
+    first = jax.tree_util.tree_leaves(eqx.filter(models, eqx.is_array))[0]
+    n_seeds = first.shape[0]
+    static = eqx.partition(models, eqx.is_array)[1]
+    depth, width, vocab = static.depth, static.width, static.vocab
+    per_sample = n_seeds * (depth + 1) * length * width * 4
+    size = int(min(n, max(1, _FORWARD_BYTES // per_sample)))
+    streams = np.empty((n_seeds, n, depth + 1, length, width), np.float32)
+    logits = np.empty((n_seeds, n, length, vocab), np.float32)
+    for i, chunk in enumerate(_chunked(inputs, size, 0)):
+        lo, hi = i * size, min(n, (i + 1) * size)
+        s, l = _forward_chunk(models, jnp.asarray(chunk))
+        streams[:, lo:hi] = np.asarray(s)[:, : hi - lo]
+        logits[:, lo:hi] = np.asarray(l)[:, : hi - lo]
+    return streams, logits

@@ -1,23 +1,56 @@
-"""The input-distribution contract shared by every family (see rgbench/inputs/__init__.py)."""
+"""The input-distribution contract shared by every family.
+
+Two layers, as everywhere in rgbench:
+
+* a **config** (``InputConfig`` subclass, frozen pydantic, registered by ``kind``) holds the
+  parameters a suite may set and validates them;
+* ``config.build()`` returns the **runtime object** (an ``AbstractInput``, an ``eqx.Module``) that
+  samples token sequences on device, corrupts them for masked-token training, and knows its exact
+  spectrum, autocorrelation and Bayes floors.
+
+Symbols: tokens are ``0 … V−1``; the model's inputs may also hold ``V`` = [MASK] (``mask_id``).
+"""
 
 from __future__ import annotations
 
+import abc
+import math
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jaxtyping import Array, Bool, Int, PRNGKeyArray
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..registry import Component
+from . import _floors
+
+__all__ = ["Masking", "InputConfig", "AbstractInput", "xi_from_eigenvalues", "eigenvalues_of_joint"]
 
 
 class Masking(BaseModel):
-    """Which positions are scored and how they are corrupted."""
+    """Which positions are scored and how they are corrupted.
+
+    Selection for ``mask`` and ``bert`` is **Bernoulli per position**, independently with
+    probability ``rate`` (not a fixed count): this keeps the exact Bayes floor a forward–backward
+    computation with independent per-position emissions. A sequence may therefore have no scored
+    position (probability (1−ρ)^T, 7 % at T = 16, ρ = 0.15); losses are pooled over all scored
+    positions of a batch (Σ loss·scored / max(Σ scored, 1)), which is well defined whenever the
+    batch has one scored position (probability 1 − (1−ρ)^(nT)).
+    ``single`` scores exactly one interior position per sequence (uniform over 1 … T−2), so that
+    the Bayes floor equals the closed form 2h(P) − h(P²) of an isolated mask.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     scheme: Literal["single", "mask", "bert"] = Field(
-        "bert", description="single: one [MASK] per sequence; mask: rate ρ, [MASK] only; bert: rate ρ, 80/10/10"
+        "bert",
+        description="single: one [MASK] per sequence at an interior position; "
+        "mask: Bernoulli rate ρ, [MASK] only; bert: Bernoulli rate ρ, 80/10/10 ([MASK]/random/kept)",
     )
-    rate: float = Field(0.15, gt=0.0, lt=1.0, description="fraction of positions scored (mask, bert)")
+    rate: float = Field(0.15, gt=0.0, lt=1.0, description="probability a position is scored (mask, bert)")
 
 
 class InputConfig(Component):
@@ -26,3 +59,183 @@ class InputConfig(Component):
     vocab: int = Field(16, ge=2, le=4096, description="number of symbols V ([MASK] is symbol V)")
     length: int = Field(64, ge=2, le=65536, description="sequence length T")
     masking: Masking = Field(default_factory=Masking, description="masking scheme")
+
+    @model_validator(mode="after")
+    def _single_needs_interior(self):
+        if self.masking.scheme == "single" and self.length < 3:
+            raise ValueError(
+                f"masking scheme 'single' masks an interior position and needs length ≥ 3; got length {self.length}"
+            )
+        return self
+
+    def build(self) -> "AbstractInput":
+        """The runtime object (sampler, corruption, exact spectrum and floors) for this config."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement build()")
+
+
+def check_pi(pi: tuple[float, ...] | None, vocab: int, where: str = "pi") -> None:
+    """Validate an optional stationary distribution (raises ValueError stating value and fix)."""
+    if pi is None:
+        return
+    if len(pi) != vocab:
+        raise ValueError(f"`{where}` must have vocab = {vocab} entries; got {len(pi)}")
+    bad = [p for p in pi if not (p > 0.0 and math.isfinite(p))]
+    if bad:
+        raise ValueError(f"`{where}` entries must be finite and > 0; got {bad[0]!r}")
+    total = math.fsum(pi)
+    if abs(total - 1.0) > 1e-6:
+        raise ValueError(f"`{where}` must sum to 1 (within 1e-6); got sum {total!r}")
+
+
+def resolve_pi(pi: tuple[float, ...] | None, vocab: int) -> np.ndarray:
+    """π as float64, exactly normalised; uniform when None."""
+    if pi is None:
+        return np.full(vocab, 1.0 / vocab)
+    p = np.asarray(pi, dtype=np.float64)
+    return p / p.sum()
+
+
+def xi_from_eigenvalues(eigenvalues: np.ndarray) -> float:
+    """Correlation length ξ = −1/ln|λ₂| from eigenvalues sorted by |λ| descending.
+
+    |λ₂| below 1e-12 counts as 0 (ξ = 0): eigensolvers return ~1e-16 for exact zeros, which would
+    otherwise read as ξ ≈ 0.027.
+    """
+    if len(eigenvalues) < 2:
+        return 0.0
+    lam2 = float(abs(eigenvalues[1]))
+    if lam2 < 1e-12:
+        return 0.0
+    if lam2 >= 1.0:
+        return math.inf
+    return -1.0 / math.log(lam2)
+
+
+def sort_eigenvalues(ev: np.ndarray) -> np.ndarray:
+    """complex128, by |λ| descending, ties by real part then imaginary part descending."""
+    ev = np.asarray(ev, dtype=np.complex128)
+    order = np.lexsort((-np.round(ev.imag, 12), -np.round(ev.real, 12), -np.round(np.abs(ev), 12)))
+    return ev[order]
+
+
+def eigenvalues_of_joint(joint: np.ndarray, pi: np.ndarray) -> np.ndarray:
+    """Eigenvalues of the one-step transition D⁻¹J from a lag-1 joint J (symmetric J: via eigvalsh)."""
+    if np.allclose(joint, joint.T, atol=1e-13):
+        s = np.sqrt(pi)
+        S = joint / s[:, None] / s[None, :]
+        return sort_eigenvalues(np.linalg.eigvalsh((S + S.T) / 2))
+    return sort_eigenvalues(np.linalg.eigvals(joint / pi[:, None]))
+
+
+class AbstractInput(eqx.Module):
+    """Runtime input distribution: on-device sampling and corruption, exact spectral facts and floors.
+
+    Concrete subclasses implement ``sample``, ``eigenvalues``, ``stationary``, ``autocorrelation``
+    and ``bayes_loss``; corruption and the tokenwise floor depend only on π and the masking and
+    live here.
+    """
+
+    vocab: int = eqx.field(static=True)
+    length: int = eqx.field(static=True)
+    scheme: str = eqx.field(static=True)
+    rate: float = eqx.field(static=True)
+
+    # Value identity, so a bound method (``jax.jit(inp.sample, static_argnums=1)``) can be a jit
+    # cache key although the module holds numpy arrays; equal configs share compiled code.
+    def _identity(self):
+        leaves, treedef = jax.tree_util.tree_flatten(self)
+        keys = []
+        for leaf in leaves:
+            if isinstance(leaf, (np.ndarray, jax.Array)):
+                arr = np.asarray(leaf)
+                keys.append((arr.shape, arr.dtype.str, arr.tobytes()))
+            else:
+                keys.append(leaf)
+        return treedef, tuple(keys)
+
+    def __hash__(self) -> int:
+        return hash(self._identity())
+
+    def __eq__(self, other) -> bool:
+        return type(other) is type(self) and self._identity() == other._identity()
+
+    @property
+    def mask_id(self) -> int:
+        """The [MASK] symbol: V (inputs use 0 … V)."""
+        return self.vocab
+
+    # --- sampling -------------------------------------------------------------------------
+    @abc.abstractmethod
+    def sample(self, key: PRNGKeyArray, n: int) -> Int[Array, "n length"]:
+        """``n`` independent sequences, int32 tokens in 0 … V−1 (jit with ``n`` static; vmappable over key)."""
+
+    def corrupt(
+        self, key: PRNGKeyArray, tokens: Int[Array, "n length"]
+    ) -> tuple[Int[Array, "n length"], Bool[Array, "n length"]]:
+        """Apply the masking: returns (inputs with [MASK] = V, scored positions).
+
+        single: one interior position per sequence (uniform over 1 … T−2) becomes [MASK].
+        mask: each position independently scored with probability ρ and replaced by [MASK].
+        bert: each position independently scored with probability ρ; a scored position becomes
+        [MASK] with probability 0.8, a uniform random token (0 … V−1, possibly itself) with 0.1,
+        and is kept with 0.1 (Devlin et al. 2019). ``scored`` marks every selected position.
+        """
+        tokens = jnp.asarray(tokens, jnp.int32)
+        n, t = tokens.shape
+        k_sel, k_kind, k_rand = jax.random.split(key, 3)
+        if self.scheme == "single":
+            pos = jax.random.randint(k_sel, (n, 1), 1, t - 1)
+            scored = jnp.arange(t)[None, :] == pos
+            return jnp.where(scored, self.vocab, tokens), scored
+        scored = jax.random.bernoulli(k_sel, self.rate, (n, t))
+        if self.scheme == "mask":
+            return jnp.where(scored, self.vocab, tokens), scored
+        u = jax.random.uniform(k_kind, (n, t))
+        rand = jax.random.randint(k_rand, (n, t), 0, self.vocab, dtype=jnp.int32)
+        replaced = jnp.where(u < 0.8, self.vocab, jnp.where(u < 0.9, rand, tokens))
+        return jnp.where(scored, replaced, tokens).astype(jnp.int32), scored
+
+    # --- exact facts ----------------------------------------------------------------------
+    @abc.abstractmethod
+    def eigenvalues(self) -> np.ndarray:
+        """Eigenvalues of the one-step transition operator, complex128 (V,), |λ| descending, λ₁ = 1."""
+
+    @abc.abstractmethod
+    def stationary(self) -> np.ndarray:
+        """Stationary distribution π, float64 (V,)."""
+
+    @abc.abstractmethod
+    def autocorrelation(self) -> np.ndarray:
+        """One-hot autocorrelation C(r) = Σ_a [P(x_t = a, x_{t+r} = a) − π_a²], r = 0 … T−1, float64."""
+
+    @abc.abstractmethod
+    def lag_joint(self, r: int) -> np.ndarray:
+        """Joint P(x_t = a, x_{t+r} = b) of the stationary process, float64 (V, V)."""
+
+    @property
+    def xi(self) -> float:
+        """Correlation length ξ = −1/ln|λ₂| (0.0 when λ₂ = 0, e.g. i.i.d.)."""
+        return xi_from_eigenvalues(self.eigenvalues())
+
+    # --- floors ---------------------------------------------------------------------------
+    @abc.abstractmethod
+    def bayes_loss(self, tokens, inputs, scored) -> tuple[float, float]:
+        """Bayes-optimal full-context cross-entropy (nats) pooled over scored positions: (mean, SE)."""
+
+    def tokenwise_loss(self, tokens, inputs, scored) -> tuple[float, float]:
+        """Best context-free loss (nats) pooled over scored positions: (mean, standard error).
+
+        The predictor sees only its own position's input symbol o and that the position is scored:
+        q(j | o) ∝ π_j P(o | x = j, selected). Per-position losses are exact; the mean is over
+        the given evaluation set, the SE is the sequence-clustered ratio-estimator SE.
+        """
+        tokens, inputs, scored = _floors.as_numpy(tokens, inputs, scored)
+        loss = _floors.tokenwise_logloss(self.stationary(), self.scheme, tokens, inputs)
+        return _floors.pooled_mean(loss, scored)
+
+    def expected_tokenwise_loss(self) -> float:
+        """Exact expectation of the tokenwise floor: Σ_j π_j Σ_o P(o | j, sel) (−ln q(j | o)).
+
+        80/10/10 with uniform π at V = 16: 2.6102; [MASK]-only: H(π) (ln V for uniform π).
+        """
+        return _floors.expected_tokenwise_loss(self.stationary(), self.scheme)

@@ -1,0 +1,143 @@
+"""Safe YAML loading that remembers where every key came from and refuses duplicate keys.
+
+PyYAML's safe loader silently keeps the last of two equal keys; a suite author who writes `xi:`
+twice deserves to hear about it. We compose the node graph with the safe loader (no Python tags can
+be constructed), then build plain Python data ourselves, recording `(file, line)` for every path.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Path_ = tuple[str | int, ...]
+
+# Alias expansion is a tree walk; a "billion laughs" document would otherwise explode.
+_MAX_NODES = 200_000
+_MAX_DEPTH = 64
+_PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+@dataclass(frozen=True)
+class Located:
+    """A problem at a place in a file: the unit every suite error is reported in."""
+
+    file: str
+    line: int | None
+    key: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}" if self.line is not None else self.file
+        return f"{where}: {self.key}: {self.message}" if self.key else f"{where}: {self.message}"
+
+
+class YamlProblem(Exception):
+    def __init__(self, problems: list[Located]):
+        super().__init__("\n".join(map(str, problems)))
+        self.problems = problems
+
+
+def dotted(path: Path_) -> str:
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+class _Builder:
+    def __init__(self, file: str, loader: yaml.SafeLoader):
+        self.file = file
+        self.loader = loader
+        self.lines: dict[Path_, int] = {}
+        self.problems: list[Located] = []
+        self.count = 0
+
+    def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
+        self.problems.append(Located(self.file, node.start_mark.line + 1, dotted(path), message))
+
+    def build(self, node: yaml.Node, path: Path_, depth: int = 0) -> Any:
+        self.count += 1
+        if self.count > _MAX_NODES:
+            raise YamlProblem([Located(self.file, node.start_mark.line + 1, dotted(path),
+                                       f"document expands to more than {_MAX_NODES} nodes (alias bomb?)")])
+        if depth > _MAX_DEPTH:
+            raise YamlProblem([Located(self.file, node.start_mark.line + 1, dotted(path),
+                                       f"nested deeper than {_MAX_DEPTH} levels")])
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
+            raise YamlProblem([Located(self.file, node.start_mark.line + 1, dotted(path),
+                                       f"YAML tag {node.tag!r} is not allowed: a suite is plain data")])
+        if isinstance(node, yaml.MappingNode):
+            self.loader.flatten_mapping(node)  # resolves `<<:` merge keys the safe way
+            out: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.problem(key_node, path, "mapping keys must be plain strings")
+                    continue
+                key = self.loader.construct_object(key_node)
+                if not isinstance(key, str):
+                    self.problem(key_node, path, f"mapping keys must be strings; got {key!r} ({type(key).__name__})")
+                    continue
+                if key in out:
+                    first = self.lines.get(path + (key,))
+                    self.problem(key_node, path + (key,),
+                                 f"duplicate key (first given on line {first}); each key may appear once")
+                    continue
+                self.lines[path + (key,)] = key_node.start_mark.line + 1
+                out[key] = self.build(value_node, path + (key,), depth + 1)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
+        value = self.loader.construct_object(node)
+        if isinstance(value, float) and not math.isfinite(value):
+            self.problem(node, path, f"non-finite number {value!r} is not allowed in a suite")
+        return value
+
+
+def load(path: str | Path, display: str | None = None) -> tuple[Any, dict[Path_, int], list[Located]]:
+    """Parse a YAML file safely.
+
+    Returns the data, a map from key path to 1-based line number, and the problems that did not stop
+    parsing (duplicate keys — the first value is kept —, non-string keys, non-finite numbers), so a
+    validator can report them together with its own. Raises YamlProblem when the file cannot be read
+    or parsed at all (syntax errors, unsafe tags, alias bombs).
+    """
+    display = display or str(path)
+    try:
+        raw = Path(path).read_bytes()
+    except OSError as e:
+        raise YamlProblem([Located(display, None, "", f"cannot read file: {e.strerror or e}")]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise YamlProblem([Located(display, line, "", "file is not valid UTF-8 text")]) from None
+    loader = None
+    try:
+        loader = yaml.SafeLoader(text)
+        node = loader.get_single_node()
+        if node is None:
+            return None, {}, []
+        builder = _Builder(display, loader)
+        data = builder.build(node, ())
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark is not None else None
+        msg = " ".join(str(p) for p in (e.context, e.problem) if p)
+        raise YamlProblem([Located(display, line, "", f"YAML syntax: {msg}")]) from None
+    except yaml.YAMLError as e:
+        raise YamlProblem([Located(display, None, "", f"YAML syntax: {e}")]) from None
+    except RecursionError:
+        raise YamlProblem([Located(display, None, "", "document is nested too deeply")]) from None
+    finally:
+        if loader is not None:
+            loader.dispose()
+    return data, builder.lines, builder.problems

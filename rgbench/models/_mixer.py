@@ -1,0 +1,122 @@
+"""MLP-Mixer-style residual network: a token-mixing MLP across positions, then a channel MLP."""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Int, PRNGKeyArray
+from pydantic import Field
+
+from ..registry import ARCHITECTURES
+from ._base import (
+    AbstractArchitecture,
+    ArchitectureConfig,
+    ChannelMLP,
+    Embedding,
+    Normalization,
+    Readout,
+    activate,
+    normal,
+    scan_blocks,
+    stacked,
+)
+
+
+@ARCHITECTURES.register
+class Mixer(ArchitectureConfig):
+    """MLP-Mixer: pre-norm residual token-mixing MLP across positions, then a channel MLP, per block."""
+
+    kind: Literal["mixer"] = "mixer"
+    token_hidden: int | None = Field(
+        None, ge=1, description="hidden width of the token-mixing MLP; null = round(hidden_mult × length)"
+    )
+
+    def token_hidden_for(self, length: int) -> int:
+        return self.token_hidden if self.token_hidden is not None else max(1, round(self.hidden_mult * length))
+
+    def build(self, vocab: int, length: int, *, key: PRNGKeyArray) -> MixerNet:
+        return MixerNet(self, vocab, length, key=key)
+
+
+class TokenMLP(eqx.Module):
+    """Residual branch across positions: norm over width, then W₁ (T → hidden), σ, W₂ (hidden → T)."""
+
+    norm: Normalization
+    w1: Float[Array, "position hidden"]
+    b1: Float[Array, " hidden"]
+    w2: Float[Array, "hidden position"]
+    b2: Float[Array, " position"]
+
+    def __init__(self, norm: str, width: int, length: int, hidden: int, init_scale: float, *, key: PRNGKeyArray):
+        k1, k2 = jax.random.split(key)
+        self.norm = Normalization(norm, width)
+        self.w1 = normal(k1, (length, hidden), init_scale / math.sqrt(length))
+        self.b1 = jnp.zeros((hidden,), jnp.float32)
+        self.w2 = normal(k2, (hidden, length), init_scale / math.sqrt(hidden))
+        self.b2 = jnp.zeros((length,), jnp.float32)
+
+    def __call__(self, norm: str, activation: str, h: Float[Array, "position width"]) -> Float[Array, "position width"]:
+        u = self.norm(norm, h)
+        # Token mixing as an einsum over positions (a batched matmul once vmapped), not swapaxes + matmul.
+        z = activate(activation, jnp.einsum("td,th->hd", u, self.w1) + self.b1[:, None])
+        return jnp.einsum("hd,ht->td", z, self.w2) + self.b2[:, None]
+
+
+class MixerBlock(eqx.Module):
+    token: TokenMLP
+    channel: ChannelMLP
+
+
+class MixerNet(AbstractArchitecture):
+    """h ← h + α·TokenMLP(h);  h ← h + α·ChannelMLP(h), per block; the stream is recorded after each block."""
+
+    embedding: Embedding
+    blocks: MixerBlock  # stacked: every leaf has a leading layer axis
+    readout: Readout
+    vocab: int = eqx.field(static=True)
+    length: int = eqx.field(static=True)
+    depth: int = eqx.field(static=True)
+    width: int = eqx.field(static=True)
+    activation: str = eqx.field(static=True)
+    norm: str = eqx.field(static=True)
+    alpha: float = eqx.field(static=True)
+
+    def __init__(self, config: Mixer, vocab: int, length: int, *, key: PRNGKeyArray):
+        k_embed, k_blocks, k_out = jax.random.split(key, 3)
+        d, th = config.width, config.token_hidden_for(length)
+
+        def block(k):
+            kt, kc = jax.random.split(k)
+            return MixerBlock(
+                TokenMLP(config.norm, d, length, th, config.init_scale, key=kt),
+                ChannelMLP(config.norm, d, d, config.hidden, config.init_scale, key=kc),
+            )
+
+        self.embedding = Embedding(vocab, length, d, config.positions, key=k_embed)
+        self.blocks = stacked(block, config.depth, key=k_blocks)
+        self.readout = Readout(config.norm, d, vocab, key=k_out)
+        self.vocab, self.length, self.depth, self.width = vocab, length, config.depth, d
+        self.activation, self.norm, self.alpha = config.activation, config.norm, config.alpha
+
+    def _trunk(self, h: Float[Array, "position width"], *, collect: bool):
+        def step(block: MixerBlock, h):
+            h = h + self.alpha * block.token(self.norm, self.activation, h)
+            c = block.channel
+            return h + self.alpha * c.out(c.hidden(self.activation, c.norm(self.norm, h)))
+
+        return scan_blocks(step, h, self.blocks, collect=collect, remat=True)
+
+    def __call__(
+        self, inputs: Int[Array, " position"]
+    ) -> tuple[Float[Array, "layer position width"], Float[Array, "position vocab"]]:
+        h0 = self.embedding(inputs)
+        h, hs = self._trunk(h0, collect=True)
+        return jnp.concatenate([h0[None], hs]), self.readout(self.norm, h)
+
+    def logits(self, inputs: Int[Array, " position"]) -> Float[Array, "position vocab"]:
+        h, _ = self._trunk(self.embedding(inputs), collect=False)
+        return self.readout(self.norm, h)

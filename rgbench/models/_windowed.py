@@ -1,0 +1,77 @@
+"""Windowed residual MLP: each block's MLP at position t reads positions t−k … t+k."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Float, Int, PRNGKeyArray
+from pydantic import Field
+
+from ..registry import ARCHITECTURES
+from ._base import AbstractArchitecture, ArchitectureConfig, ChannelMLP, Embedding, Readout, scan_blocks, stacked
+
+
+@ARCHITECTURES.register
+class Windowed(ArchitectureConfig):
+    """Residual MLP whose block at position t sees the normed stream at t−k … t+k (zero padded at the edges)."""
+
+    kind: Literal["windowed"] = "windowed"
+    radius: int = Field(1, ge=0, le=4096, description="k: each block's MLP reads the 2k + 1 positions t−k … t+k")
+
+    def build(self, vocab: int, length: int, *, key: PRNGKeyArray) -> WindowedNet:
+        return WindowedNet(self, vocab, length, key=key)
+
+
+class WindowedNet(AbstractArchitecture):
+    """h_{ℓ+1}[t] = h_ℓ[t] + α·W₂ σ(W₁ [u[t−k]; …; u[t+k]] + b₁) + b₂ with u = norm(h_ℓ), u = 0 outside 0 … T−1."""
+
+    embedding: Embedding
+    blocks: ChannelMLP  # stacked; W₁ has fan-in (2k + 1)·d
+    readout: Readout
+    vocab: int = eqx.field(static=True)
+    length: int = eqx.field(static=True)
+    depth: int = eqx.field(static=True)
+    width: int = eqx.field(static=True)
+    radius: int = eqx.field(static=True)
+    activation: str = eqx.field(static=True)
+    norm: str = eqx.field(static=True)
+    alpha: float = eqx.field(static=True)
+
+    def __init__(self, config: Windowed, vocab: int, length: int, *, key: PRNGKeyArray):
+        k_embed, k_blocks, k_out = jax.random.split(key, 3)
+        d, k = config.width, config.radius
+        self.embedding = Embedding(vocab, length, d, config.positions, key=k_embed)
+        self.blocks = stacked(
+            lambda kk: ChannelMLP(config.norm, d, (2 * k + 1) * d, config.hidden, config.init_scale, key=kk),
+            config.depth,
+            key=k_blocks,
+        )
+        self.readout = Readout(config.norm, d, vocab, key=k_out)
+        self.vocab, self.length, self.depth, self.width, self.radius = vocab, length, config.depth, d, k
+        self.activation, self.norm, self.alpha = config.activation, config.norm, config.alpha
+
+    def _window(self, u: Float[Array, "position width"]) -> Float[Array, "position window_width"]:
+        k, t = self.radius, u.shape[0]
+        padded = jnp.pad(u, ((k, k), (0, 0)))
+        return jnp.concatenate([padded[j : j + t] for j in range(2 * k + 1)], axis=-1)
+
+    def _trunk(self, h: Float[Array, "position width"], *, collect: bool):
+        def step(block: ChannelMLP, h):
+            u = self._window(block.norm(self.norm, h))
+            return h + self.alpha * block.out(block.hidden(self.activation, u))
+
+        return scan_blocks(step, h, self.blocks, collect=collect, remat=False)
+
+    def __call__(
+        self, inputs: Int[Array, " position"]
+    ) -> tuple[Float[Array, "layer position width"], Float[Array, "position vocab"]]:
+        h0 = self.embedding(inputs)
+        h, hs = self._trunk(h0, collect=True)
+        return jnp.concatenate([h0[None], hs]), self.readout(self.norm, h)
+
+    def logits(self, inputs: Int[Array, " position"]) -> Float[Array, "position vocab"]:
+        h, _ = self._trunk(self.embedding(inputs), collect=False)
+        return self.readout(self.norm, h)

@@ -1,0 +1,549 @@
+"""Spectral and kernel observables of representations: effective rank, CKA, kernel drift.
+
+Every function takes activations ``x`` of shape ``(..., N samples, d features)`` with any number of
+leading batch dimensions (seed, stage, layer, position, ...), as a numpy or JAX array of any real
+dtype, and returns a numpy ``float64`` array of shape ``(...)`` (0-d for a single matrix). One call
+handles a whole batch: the work is batched matrix products and batched symmetric eigensolvers, run
+over the batch in fixed-size chunks so that float32 input of several GiB never needs a float64 copy
+of itself. There is no Python loop over batch elements.
+
+Conventions shared by all functions (see ``shared/science.md``, "Observables"):
+
+* **float64.** Input is cast to float64 chunk by chunk; spectra of nearly degenerate matrices need it.
+* **Centred over samples** by default (``center=True``): ``x ← x − mean over the N axis`` (two
+  passes, so the centred columns sum to zero to rounding of the centred values, not of the mean).
+  Uncentred spectra are dominated by the mean (one huge singular value), so ``center=False`` is an
+  explicit opt-out. After centring the rank is at most ``N − 1``: use ``N ≥ 4d``.
+* **Constant features.** A feature whose range over the samples is at most ``N·ε·max|x|`` (ε the
+  float64 machine epsilon) is treated as constant and centres to exactly 0, not to rounding noise.
+  A constant layer therefore has a zero centred Gram matrix: rank measures 0, CKA ``nan``.
+* **Spectra via the smaller Gram matrix.** Singular values come from ``eigvalsh`` of ``XᵀX``
+  (``d×d``) or ``XXᵀ`` (``N×N``), whichever is smaller. Gram eigenvalues below
+  ``λ_max·max(N, d)·ε`` are rounding noise of that method and are set to 0 (this also clips the tiny
+  negative ones), so singular values below ≈ ``√(max(N, d)·ε)·σ_max`` (≈ 3e-7·σ_max at N = 512)
+  are reported as exactly 0. Their weight in any of the rank measures here is below 1e-5.
+* **Errors.** ``ValueError`` for fewer than 2 dimensions, fewer than 2 samples, non-finite values,
+  non-real dtypes and mismatched shapes.
+
+References
+----------
+Roy & Vetterli (2007), "The effective rank: a measure of effective dimensionality", EUSIPCO.
+Gao et al. (2017), "A theory of multineuronal dimensionality, dynamics and measurement", bioRxiv 214262.
+Rudelson & Vershynin (2007), "Sampling from large matrices: an approach through geometric
+functional analysis", J. ACM 54(4).
+Kornblith, Norouzi, Lee & Hinton (2019), "Similarity of neural network representations revisited",
+ICML.
+Song, Smola, Gretton, Bedo & Borgwardt (2012), "Feature selection via dependence maximization",
+JMLR 13.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Literal
+
+import numpy as np
+from jaxtyping import ArrayLike, Float, Real
+
+__all__ = [
+    "singular_values",
+    "effective_rank",
+    "participation_ratio",
+    "stable_rank",
+    "numerical_rank",
+    "rank_measures",
+    "linear_cka",
+    "cka_matrix",
+    "kernel_drift",
+    "update_ratio",
+]
+
+_EPS = float(np.finfo(np.float64).eps)
+# float64 bytes of input processed per chunk: large enough that the batched BLAS/LAPACK calls
+# dominate, small enough that allocator reuse keeps page faults (and peak memory) low.
+_CHUNK_BYTES = 1 << 25
+
+_DRIFT_METRICS = ("1-cka", "angle")
+
+
+# --------------------------------------------------------------------------------------------
+# Input handling
+
+
+def _as_array(x: ArrayLike, name: str, *, min_ndim: int = 2, what: str = "(..., N samples, d features)"):
+    """Validate shape and dtype without copying (a JAX array is moved to host memory once)."""
+    a = np.asarray(x)
+    if a.dtype.kind not in "biuf":
+        raise ValueError(f"`{name}` must be a real numeric array; got dtype {a.dtype}")
+    if a.ndim < min_ndim:
+        raise ValueError(
+            f"`{name}` must have shape {what} with at least {min_ndim} dimensions; got shape {a.shape}. "
+            f"For a single vector of samples use x[:, None]."
+        )
+    n, d = a.shape[-2], a.shape[-1]
+    if n < 2:
+        raise ValueError(
+            f"`{name}` needs at least 2 samples along axis -2 (N) to centre and measure; got shape "
+            f"{a.shape}. Check that axis -2 is samples and axis -1 is features."
+        )
+    if d < 1:
+        raise ValueError(f"`{name}` needs at least 1 feature along axis -1; got shape {a.shape}")
+    return a
+
+
+def _chunks(batch: int, item_bytes: int) -> Iterator[slice]:
+    """Slices over a flattened batch axis, each covering about `_CHUNK_BYTES` of float64 input."""
+    step = max(1, _CHUNK_BYTES // max(1, item_bytes))
+    for start in range(0, batch, step):
+        yield slice(start, min(start + step, batch))
+
+
+def _prepare(
+    block: np.ndarray, *, name: str, center: bool, batch_shape: tuple, offset: int, normalize: bool = True
+):
+    """float64 copy of `block` (b, ..., N, d), centred, constant features zeroed, scaled to max|x| = 1.
+
+    Returns the prepared array and the per-matrix scale max|x| (b, ...). With `normalize`, that scale
+    is divided out, so that scale-invariant measures never overflow or underflow and scale-dependent
+    ones can restore it.
+    """
+    x = np.array(block, dtype=np.float64)  # always a copy: modified in place below
+    n = x.shape[-2]
+    col_max = x.max(axis=-2, keepdims=True)
+    col_min = x.min(axis=-2, keepdims=True)
+    col_abs = np.maximum(np.abs(col_max), np.abs(col_min))
+    scale = col_abs.max(axis=-1, keepdims=True)  # (b, ..., 1, 1); nan/inf iff x is not finite
+    if not np.all(np.isfinite(scale)):
+        flat = np.flatnonzero(~np.isfinite(scale.reshape(scale.shape[0], -1)).all(axis=-1))[0]
+        where = np.unravel_index(offset + flat, batch_shape) if batch_shape else ()
+        raise ValueError(
+            f"`{name}` contains non-finite values (nan or inf), first in the matrix at batch index "
+            f"{tuple(int(i) for i in where)}; measurements need finite activations (did training diverge?)"
+        )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        inv = np.where(scale > 0, 1.0 / scale, 0.0) if normalize else np.ones_like(scale)
+    if center:
+        x -= x.mean(axis=-2, keepdims=True)
+        # Second pass: removes the rounding error of the first mean, which is relative to |x|, not to
+        # the (possibly much smaller) centred values, and would otherwise leave a spurious direction.
+        x -= x.mean(axis=-2, keepdims=True)
+        # A constant feature centres to rounding noise of the mean, not to 0; make it exactly 0 so a
+        # constant layer has a zero Gram (rank 0, CKA nan) instead of a spectrum of noise.
+        constant = (col_max - col_min) <= n * _EPS * col_abs
+        x *= np.where(constant, 0.0, inv)
+    elif normalize:
+        x *= inv
+    return x, scale[..., 0, 0]
+
+
+def _map_batched(
+    fn: Callable[[np.ndarray], dict[str, np.ndarray]],
+    x: np.ndarray,
+    *,
+    name: str,
+    center: bool,
+    core_ndim: int,
+    normalize: bool = True,
+) -> dict[str, np.ndarray]:
+    """Apply `fn(prepared_chunk, scale_chunk)` over chunks of the flattened leading batch axes.
+
+    `core_ndim` trailing axes are the per-item core (2 for a matrix, 3 for a layer stack); `fn`
+    returns a dict of arrays whose first axis is the chunk's batch axis.
+    """
+    batch_shape = x.shape[:-core_ndim]
+    core_shape = x.shape[-core_ndim:]
+    flat = x.reshape((-1, *core_shape))  # a view for contiguous input
+    batch = flat.shape[0]
+    item_bytes = 8 * int(np.prod(core_shape))
+    parts: dict[str, list[np.ndarray]] = {}
+    for sl in _chunks(batch, item_bytes):
+        prepared, scale = _prepare(
+            flat[sl], name=name, center=center, batch_shape=batch_shape, offset=sl.start, normalize=normalize
+        )
+        for key, val in fn(prepared, scale).items():
+            parts.setdefault(key, []).append(val)
+    if not parts:  # a batch axis of length 0: run fn on one dummy item only to learn the output layout
+        dummy = np.ones((1, *core_shape))
+        return {k: np.zeros((*batch_shape, *v.shape[1:])) for k, v in fn(dummy, np.ones(dummy.shape[:-2])).items()}
+    return {k: np.concatenate(v, axis=0).reshape((*batch_shape, *v[0].shape[1:])) for k, v in parts.items()}
+
+
+# --------------------------------------------------------------------------------------------
+# Spectra and rank measures
+
+
+def _gram_eigenvalues(x: np.ndarray) -> np.ndarray:
+    """Eigenvalues λ = σ² of the smaller Gram of x (..., N, d), descending, noise set to 0."""
+    n, d = x.shape[-2:]
+    xt = np.swapaxes(x, -1, -2)
+    gram = np.matmul(xt, x) if d <= n else np.matmul(x, xt)
+    lam = np.linalg.eigvalsh(gram)[..., ::-1]
+    tol = lam[..., :1] * (max(n, d) * _EPS)
+    return np.ascontiguousarray(np.where(lam > tol, lam, 0.0))
+
+
+def _rank_measures_from_eigenvalues(lam: np.ndarray) -> dict[str, np.ndarray]:
+    """erank, PR and stable rank from descending Gram eigenvalues; 0 for an all-zero spectrum."""
+    lam_max = lam[..., 0]
+    nonzero = lam_max > 0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = lam / lam_max[..., None]  # λ/λ_max ∈ [0, 1]: no overflow in the squares below
+        r = np.where(nonzero[..., None], r, 0.0)
+        sigma = np.sqrt(r)
+        p = sigma / sigma.sum(axis=-1, keepdims=True)
+        plogp = np.where(p > 0, p * np.log(p), 0.0)  # 0·ln 0 = 0
+        erank = np.exp(-plogp.sum(axis=-1))
+        r_sum = r.sum(axis=-1)
+        pr = r_sum**2 / (r**2).sum(axis=-1)
+    return {
+        "effective_rank": np.where(nonzero, erank, 0.0),
+        "participation_ratio": np.where(nonzero, pr, 0.0),
+        "stable_rank": np.where(nonzero, r_sum, 0.0),
+    }
+
+
+def singular_values(
+    x: Real[ArrayLike, "*batch n d"], *, center: bool = True
+) -> Float[np.ndarray, "*batch k"]:
+    """Singular values of each (N, d) matrix, descending, float64; k = min(N, d).
+
+    Computed as σ = √λ from ``eigvalsh`` of the smaller Gram matrix (``XᵀX`` or ``XXᵀ``) of the
+    (by default sample-centred) matrix. Gram eigenvalues below ``λ_max·max(N, d)·ε`` are rounding
+    noise and are set to 0, so singular values below ≈ ``√(max(N, d)·ε)·σ_max`` come back as 0
+    (use ``np.linalg.svd`` if you need them). With ``center=True`` at most ``min(N − 1, d)`` are
+    non-zero.
+    """
+    a = _as_array(x, "x")
+
+    def fn(xc, scale):
+        return {"s": np.sqrt(_gram_eigenvalues(xc)) * scale[..., None]}
+
+    return _map_batched(fn, a, name="x", center=center, core_ndim=2)["s"]
+
+
+def rank_measures(x: Real[ArrayLike, "*batch n d"], *, center: bool = True) -> dict[str, Float[np.ndarray, "*batch"]]:
+    """Effective rank, participation ratio and stable rank from ONE eigendecomposition per matrix.
+
+    Returns ``{"effective_rank": ..., "participation_ratio": ..., "stable_rank": ...}``, each of
+    shape ``x.shape[:-2]``; the formulas are those of :func:`effective_rank`,
+    :func:`participation_ratio` and :func:`stable_rank` (all three are 0 for an all-zero matrix,
+    e.g. a constant layer after centring). Use this in measurement code instead of three calls.
+    """
+    a = _as_array(x, "x")
+    return _map_batched(
+        lambda xc, scale: _rank_measures_from_eigenvalues(_gram_eigenvalues(xc)),
+        a, name="x", center=center, core_ndim=2,
+    )
+
+
+def effective_rank(x: Real[ArrayLike, "*batch n d"], *, center: bool = True) -> Float[np.ndarray, "*batch"]:
+    """Effective rank (Roy & Vetterli 2007), **σ-based**: exp of the entropy of normalised singular values.
+
+    ``p_k = σ_k / Σ_j σ_j``,  ``erank = exp(−Σ_k p_k ln p_k)``  with ``0·ln 0 = 0``.
+
+    Uses singular values σ, not eigenvalues λ = σ² (the λ-based variant gives a different number).
+    Ranges over ``[1, rank]`` for a non-zero matrix; an all-zero matrix (e.g. a constant layer after
+    centring) has no spectrum to normalise and is defined to have effective rank **0**.
+    k equal non-zero singular values give exactly k.
+    """
+    return rank_measures(x, center=center)["effective_rank"]
+
+
+def participation_ratio(x: Real[ArrayLike, "*batch n d"], *, center: bool = True) -> Float[np.ndarray, "*batch"]:
+    """Participation ratio (Gao et al. 2017): ``PR = (Σ_k λ_k)² / Σ_k λ_k²`` with ``λ_k = σ_k²``.
+
+    The eigenvalues λ are those of the (centred) covariance up to a factor 1/N, which cancels.
+    0 for an all-zero matrix.
+    """
+    return rank_measures(x, center=center)["participation_ratio"]
+
+
+def stable_rank(x: Real[ArrayLike, "*batch n d"], *, center: bool = True) -> Float[np.ndarray, "*batch"]:
+    """Stable rank (Rudelson & Vershynin 2007): ``‖X‖_F² / ‖X‖_2² = Σ_k σ_k² / σ_max²``.
+
+    0 for an all-zero matrix.
+    """
+    return rank_measures(x, center=center)["stable_rank"]
+
+
+def numerical_rank(
+    x: Real[ArrayLike, "*batch n d"], *, rtol: float = 1e-6, center: bool = True
+) -> Float[np.ndarray, "*batch"]:
+    """Numerical rank: ``#{k : σ_k > rtol·σ_max}`` (0 for an all-zero matrix), returned as float64.
+
+    ``rtol`` must lie in (0, 1) and above the resolution of the Gram-eigenvalue method,
+    ``√(max(N, d)·ε)`` (≈ 3.4e-7 at max(N, d) = 512); below it use ``np.linalg.matrix_rank``.
+    """
+    a = _as_array(x, "x")
+    floor = float(np.sqrt(max(a.shape[-2:]) * _EPS))
+    if not (0 < rtol < 1):
+        raise ValueError(f"`rtol` must lie in (0, 1); got {rtol}")
+    if rtol <= floor:
+        raise ValueError(
+            f"`rtol`={rtol:g} is below what eigenvalues of the Gram matrix resolve for this shape "
+            f"(√(max(N, d)·ε) = {floor:.2g}); use rtol > {floor:.2g} or np.linalg.matrix_rank"
+        )
+
+    def fn(xc, scale):
+        lam = _gram_eigenvalues(xc)
+        return {"r": np.count_nonzero(lam > (rtol * rtol) * lam[..., :1], axis=-1).astype(np.float64)}
+
+    return _map_batched(fn, a, name="x", center=center, core_ndim=2)["r"]
+
+
+# --------------------------------------------------------------------------------------------
+# Linear CKA
+#
+# Everything is written in terms of K = XXᵀ without forming it unless N < d:
+#   tr(KL) = ‖XᵀY‖_F²  (feature space, cost N·dx·dy)  or  Σ_ij K_ij L_ij  (Gram space, N²),
+#   diag K = row norms², K𝟙 = X(Xᵀ𝟙).
+# The unbiased HSIC estimator (Song et al. 2012, eq. 5) on K̃, L̃ = K, L with zeroed diagonals is
+#   HSIC₁ = [tr(K̃L̃) + (𝟙ᵀK̃𝟙)(𝟙ᵀL̃𝟙)/((n−1)(n−2)) − 2/(n−2)·(K̃𝟙)ᵀ(L̃𝟙)] / (n(n−3)),
+# with tr(K̃L̃) = tr(KL) − Σ_i K_ii L_ii and K̃𝟙 = K𝟙 − diag K, so it too costs no N×N matrix.
+# The factor 1/(n(n−3)) (and 1/(n−1)² of the biased HSIC) cancels in the CKA ratio.
+
+
+def _kernel_terms(x: np.ndarray) -> dict[str, np.ndarray]:
+    """Per-matrix terms of the unbiased HSIC for x (..., N, d): diag K, K̃𝟙 and 𝟙ᵀK̃𝟙."""
+    k = np.einsum("...nd,...nd->...n", x, x)
+    s = x.sum(axis=-2)
+    k1 = np.matmul(x, s[..., None])[..., 0] - k
+    return {"diag": k, "rowsum": k1, "total": np.einsum("...d,...d->...", s, s) - k.sum(axis=-1)}
+
+
+def _hsic_unbiased(tr_kl, diag_dot, total_k, total_l, rowsum_dot, n: int):
+    """n(n−3)·HSIC₁ from its pieces (Song et al. 2012); broadcasts over all arguments."""
+    return (tr_kl - diag_dot) + total_k * total_l / ((n - 1) * (n - 2)) - 2.0 * rowsum_dot / (n - 2)
+
+
+def _hsic_pair(p: dict[str, np.ndarray], q: dict[str, np.ndarray], tr_kl: np.ndarray, n: int) -> np.ndarray:
+    """n(n−3)·HSIC₁ between two kernels given their `_kernel_terms` and tr(KL)."""
+    return _hsic_unbiased(
+        tr_kl,
+        np.einsum("...n,...n->...", p["diag"], q["diag"]),
+        p["total"],
+        q["total"],
+        np.einsum("...n,...n->...", p["rowsum"], q["rowsum"]),
+        n,
+    )
+
+
+def _use_feature_space(n: int, dx: int, dy: int) -> bool:
+    # ‖XᵀY‖² costs N·dx·dy; the Gram route costs N²·(dx + dy) to form K, L plus N² to contract.
+    return dx * dy <= n * (dx + dy + 1)
+
+
+def _trace_products(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """tr(K L) = ‖XᵀY‖_F² for x (..., N, dx), y (..., N, dy), by the cheaper route."""
+    n, dx, dy = x.shape[-2], x.shape[-1], y.shape[-1]
+    if _use_feature_space(n, dx, dy):
+        c = np.matmul(np.swapaxes(x, -1, -2), y)
+        return np.einsum("...ij,...ij->...", c, c)
+    k = np.matmul(x, np.swapaxes(x, -1, -2))
+    l = np.matmul(y, np.swapaxes(y, -1, -2))
+    return np.einsum("...ij,...ij->...", k, l)
+
+
+def _cka_ratio(h_xy, h_xx, h_yy):
+    """h_xy / √(h_xx h_yy), nan where the denominator is not positive (a degenerate kernel)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        den = h_xx * h_yy
+        return np.where(den > 0, h_xy / np.sqrt(np.where(den > 0, den, 1.0)), np.nan)
+
+
+def _check_debiased(n: int, debiased: bool) -> None:
+    if debiased and n < 4:
+        raise ValueError(f"debiased CKA needs at least 4 samples (the estimator divides by n−3); got N = {n}")
+
+
+def linear_cka(
+    x: Real[ArrayLike, "*batch n dx"],
+    y: Real[ArrayLike, "*batch n dy"],
+    *,
+    debiased: bool = False,
+    center: bool = True,
+) -> Float[np.ndarray, "*batch"]:
+    """Linear centred kernel alignment (Kornblith et al. 2019) between x (..., N, dx) and y (..., N, dy).
+
+    ``CKA = ‖YᵀX‖_F² / (‖XᵀX‖_F ‖YᵀY‖_F)`` on sample-centred X, Y; equivalently the cosine between
+    the centred Gram matrices XXᵀ and YYᵀ, so ``arccos(CKA)`` is a metric. In [0, 1]; invariant to
+    orthogonal maps and isotropic scaling of either argument, not to general invertible maps.
+
+    ``debiased=True`` replaces each HSIC in the ratio by the unbiased estimator of Song et al. (2012)
+    (Gram matrices with zeroed diagonals; Kornblith et al. 2019, footnote/appendix); it removes the
+    ≈ d/(N + d) floor of biased CKA between independent representations, and can be slightly
+    negative. Needs N ≥ 4. The estimator is invariant to shifting the features, so ``center``
+    does not change it beyond rounding.
+
+    The feature-space form (cost N·dx·dy) is used when it is cheaper than forming N×N Grams; the
+    debiased terms are also evaluated without N×N matrices. Rows of x and y must be the same samples;
+    batch shapes must be equal (use ``np.broadcast_to`` to compare one array with many).
+    Returns ``nan`` where either centred Gram is zero (a constant representation: CKA undefined).
+    """
+    a = _as_array(x, "x")
+    b = _as_array(y, "y")
+    if a.shape[:-1] != b.shape[:-1]:
+        raise ValueError(
+            f"`x` and `y` must agree in all but the last (feature) axis: same batch dims and the same "
+            f"N samples; got x {a.shape} and y {b.shape}"
+        )
+    n = a.shape[-2]
+    _check_debiased(n, debiased)
+    batch_shape = a.shape[:-2]
+    fa = a.reshape(-1, *a.shape[-2:])
+    fb = b.reshape(-1, *b.shape[-2:])
+    out = []
+    # x and y have their own widths, so they are prepared separately, in lock-step chunks.
+    for sl in _chunks(fa.shape[0], 8 * n * (a.shape[-1] + b.shape[-1])):
+        xc, _ = _prepare(fa[sl], name="x", center=center, batch_shape=batch_shape, offset=sl.start)
+        yc, _ = _prepare(fb[sl], name="y", center=center, batch_shape=batch_shape, offset=sl.start)
+        t_xy, t_xx, t_yy = _trace_products(xc, yc), _trace_products(xc, xc), _trace_products(yc, yc)
+        if debiased:
+            kx, ky = _kernel_terms(xc), _kernel_terms(yc)
+            out.append(_cka_ratio(_hsic_pair(kx, ky, t_xy, n), _hsic_pair(kx, kx, t_xx, n), _hsic_pair(ky, ky, t_yy, n)))
+        else:
+            out.append(_cka_ratio(t_xy, t_xx, t_yy))
+    if not out:
+        return np.zeros(batch_shape)
+    return np.concatenate(out).reshape(batch_shape)
+
+
+def _check_layers(xs: ArrayLike, name: str = "xs") -> np.ndarray:
+    a = _as_array(xs, name, min_ndim=3, what="(..., L layers, N samples, d features)")
+    return a
+
+
+def _cka_matrix_chunk(xs: np.ndarray, debiased: bool) -> np.ndarray:
+    """CKA between all layer pairs of a prepared chunk xs (b, L, N, d) → (b, L, L)."""
+    b, n_layers, n, d = xs.shape
+    t = np.empty((b, n_layers, n_layers))
+    if _use_feature_space(n, d, d):
+        # Stack layers along features once, then one product X_aᵀ[X_a … X_L] per layer a: only the
+        # upper triangle of the (L·d)² cross-product matrix is formed.
+        z = np.ascontiguousarray(np.moveaxis(xs, 1, 2)).reshape(b, n, n_layers * d)
+        for i in range(n_layers):  # a loop over layers (L), not over batch elements
+            c = np.matmul(np.swapaxes(xs[:, i], -1, -2), z[:, :, i * d :])  # (b, d, (L−i)·d)
+            c = c.reshape(b, d, n_layers - i, d)
+            t[:, i, i:] = np.einsum("bjmk,bjmk->bm", c, c)
+            t[:, i:, i] = t[:, i, i:]
+    else:
+        k = np.matmul(xs, np.swapaxes(xs, -1, -2)).reshape(b, n_layers, n * n)
+        t = np.matmul(k, np.swapaxes(k, -1, -2))
+    if debiased:
+        terms = _kernel_terms(xs)  # each (b, L, ...)
+        h = _hsic_unbiased(
+            t,
+            np.matmul(terms["diag"], np.swapaxes(terms["diag"], -1, -2)),
+            terms["total"][:, :, None],
+            terms["total"][:, None, :],
+            np.matmul(terms["rowsum"], np.swapaxes(terms["rowsum"], -1, -2)),
+            n,
+        )
+    else:
+        h = t
+    diag = np.diagonal(h, axis1=-2, axis2=-1)
+    cka = _cka_ratio(h, diag[:, :, None], diag[:, None, :])
+    # The diagonal is 1 by definition wherever it is defined; don't let rounding say otherwise.
+    idx = np.arange(n_layers)
+    cka[:, idx, idx] = np.where(diag > 0, 1.0, np.nan)
+    return cka
+
+
+def cka_matrix(
+    xs: Real[ArrayLike, "*batch layer n d"], *, debiased: bool = False, center: bool = True
+) -> Float[np.ndarray, "*batch layer layer"]:
+    """Linear CKA between every pair of layers: xs (..., L, N, d) → (..., L, L).
+
+    Entry (a, b) is :func:`linear_cka` ``(xs[..., a, :, :], xs[..., b, :, :])`` (Kornblith et al. 2019;
+    ``debiased`` as there). Each centred layer is prepared once and the cross products ``X_aᵀX_b``
+    are formed only for a ≤ b (or, when N < d, the N×N Grams once per layer), so the cost is about
+    L(L+1)/2 products of N×d matrices. Symmetric, with ones on the diagonal; rows and columns of a
+    degenerate (constant) layer are ``nan``.
+    """
+    a = _check_layers(xs)
+    _check_debiased(a.shape[-2], debiased)
+    return _map_batched(
+        lambda x, scale: {"c": _cka_matrix_chunk(x, debiased)}, a, name="xs", center=center, core_ndim=3
+    )["c"]
+
+
+def _adjacent_cka_chunk(xs: np.ndarray, debiased: bool) -> np.ndarray:
+    """CKA(H_ℓ, H_ℓ₊₁) for a prepared chunk xs (b, L, N, d) → (b, L − 1)."""
+    n, d = xs.shape[-2:]
+    if _use_feature_space(n, d, d):
+        t_self = _trace_products(xs, xs)
+        t_next = _trace_products(xs[:, :-1], xs[:, 1:])
+    else:
+        k = np.matmul(xs, np.swapaxes(xs, -1, -2))
+        t_self = np.einsum("blij,blij->bl", k, k)
+        t_next = np.einsum("blij,blij->bl", k[:, :-1], k[:, 1:])
+    if debiased:
+        terms = _kernel_terms(xs)
+        diag, rowsum, total = terms["diag"], terms["rowsum"], terms["total"]
+        h_self = _hsic_unbiased(
+            t_self, np.einsum("bln,bln->bl", diag, diag), total, total, np.einsum("bln,bln->bl", rowsum, rowsum), n
+        )
+        h_next = _hsic_unbiased(
+            t_next,
+            np.einsum("bln,bln->bl", diag[:, :-1], diag[:, 1:]),
+            total[:, :-1],
+            total[:, 1:],
+            np.einsum("bln,bln->bl", rowsum[:, :-1], rowsum[:, 1:]),
+            n,
+        )
+    else:
+        h_self, h_next = t_self, t_next
+    return _cka_ratio(h_next, h_self[:, :-1], h_self[:, 1:])
+
+
+def kernel_drift(
+    xs: Real[ArrayLike, "*batch layer n d"],
+    *,
+    metric: Literal["1-cka", "angle"] = "1-cka",
+    debiased: bool = False,
+    center: bool = True,
+) -> Float[np.ndarray, "*batch transition"]:
+    """Inter-layer kernel drift: xs (..., L, N, d) → (..., L − 1), one value per transition ℓ → ℓ+1.
+
+    ``metric="1-cka"``: ``1 − CKA(H_ℓ, H_ℓ₊₁)`` (the measure of the seed paper; note that the
+    Frobenius distance between unit-norm centred Grams is ``√(2(1 − CKA))``, the same information).
+    ``metric="angle"``: ``θ_ℓ = arccos CKA(H_ℓ, H_ℓ₊₁)`` ∈ [0, π/2], the angle between centred Gram
+    matrices, which is a metric on kernels (so drifts along a path obey the triangle inequality).
+    CKA is linear CKA (Kornblith et al. 2019), computed only for adjacent pairs; ``nan`` where either
+    layer is constant. Rows must be the same probe samples for every layer.
+    """
+    if metric not in _DRIFT_METRICS:
+        raise ValueError(f"unknown kernel-drift metric {metric!r}; allowed: {', '.join(map(repr, _DRIFT_METRICS))}")
+    a = _check_layers(xs)
+    if a.shape[-3] < 2:
+        raise ValueError(f"kernel drift needs at least 2 layers along axis -3; got shape {a.shape}")
+    _check_debiased(a.shape[-2], debiased)
+    cka = _map_batched(
+        lambda x, scale: {"c": _adjacent_cka_chunk(x, debiased)}, a, name="xs", center=center, core_ndim=3
+    )["c"]
+    if metric == "angle":
+        with np.errstate(invalid="ignore"):
+            return np.arccos(np.clip(cka, -1.0, 1.0))
+    return 1.0 - cka
+
+
+def update_ratio(xs: Real[ArrayLike, "*batch layer n d"]) -> Float[np.ndarray, "*batch transition"]:
+    """Relative size of each block's update: ``‖H_ℓ₊₁ − H_ℓ‖_F / ‖H_ℓ‖_F``, xs (..., L, N, d) → (..., L − 1).
+
+    **Uncentred** (the residual update itself, mean included), on the raw activations. Reported next
+    to kernel drift so that one dominant block is not mistaken for a fixed-point plateau
+    (``shared/PITFALLS.md``, Measuring). IEEE conventions for a zero layer: ``inf`` if the next layer
+    is non-zero, ``nan`` if both are zero (no warnings are raised).
+    """
+    a = _check_layers(xs)
+    if a.shape[-3] < 2:
+        raise ValueError(f"update ratio needs at least 2 layers along axis -3; got shape {a.shape}")
+
+    def fn(h, scale):
+        diff = h[:, 1:] - h[:, :-1]
+        num = np.sqrt(np.einsum("blnd,blnd->bl", diff, diff))
+        den = np.sqrt(np.einsum("blnd,blnd->bl", h[:, :-1], h[:, :-1]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return {"r": num / den}
+
+    return _map_batched(fn, a, name="xs", center=False, core_ndim=3, normalize=False)["r"]

@@ -1,0 +1,374 @@
+"""Execute a suite: every case trained, measured and stored, resumably.
+
+Executors:
+* in-process (default, ``--workers 1``): nothing to start; live step-level progress;
+* local processes (``--workers N``): one case per process (spawned), each writing its own group;
+* dask.distributed (``--scheduler tcp://HOST:PORT``): the same unit of work on a cluster's workers.
+
+Every executor runs `execute_case`, which claims the case, skips it when the store already holds it
+with the same spec hash, otherwise computes it and writes it, the completion marker last. A case
+that raises is stored with status ``failed: <reason>`` (the scorer reports ERROR) and the rest go on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import DATA_FORMAT_VERSION, __version__
+from .spec import Case, Suite, SuiteError, case_from_dict, case_to_dict, load_suite
+from .store import Store
+
+__all__ = ["run_suite", "run_case", "execute_case", "Outcome", "default_store"]
+
+# One XLA thread per process when several cases run side by side (PITFALLS.md: unknown flags abort).
+_SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    case_id: str
+    status: str  # complete | diverged | failed: ... | skipped | busy (claimed by another runner)
+    wall_seconds: float = 0.0
+    message: str = ""
+
+    @property
+    def failed(self) -> bool:
+        return self.status.startswith("failed")
+
+
+def default_store(suite: Suite) -> str:
+    return str(Path("results") / f"{suite.name}.zarr")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def _git_commit() -> str | None:
+    try:
+        here = Path(__file__).resolve().parent
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None if out.returncode == 0 else None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+
+    out = {"rgbench_version": __version__}
+    for pkg in ("jax", "jaxlib", "equinox", "optax", "numpy", "xarray", "zarr"):
+        try:
+            out[f"{pkg}_version"] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def provenance(case: Case, suite_name: str) -> dict[str, Any]:
+    attrs: dict[str, Any] = {
+        "suite": suite_name,
+        "case_id": case.id,
+        "spec": case.to_json(),
+        "spec_hash": case.hash,
+        "data_format_version": DATA_FORMAT_VERSION,
+        "platform": platform.platform(),
+        "python_version": platform.python_version(),
+        **_versions(),
+    }
+    commit = _git_commit()
+    if commit:
+        attrs["git_commit"] = commit
+    return attrs
+
+
+def run_case(case: Case, suite_name: str, *, progress: Callable[[int, int, Any], None] | None = None):
+    """Train and measure one case; returns its dataset (status ``complete`` or ``diverged``)."""
+    from .measure import measure
+    from .train import train
+
+    start, t0 = _now(), time.perf_counter()
+    data = case.input.build()
+    result = train(case.architecture, data, case.train, list(range(case.seeds)), progress=progress)
+    n_div = int(result.diverged.sum())
+    status = "diverged" if n_div else "complete"
+    attrs = provenance(case, suite_name)
+    ds = measure(case, data, result, attrs=attrs)
+    wall = time.perf_counter() - t0
+    ds.attrs.update(
+        status=status,
+        diverged_seeds=n_div,
+        start_time=start,
+        end_time=_now(),
+        wall_seconds=round(wall, 3),
+        train_seconds=round(float(result.wall_seconds), 3),
+        history=f"{start} rgbench {__version__} run (suite {suite_name}, case {case.id})",
+    )
+    return ds
+
+
+def _failed_dataset(case: Case, suite_name: str, exc: BaseException, wall: float):
+    import xarray as xr
+
+    reason = f"{type(exc).__name__}: {exc}".strip().replace("\n", " ")[:500]
+    return xr.Dataset(
+        attrs={
+            **provenance(case, suite_name),
+            "status": f"failed: {reason}",
+            "traceback": "".join(traceback.format_exception(exc))[-8000:],
+            "end_time": _now(),
+            "wall_seconds": round(wall, 3),
+        }
+    )
+
+
+def execute_case(case_json: str, suite_name: str, store_path: str, force: bool = False, progress=None) -> Outcome:
+    """Claim, skip-or-compute, write. Top-level and picklable: the unit of work of every executor."""
+    case = case_from_dict(json.loads(case_json))
+    store = Store(store_path)
+    if not store.claim(case.id):
+        return Outcome(case.id, "busy", message="another runner holds this case")
+    try:
+        if not force and store.is_done(case.id, case.hash):
+            return Outcome(case.id, "skipped", message="already complete with the same spec hash")
+        t0 = time.perf_counter()
+        try:
+            ds = run_case(case, suite_name, progress=progress)
+        except Exception as exc:  # noqa: BLE001 - recorded in the store, the rest of the suite goes on
+            ds = _failed_dataset(case, suite_name, exc, time.perf_counter() - t0)
+        store.write_case(ds, case.id, case.hash)
+        return Outcome(case.id, str(ds.attrs["status"]), float(ds.attrs.get("wall_seconds", 0.0)))
+    finally:
+        store.release(case.id)
+
+
+def _case_payload(case: Case) -> str:
+    return json.dumps(case_to_dict(case))
+
+
+# -------------------------------------------------------------------------------------------------
+# Progress
+
+
+class _Reporter:
+    """Live display when attached to a terminal, plain lines otherwise, nothing when quiet."""
+
+    def __init__(self, cases: Sequence[Case], quiet: bool, stream=None):
+        self.quiet = quiet
+        self.stream = stream or sys.stderr
+        self.total = len(cases)
+        self.done = 0
+        self.t0 = time.perf_counter()
+        self.live = not quiet and self.stream.isatty()
+        self._progress = None
+        self._task = None
+        self._last_line = 0.0
+        if self.live:
+            from rich.console import Console
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            self._progress = Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[detail]}"),
+                console=Console(file=self.stream), transient=False,
+            )
+            self._progress.start()
+            self._task = self._progress.add_task("cases", total=self.total, detail="")
+
+    def start_case(self, case_id: str) -> None:
+        if self.quiet:
+            return
+        if self.live:
+            self._progress.update(self._task, detail=f"{case_id}: compiling")
+        else:
+            print(f"[{self.done}/{self.total}] {case_id}: running", file=self.stream, flush=True)
+
+    def step(self, case_id: str, step: int, total: int, loss) -> None:
+        if self.quiet:
+            return
+        import numpy as np
+
+        loss = np.asarray(loss, dtype=float)
+        finite = loss[np.isfinite(loss)]
+        mean = f"{finite.mean():.4f}" if finite.size else "nan"
+        text = f"{case_id}: step {step}/{total} loss {mean}"
+        if self.live:
+            self._progress.update(self._task, detail=text)
+        elif time.perf_counter() - self._last_line > 10:
+            self._last_line = time.perf_counter()
+            print(f"  {text}", file=self.stream, flush=True)
+
+    def finish_case(self, out: Outcome) -> None:
+        self.done += 1
+        if self.quiet:
+            return
+        elapsed = time.perf_counter() - self.t0
+        eta = elapsed / self.done * (self.total - self.done)
+        line = f"[{self.done}/{self.total}] {out.case_id}: {out.status}"
+        if out.wall_seconds:
+            line += f" in {out.wall_seconds:.1f}s"
+        if out.message:
+            line += f" ({out.message})"
+        if self.live:
+            self._progress.console.print(line)
+            self._progress.update(self._task, advance=1, detail="")
+        else:
+            print(f"{line} — elapsed {elapsed:.0f}s, ETA {eta:.0f}s", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+
+# -------------------------------------------------------------------------------------------------
+# Executors
+
+
+def run_suite(
+    suite: Suite,
+    store_path: str | None = None,
+    *,
+    only: Sequence[str] | None = None,
+    force: bool = False,
+    workers: int = 1,
+    scheduler: str | None = None,
+    quiet: bool = False,
+) -> list[Outcome]:
+    """Run (or resume) a suite into its store. Returns one Outcome per selected case."""
+    store_path = store_path or default_store(suite)
+    cases = list(suite.cases)
+    if only:
+        unknown = [c for c in only if c not in suite.ids]
+        if unknown:
+            raise KeyError(f"--only names no case of suite {suite.name!r}: {', '.join(unknown)} (cases: {', '.join(suite.ids)})")
+        cases = [c for c in cases if c.id in set(only)]
+    Store(store_path).init(suite.name, suite.title, suite.to_json())
+
+    reporter = _Reporter(cases, quiet)
+    outcomes: list[Outcome] = []
+    try:
+        if scheduler:
+            outcomes = _run_dask(cases, suite.name, store_path, force, scheduler, reporter)
+        elif workers > 1:
+            outcomes = _run_processes(cases, suite.name, store_path, force, workers, reporter)
+        else:
+            for case in cases:
+                reporter.start_case(case.id)
+                out = execute_case(
+                    _case_payload(case), suite.name, store_path, force,
+                    progress=lambda step, total, loss, cid=case.id: reporter.step(cid, step, total, loss),
+                )
+                reporter.finish_case(out)
+                outcomes.append(out)
+    finally:
+        reporter.close()
+    return outcomes
+
+
+def _run_processes(cases, suite_name, store_path, force, workers, reporter) -> list[Outcome]:
+    import multiprocessing as mp
+
+    old = os.environ.get("XLA_FLAGS")
+    os.environ["XLA_FLAGS"] = ((old + " ") if old else "") + _SINGLE_THREAD_XLA
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
+            futures = {}
+            for case in cases:
+                reporter.start_case(case.id)
+                futures[pool.submit(execute_case, _case_payload(case), suite_name, store_path, force)] = case.id
+            outcomes = []
+            for fut in as_completed(futures):
+                try:
+                    out = fut.result()
+                except Exception as exc:  # noqa: BLE001 - a worker died (e.g. out of memory)
+                    out = Outcome(futures[fut], f"failed: worker died: {type(exc).__name__}: {exc}")
+                reporter.finish_case(out)
+                outcomes.append(out)
+    finally:
+        if old is None:
+            os.environ.pop("XLA_FLAGS", None)
+        else:
+            os.environ["XLA_FLAGS"] = old
+    order = {c.id: i for i, c in enumerate(cases)}
+    return sorted(outcomes, key=lambda o: order[o.case_id])
+
+
+def _run_dask(cases, suite_name, store_path, force, scheduler, reporter) -> list[Outcome]:
+    from distributed import Client, as_completed as dask_completed
+
+    with Client(scheduler) as client:
+        futures = {}
+        for case in cases:
+            reporter.start_case(case.id)
+            fut = client.submit(execute_case, _case_payload(case), suite_name, store_path, force, pure=False, key=f"rgbench-{case.hash}-{case.id}")
+            futures[fut] = case.id
+        outcomes = []
+        for fut in dask_completed(list(futures)):
+            try:
+                out = fut.result()
+            except Exception as exc:  # noqa: BLE001
+                out = Outcome(futures[fut], f"failed: worker error: {type(exc).__name__}: {exc}")
+            reporter.finish_case(out)
+            outcomes.append(out)
+    order = {c.id: i for i, c in enumerate(cases)}
+    return sorted(outcomes, key=lambda o: order[o.case_id])
+
+
+# -------------------------------------------------------------------------------------------------
+# CLI
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    try:
+        suite = load_suite(args.suite)
+    except SuiteError as e:
+        for p in e.problems:
+            print(p, file=sys.stderr)
+        return 2
+    try:
+        outcomes = run_suite(
+            suite, args.store, only=args.only, force=args.force, workers=args.workers,
+            scheduler=args.scheduler, quiet=args.quiet,
+        )
+    except (KeyError, ValueError) as e:
+        print(f"rgbench run: {e.args[0] if e.args else e}", file=sys.stderr)
+        return 2
+    failed = [o for o in outcomes if o.failed]
+    busy = [o for o in outcomes if o.status == "busy"]
+    if not args.quiet:
+        counts: dict[str, int] = {}
+        for o in outcomes:
+            counts[o.status.split(":")[0]] = counts.get(o.status.split(":")[0], 0) + 1
+        store = args.store or default_store(suite)
+        print(f"{suite.name}: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + f" → {store}", file=sys.stderr)
+        for o in failed:
+            print(f"  {o.case_id}: {o.status}", file=sys.stderr)
+        if busy:
+            print(f"  {len(busy)} case(s) were being computed by another runner; rerun to pick up any it did not finish", file=sys.stderr)
+    return min(len(failed), 125)
+
+
+def add_cli(sub) -> None:
+    p = sub.add_parser("run", help="train, measure and store every case of a suite (resumable)")
+    p.add_argument("suite", metavar="SUITE")
+    p.add_argument("--store", help="Zarr store path or fsspec URL (default results/<suite>.zarr)")
+    p.add_argument("--only", nargs="+", metavar="CASE_ID", help="run only these cases")
+    p.add_argument("--force", action="store_true", help="recompute cases even if complete")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes, one case each (default 1: in-process)")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
+    p.add_argument("--quiet", action="store_true", help="print nothing")
+    p.set_defaults(func=_cmd_run)
+

@@ -1,0 +1,643 @@
+"""Suite files: YAML → validated, fully resolved cases, each with a stable hash.
+
+A suite file has the top-level keys
+
+    suite:    identifier (letters, digits, ``-``, ``_``, ``.``), used as the store name
+    title:    one line for people
+    description: optional paragraph
+    include:  other suite files (paths relative to this file) whose ``defaults`` and ``cases``
+              are merged in first; cycles are an error
+    defaults: a partial case (architecture, input, train, measure, seeds) merged into every case
+    cases:    the cases, each with ``id``, optional ``architecture``, ``input``, ``train``,
+              ``measure``, ``seeds``, ``predict`` and ``grid``
+
+Merging is a deep merge of mappings, the case winning over the defaults. When a case names a
+different ``kind`` of architecture or input than the defaults, only the defaults that the new kind
+also accepts are carried over (``vocab``, ``length``, ``masking`` survive a switch from ``sticky`` to
+``iid``; ``xi`` does not).
+
+``grid`` maps dotted keys to lists of values; a case with a grid expands into one case per
+combination, with ids ``<id>[key=value,...]``.
+
+Validation happens before anything runs and reports *every* problem of a file at once, each with the
+file, line, dotted key, bad value and what is allowed (`SuiteError.problems`).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import itertools
+import json
+import typing
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Union
+
+import pydantic
+from pydantic import BaseModel, ConfigDict, Field
+
+from . import DATA_FORMAT_VERSION
+from ._yaml import Located, YamlProblem, dotted
+from ._yaml import load as load_yaml
+from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, Registry
+
+__all__ = ["Case", "Suite", "SuiteError", "load_suite", "suite_from_json", "case_from_dict", "case_to_dict", "case_hash"]
+
+_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+_CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(\[[^\]/]*\])?$"  # base id, then grid values
+_CASE_KEYS = ("architecture", "input", "train", "measure", "seeds")
+_TOP_KEYS = ("suite", "title", "description", "include", "defaults", "cases")
+
+
+class SuiteError(Exception):
+    """A suite that does not validate. `problems` holds every located problem found."""
+
+    def __init__(self, problems: list[Located]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+def _load_components() -> None:
+    # Importing these modules registers their components.
+    from . import inputs, models, predictions  # noqa: F401
+
+
+def _union(registry: Registry):
+    classes = [cls for _, cls in registry.items()]
+    if len(classes) == 1:
+        return classes[0]
+    return Annotated[Union[tuple(classes)], Field(discriminator="kind")]  # noqa: UP007
+
+
+def _shorthand(value: Any) -> Any:
+    return {"kind": value} if isinstance(value, str) else value
+
+
+@cache
+def models() -> tuple[type[BaseModel], type[BaseModel]]:
+    """The pydantic models of a prediction and of a case, built from the registries."""
+    _load_components()
+    from .measure import MeasureConfig
+    from .predictions import PredictionBase
+    from .train import TrainConfig
+
+    Prediction = pydantic.create_model(
+        "Prediction",
+        __base__=PredictionBase,
+        observable=(Annotated[_union(OBSERVABLES), pydantic.BeforeValidator(_shorthand)], ...),
+        test=(_union(TESTS), ...),
+    )
+
+    class CaseSpec(BaseModel):
+        model_config = ConfigDict(extra="forbid", frozen=True)
+
+        id: str = Field(pattern=_CASE_ID_PATTERN, max_length=300)
+        architecture: _union(ARCHITECTURES)  # type: ignore[valid-type]
+        input: _union(INPUTS)  # type: ignore[valid-type]
+        train: TrainConfig = Field(default_factory=TrainConfig)
+        measure: MeasureConfig = Field(default_factory=MeasureConfig)
+        seeds: int = Field(10, ge=1, le=1000, description="number of seeds, trained together (vmap)")
+        predict: list[Prediction] = Field(default_factory=list)  # type: ignore[valid-type]
+
+    return Prediction, CaseSpec
+
+
+# Which registry decides the allowed `kind` at a path inside a case (for error messages).
+COMPONENT_SLOTS: dict[tuple[str, ...], Registry] = {
+    ("architecture",): ARCHITECTURES,
+    ("input",): INPUTS,
+    ("predict", "*", "observable"): OBSERVABLES,
+    ("predict", "*", "test"): TESTS,
+}
+
+
+def case_hash(resolved: dict[str, Any]) -> str:
+    """Stable identity of a case: what it computes (not its id or predictions) + data-format version."""
+    payload = {k: resolved[k] for k in _CASE_KEYS}
+    payload["data_format_version"] = DATA_FORMAT_VERSION
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Case:
+    """A fully resolved case: validated configs plus its identity."""
+
+    spec: BaseModel  # the validated CaseSpec
+    hash: str
+    base_id: str  # id before grid expansion
+    grid: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.spec.id
+
+    def __getattr__(self, name: str) -> Any:  # architecture, input, train, measure, seeds, predict
+        if name in ("architecture", "input", "train", "measure", "seeds", "predict"):
+            return getattr(self.spec, name)
+        raise AttributeError(name)
+
+    def resolved(self) -> dict[str, Any]:
+        """The case as plain JSON-able data (what it computes, its id and its predictions)."""
+        return self.spec.model_dump(mode="json")
+
+    def to_json(self) -> str:
+        return json.dumps(self.resolved(), sort_keys=True)
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    title: str
+    cases: tuple[Case, ...]
+    path: str | None = None
+    description: str = ""
+
+    def case(self, case_id: str) -> Case:
+        for c in self.cases:
+            if c.id == case_id:
+                return c
+        raise KeyError(f"no case {case_id!r} in suite {self.name!r} (cases: {', '.join(c.id for c in self.cases)})")
+
+    @property
+    def ids(self) -> list[str]:
+        return [c.id for c in self.cases]
+
+    def to_json(self) -> str:
+        """The resolved suite, enough to rebuild it with `suite_from_json` (stored as store provenance)."""
+        return json.dumps(
+            {
+                "suite": self.name,
+                "title": self.title,
+                "description": self.description,
+                "cases": [case_to_dict(c) for c in self.cases],
+                "data_format_version": DATA_FORMAT_VERSION,
+            },
+            sort_keys=True,
+        )
+
+
+# --------------------------------------------------------------------------------------------
+# Loading: includes and raw structure
+
+
+@dataclass
+class _Source:
+    """Raw data of one file plus where its keys are."""
+
+    file: str
+    data: dict[str, Any]
+    lines: dict[tuple, int]
+
+    def at(self, path: tuple) -> tuple[str, int | None] | None:
+        # longest recorded prefix
+        for n in range(len(path), -1, -1):
+            if path[:n] in self.lines:
+                return self.file, self.lines[path[:n]]
+        return None
+
+
+@dataclass
+class _RawCase:
+    data: dict[str, Any]
+    source: _Source
+    path: tuple  # path of the case mapping in its file, e.g. ("cases", 3)
+
+
+@dataclass
+class _Raw:
+    name: str | None = None
+    title: str = ""
+    description: str = ""
+    defaults: list[tuple[dict[str, Any], _Source]] = field(default_factory=list)  # lowest priority first
+    cases: list[_RawCase] = field(default_factory=list)
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Raw, top: bool) -> None:
+    display = _display(path)
+    try:
+        data, lines, yaml_problems = load_yaml(path, display)
+    except YamlProblem as e:
+        problems.extend(e.problems)
+        return
+    problems.extend(yaml_problems)
+    src = _Source(display, data if isinstance(data, dict) else {}, lines)
+    if not isinstance(data, dict):
+        problems.append(Located(display, 1, "", f"a suite file must be a mapping with keys {', '.join(_TOP_KEYS)}; "
+                                                f"got {type(data).__name__}"))
+        return
+    for key in data:
+        if key not in _TOP_KEYS:
+            problems.append(Located(display, lines.get((key,)), key, _unknown_key(key, _TOP_KEYS)))
+
+    includes = data.get("include", [])
+    if isinstance(includes, str):
+        includes = [includes]
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        problems.append(Located(display, lines.get(("include",)), "include",
+                                f"must be a list of relative file paths; got {includes!r}"))
+        includes = []
+    for i, inc in enumerate(includes):
+        target = (path.parent / inc).resolve()
+        where = lines.get(("include", i), lines.get(("include",)))
+        if target in stack or target == path.resolve():
+            chain = " → ".join(_display(p) for p in (*stack, path.resolve(), target))
+            problems.append(Located(display, where, f"include[{i}]", f"include cycle: {chain}"))
+            continue
+        if not target.is_file():
+            problems.append(Located(display, where, f"include[{i}]", f"included file {inc!r} not found (looked at {target})"))
+            continue
+        _read(target, (*stack, path.resolve()), problems, raw, top=False)
+
+    if top:
+        name = data.get("suite")
+        if name is None:
+            problems.append(Located(display, 1, "suite", "required key missing: the suite's identifier, e.g. `suite: rg-paper`"))
+        elif not isinstance(name, str) or not _valid_id(name):
+            problems.append(Located(display, lines.get(("suite",)), "suite",
+                                    f"must be an identifier of letters, digits, '-', '_', '.'; got {name!r}"))
+        else:
+            raw.name = name
+        for key in ("title", "description"):
+            if key in data and not isinstance(data[key], str):
+                problems.append(Located(display, lines.get((key,)), key, f"must be a string; got {data[key]!r}"))
+        raw.title = data.get("title", "") if isinstance(data.get("title"), str) else ""
+        raw.description = data.get("description", "") if isinstance(data.get("description"), str) else ""
+
+    defaults = data.get("defaults", {})
+    if not isinstance(defaults, dict):
+        problems.append(Located(display, lines.get(("defaults",)), "defaults", f"must be a mapping; got {defaults!r}"))
+    else:
+        for key in defaults:
+            if key not in _CASE_KEYS:
+                problems.append(Located(display, lines.get(("defaults", key)), f"defaults.{key}",
+                                        _unknown_key(key, _CASE_KEYS)))
+        raw.defaults.append(({k: v for k, v in defaults.items() if k in _CASE_KEYS}, src))
+
+    cases = data.get("cases", [])
+    if not isinstance(cases, list):
+        problems.append(Located(display, lines.get(("cases",)), "cases", f"must be a list of cases; got {cases!r}"))
+        cases = []
+    for i, case in enumerate(cases):
+        if not isinstance(case, dict):
+            problems.append(Located(display, lines.get(("cases", i)), f"cases[{i}]",
+                                    f"a case must be a mapping with an `id`; got {case!r}"))
+            continue
+        raw.cases.append(_RawCase(case, src, ("cases", i)))
+
+
+def _valid_id(s: str) -> bool:
+    import re
+
+    return re.fullmatch(_ID_PATTERN, s) is not None
+
+
+def _unknown_key(key: Any, allowed: typing.Iterable[str]) -> str:
+    allowed = list(allowed)
+    close = difflib.get_close_matches(str(key), allowed, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
+
+
+# --------------------------------------------------------------------------------------------
+# Resolution: defaults, kind switches, grids
+
+
+def _merge(base: Any, over: Any, registry: Registry | None = None) -> Any:
+    """Deep merge `over` onto `base`. For a registry slot whose kind changes, keep only base keys
+    the new kind accepts."""
+    if not isinstance(base, dict) or not isinstance(over, dict):
+        return copy.deepcopy(over)
+    base = copy.deepcopy(base)
+    if registry is not None and "kind" in over and over.get("kind") != base.get("kind"):
+        kind = over["kind"]
+        if isinstance(kind, str) and kind in registry:
+            accepted = set(registry[kind].model_fields)
+            base = {k: v for k, v in base.items() if k in accepted}
+        else:
+            base = {}
+    for key, value in over.items():
+        base[key] = _merge(base[key], value) if key in base else copy.deepcopy(value)
+    return base
+
+
+def _set_dotted(data: dict, keys: list[str], value: Any) -> None:
+    for k in keys[:-1]:
+        nxt = data.get(k)
+        if not isinstance(nxt, dict):
+            nxt = {}
+            data[k] = nxt
+        data = nxt
+    data[keys[-1]] = copy.deepcopy(value)
+
+
+def _format_value(v: Any) -> str:
+    if isinstance(v, str):
+        return v.replace("/", "÷")  # ids become store group names: no path separators
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return repr(v)
+    if isinstance(v, (dict, list)):
+        return json.dumps(v, separators=(",", ":"), sort_keys=True)
+    return str(v)
+
+
+@dataclass
+class _Expanded:
+    case_id: str
+    base_id: str
+    data: dict[str, Any]  # resolved, ready to validate
+    grid: dict[str, Any]
+    # where: list of (data-path prefix, source, source-path prefix, display-prefix) in priority order
+    where: list[tuple[tuple, _Source, tuple, str]]
+
+
+def _expand(raw: _Raw, problems: list[Located]) -> list[_Expanded]:
+    defaults: dict[str, Any] = {}
+    default_where: list[tuple[tuple, _Source, tuple, str]] = []
+    for d, src in raw.defaults:
+        for key in d:
+            defaults[key] = _merge(defaults.get(key), d[key], COMPONENT_SLOTS.get((key,)))
+        default_where.insert(0, ((), src, ("defaults",), "defaults"))
+
+    out: list[_Expanded] = []
+    for rc in raw.cases:
+        src, cpath = rc.source, rc.path
+        case_id = rc.data.get("id")
+        label = f"cases[{case_id}]" if isinstance(case_id, str) else dotted(cpath)
+        if "id" not in rc.data:
+            problems.append(Located(src.file, src.lines.get(cpath), label, "required key missing: `id` (a unique case name)"))
+            continue
+        if not isinstance(case_id, str) or not _valid_id(case_id):
+            problems.append(Located(src.file, src.lines.get(cpath + ("id",)), f"{label}.id",
+                                    f"must be an identifier of letters, digits, '-', '_', '.'; got {case_id!r}"))
+            continue
+        base = {k: copy.deepcopy(v) for k, v in defaults.items()}
+        for key, value in rc.data.items():
+            if key in ("grid",):
+                continue
+            base[key] = _merge(base[key], value, COMPONENT_SLOTS.get((key,))) if key in base else copy.deepcopy(value)
+        where = [((), src, cpath, label), *default_where]
+
+        grid = rc.data.get("grid")
+        if grid is None:
+            out.append(_Expanded(str(case_id), str(case_id), base, {}, where))
+            continue
+        gpath = cpath + ("grid",)
+        if not isinstance(grid, dict) or not grid:
+            problems.append(Located(src.file, src.lines.get(gpath), f"{label}.grid",
+                                    f"must be a non-empty mapping of dotted keys to lists of values; got {grid!r}"))
+            continue
+        ok = True
+        for gkey, values in grid.items():
+            gline = src.lines.get(gpath + (gkey,))
+            head = gkey.split(".")[0]
+            if head not in _CASE_KEYS:
+                problems.append(Located(src.file, gline, f"{label}.grid.{gkey}",
+                                        f"grid key does not exist: must start with one of {', '.join(_CASE_KEYS)}"))
+                ok = False
+            elif not isinstance(values, list) or not values:
+                problems.append(Located(src.file, gline, f"{label}.grid.{gkey}",
+                                        f"must be a non-empty list of values; got {values!r}"))
+                ok = False
+        if not ok:
+            continue
+        keys = list(grid)
+        for combo in itertools.product(*(grid[k] for k in keys)):
+            data = copy.deepcopy(base)
+            for k, v in zip(keys, combo):
+                _set_dotted(data, k.split("."), v)
+            gid = f"{case_id}[{','.join(f'{k}={_format_value(v)}' for k, v in zip(keys, combo))}]"
+            data["id"] = gid
+            gwhere = [(tuple(k.split(".")), src, gpath + (k,), f"{label}.grid.{k}") for k in keys]
+            out.append(_Expanded(gid, str(case_id), data, dict(zip(keys, combo)), gwhere + where))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Validation: pydantic errors → located, readable problems
+
+
+def _join(label: str, rest: tuple) -> str:
+    if not rest:
+        return label
+    tail = dotted(rest)
+    return label + (tail if tail.startswith("[") else "." + tail)
+
+
+def _locate(exp: _Expanded, loc: tuple) -> tuple[str, int | None, str]:
+    """File, line and dotted key for a path inside a resolved case: the most specific source that
+    defines it (a grid entry, the case itself, or the defaults of this or an included file)."""
+    best: tuple[int, str, int | None, str] | None = None
+    for prefix, src, spath, label in exp.where:
+        if prefix:  # a grid entry sets exactly this path
+            if loc[: len(prefix)] == prefix:
+                return src.file, src.lines.get(spath), _join(label, loc[len(prefix):])
+            continue
+        full = spath + loc
+        for n in range(len(full), len(spath), -1):
+            if full[:n] in src.lines:
+                depth = n - len(spath)
+                if best is None or depth > best[0]:
+                    best = (depth, src.file, src.lines[full[:n]], _join(label, loc))
+                break
+    if best is not None:
+        return best[1], best[2], best[3]
+    _, src, spath, label = next(w for w in exp.where if not w[0])
+    return src.file, src.lines.get(spath), _join(label, loc)
+
+
+def _value_at(data: Any, loc: tuple) -> Any:
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
+
+
+def _clean_loc(data: Any, loc: tuple) -> tuple:
+    """Drop the union-tag elements pydantic inserts (e.g. ('input', 'sticky', 'xi') → ('input', 'xi'))
+    and function-validator markers."""
+    out: list = []
+    cur = data
+    for part in loc:
+        if isinstance(cur, dict) and part not in cur and cur.get("kind") == part:
+            continue
+        if isinstance(part, str) and part.startswith(("function-", "tagged-union[")):
+            continue
+        out.append(part)
+        if isinstance(cur, dict):
+            cur = cur.get(part)
+        elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
+            cur = cur[part]
+        else:
+            cur = None
+    return tuple(out)
+
+
+def _slot(loc: tuple) -> Registry | None:
+    for pattern, reg in COMPONENT_SLOTS.items():
+        if len(loc) == len(pattern) and all(p == "*" or p == q for p, q in zip(pattern, loc)):
+            return reg
+    return None
+
+
+def _model_keys(model: type[BaseModel], data: Any, loc: tuple) -> list[str] | None:
+    """Allowed keys of the mapping at `loc` (for 'unknown key' messages)."""
+    cur_model: Any = model
+    cur = data
+    for i, part in enumerate(loc):
+        slot = _slot(loc[: i + 1]) if isinstance(part, str) else None
+        if isinstance(part, int):
+            cur = cur[part] if isinstance(cur, list) and part < len(cur) else None
+            continue
+        if not (isinstance(cur_model, type) and issubclass(cur_model, BaseModel)) or part not in cur_model.model_fields:
+            return None
+        cur = cur.get(part) if isinstance(cur, dict) else None
+        if slot is not None:
+            kind = _shorthand(cur).get("kind") if isinstance(_shorthand(cur), dict) else None
+            cur_model = slot[kind] if kind in slot else None
+            if cur_model is None:
+                return None
+            continue
+        cur_model = _inner_model(cur_model.model_fields[part].annotation)
+    if isinstance(cur_model, type) and issubclass(cur_model, BaseModel):
+        return list(cur_model.model_fields)
+    return None
+
+
+def _inner_model(annotation: Any) -> Any:
+    """The BaseModel inside Optional[...] / list[...] annotations, if any."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        inner = _inner_model(arg)
+        if inner is not None:
+            return inner
+    return None
+
+
+def _message(err: dict, value: Any, allowed_keys: list[str] | None, reg: Registry | None) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        key = err["loc"][-1] if err["loc"] else "?"
+        return _unknown_key(key, allowed_keys or [])
+    if kind in ("union_tag_invalid", "union_tag_not_found", "literal_error") and reg is not None:
+        if kind == "union_tag_not_found":
+            return f"missing `kind` (allowed: {', '.join(reg)})"
+        return reg.unknown_message(value.get("kind") if isinstance(value, dict) else value)
+    if kind == "missing":
+        return "required key missing"
+    msg = err["msg"]
+    msg = msg[0].lower() + msg[1:] if msg else msg
+    msg = msg.replace("input should be", "must be").replace("Input should be", "must be")
+    if kind.startswith(("value_error", "assertion_error")):
+        msg = msg.removeprefix("value error, ").removeprefix("assertion failed, ")
+    return f"{msg}; got {_format_value(value) if value is not None else 'null'}"
+
+
+def _validate(exp: _Expanded, problems: list[Located]) -> BaseModel | None:
+    _, CaseSpec = models()
+    data = dict(exp.data)
+    data.setdefault("id", exp.case_id)
+    try:
+        return CaseSpec.model_validate(data)
+    except pydantic.ValidationError as e:
+        for err in e.errors():
+            loc = _clean_loc(data, tuple(err["loc"]))
+            reg = _slot(loc) or (_slot(loc[:-1]) if loc and loc[-1] == "kind" else None)
+            if reg is not None and loc and loc[-1] == "kind":
+                loc = loc[:-1]
+            value = _value_at(data, loc) if err["type"] != "extra_forbidden" else _value_at(data, loc)
+            allowed = _model_keys(CaseSpec, data, loc[:-1]) if err["type"] == "extra_forbidden" else None
+            if err["type"] == "extra_forbidden" and reg is None and allowed is None and loc[:-1] == ():
+                allowed = list(CaseSpec.model_fields) + ["grid"]
+            file, line, key = _locate(exp, loc)
+            if err["type"] == "extra_forbidden" and any(w[0] and loc[: len(w[0])] == w[0] for w in exp.where):
+                problems.append(Located(file, line, key, "grid key does not exist: " + _message(err, value, allowed, reg)))
+            else:
+                problems.append(Located(file, line, key, _message(err, value, allowed, reg)))
+        return None
+
+
+def _cross_checks(expanded: list[_Expanded], problems: list[Located]) -> None:
+    """Checks across cases, on the resolved data (so they run even where a case has other problems)."""
+    seen: dict[str, _Expanded] = {}
+    for exp in expanded:
+        if exp.case_id in seen:
+            file, line, key = _locate(exp, ("id",))
+            first = _locate(seen[exp.case_id], ("id",))
+            problems.append(Located(file, line, key, f"duplicate case id {exp.case_id!r} (first defined at {first[0]}:{first[1]})"))
+        else:
+            seen[exp.case_id] = exp
+    ids = list(seen)
+    for exp in expanded:
+        predict = exp.data.get("predict")
+        for i, pred in enumerate(predict if isinstance(predict, list) else []):
+            target = _value_at(pred, ("test", "compare_to"))
+            if not isinstance(target, str) or target in seen:
+                continue
+            close = difflib.get_close_matches(target, ids, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            file, line, key = _locate(exp, ("predict", i, "test", "compare_to"))
+            problems.append(Located(file, line, key, f"compare_to names no case of this suite: {target!r}{hint} "
+                                                     f"(cases: {', '.join(ids)})"))
+
+
+def load_suite(path: str | Path) -> Suite:
+    """Read, resolve and validate a suite file. Raises SuiteError listing every problem."""
+    path = Path(path)
+    problems: list[Located] = []
+    raw = _Raw()
+    _read(path, (), problems, raw, top=True)
+    expanded = _expand(raw, problems)
+    validated = [(exp, spec) for exp in expanded if (spec := _validate(exp, problems)) is not None]
+    _cross_checks(expanded, problems)
+    if not expanded and not problems:
+        problems.append(Located(_display(path), None, "cases", "the suite has no cases"))
+    if problems:
+        raise SuiteError(_dedupe(problems))
+    cases = tuple(Case(spec, case_hash(spec.model_dump(mode="json")), exp.base_id, exp.grid) for exp, spec in validated)
+    return Suite(raw.name or path.stem, raw.title, cases, _display(path), raw.description)
+
+
+def _dedupe(problems: list[Located]) -> list[Located]:
+    seen, out = set(), []
+    for p in problems:
+        if p not in seen:
+            seen.add(p)
+            out.append(p)
+    return out
+
+
+def case_to_dict(case: Case) -> dict[str, Any]:
+    """A case as JSON-able data that `case_from_dict` turns back into an equal Case."""
+    return dict(case.resolved(), _base_id=case.base_id, _grid=case.grid)
+
+
+def case_from_dict(data: dict[str, Any]) -> Case:
+    _, CaseSpec = models()
+    data = dict(data)
+    base_id, grid = data.pop("_base_id", data["id"]), data.pop("_grid", {})
+    spec = CaseSpec.model_validate(data)
+    return Case(spec, case_hash(spec.model_dump(mode="json")), base_id, grid)
+
+
+def suite_from_json(text: str) -> Suite:
+    """Rebuild a suite from `Suite.to_json()` (e.g. from a store's provenance)."""
+    data = json.loads(text)
+    cases = tuple(case_from_dict(c) for c in data["cases"])
+    return Suite(data["suite"], data.get("title", ""), cases, None, data.get("description", ""))
+

@@ -1,0 +1,284 @@
+"""The suite language: resolution, hashing, and located errors for every class of mistake."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import hypothesis.strategies as st
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+
+from rgbench.cli import main
+from rgbench.spec import SuiteError, load_suite, suite_from_json
+
+VALID = """\
+suite: demo
+title: a demo
+defaults:
+  architecture: {kind: tokenwise, depth: 6, width: 64}
+  input: {kind: sticky, vocab: 16, length: 64, xi: 1.2, masking: {scheme: bert, rate: 0.15}}
+  train: {steps: 100, batch: 32}
+  seeds: 3
+cases:
+  - id: short-xi
+    predict:
+      - claim: erank falls with depth
+        observable: effective_rank
+        stage: trained
+        layers: "1:"
+        test: {kind: monotone, along: layer, direction: decreasing}
+  - id: long-xi
+    input: {xi: 6.7}
+  - id: depth-sweep
+    grid: {architecture.depth: [3, 8], input.xi: [1.0, 7.0]}
+"""
+
+
+def write(tmp_path: Path, text: str, name: str = "suite.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text))
+    return path
+
+
+def problems_of(path: Path) -> list[str]:
+    with pytest.raises(SuiteError) as info:
+        load_suite(path)
+    return [str(p) for p in info.value.problems]
+
+
+def test_defaults_merge_and_grid_expand(tmp_path):
+    suite = load_suite(write(tmp_path, VALID))
+    assert suite.name == "demo" and suite.title == "a demo"
+    assert suite.ids == [
+        "short-xi",
+        "long-xi",
+        "depth-sweep[architecture.depth=3,input.xi=1.0]",
+        "depth-sweep[architecture.depth=3,input.xi=7.0]",
+        "depth-sweep[architecture.depth=8,input.xi=1.0]",
+        "depth-sweep[architecture.depth=8,input.xi=7.0]",
+    ]
+    long = suite.case("long-xi")
+    assert long.input.xi == 6.7 and long.input.vocab == 16 and long.input.masking.rate == 0.15
+    assert long.architecture.depth == 6 and long.seeds == 3 and long.train.steps == 100
+    sweep = suite.case("depth-sweep[architecture.depth=8,input.xi=7.0]")
+    assert sweep.architecture.depth == 8 and sweep.input.xi == 7.0 and sweep.base_id == "depth-sweep"
+    pred = suite.case("short-xi").predict[0]
+    assert pred.observable.kind == "effective_rank" and pred.test.kind == "monotone" and pred.layers == "1:"
+
+
+def test_hash_is_stable_and_tracks_what_is_computed(tmp_path):
+    a = load_suite(write(tmp_path, VALID))
+    b = load_suite(write(tmp_path, VALID, "again.yaml"))
+    assert [c.hash for c in a.cases] == [c.hash for c in b.cases]
+    assert len({c.hash for c in a.cases}) == len(a.cases)
+    changed = load_suite(write(tmp_path, VALID.replace("steps: 100", "steps: 101"), "changed.yaml"))
+    assert all(x.hash != y.hash for x, y in zip(a.cases, changed.cases))
+    # predictions do not change what is computed, so they do not change the hash
+    no_pred = load_suite(write(tmp_path, VALID.replace("erank falls with depth", "another claim"), "np.yaml"))
+    assert no_pred.case("short-xi").hash == a.case("short-xi").hash
+
+
+def test_json_round_trip(tmp_path):
+    suite = load_suite(write(tmp_path, VALID))
+    again = suite_from_json(suite.to_json())
+    assert again.ids == suite.ids and [c.hash for c in again.cases] == [c.hash for c in suite.cases]
+    assert again.to_json() == suite.to_json()
+
+
+def test_kind_switch_keeps_only_accepted_defaults(tmp_path):
+    text = VALID.replace("  - id: long-xi\n    input: {xi: 6.7}", "  - id: long-xi\n    input: {kind: sticky, xi: 6.7}")
+    suite = load_suite(write(tmp_path, text))
+    assert suite.case("long-xi").input.vocab == 16
+
+
+def test_include_merges_defaults_and_cases(tmp_path):
+    write(tmp_path, """\
+        defaults:
+          architecture: {kind: tokenwise, width: 32}
+          input: {kind: sticky, xi: 2.0}
+        cases:
+          - id: from-base
+        """, "base.yaml")
+    path = write(tmp_path, """\
+        suite: top
+        include: [base.yaml]
+        defaults:
+          architecture: {depth: 3}
+        cases:
+          - id: own
+        """)
+    suite = load_suite(path)
+    assert suite.ids == ["from-base", "own"]
+    own = suite.case("own")
+    assert own.architecture.width == 32 and own.architecture.depth == 3 and own.input.xi == 2.0
+
+
+def test_include_cycle_is_reported(tmp_path):
+    write(tmp_path, "include: [b.yaml]\ncases: []\n", "a.yaml")
+    write(tmp_path, "include: [a.yaml]\ncases: []\n", "b.yaml")
+    path = write(tmp_path, "suite: s\ninclude: [a.yaml]\ncases: [{id: x}]\n")
+    lines = problems_of(path)
+    assert any("include cycle" in line and "a.yaml" in line for line in lines), lines
+
+
+@pytest.mark.parametrize(
+    ("snippet", "line", "key", "fragment"),
+    [
+        ("    input: {xi: -1.0}", 11, "cases[bad].input.xi", "greater than 0; got -1.0"),
+        ("    architecture: {depth: 0}", 11, "cases[bad].architecture.depth", "greater than or equal to 1; got 0"),
+        ("    input: {masking: {rate: 1.5}}", 11, "cases[bad].input.masking.rate", "less than 1; got 1.5"),
+        ("    seeds: 0", 11, "cases[bad].seeds", "greater than or equal to 1; got 0"),
+        ("    input: {kind: stiky}", 11, "cases[bad].input", "unknown input kind 'stiky'; did you mean 'sticky'?"),
+        ("    train: {stpes: 3}", 11, "cases[bad].train.stpes", "unknown key 'stpes'; did you mean 'steps'?"),
+        ("    train: {steps: many}", 11, "cases[bad].train.steps", "must be a valid integer, unable to parse string as an integer; got many"),
+        ("    seeds: 2\n    seeds: 3", 12, "seeds", "duplicate key (first given on line 11)"),
+        ("    grid: {architecture.dept: [1, 2]}", 11, "cases[bad].grid.architecture.dept", "grid key does not exist"),
+        ("    grid: {nothing.here: [1]}", 11, "cases[bad].grid.nothing.here", "grid key does not exist"),
+        ("    predict: [{claim: c, observable: effective_rank, test: {kind: difference, compare_to: lnog}}]",
+         11, "cases[bad].predict[0].test.compare_to", "no case of this suite: 'lnog'; did you mean 'long'?"),
+        ("    input: {xi: .nan}", 11, "input.xi", "non-finite number"),
+        ("    flavour: vanilla", 11, "cases[bad].flavour", "unknown key 'flavour'"),
+    ],
+)
+def test_each_mistake_gives_a_located_message(tmp_path, snippet, line, key, fragment):
+    text = f"""\
+suite: s
+defaults:
+  architecture: {{kind: tokenwise}}
+  input: {{kind: sticky, xi: 1.2}}
+  train: {{steps: 10}}
+  seeds: 2
+cases:
+  - id: long
+    input: {{xi: 7.0}}
+  - id: bad
+{snippet}
+"""
+    path = write(tmp_path, text)
+    lines = problems_of(path)
+    expected_prefix = f"{path}:{line}: "
+    assert any(lp.startswith(expected_prefix) and key in lp and fragment in lp for lp in lines), lines
+
+
+def test_duplicate_case_ids_and_missing_top_keys(tmp_path):
+    lines = problems_of(write(tmp_path, "title: t\ncases:\n  - {id: a, architecture: {kind: tokenwise}, input: {kind: sticky}}\n"
+                                        "  - {id: a, architecture: {kind: tokenwise}, input: {kind: sticky}}\n"))
+    assert any("suite: required key missing" in x for x in lines)
+    assert any(":4: cases[a].id: duplicate case id 'a'" in x for x in lines), lines
+
+
+def test_five_mistakes_five_lines_exit_2_nothing_written(tmp_path, capsys):
+    path = write(tmp_path, """\
+        suite: five
+        defaults:
+          architecture: {kind: tokenwise, depth: -3}
+          input: {kind: stikcy}
+          seeds: 0
+        cases:
+          - id: a
+            train: {lr: -1}
+          - id: a
+        """)
+    before = set(tmp_path.rglob("*"))
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 5, err
+    assert all(line.startswith(f"{path}:") for line in err)
+    assert set(tmp_path.rglob("*")) == before
+
+
+def test_validate_exit_zero_and_show(tmp_path, capsys):
+    path = write(tmp_path, VALID)
+    assert main(["validate", str(path)]) == 0
+    assert main(["show", str(path), "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out.split("\n", 1)[1])
+    assert [c["id"] for c in shown["cases"]][:2] == ["short-xi", "long-xi"]
+
+
+def test_python_dash_m_and_list():
+    out = subprocess.run([sys.executable, "-m", "rgbench", "list", "--json"], capture_output=True, text=True, check=True)
+    listing = json.loads(out.stdout)
+    assert "tokenwise" in listing["architecture"] and "sticky" in listing["input"]
+    xi = [p for p in listing["input"]["sticky"]["parameters"] if p["name"] == "xi"]
+    assert xi and xi[0]["description"]
+
+
+def test_unsafe_yaml_is_refused(tmp_path):
+    lines = problems_of(write(tmp_path, "suite: s\ncases: !!python/object/apply:os.system ['echo pwned']\n"))
+    assert lines and "YAML" in lines[0]
+
+
+# ----------------------------------------------------------------------------------------------
+# Property test: mutated suites validate or raise SuiteError, never anything else.
+
+BASE = yaml.safe_load(VALID)
+_leaves = st.one_of(
+    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
+    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+)
+
+
+def _paths(node, prefix=()):
+    yield prefix
+    if isinstance(node, dict):
+        for k, v in node.items():
+            yield from _paths(v, prefix + (k,))
+    elif isinstance(node, list):
+        for i, v in enumerate(node):
+            yield from _paths(v, prefix + (i,))
+
+
+ALL_PATHS = [p for p in _paths(BASE) if p]
+
+
+def _mutate(data, path, op, value):
+    import copy
+
+    data = copy.deepcopy(data)
+    parent = data
+    for part in path[:-1]:
+        parent = parent[part]
+    last = path[-1]
+    if op == "delete":
+        del parent[last]
+    elif op == "replace":
+        parent[last] = value
+    elif op == "rename" and isinstance(parent, dict):
+        parent[str(last) + "x"] = parent.pop(last)
+    elif op == "nest":
+        nested = value
+        for _ in range(80):
+            nested = {"k": nested}
+        parent[last] = nested
+    return data
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    path=st.sampled_from(ALL_PATHS),
+    op=st.sampled_from(["delete", "replace", "rename", "nest", "duplicate", "garbage"]),
+    value=_leaves,
+    garbage=st.binary(max_size=64),
+)
+def test_mutated_suites_validate_or_raise_suite_error(tmp_path, path, op, value, garbage):
+    target = tmp_path / "mut.yaml"
+    if op == "garbage":
+        text = VALID.encode()
+        cut = len(text) // 2
+        target.write_bytes(text[:cut] + garbage + text[cut:])
+    elif op == "duplicate":
+        target.write_text(VALID.replace("  seeds: 3\n", "  seeds: 3\n  seeds: 4\n"))
+    else:
+        target.write_text(yaml.safe_dump(_mutate(BASE, path, op, value), allow_unicode=True))
+    try:
+        load_suite(target)
+    except SuiteError as e:
+        assert e.problems and all(str(p) for p in e.problems)
+        if op == "duplicate":
+            assert any("duplicate key" in str(p) for p in e.problems)
