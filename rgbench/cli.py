@@ -29,7 +29,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from rich.console import Console
+    from ._console import console as make_console
     from rich.table import Table
 
     from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, describe, parameters
@@ -54,7 +54,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
         }
         print(json.dumps(out, indent=2, default=str))
         return 0
-    console = Console(soft_wrap=not sys.stdout.isatty())
+    console = make_console()
     for cat in wanted:
         table = Table(title=f"{cat} kinds", show_lines=True, title_justify="left")
         table.add_column("kind", style="bold")
@@ -68,7 +68,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from rich.console import Console
+    from ._console import console as make_console
     from rich.table import Table
 
     from .spec import SuiteError, load_suite
@@ -82,7 +82,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(json.loads(suite.to_json()), indent=2))
         return 0
-    console = Console(soft_wrap=not sys.stdout.isatty())
+    console = make_console()
     table = Table(title=f"{suite.name} — {suite.title}" if suite.title else suite.name, title_justify="left")
     for col in ("case", "hash", "architecture", "input", "train", "seeds", "predictions"):
         table.add_column(col)

@@ -24,6 +24,12 @@ Conventions shared by all functions (see ``shared/science.md``, "Observables"):
   are reported as exactly 0. Their weight in any of the rank measures here is below 1e-5.
 * **Errors.** ``ValueError`` for fewer than 2 dimensions, fewer than 2 samples, non-finite values,
   non-real dtypes and mismatched shapes.
+* **Layer stacks.** ``cka_matrix``, ``kernel_drift`` and ``update_ratio`` take layers on axis -3:
+  for activations stored as (seed, stage, layer, position, N, d) pass ``np.moveaxis(x, 2, -3)``
+  (a view; chunks are gathered from it without copying the whole array).
+* **Threads.** Chunks run in a thread pool of one thread per CPU with BLAS limited to one thread
+  meanwhile (via ``threadpoolctl`` when installed). Letting OpenBLAS thread each small product
+  instead made these calls 10-20× slower on a 2-core machine busy with other processes.
 
 References
 ----------
@@ -39,11 +45,19 @@ JMLR 13.
 
 from __future__ import annotations
 
+import contextlib
+import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
 from jaxtyping import ArrayLike, Float, Real
+
+try:  # optional: without it BLAS keeps its own threads (correct, but slow on a busy machine)
+    from threadpoolctl import threadpool_limits as _threadpool_limits
+except ImportError:  # pragma: no cover - depends on the environment
+    _threadpool_limits = None
 
 __all__ = [
     "singular_values",
@@ -61,7 +75,7 @@ __all__ = [
 _EPS = float(np.finfo(np.float64).eps)
 # float64 bytes of input processed per chunk: large enough that the batched BLAS/LAPACK calls
 # dominate, small enough that allocator reuse keeps page faults (and peak memory) low.
-_CHUNK_BYTES = 1 << 25
+_CHUNK_BYTES = 1 << 22
 
 _DRIFT_METRICS = ("1-cka", "angle")
 
@@ -96,6 +110,34 @@ def _chunks(batch: int, item_bytes: int) -> Iterator[slice]:
     step = max(1, _CHUNK_BYTES // max(1, item_bytes))
     for start in range(0, batch, step):
         yield slice(start, min(start + step, batch))
+
+
+def _workers() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        return os.cpu_count() or 1
+
+
+def _run_chunks(batch: int, item_bytes: int, work: Callable[[slice], object]) -> list:
+    """`work(slice)` for each chunk of a batch of `batch` items, in order.
+
+    With several chunks they run in a thread pool (numpy releases the GIL in matmul, eigvalsh and
+    large ufunc loops) and BLAS is limited to ``cpus // pool`` threads meanwhile: OpenBLAS threading
+    a 64×512 product gains nothing and, on a machine busy with other processes, its spinning threads
+    made these calls 10× slower in wall time and CPU time alike (measured on 2 cores).
+    """
+    slices = list(_chunks(batch, item_bytes))
+    pool_size = min(_workers(), len(slices))
+    if pool_size <= 1:
+        return [work(sl) for sl in slices]
+    limits = (
+        _threadpool_limits(limits=max(1, _workers() // pool_size), user_api="blas")
+        if _threadpool_limits is not None
+        else contextlib.nullcontext()
+    )
+    with limits, ThreadPoolExecutor(max_workers=pool_size, thread_name_prefix="rgbench-obs") as pool:
+        return list(pool.map(work, slices))
 
 
 def _prepare(
@@ -136,6 +178,21 @@ def _prepare(
     return x, scale[..., 0, 0]
 
 
+def _flat_items(x: np.ndarray, core_ndim: int) -> tuple[int, Callable[[slice], np.ndarray]]:
+    """Number of batch items and a getter for a slice of them along the flattened batch axes.
+
+    A view when the batch axes can be flattened without copying (e.g. contiguous input); otherwise
+    (e.g. ``np.moveaxis(x, 2, -3)``) each chunk is gathered on its own, never the whole array.
+    """
+    batch_shape, core_shape = x.shape[:-core_ndim], x.shape[-core_ndim:]
+    batch = int(np.prod(batch_shape))
+    try:
+        flat = np.reshape(x, (batch, *core_shape), copy=False)
+    except ValueError:
+        return batch, lambda sl: x[np.unravel_index(np.arange(sl.start, sl.stop), batch_shape)]
+    return batch, lambda sl: flat[sl]
+
+
 def _map_batched(
     fn: Callable[[np.ndarray], dict[str, np.ndarray]],
     x: np.ndarray,
@@ -152,15 +209,17 @@ def _map_batched(
     """
     batch_shape = x.shape[:-core_ndim]
     core_shape = x.shape[-core_ndim:]
-    flat = x.reshape((-1, *core_shape))  # a view for contiguous input
-    batch = flat.shape[0]
-    item_bytes = 8 * int(np.prod(core_shape))
-    parts: dict[str, list[np.ndarray]] = {}
-    for sl in _chunks(batch, item_bytes):
+    batch, items = _flat_items(x, core_ndim)
+
+    def work(sl: slice) -> dict[str, np.ndarray]:
         prepared, scale = _prepare(
-            flat[sl], name=name, center=center, batch_shape=batch_shape, offset=sl.start, normalize=normalize
+            items(sl), name=name, center=center, batch_shape=batch_shape, offset=sl.start, normalize=normalize
         )
-        for key, val in fn(prepared, scale).items():
+        return fn(prepared, scale)
+
+    parts: dict[str, list[np.ndarray]] = {}
+    for result in _run_chunks(batch, 8 * int(np.prod(core_shape)), work):
+        for key, val in result.items():
             parts.setdefault(key, []).append(val)
     if not parts:  # a batch axis of length 0: run fn on one dummy item only to learn the output layout
         dummy = np.ones((1, *core_shape))
@@ -178,7 +237,7 @@ def _gram_eigenvalues(x: np.ndarray) -> np.ndarray:
     xt = np.swapaxes(x, -1, -2)
     gram = np.matmul(xt, x) if d <= n else np.matmul(x, xt)
     lam = np.linalg.eigvalsh(gram)[..., ::-1]
-    tol = lam[..., :1] * (max(n, d) * _EPS)
+    tol = np.maximum(lam[..., :1], 0.0) * (max(n, d) * _EPS)
     return np.ascontiguousarray(np.where(lam > tol, lam, 0.0))
 
 
@@ -230,10 +289,11 @@ def rank_measures(x: Real[ArrayLike, "*batch n d"], *, center: bool = True) -> d
     e.g. a constant layer after centring). Use this in measurement code instead of three calls.
     """
     a = _as_array(x, "x")
-    return _map_batched(
-        lambda xc, scale: _rank_measures_from_eigenvalues(_gram_eigenvalues(xc)),
-        a, name="x", center=center, core_ndim=2,
-    )
+
+    def fn(xc, scale):
+        return _rank_measures_from_eigenvalues(_gram_eigenvalues(xc))
+
+    return _map_batched(fn, a, name="x", center=center, core_ndim=2)
 
 
 def effective_rank(x: Real[ArrayLike, "*batch n d"], *, center: bool = True) -> Float[np.ndarray, "*batch"]:
@@ -370,9 +430,9 @@ def linear_cka(
     orthogonal maps and isotropic scaling of either argument, not to general invertible maps.
 
     ``debiased=True`` replaces each HSIC in the ratio by the unbiased estimator of Song et al. (2012)
-    (Gram matrices with zeroed diagonals; Kornblith et al. 2019, footnote/appendix); it removes the
-    ≈ d/(N + d) floor of biased CKA between independent representations, and can be slightly
-    negative. Needs N ≥ 4. The estimator is invariant to shifting the features, so ``center``
+    (Gram matrices with zeroed diagonals; used for CKA by Nguyen, Raghu & Kornblith 2021, "Do wide
+    and deep networks learn the same things?", ICLR); it removes the ≈ d/(N + d) floor of biased
+    CKA between independent representations, and can be slightly negative. Needs N ≥ 4. The estimator is invariant to shifting the features, so ``center``
     does not change it beyond rounding.
 
     The feature-space form (cost N·dx·dy) is used when it is cheaper than forming N×N Grams; the
@@ -390,19 +450,20 @@ def linear_cka(
     n = a.shape[-2]
     _check_debiased(n, debiased)
     batch_shape = a.shape[:-2]
-    fa = a.reshape(-1, *a.shape[-2:])
-    fb = b.reshape(-1, *b.shape[-2:])
-    out = []
+    batch, x_items = _flat_items(a, 2)
+    _, y_items = _flat_items(b, 2)
+
     # x and y have their own widths, so they are prepared separately, in lock-step chunks.
-    for sl in _chunks(fa.shape[0], 8 * n * (a.shape[-1] + b.shape[-1])):
-        xc, _ = _prepare(fa[sl], name="x", center=center, batch_shape=batch_shape, offset=sl.start)
-        yc, _ = _prepare(fb[sl], name="y", center=center, batch_shape=batch_shape, offset=sl.start)
+    def work(sl: slice) -> np.ndarray:
+        xc, _ = _prepare(x_items(sl), name="x", center=center, batch_shape=batch_shape, offset=sl.start)
+        yc, _ = _prepare(y_items(sl), name="y", center=center, batch_shape=batch_shape, offset=sl.start)
         t_xy, t_xx, t_yy = _trace_products(xc, yc), _trace_products(xc, xc), _trace_products(yc, yc)
-        if debiased:
-            kx, ky = _kernel_terms(xc), _kernel_terms(yc)
-            out.append(_cka_ratio(_hsic_pair(kx, ky, t_xy, n), _hsic_pair(kx, kx, t_xx, n), _hsic_pair(ky, ky, t_yy, n)))
-        else:
-            out.append(_cka_ratio(t_xy, t_xx, t_yy))
+        if not debiased:
+            return _cka_ratio(t_xy, t_xx, t_yy)
+        kx, ky = _kernel_terms(xc), _kernel_terms(yc)
+        return _cka_ratio(_hsic_pair(kx, ky, t_xy, n), _hsic_pair(kx, kx, t_xx, n), _hsic_pair(ky, ky, t_yy, n))
+
+    out = _run_chunks(batch, 8 * n * (a.shape[-1] + b.shape[-1]), work)
     if not out:
         return np.zeros(batch_shape)
     return np.concatenate(out).reshape(batch_shape)
@@ -509,8 +570,10 @@ def kernel_drift(
     Frobenius distance between unit-norm centred Grams is ``√(2(1 − CKA))``, the same information).
     ``metric="angle"``: ``θ_ℓ = arccos CKA(H_ℓ, H_ℓ₊₁)`` ∈ [0, π/2], the angle between centred Gram
     matrices, which is a metric on kernels (so drifts along a path obey the triangle inequality).
-    CKA is linear CKA (Kornblith et al. 2019), computed only for adjacent pairs; ``nan`` where either
-    layer is constant. Rows must be the same probe samples for every layer.
+    With ``debiased=True`` CKA can be slightly negative (θ up to π) and θ is no longer a metric.
+    CKA is linear CKA (Kornblith et al. 2019; ``debiased`` and ``center`` as in :func:`linear_cka`),
+    computed only for adjacent pairs: 2L − 1 products of N×d matrices. ``nan`` where either layer is
+    constant. Rows must be the same probe samples for every layer.
     """
     if metric not in _DRIFT_METRICS:
         raise ValueError(f"unknown kernel-drift metric {metric!r}; allowed: {', '.join(map(repr, _DRIFT_METRICS))}")

@@ -29,7 +29,9 @@ Tests
       f ≥ q, FAIL if 1 − f ≥ q (the negation holds to the same standard), else INCONCLUSIVE;
     * interval rule: the 95 % bootstrap interval (BCa, over seeds, paired by seed for paired
       comparisons, fixed RNG) of the statistic's across-seed mean; PASS if it lies inside the pass
-      region, FAIL if it lies wholly outside, else INCONCLUSIVE (it straddles a bound).
+      region and excludes its bounds (``at_least: 0`` means "the interval excludes 0"; `Monotone`
+      and `Plateau`, whose statistics are discrete, include the bounds), FAIL if it lies wholly
+      outside, else INCONCLUSIVE (it straddles or touches a bound).
       `Equivalence` replaces it by a two one-sided t-test (TOST) at α = 0.05.
 
     The verdict is PASS when both rules say PASS, FAIL when both say FAIL, INCONCLUSIVE otherwise.
@@ -244,7 +246,7 @@ class _LayerVariable(AbstractObservable):
             da = _variable(ds, self.variable)
         da = _at_stage(da, stage, ds)
         if "position" in da.dims:
-            da = da.mean("position")
+            da = da.mean("position", skipna=False)  # a NaN position must surface, not be averaged away
         return da.isel(layer=sel)
 
 
@@ -514,11 +516,19 @@ def in_region(x: np.ndarray | float, region: tuple[float | None, float | None]) 
     return ok
 
 
-def interval_rule(ci: tuple[float, float], region: tuple[float | None, float | None]) -> str:
-    """'pass' if the interval lies inside the region, 'fail' if wholly outside, else 'inconclusive'."""
+def interval_rule(ci: tuple[float, float], region: tuple[float | None, float | None], strict: bool = True) -> str:
+    """'pass' if the interval lies inside the region, 'fail' if wholly outside, else 'inconclusive'.
+
+    Strict (the default): the interval must also exclude the bounds, so ``at_least: 0`` means "the
+    interval excludes 0" and data sitting exactly on a bound (e.g. two identical cases) never pass.
+    """
     lo, hi = region
     a, b = ci
-    if (lo is None or a >= lo) and (hi is None or b <= hi):
+    if strict:
+        inside = (lo is None or a > lo) and (hi is None or b < hi)
+    else:
+        inside = (lo is None or a >= lo) and (hi is None or b <= hi)
+    if inside:
         return "pass"
     if (lo is not None and b < lo) or (hi is not None and a > hi):
         return "fail"
@@ -552,9 +562,14 @@ class AbstractTest(Component):
     def seed_statistics(self, x: xr.DataArray, ref: xr.DataArray | None = None) -> SeedStatistics:
         raise NotImplementedError
 
+    # Whether the interval must exclude the bounds of the pass region. Tests of discrete statistics
+    # (Spearman ρ over a few layers, fractions of transitions) set False: hitting a bound exactly is
+    # a legitimate value there, not a tie.
+    strict_interval: ClassVar[bool] = True
+
     def interval_verdict(self, stats_: SeedStatistics, ci: tuple[float, float]) -> tuple[str, dict[str, Any]]:
         """Interval rule: 'pass' | 'fail' | 'inconclusive' and any numbers worth reporting."""
-        return interval_rule(ci, stats_.region), {}
+        return interval_rule(ci, stats_.region, self.strict_interval), {}
 
     def label(self) -> str:
         return self.kind
@@ -588,7 +603,7 @@ class AbstractTest(Component):
             return x.isel({dim: 0}, drop=True)
         if how == "last":
             return x.isel({dim: -1}, drop=True)
-        return getattr(x, how)(dim)
+        return getattr(x, how)(dim, skipna=False)
 
     def _vector(self, x: xr.DataArray) -> xr.DataArray:
         along = getattr(self, "along")
@@ -692,11 +707,13 @@ class Monotone(AbstractTest):
     Statistic per seed: ρ = Spearman(coordinate, value) along `along` (scipy.stats.spearmanr; a
     constant profile has no trend and counts as ρ = 0). A seed passes if ρ ≤ `spearman_at_most`
     (direction decreasing, default −0.9) or ρ ≥ `spearman_at_least` (increasing, default 0.9).
-    The interval rule applies to the mean ρ over seeds. Default ``seeds_at_least``: 0.8.
+    The interval rule applies to the mean ρ over seeds, bounds included (ρ over a few layers is
+    discrete: with 5 layers ρ = −0.9 exactly is a possible value). Default ``seeds_at_least``: 0.8.
     """
 
     kind: Literal["monotone"] = "monotone"
     needs: ClassVar[Literal["scalar", "vector"]] = "vector"
+    strict_interval: ClassVar[bool] = False
     along: str = Field("layer", description="dimension the trend runs along")
     direction: Literal["increasing", "decreasing"] = Field("decreasing", description="sign of the trend")
     spearman_at_most: float | None = Field(None, ge=-1, le=1, description="decreasing: pass if ρ ≤ this (default −0.9)")
@@ -828,11 +845,13 @@ class Plateau(AbstractTest):
 
     Statistic per seed: the fraction of entries v_j < `below` · max_j v_j (the maximum itself never
     counts, so the largest attainable value is (n−1)/n). A seed passes if that fraction is ≥
-    `fraction_at_least`; the interval rule applies to its mean. Default ``seeds_at_least``: 0.8.
+    `fraction_at_least`; the interval rule applies to its mean, bounds included (the fraction is
+    discrete). Default ``seeds_at_least``: 0.8.
     """
 
     kind: Literal["plateau"] = "plateau"
     needs: ClassVar[Literal["scalar", "vector"]] = "vector"
+    strict_interval: ClassVar[bool] = False
     along: str = Field("transition", description="dimension of the profile")
     below: float = Field(0.25, gt=0, lt=1, description="an entry is on the plateau if below this fraction of the maximum")
     fraction_at_least: float = Field(0.5, gt=0, le=1, description="pass if at least this fraction of entries is on the plateau")
@@ -943,7 +962,7 @@ class CloseTo(AbstractTest):
 
     kind: Literal["close_to"] = "close_to"
     value: float = Field(description="the predicted value")
-    tolerance: float = Field(ge=0, description="allowed deviation (absolute, or relative to |value|)")
+    tolerance: float = Field(gt=0, description="allowed deviation (absolute, or relative to |value|)")
     relative: bool = Field(False, description="tolerance is a fraction of |value|")
     reduce: Reduce = _REDUCE_FIELD
 

@@ -109,12 +109,20 @@ class Store:
             return CaseRecord(case_id, None, None)
         return CaseRecord(case_id, attrs.get(COMPLETE_KEY), attrs.get("status"))
 
-    def records(self) -> list[CaseRecord]:
+    def _group_names(self) -> list[str]:
+        if _is_local(self.path):
+            # list directories ourselves: one corrupted child must not hide its siblings
+            root = Path(self.path.removeprefix("file://"))
+            if not root.is_dir():
+                return []
+            return sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".") and (d / "zarr.json").is_file())
         try:
-            names = sorted(self._root("r").group_keys())
-        except Exception:  # noqa: BLE001
+            return sorted(self._root("r").group_keys())
+        except Exception:  # noqa: BLE001 - no store yet
             return []
-        return [self.record(n) for n in names]
+
+    def records(self) -> list[CaseRecord]:
+        return [self.record(n) for n in self._group_names()]
 
     def is_done(self, case_id: str, spec_hash: str) -> bool:
         rec = self.record(case_id)

@@ -314,6 +314,17 @@ def test_batched_equals_loop_and_chunks_stitch(rng, monkeypatch):
             np.testing.assert_allclose(got[key], val, rtol=1e-12, atol=1e-14, err_msg=key)
 
 
+def test_non_contiguous_layer_axis(rng):
+    # Activations stored (seed, layer, position, N, d) with layers moved next to N: a strided view.
+    x = rng.standard_normal((2, 5, 3, 30, 4))
+    view = np.moveaxis(x, 1, 2)
+    copy = np.ascontiguousarray(view)
+    np.testing.assert_array_equal(cka_matrix(view), cka_matrix(copy))
+    np.testing.assert_array_equal(kernel_drift(view), kernel_drift(copy))
+    np.testing.assert_array_equal(effective_rank(view), effective_rank(copy))
+    np.testing.assert_array_equal(linear_cka(view, view[..., :2]), linear_cka(copy, copy[..., :2]))
+
+
 def test_jax_and_float32_input(rng):
     x32 = rng.standard_normal((2, 50, 6)).astype(np.float32)
     want = effective_rank(x32.astype(np.float64))

@@ -11,3 +11,4 @@ from ._markov import MarkovInput as MarkovInput
 from ._sticky import IID as IID, Sticky as Sticky
 from ._spectral import Block as Block, ClusterHMM as ClusterHMM, Cyclic as Cyclic, Spectral as Spectral
 from ._beta import BetaSticky as BetaSticky
+from ._shuffle import Shuffle as Shuffle

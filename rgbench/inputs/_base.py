@@ -219,8 +219,24 @@ class AbstractInput(eqx.Module):
 
     # --- floors ---------------------------------------------------------------------------
     @abc.abstractmethod
+    def bayes_logprob(self, tokens, inputs) -> np.ndarray:
+        """ln q_t(x_t) per (sequence, position), float64 (n, T): the Bayes-optimal full-context
+        log-probability of the true token were position t scored, q_t = P(x_t | inputs, t selected).
+
+        Meaningful at positions that could have been scored (for ``single``/``mask``: where the
+        input is [MASK]); elsewhere it may be −inf or nan. nan everywhere where no exact floor is
+        tractable.
+        """
+
     def bayes_loss(self, tokens, inputs, scored) -> tuple[float, float]:
-        """Bayes-optimal full-context cross-entropy (nats) pooled over scored positions: (mean, SE)."""
+        """Bayes-optimal full-context cross-entropy (nats) pooled over scored positions: (mean, SE).
+
+        Exact per position (``bayes_logprob``); the mean is over the given evaluation set (pool all
+        scored positions of all sequences), the SE is the sequence-clustered ratio-estimator SE
+        (``_floors.pooled_mean``). (nan, nan) where no exact floor is tractable.
+        """
+        tokens, inputs, scored = _floors.as_numpy(tokens, inputs, scored)
+        return _floors.pooled_mean(-self.bayes_logprob(tokens, inputs), scored)
 
     def tokenwise_loss(self, tokens, inputs, scored) -> tuple[float, float]:
         """Best context-free loss (nats) pooled over scored positions: (mean, standard error).

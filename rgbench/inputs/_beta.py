@@ -85,20 +85,21 @@ class BetaStickyInput(AbstractInput):
         x, w = roots_jacobi(K, self.b - 1.0, self.a - 1.0)  # weight (1−x)^(b−1) (1+x)^(a−1)
         return (x + 1.0) / 2.0, w / w.sum()
 
-    def bayes_loss(self, tokens, inputs, scored) -> tuple[float, float]:
-        """Bayes-optimal full-context cross-entropy, pooled over scored positions: (mean, SE) in nats.
+    def bayes_logprob(self, tokens, inputs) -> np.ndarray:
+        """ln P(x_t | inputs, t selected), α integrated against its posterior given the whole sequence.
 
-        The predictor integrates α against its posterior given the whole corrupted sequence:
-        forward–backward per Gauss–Jacobi node (exact, see ``quadrature``), mixed by likelihood.
+        Forward–backward per Gauss–Jacobi node (exact, see ``quadrature``), mixed by each node's
+        likelihood of the corrupted sequence.
         """
-        tokens, inputs, scored = _floors.as_numpy(tokens, inputs, scored)
+        tokens, inputs, _ = _floors.as_numpy(tokens, inputs, False)
         nodes, w = self.quadrature()
         V = self.vocab
         Ps = nodes[:, None, None] * np.eye(V)[None] + (1.0 - nodes)[:, None, None] * self.pi[None, None, :]
         marg, sel = _floors.emission_tables(self.scheme, self.rate, V)
         init = np.broadcast_to(self.pi, (len(nodes), V))
-        logq = _floors.posterior_logprob(Ps, init, np.log(w), marg, sel, tokens, inputs)
-        return _floors.pooled_mean(-logq, scored)
+        return _floors.posterior_logprob(
+            Ps, init, np.log(w), marg, sel, tokens, inputs, sticky=(nodes, self.pi)
+        )
 
 
 @INPUTS.register

@@ -92,6 +92,7 @@ def posterior_logprob(
     tokens: np.ndarray,
     inputs: np.ndarray,
     chunk_elems: int = 1 << 21,
+    sticky: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """ln q_t(x_t) for every (sequence, position), q_t = P(x_t | inputs, t selected).
 
@@ -99,7 +100,9 @@ def posterior_logprob(
     ``initial`` (K, V) the law of x_0, ``log_weights`` (K,) prior log-weights. Per chain a scaled
     forward–backward pass; the mixture posterior weights each chain by its likelihood of the
     whole observation (with the selection-conditioned emission at t). Work is O(K·N·T·V²),
-    chunked over sequences to bound memory.
+    chunked over sequences to bound memory. ``sticky = (alphas (K,), π)`` declares
+    P_k = α_k I + (1−α_k)𝟙πᵀ and uses the O(V) products fP = αf + (1−α)(Σf)π,
+    gPᵀ = αg + (1−α)(g·π)𝟙 instead of matrix products.
     """
     transitions = np.asarray(transitions, dtype=np.float64)
     initial = np.asarray(initial, dtype=np.float64)
@@ -110,18 +113,35 @@ def posterior_logprob(
     N, T = tokens.shape
     out = np.empty((N, T))
     step = max(1, chunk_elems // max(1, K * T * V))
+    if sticky is None:
+        PsT = np.swapaxes(transitions, 1, 2)
+
+        def fwd(f):
+            return f @ transitions
+
+        def bwd(g):
+            return g @ PsT
+    else:
+        al = np.asarray(sticky[0], dtype=np.float64)[:, None, None]
+        pi = np.asarray(sticky[1], dtype=np.float64)
+
+        def fwd(f):
+            return al * f + (1.0 - al) * f.sum(-1, keepdims=True) * pi
+
+        def bwd(g):
+            return al * g + (1.0 - al) * (g @ pi)[..., None]
+
     for lo in range(0, N, step):
         hi = min(N, lo + step)
-        out[lo:hi] = _posterior_chunk(transitions, initial, log_weights, marg, sel, tokens[lo:hi], inputs[lo:hi])
+        out[lo:hi] = _posterior_chunk(fwd, bwd, K, initial, log_weights, marg, sel, tokens[lo:hi], inputs[lo:hi])
     return out
 
 
-def _posterior_chunk(Ps, init, logw, marg, sel, tokens, inputs):
-    K, V, _ = Ps.shape
+def _posterior_chunk(fwd, bwd, K, init, logw, marg, sel, tokens, inputs):
+    V = init.shape[-1]
     n, T = tokens.shape
     Em = marg[inputs]  # (n, T, V)
     Es = sel[inputs]
-    PsT = np.swapaxes(Ps, 1, 2)
     a = np.empty((T, K, n, V))  # forward predictive before emission t, normalised
     la = np.empty((T, K, n))  # its log scale
     cur = np.broadcast_to(init[:, None, :], (K, n, V)).copy()
@@ -133,13 +153,13 @@ def _posterior_chunk(Ps, init, logw, marg, sel, tokens, inputs):
         s = f.sum(-1)
         f /= s[..., None]
         lcur = lcur + np.log(s)
-        cur = f @ Ps
+        cur = fwd(f)
     b = np.empty((T, K, n, V))  # backward message P(o_{t+1:} | x_t), normalised
     lb = np.empty((T, K, n))
     b[T - 1] = 1.0
     lb[T - 1] = 0.0
     for t in range(T - 2, -1, -1):
-        g = (Em[None, :, t + 1, :] * b[t + 1]) @ PsT
+        g = bwd(Em[None, :, t + 1, :] * b[t + 1])
         s = g.sum(-1)
         b[t] = g / s[..., None]
         lb[t] = lb[t + 1] + np.log(s)
@@ -147,13 +167,13 @@ def _posterior_chunk(Ps, init, logw, marg, sel, tokens, inputs):
     Z = num.sum(-1)  # (T, K, n)
     idx = tokens.T[:, None, :, None]  # (T, 1, n, 1)
     hit = np.take_along_axis(num, np.broadcast_to(idx, (T, K, n, 1)), axis=-1)[..., 0]  # (T, K, n)
-    if K == 1:
-        with np.errstate(divide="ignore"):
+    # Z = 0 where position t could not have been scored (a visible token under single/mask).
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if K == 1:
             return (np.log(hit[:, 0]) - np.log(Z[:, 0])).T
-    logZ = la + lb + np.log(Z) + logw[None, :, None]  # (T, K, n): ln P(obs, chain k)
-    with np.errstate(divide="ignore"):
+        logZ = la + lb + np.log(Z) + logw[None, :, None]  # (T, K, n): ln P(obs, chain k)
         lognum = la + lb + np.log(hit) + logw[None, :, None]
-    return (logsumexp(lognum, axis=1) - logsumexp(logZ, axis=1)).T
+        return (logsumexp(lognum, axis=1) - logsumexp(logZ, axis=1)).T
 
 
 def tokenwise_logloss(pi: np.ndarray, scheme: str, tokens: np.ndarray, inputs: np.ndarray) -> np.ndarray:
@@ -185,7 +205,7 @@ def pooled_mean(loss: np.ndarray, scored: np.ndarray) -> tuple[float, float]:
     sqrt(Σ_i (S_i − m n_i)² / (N(N−1))) / mean(n_i). (nan, nan) when nothing is scored.
     """
     scored = np.asarray(scored, dtype=bool)
-    loss = np.where(scored, loss, 0.0)
+    loss = np.where(scored, np.asarray(loss, dtype=np.float64), 0.0)
     S = loss.sum(axis=1)
     n = scored.sum(axis=1).astype(np.float64)
     total = n.sum()

@@ -25,7 +25,7 @@ def sample_markov(key: PRNGKeyArray, n: int, length: int, transition, pi) -> Int
         nxt = jnp.minimum(jnp.sum(u_t[:, None] >= cdf[x], axis=1), V - 1).astype(jnp.int32)
         return nxt, nxt
 
-    _, rest = jax.lax.scan(step, x0, u[1:], unroll=8)
+    _, rest = jax.lax.scan(step, x0, u[1:])
     return jnp.concatenate([x0[None, :], rest], axis=0).T
 
 
@@ -121,18 +121,11 @@ class MarkovInput(AbstractInput):
             M = M @ self.transition
         return out
 
-    def bayes_loss(self, tokens, inputs, scored) -> tuple[float, float]:
-        """Bayes-optimal full-context cross-entropy pooled over scored positions: (mean, SE) in nats.
-
-        Exact per position by forward–backward with the masking's emissions (see ``_floors``);
-        the mean is over the given evaluation set, the SE clustered by sequence.
-        """
-        tokens, inputs, scored = _floors.as_numpy(tokens, inputs, scored)
+    def bayes_logprob(self, tokens, inputs) -> np.ndarray:
+        """ln P(x_t | inputs, t selected) for every position, exact by forward–backward (see ``_floors``)."""
+        tokens, inputs, _ = _floors.as_numpy(tokens, inputs, False)
         marg, sel = _floors.emission_tables(self.scheme, self.rate, self.vocab)
-        logq = _floors.posterior_logprob(
-            self.transition[None], self.pi[None], np.zeros(1), marg, sel, tokens, inputs
-        )
-        return _floors.pooled_mean(-logq, scored)
+        return _floors.posterior_logprob(self.transition[None], self.pi[None], np.zeros(1), marg, sel, tokens, inputs)
 
     def single_mask_loss(self) -> float:
         """2h(P) − h(P²): the exact Bayes loss of one isolated mask (see ``single_mask_loss``)."""

@@ -1,0 +1,413 @@
+"""Compare architectures across score reports: one row per architecture configuration.
+
+Inputs are score reports (`rgbench.score.Report`), report JSON files (``rgbench score --format
+json``) or result stores (scored on the fly with the suite they record). Every case of every report
+joins the row of its resolved ``architecture`` configuration, whatever the suite or the input.
+
+A row shows
+  * claims agreed / scored: PASS verdicts over all predictions of the row's cases (ERROR counts as
+    scored and not agreed — nothing passes on missing data), and the verdict of every claim
+    (columns keyed "case: claim", so rows from different suites line up);
+  * the agreement fraction with a 95 % bootstrap interval, and the rank as a 95 % bootstrap
+    interval — never a bare rank;
+  * figures with 95 % bootstrap intervals over seeds: rank collapse C (erank drop over layers 1..L,
+    trained minus init), top-2 share of trained kernel drift, loss gap to the Bayes floor and to the
+    tokenwise floor; averaged over the row's cases (or taken from the cases named by
+    ``figures_from``), seeds resampled within each case; and total wall time.
+
+Rank intervals: in each of `n_resamples` replicates every case's seeds are resampled (one draw per
+case, shared by its predictions) and each prediction counts as agreed when the resampled seed
+fraction reaches its pass band and a normal-approximation 95 % interval of the resampled mean lies
+in its pass region (a t-based TOST for equivalence tests) — an approximation of re-scoring the
+resample. Rows are ranked by agreement in every replicate (ties share the better rank), and the rank
+interval is the 2.5–97.5 % range of those ranks, so rows whose data cannot tell them apart show
+overlapping intervals. Rows are listed by agreed / scored, then by mean bootstrap rank.
+
+Reports written in different data-format versions are refused (`MixedFormatError`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import io
+import json
+import math
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import stats
+
+from .registry import TESTS
+from .score import FIGURES, Report, ScoreError, Verdict, score_store
+
+__all__ = ["Leaderboard", "Row", "Interval", "LeaderboardError", "MixedFormatError", "build_leaderboard", "load_report",
+           "add_cli"]
+
+_Z = 1.959963984540054
+
+
+class LeaderboardError(Exception):
+    """A leaderboard that cannot be built as asked (the message says what to do)."""
+
+
+class MixedFormatError(LeaderboardError):
+    """Reports written in different data-format versions cannot share a leaderboard."""
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point value with a 95 % interval."""
+
+    value: float
+    lo: float
+    hi: float
+
+    def text(self, fmt: str = ".3g") -> str:
+        return f"{self.value:{fmt}} [{self.lo:{fmt}}, {self.hi:{fmt}}]"
+
+    def to_list(self) -> list[float]:
+        return [self.value, self.lo, self.hi]
+
+
+@dataclass
+class Row:
+    """One architecture configuration."""
+
+    label: str
+    architecture: dict[str, Any]
+    cases: list[str]
+    agreed: int
+    scored: int
+    errors: int
+    verdicts: dict[str, str]
+    agreement: Interval
+    rank: tuple[int, int]
+    figures: dict[str, Interval | None] = field(default_factory=dict)
+    wall_seconds: float | None = None
+
+    @property
+    def rank_text(self) -> str:
+        lo, hi = self.rank
+        return f"{lo}" if lo == hi else f"{lo}–{hi}"
+
+
+@dataclass
+class Leaderboard:
+    rows: list[Row]
+    claims: list[str]
+    sources: list[str]
+    data_format_version: int | None
+    n_resamples: int
+
+    _VSHORT = {"PASS": "PASS", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR"}
+    _FIG = {"collapse": "collapse C", "drift_share": "drift top-2 share", "loss_gap_bayes": "gap to Bayes",
+            "loss_gap_tokenwise": "gap to tokenwise"}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "sources": self.sources,
+            "data_format_version": self.data_format_version,
+            "n_resamples": self.n_resamples,
+            "claims": self.claims,
+            "rows": [
+                {
+                    "label": r.label, "architecture": r.architecture, "cases": r.cases, "rank": list(r.rank),
+                    "agreed": r.agreed, "scored": r.scored, "errors": r.errors, "agreement": r.agreement.to_list(),
+                    "verdicts": r.verdicts,
+                    "figures": {k: (None if v is None else v.to_list()) for k, v in r.figures.items()},
+                    "wall_seconds": r.wall_seconds,
+                }
+                for r in self.rows
+            ],
+        }
+
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def _cells(self, r: Row, short: bool = True) -> list[str]:
+        verdicts = [self._VSHORT.get(r.verdicts.get(c, ""), "—") if short else r.verdicts.get(c, "")
+                    for c in self.claims]
+        figs = [("—" if r.figures.get(k) is None else r.figures[k].text()) for k in FIGURES]
+        agreed = f"{r.agreed} / {r.scored}" + (f" ({r.errors} ERROR)" if r.errors else "")
+        return [r.rank_text, r.label, agreed, r.agreement.text(".2f"), *verdicts, *figs, _duration(r.wall_seconds)]
+
+    def _header(self) -> list[str]:
+        return ["rank (95 % CI)", "architecture", "claims agreed / scored", "agreement [95 % CI]",
+                *[f"C{i + 1}" for i in range(len(self.claims))], *[f"{self._FIG[k]} [95 % CI]" for k in FIGURES],
+                "wall time"]
+
+    def _legend(self) -> list[str]:
+        return [f"C{i + 1}: {c}" for i, c in enumerate(self.claims)]
+
+    _METHOD = ("Ranks and intervals: 95 % bootstrap over seeds; rows whose rank intervals overlap are not "
+               "distinguishable. Figures average the row's cases.")
+
+    def to_markdown(self) -> str:
+        def cell(s: str) -> str:
+            return s.replace("|", "\\|")
+
+        head = self._header()
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(cell(c) for c in self._cells(r)) + " |" for r in self.rows]
+        lines += ["", *[f"- {cell(x)}" for x in self._legend()], "", self._METHOD,
+                  f"Sources: {', '.join(self.sources)}; data format v{self.data_format_version}."]
+        return "\n".join(lines) + "\n"
+
+    def to_csv(self) -> str:
+        buf = io.StringIO()
+        w = csv.writer(buf)
+        figs = [f"{k}{s}" for k in FIGURES for s in ("", "_lo", "_hi")]
+        w.writerow(["rank_lo", "rank_hi", "architecture", "agreed", "scored", "errors", "agreement", "agreement_lo",
+                    "agreement_hi", *self.claims, *figs, "wall_seconds", "architecture_json"])
+        for r in self.rows:
+            fig_vals = []
+            for k in FIGURES:
+                v = r.figures.get(k)
+                fig_vals += ["", "", ""] if v is None else [f"{x:.6g}" for x in v.to_list()]
+            w.writerow([r.rank[0], r.rank[1], r.label, r.agreed, r.scored, r.errors,
+                        *[f"{x:.6g}" for x in r.agreement.to_list()], *[r.verdicts.get(c, "") for c in self.claims],
+                        *fig_vals, "" if r.wall_seconds is None else f"{r.wall_seconds:.6g}",
+                        json.dumps(r.architecture, sort_keys=True)])
+        return buf.getvalue()
+
+    def to_html(self, full: bool = True) -> str:
+        """An HTML table (a whole page when `full`)."""
+        colors = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INC": "#9a6700", "ERR": "#8250df"}
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in self._header())
+        body = []
+        for r in self.rows:
+            cells = []
+            for c in self._cells(r):
+                style = f' style="color:{colors[c]};font-weight:bold"' if c in colors else ""
+                cells.append(f"<td{style}>{html.escape(c)}</td>")
+            body.append("<tr>" + "".join(cells) + "</tr>")
+        legend = "".join(f"<li>{html.escape(x)}</li>" for x in self._legend())
+        frag = (f'<table class="rgbench-leaderboard"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+                f"<ul>{legend}</ul><p>{html.escape(self._METHOD)} Sources: {html.escape(', '.join(self.sources))}; "
+                f"data format v{self.data_format_version}.</p>")
+        if not full:
+            return frag
+        return _page("rgbench leaderboard", f"<h1>rgbench leaderboard</h1>{frag}")
+
+
+_CSS = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:90em}table{border-collapse:collapse;margin:1em 0}"
+        "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f6f8fa}"
+        "img{max-width:100%}figure{display:inline-block;margin:.5em;vertical-align:top;max-width:46%}")
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{_CSS}</style></head><body>{body}</body></html>\n")
+
+
+def _duration(s: float | None) -> str:
+    if s is None:
+        return "—"
+    if s < 120:
+        return f"{s:.0f} s"
+    if s < 7200:
+        return f"{s / 60:.1f} min"
+    return f"{s / 3600:.1f} h"
+
+
+# --------------------------------------------------------------------------------------------
+# Building
+
+
+def load_report(source: Report | str | Path) -> Report:
+    """A Report from a Report, a report JSON file, or a results store (scored with its recorded suite)."""
+    if isinstance(source, Report):
+        return source
+    path = Path(source)
+    if path.suffix == ".json" and path.is_file():
+        try:
+            return Report.from_json(path.read_text())
+        except (json.JSONDecodeError, ScoreError, KeyError, TypeError) as e:
+            raise LeaderboardError(f"{path} is not a score report ({e}); write one with `rgbench score STORE --format json`") from e
+    return score_store(path)
+
+
+def _arch_key(arch: dict[str, Any]) -> str:
+    return json.dumps(arch, sort_keys=True)
+
+
+def _labels(archs: list[dict[str, Any]]) -> list[str]:
+    keys = sorted({k for a in archs for k in a})
+    varying = [k for k in keys if k not in ("kind", "depth", "width")
+               and len({json.dumps(a.get(k), sort_keys=True) for a in archs}) > 1]
+    out = []
+    for a in archs:
+        parts = [str(a.get("kind", "?"))]
+        if "depth" in a:
+            parts.append(f"L={a['depth']}")
+        if "width" in a:
+            parts.append(f"d={a['width']}")
+        parts += [f"{k}={a.get(k)}" for k in varying]
+        out.append(" ".join(parts))
+    return out
+
+
+def _agree_samples(p, idx: np.ndarray | None) -> np.ndarray:
+    """Per replicate: would this prediction be agreed on the resampled seeds? (B,) bool."""
+    if p.verdict is Verdict.ERROR or idx is None:
+        return np.zeros(0 if idx is None else idx.shape[0], dtype=bool)
+    v = np.asarray(p.per_seed.get("statistic", []), dtype=float)
+    ok = np.asarray(p.per_seed.get("passed", []), dtype=bool)
+    n = len(v)
+    B = idx.shape[0]
+    if n < 2 or p.seeds_at_least is None or p.threshold is None:
+        return np.zeros(B, dtype=bool)
+    rv, rp = v[idx], ok[idx]
+    frac = rp.mean(axis=1)
+    m = rv.mean(axis=1)
+    se = rv.std(axis=1, ddof=1) / math.sqrt(n)
+    q = float(p.seeds_at_least)
+    lo_b, hi_b = p.threshold
+    if p.test == "equivalence":
+        half = stats.t.ppf(0.95, n - 1) * se
+        inside = (m - half > lo_b) & (m + half < hi_b)
+    else:
+        lo, hi = m - _Z * se, m + _Z * se
+        inside = np.ones(B, dtype=bool)
+        strict = getattr(TESTS[p.test], "strict_interval", True) if p.test in TESTS else True
+        if lo_b is not None:
+            inside &= (lo > lo_b) if strict else (lo >= lo_b)
+        if hi_b is not None:
+            inside &= (hi < hi_b) if strict else (hi <= hi_b)
+    return (frac >= q - 1e-12) & inside
+
+
+def build_leaderboard(reports_or_paths: list[Report | str | Path], *, figures_from: list[str] | None = None,
+                      n_resamples: int = 2000, seed: int = 0) -> Leaderboard:
+    """One row per architecture configuration across all reports (see the module docstring).
+
+    `figures_from`: case ids whose figures a row reports (default: all of the row's cases).
+    """
+    if not reports_or_paths:
+        raise LeaderboardError("no reports or stores given; pass at least one results store or report JSON")
+    reports = [load_report(x) for x in reports_or_paths]
+    sources = [r.store or r.suite for r in reports]
+    versions = {r.data_format_version: s for r, s in zip(reports, sources) if r.data_format_version is not None}
+    if len(versions) > 1:
+        listing = ", ".join(f"v{v} ({s})" for v, s in sorted(versions.items()))
+        raise MixedFormatError(f"these stores were written in different data formats: {listing}. Rerun the older "
+                               "suites with this rgbench (`rgbench run SUITE`) or build one leaderboard per format")
+    version = next(iter(versions), None)
+    rng = np.random.default_rng(seed)
+
+    # group cases by architecture
+    groups: dict[str, dict[str, Any]] = {}
+    for ri, rep in enumerate(reports):
+        for cid, cs in rep.cases.items():
+            g = groups.setdefault(_arch_key(cs.architecture), {"arch": cs.architecture, "cases": [], "preds": []})
+            g["cases"].append((ri, cs))
+        for p in rep.predictions:
+            cs = rep.cases.get(p.case)
+            arch = cs.architecture if cs is not None else {}
+            g = groups.setdefault(_arch_key(arch), {"arch": arch, "cases": [], "preds": []})
+            g["preds"].append((ri, p))
+    groups = {k: g for k, g in groups.items() if g["preds"] or g["cases"]}
+
+    claims: list[str] = []
+    draws: dict[tuple[int, str, int], np.ndarray] = {}
+
+    def draw(ri: int, case: str, n: int) -> np.ndarray | None:
+        if n < 1:
+            return None
+        key = (ri, case, n)
+        if key not in draws:
+            draws[key] = rng.integers(0, n, size=(n_resamples, n))
+        return draws[key]
+
+    keys = list(groups)
+    labels = _labels([groups[k]["arch"] for k in keys])
+    scores = np.zeros((len(keys), n_resamples))
+    partial = []
+    for gi, k in enumerate(keys):
+        g = groups[k]
+        verdicts: dict[str, str] = {}
+        agree = np.zeros(n_resamples)
+        for ri, p in g["preds"]:
+            key = f"{p.case}: {p.claim}"
+            if key in verdicts:
+                key = f"{key} ({reports[ri].suite})"
+            verdicts[key] = p.verdict.value
+            if key not in claims:
+                claims.append(key)
+            a = _agree_samples(p, draw(ri, p.case, len(p.per_seed.get("statistic", []))))
+            if a.size:
+                agree += a
+        scored = len(g["preds"])
+        scores[gi] = agree / scored if scored else 0.0
+        agreed = sum(p.verdict is Verdict.PASS for _, p in g["preds"])
+        errors = sum(p.verdict is Verdict.ERROR for _, p in g["preds"])
+        cases = [cs for _, cs in g["cases"] if figures_from is None or cs.case in figures_from]
+        figures = {name: _figure([cs.figures.get(name) for cs in cases if cs.status == "complete"], rng, n_resamples)
+                   for name in FIGURES}
+        walls = [cs.wall_seconds for _, cs in g["cases"] if cs.wall_seconds is not None]
+        case_names = [f"{reports[ri].suite}/{cs.case}" for ri, cs in g["cases"]]
+        partial.append(dict(label=labels[gi], architecture=g["arch"], cases=case_names, agreed=agreed, scored=scored,
+                            errors=errors, verdicts=verdicts, figures=figures, wall_seconds=sum(walls) if walls else None))
+
+    ranks = stats.rankdata(-scores, method="min", axis=0) if len(keys) else np.zeros((0, n_resamples))
+    rows = []
+    for gi, d in enumerate(partial):
+        lo = int(np.percentile(ranks[gi], 2.5, method="lower"))
+        hi = int(np.percentile(ranks[gi], 97.5, method="higher"))
+        point = d["agreed"] / d["scored"] if d["scored"] else 0.0
+        a_lo, a_hi = np.percentile(scores[gi], [2.5, 97.5])
+        rows.append(Row(agreement=Interval(point, float(min(a_lo, point)), float(max(a_hi, point))),
+                        rank=(lo, hi), **d))
+    mean_rank = {id(r): float(np.mean(ranks[i])) for i, r in enumerate(rows)}
+    rows.sort(key=lambda r: (-r.agreement.value, mean_rank[id(r)], r.label))
+    return Leaderboard(rows=rows, claims=claims, sources=sources, data_format_version=version, n_resamples=n_resamples)
+
+
+def _figure(per_case: list[list[float] | None], rng: np.random.Generator, n_resamples: int) -> Interval | None:
+    """Mean over cases of the per-case seed mean, with a percentile bootstrap interval over seeds."""
+    arrays = [np.asarray(x, dtype=float) for x in per_case if x]
+    arrays = [a[np.isfinite(a)] for a in arrays]
+    arrays = [a for a in arrays if a.size]
+    if not arrays:
+        return None
+    point = float(np.mean([a.mean() for a in arrays]))
+    boot = np.mean([a[rng.integers(0, a.size, size=(n_resamples, a.size))].mean(axis=1) for a in arrays], axis=0)
+    lo, hi = np.percentile(boot, [2.5, 97.5])
+    return Interval(point, float(min(lo, point)), float(max(hi, point)))
+
+
+# --------------------------------------------------------------------------------------------
+# CLI
+
+
+def add_cli(subparsers: Any) -> None:
+    """Add ``rgbench leaderboard STORE... [--format markdown|csv|html|json] [--out FILE]``."""
+    p = subparsers.add_parser("leaderboard", help="compare architectures across result stores",
+                              description="One row per architecture configuration across all stores (or score "
+                                          "report JSON files) given, with bootstrap rank intervals.")
+    p.add_argument("stores", nargs="+", metavar="STORE", help="results stores or `rgbench score --format json` reports")
+    p.add_argument("--format", choices=["markdown", "csv", "html", "json"], default="markdown", help="output format")
+    p.add_argument("--out", default=None, help="write to FILE instead of standard output")
+    p.add_argument("--figures-from", nargs="+", default=None, metavar="CASE",
+                   help="case ids whose figures each row reports (default: all of the row's cases)")
+    p.set_defaults(func=_cli_leaderboard)
+
+
+def _cli_leaderboard(args: argparse.Namespace) -> int:
+    try:
+        board = build_leaderboard(args.stores, figures_from=args.figures_from)
+    except (LeaderboardError, ScoreError) as e:
+        print(f"rgbench leaderboard: {e}", file=sys.stderr)
+        return 2
+    text = {"markdown": board.to_markdown, "csv": board.to_csv, "html": board.to_html, "json": board.to_json}[args.format]()
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
+    return 0

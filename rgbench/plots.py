@@ -1,0 +1,251 @@
+"""Figures people would rather look at than read, and one HTML report that bundles them.
+
+Per case (PNG, one file per figure, ``<case>_<figure>.png``):
+
+* ``erank``  — effective rank (position-averaged) vs layer; init dashed, trained solid, the band is
+  the range over seeds, the dotted line the one-hot input's own effective rank (data-side baseline);
+* ``pooled`` — position-level (averaged) vs mean-pooled effective rank vs layer, both stages;
+* ``drift``  — kernel drift 1 − CKA and update ratio ‖h_{ℓ+1} − h_ℓ‖/‖h_ℓ‖ per transition;
+* ``loss``   — training loss (mean over seeds, seed range) against the Bayes and tokenwise floors.
+
+A figure whose variables are absent is skipped (and listed in the report). ``report.html`` is a
+single self-contained file (images embedded) with the verdicts, the leaderboard of the store and
+every figure. Matplotlib is used through its object API (no pyplot, no global backend change).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import html
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["plot_store", "plot_datasets", "plot_case", "PlotOutput", "add_cli", "FIGURES"]
+
+FIGURES = {
+    "erank": "effective rank vs layer",
+    "pooled": "position-level vs mean-pooled effective rank",
+    "drift": "kernel drift and update ratio per transition",
+    "loss": "training loss against the Bayes and tokenwise floors",
+}
+
+_STAGE_STYLE = {"init": "--", "trained": "-"}
+
+
+@dataclass
+class PlotOutput:
+    """Files written by `plot_datasets` / `plot_store`."""
+
+    figures: dict[str, dict[str, Path]] = field(default_factory=dict)  # case → figure name → PNG
+    skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # case → figure name → why
+    html: Path | None = None
+
+    @property
+    def paths(self) -> list[Path]:
+        return [p for f in self.figures.values() for p in f.values()] + ([self.html] if self.html else [])
+
+
+def _safe(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "case"
+
+
+def _figure(ncols: int = 1):
+    from matplotlib.figure import Figure
+
+    # Fixed margins rather than constrained layout: the layout solver doubles the drawing time.
+    fig = Figure(figsize=(5.2 * ncols, 3.6))
+    fig.subplots_adjust(left=0.12 / ncols, right=1 - 0.03 / ncols, bottom=0.14, top=0.9, wspace=0.3)
+    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
+    return fig, axes
+
+
+def _band(ax, x, da: xr.DataArray, *, color, ls, label, marker: str | None = "o") -> None:
+    """Mean over seeds as a line, the range over seeds as a band."""
+    v = np.asarray(da.transpose("seed", ...).values, dtype=float)
+    with np.errstate(all="ignore"):
+        mean, lo, hi = np.nanmean(v, axis=0), np.nanmin(v, axis=0), np.nanmax(v, axis=0)
+    ax.plot(x, mean, ls=ls, color=color, label=label, marker=marker, ms=3)
+    ax.fill_between(x, lo, hi, color=color, alpha=0.18, lw=0)
+
+
+def _stages(da: xr.DataArray) -> list[str]:
+    return [str(s) for s in da["stage"].values] if "stage" in da.dims else []
+
+
+def _need(ds: xr.Dataset, *names: str) -> None:
+    missing = [n for n in names if n not in ds.data_vars]
+    if missing:
+        raise KeyError(f"not stored: {', '.join(missing)}")
+
+
+def _title(ds: xr.Dataset, case: str) -> str:
+    arch = ds.attrs.get("architecture_kind")
+    xi = ds.attrs.get("xi")
+    bits = [case] + ([str(arch)] if arch else []) + ([f"ξ = {float(xi):.3g}"] if xi is not None else [])
+    return " · ".join(bits)
+
+
+def _erank(ds: xr.Dataset, case: str):
+    _need(ds, "effective_rank")
+    fig, (ax,) = _figure()
+    er = ds["effective_rank"].mean("position", skipna=False) if "position" in ds["effective_rank"].dims else ds["effective_rank"]
+    x = ds["layer"].values
+    for stage in _stages(er):
+        _band(ax, x, er.sel(stage=stage), color="C0", ls=_STAGE_STYLE.get(stage, ":"), label=stage)
+    if "input_effective_rank" in ds.data_vars:
+        ax.axhline(float(ds["input_effective_rank"].mean()), color="0.4", ls=":", lw=1, label="one-hot input")
+    ax.set(xlabel="layer", ylabel="effective rank (position-averaged)", title=_title(ds, case))
+    ax.legend(fontsize=8)
+    return fig
+
+
+def _pooled(ds: xr.Dataset, case: str):
+    _need(ds, "effective_rank", "effective_rank_pooled")
+    fig, (ax,) = _figure()
+    x = ds["layer"].values
+    per_pos = ds["effective_rank"].mean("position", skipna=False)
+    for stage in _stages(per_pos):
+        ls = _STAGE_STYLE.get(stage, ":")
+        _band(ax, x, per_pos.sel(stage=stage), color="C0", ls=ls, label=f"per position, {stage}")
+        _band(ax, x, ds["effective_rank_pooled"].sel(stage=stage), color="C3", ls=ls, label=f"mean-pooled, {stage}")
+    if "input_effective_rank_pooled" in ds.data_vars:
+        ax.axhline(float(ds["input_effective_rank_pooled"]), color="C3", ls=":", lw=1, label="input, pooled")
+    ax.set(xlabel="layer", ylabel="effective rank", title=_title(ds, case))
+    ax.legend(fontsize=7)
+    return fig
+
+
+def _drift(ds: xr.Dataset, case: str):
+    names = [n for n in ("kernel_drift", "update_ratio") if n in ds.data_vars]
+    if not names:
+        raise KeyError("not stored: kernel_drift, update_ratio")
+    fig, axes = _figure(len(names))
+    ylabels = {"kernel_drift": "kernel drift 1 − CKA", "update_ratio": "update ratio ‖Δh‖/‖h‖"}
+    for ax, name in zip(axes, names):
+        da = ds[name]
+        t = da["transition"].values
+        for stage in _stages(da):
+            _band(ax, t, da.sel(stage=stage), color="C2", ls=_STAGE_STYLE.get(stage, ":"), label=stage)
+        ax.set_xticks(t, [f"{int(i)}→{int(i) + 1}" for i in t], fontsize=7)
+        ax.set(xlabel="transition ℓ→ℓ+1", ylabel=ylabels[name], title=_title(ds, case))
+        ax.legend(fontsize=8)
+    return fig
+
+
+def _loss(ds: xr.Dataset, case: str):
+    _need(ds, "loss")
+    fig, (ax,) = _figure()
+    steps = ds["step"].values if "step" in ds.coords else np.arange(ds.sizes["step"])
+    _band(ax, steps, ds["loss"], color="C0", ls="-", label="training loss", marker=None)
+    for name, color, text in (("bayes_loss", "C3", "Bayes floor"), ("tokenwise_loss", "C1", "tokenwise floor")):
+        if name in ds.data_vars and np.isfinite(float(ds[name])):
+            ax.axhline(float(ds[name]), color=color, ls="--", lw=1, label=f"{text} {float(ds[name]):.3f}")
+    if "final_loss" in ds.data_vars:
+        ax.scatter([steps[-1]] * ds.sizes["seed"], ds["final_loss"].values, s=8, color="k", zorder=3, label="final (eval)")
+    ax.set(xlabel="step", ylabel="masked-token loss (nats)", title=_title(ds, case))
+    ax.legend(fontsize=8)
+    return fig
+
+
+_PLOTTERS = {"erank": _erank, "pooled": _pooled, "drift": _drift, "loss": _loss}
+
+
+def plot_case(ds: xr.Dataset, out_dir: str | Path, case: str | None = None) -> tuple[dict[str, Path], dict[str, str]]:
+    """Write the PNG figures of one case dataset; returns (written, skipped-with-reason)."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    case = case or str(ds.attrs.get("case_id", "case"))
+    written, skipped = {}, {}
+    for name, plotter in _PLOTTERS.items():
+        try:
+            fig = plotter(ds, case)
+        except (KeyError, ValueError) as e:
+            skipped[name] = str(e).strip("'\"")
+            continue
+        path = out / f"{_safe(case)}_{name}.png"
+        fig.savefig(path, dpi=110)
+        written[name] = path
+    return written, skipped
+
+
+def plot_datasets(datasets: dict[str, xr.Dataset], out_dir: str | Path, *, report: Any = None, leaderboard: Any = None,
+                  title: str = "rgbench report") -> PlotOutput:
+    """PNG figures of every case plus a self-contained ``report.html`` (verdicts, leaderboard, figures)."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    result = PlotOutput()
+    for case, ds in datasets.items():
+        result.figures[case], result.skipped[case] = plot_case(ds, out_dir, case)
+    parts = [f"<h1>{html.escape(title)}</h1>"]
+    if report is not None:
+        parts += ["<h2>Verdicts</h2>", report.to_html()]
+    if leaderboard is not None:
+        parts += ["<h2>Leaderboard</h2>", leaderboard.to_html(full=False)]
+    parts.append("<h2>Figures</h2>")
+    for case, figs in result.figures.items():
+        ds = datasets[case]
+        status = ds.attrs.get("status", "")
+        parts.append(f"<h3>{html.escape(_title(ds, case))}</h3>"
+                     + (f"<p>status: {html.escape(str(status))}</p>" if status and status != "complete" else ""))
+        for name, path in figs.items():
+            data = base64.b64encode(path.read_bytes()).decode()
+            parts.append(f'<figure><img alt="{html.escape(case)} {name}" src="data:image/png;base64,{data}">'
+                         f"<figcaption>{html.escape(FIGURES[name])}</figcaption></figure>")
+        if result.skipped[case]:
+            skipped = "; ".join(f"{n}: {why}" for n, why in result.skipped[case].items())
+            parts.append(f"<p><em>not drawn — {html.escape(skipped)}</em></p>")
+    from .leaderboard import _page
+
+    result.html = out_dir / "report.html"
+    result.html.write_text(_page(title, "".join(parts)))
+    return result
+
+
+def plot_store(path: str | Path, out_dir: str | Path, suite: Any = None) -> PlotOutput:
+    """Figures of every stored case and ``report.html`` with the store's verdicts and leaderboard.
+
+    Scoring uses `suite` (a Suite or suite file) or the suite recorded in the store; if the store
+    cannot be scored, the report holds the figures alone and says why.
+    """
+    from .leaderboard import LeaderboardError, build_leaderboard
+    from .score import ScoreError, score_datasets, _load_suite
+    from .store import open_results
+
+    datasets = open_results(path)
+    report = board = None
+    title = f"rgbench report: {Path(str(path)).name}"
+    try:
+        loaded = _load_suite(path, suite)
+        report = score_datasets(datasets, loaded, store=str(path))
+        board = build_leaderboard([report])
+        title = f"rgbench report: {report.suite}" + (f" — {report.title}" if report.title else "")
+    except (ScoreError, LeaderboardError) as e:
+        print(f"rgbench plot: figures only, no verdicts ({e})", file=sys.stderr)
+    return plot_datasets(datasets, out_dir, report=report, leaderboard=board, title=title)
+
+
+def add_cli(subparsers: Any) -> None:
+    """Add ``rgbench plot STORE --out DIR [--suite SUITE]``."""
+    p = subparsers.add_parser("plot", help="figures of a results store and a single-file HTML report",
+                              description="Write PNG figures of every case and report.html (verdicts, leaderboard, figures).")
+    p.add_argument("store", help="results store, e.g. results/rg-paper.zarr")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
+    p.set_defaults(func=_cli_plot)
+
+
+def _cli_plot(args: argparse.Namespace) -> int:
+    if not Path(args.store).exists() and "://" not in str(args.store):
+        print(f"rgbench plot: no store at {args.store!r}; run `rgbench run SUITE` first or check the path", file=sys.stderr)
+        return 2
+    out = plot_store(args.store, args.out, args.suite)
+    n = sum(len(f) for f in out.figures.values())
+    print(f"wrote {n} figures and {out.html}")
+    return 0

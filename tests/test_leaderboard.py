@@ -1,0 +1,122 @@
+"""Leaderboard: rows by architecture, bootstrap rank intervals, refusal to mix data formats."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+
+import numpy as np
+import pytest
+from test_score import ALT, case, pred, suite, synthetic_case
+
+from rgbench import leaderboard as LB
+from rgbench import score as S
+
+MONO = {"kind": "monotone", "spearman_at_most": -0.9, "seeds_at_least": 0.8}
+SELECTIVE = {"kind": "difference", "compare_to": "long-xi", "at_least": 0.0}
+
+
+def _predictions():
+    return [pred("effective_rank", MONO, claim="erank falls with depth", stage="trained", layers="1:"),
+            pred("rank_collapse", SELECTIVE, claim="collapse is selective"),
+            pred("kernel_drift", {"kind": "concentration"}, claim="drift concentrates")]
+
+
+def _report(kind: str, *, short_erank=None, drift=None, name="s", version=None, store=None, wall=10.0) -> S.Report:
+    s = suite(case("short-xi", _predictions(), kind=kind), case("long-xi", [], kind=kind, xi=6.7), name=name)
+    d = {"short-xi": synthetic_case("short-xi", erank=short_erank, drift=drift, architecture=kind, wall_seconds=wall),
+         "long-xi": synthetic_case("long-xi", erank=np.full(7, 15.0), xi=6.7, architecture=kind, wall_seconds=wall)}
+    if version is not None:
+        for ds in d.values():
+            ds.attrs["data_format_version"] = version
+    rep = S.score_datasets(d, s, store=store or f"{name}.zarr")
+    if version is not None:  # a store of another format: the report records it
+        rep.data_format_version = version
+    return rep
+
+
+def test_rows_by_architecture_and_clear_ranking():
+    good = _report("tokenwise", store="a.zarr")
+    rising = 5 + 1.5 * np.arange(7.0)
+    bad = _report("mixer", short_erank=rising, drift=np.full(6, 0.05), store="b.zarr")
+    board = LB.build_leaderboard([bad, good], n_resamples=500)
+    assert [r.label for r in board.rows] == ["tokenwise L=6 d=64", "mixer L=6 d=64"]
+    top, bottom = board.rows
+    assert (top.agreed, top.scored, top.errors) == (3, 3, 0) and top.rank == (1, 1)
+    assert (bottom.agreed, bottom.scored) == (0, 3) and bottom.rank == (2, 2)
+    assert top.verdicts == {"short-xi: erank falls with depth": "PASS", "short-xi: collapse is selective": "PASS",
+                            "short-xi: drift concentrates": "PASS"}
+    assert set(bottom.verdicts.values()) == {"FAIL"}
+    # figures average both cases: collapse (7.5 + 0) / 2; gap to the Bayes floor 1.8 − 1.65
+    assert top.figures["collapse"].value == pytest.approx(3.75)
+    assert top.figures["loss_gap_bayes"].value == pytest.approx(0.15)
+    assert top.wall_seconds == 20.0
+    only_short = LB.build_leaderboard([good], figures_from=["short-xi"], n_resamples=200)
+    assert only_short.rows[0].figures["collapse"].value == pytest.approx(7.5)
+
+
+def test_ties_show_as_overlapping_intervals():
+    # identical data under two architectures: the same agreement in every replicate
+    a = _report("tokenwise", store="a.zarr")
+    b = _report("mixer", store="b.zarr")
+    board = LB.build_leaderboard([a, b], n_resamples=300)
+    r1, r2 = board.rows
+    assert r1.rank == r2.rank == (1, 1)
+    # noisy, borderline data under two architectures: intervals overlap, neither is ranked apart
+    noisy = 15 - (1.5 + ALT[:, None] * 1.4) * np.arange(7.0)  # half the seeds barely fall
+    c = _report("tokenwise", short_erank=noisy, store="c.zarr")
+    d = _report("mixer", short_erank=noisy, store="d.zarr")
+    board = LB.build_leaderboard([c, d], n_resamples=500)
+    r1, r2 = board.rows
+    assert r1.rank[0] <= r2.rank[1] and r2.rank[0] <= r1.rank[1]
+    assert r1.rank != (1, 1) or r2.rank != (2, 2)
+    md = board.to_markdown()
+    assert "rank (95 % CI)" in md and "–" in md  # intervals, never bare ranks
+
+
+def test_refuses_mixed_data_formats():
+    a = _report("tokenwise", store="old.zarr", version=1)
+    b = _report("mixer", store="new.zarr", version=2)
+    with pytest.raises(LB.MixedFormatError, match=r"v1 \(old.zarr\).*v2 \(new.zarr\).*rgbench run"):
+        LB.build_leaderboard([a, b])
+
+
+def test_error_counts_as_scored_not_agreed():
+    s = suite(case("short-xi", _predictions(), kind="tokenwise"), case("long-xi", [], kind="tokenwise"))
+    rep = S.score_datasets({"short-xi": synthetic_case("short-xi")}, s, store="x.zarr")  # long-xi missing
+    row = LB.build_leaderboard([rep], n_resamples=200).rows[0]
+    assert (row.agreed, row.scored, row.errors) == (2, 3, 1)
+    assert row.verdicts["short-xi: collapse is selective"] == "ERROR"
+
+
+def test_formats_and_cli(tmp_path, capsys):
+    good = _report("tokenwise", store="a.zarr")
+    bad = _report("mixer", short_erank=np.full(7, 15.0), store="b.zarr")
+    board = LB.build_leaderboard([good, bad], n_resamples=200)
+    d = json.loads(board.to_json())
+    assert set(d) == {"sources", "data_format_version", "n_resamples", "claims", "rows"}
+    assert set(d["rows"][0]) == {"label", "architecture", "cases", "rank", "agreed", "scored", "errors", "agreement",
+                                 "verdicts", "figures", "wall_seconds"}
+    rows = list(csv.DictReader(io.StringIO(board.to_csv())))
+    assert rows[0]["architecture"] == "tokenwise L=6 d=64" and rows[0]["rank_lo"] == "1"
+    assert rows[0]["short-xi: erank falls with depth"] == "PASS"
+    page = board.to_html()
+    assert page.startswith("<!doctype html>") and "<table" in page and "tokenwise L=6 d=64" in page
+
+    # the CLI reads report JSON files as well as stores
+    pa, pb = tmp_path / "a.json", tmp_path / "b.json"
+    pa.write_text(good.to_json())
+    pb.write_text(bad.to_json())
+    parser = argparse.ArgumentParser()
+    LB.add_cli(parser.add_subparsers())
+    out = tmp_path / "board" / "LEADERBOARD.md"
+    args = parser.parse_args(["leaderboard", str(pa), str(pb), "--out", str(out)])
+    assert args.func(args) == 0
+    text = out.read_text()
+    assert "| 1 | tokenwise L=6 d=64 | 3 / 3 |" in text
+    bogus = tmp_path / "bogus.json"
+    bogus.write_text("{}")
+    args = parser.parse_args(["leaderboard", str(bogus), "--format", "csv"])
+    assert args.func(args) == 2 and "score report" in capsys.readouterr().err

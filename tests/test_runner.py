@@ -1,0 +1,117 @@
+"""Runner: end to end on a tiny suite, resume after SIGKILL, concurrent runners, dask executor."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from rgbench.runner import run_suite
+from rgbench.spec import load_suite
+from rgbench.store import Store, open_results
+
+TINY = Path(__file__).parent / "data" / "suites" / "tiny.yaml"
+VOLATILE = {"start_time", "end_time", "wall_seconds", "train_seconds", "history"}
+
+pytestmark = pytest.mark.slow
+
+
+def assert_same(a: dict[str, xr.Dataset], b: dict[str, xr.Dataset]) -> None:
+    assert set(a) == set(b)
+    for cid in a:
+        x, y = a[cid], b[cid]
+        assert {k: v for k, v in x.attrs.items() if k not in VOLATILE} == {k: v for k, v in y.attrs.items() if k not in VOLATILE}
+        assert set(x.variables) == set(y.variables)
+        for name in x.variables:
+            np.testing.assert_array_equal(x[name].values, y[name].values, err_msg=f"{cid}/{name}")
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory):
+    path = tmp_path_factory.mktemp("ref") / "tiny.zarr"
+    outcomes = run_suite(load_suite(TINY), str(path), quiet=True)
+    assert [o.status for o in outcomes] == ["complete"] * 3
+    return path, open_results(path)
+
+
+def test_store_is_labeled_and_rerun_skips(reference, tmp_path):
+    path, results = reference
+    ds = results["short"]
+    assert ds["effective_rank"].dims == ("seed", "stage", "layer", "position")
+    assert list(ds["stage"].values) == ["init", "trained"] and list(ds["layer"].values) == [0, 1, 2, 3]
+    assert ds["effective_rank"].attrs["long_name"] and ds["final_loss"].attrs["units"] == "nat"
+    assert ds.attrs["status"] == "complete" and ds.attrs["suite"] == "tiny" and len(ds.attrs["spec_hash"]) == 16
+    again = run_suite(load_suite(TINY), str(path), quiet=True)
+    assert [o.status for o in again] == ["skipped"] * 3
+
+
+def _cli(*args: str, **kw) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "rgbench", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
+
+
+def test_sigkill_then_resume_equals_uninterrupted(reference, tmp_path):
+    path = tmp_path / "killed.zarr"
+    proc = _cli("run", str(TINY), "--store", str(path))
+    store = Store(path)
+    deadline = time.time() + 120
+    while time.time() < deadline and not any(r.complete for r in store.records()):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert 1 <= len(open_results(path)) < 3, "the kill should land between the first and the last case"
+    resumed = run_suite(load_suite(TINY), str(path), quiet=True)
+    assert "skipped" in [o.status for o in resumed] and "complete" in [o.status for o in resumed]
+    assert_same(open_results(path), reference[1])
+
+
+def test_two_concurrent_runs_complete_every_case_once(reference, tmp_path):
+    path = tmp_path / "shared.zarr"
+    a, b = _cli("run", str(TINY), "--store", str(path)), _cli("run", str(TINY), "--store", str(path))
+    outs = [p.communicate(timeout=300) for p in (a, b)]
+    assert a.returncode == 0 and b.returncode == 0, outs
+    computed = sum(err.count(": complete") for _, err in outs)
+    assert computed == 3, outs
+    assert_same(open_results(path), reference[1])
+
+
+def test_dask_local_cluster_equals_local(reference, tmp_path):
+    from distributed import LocalCluster
+
+    path = tmp_path / "dask.zarr"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
+        outcomes = run_suite(load_suite(TINY), str(path), scheduler=cluster.scheduler_address, quiet=True)
+    assert [o.status for o in outcomes] == ["complete"] * 3
+    assert_same(open_results(path), reference[1])
+
+
+def test_a_failing_case_is_recorded_and_the_rest_go_on(tmp_path, monkeypatch):
+    import rgbench.runner as runner
+
+    real = runner.run_case
+
+    def flaky(case, suite_name, **kw):
+        if case.id == "long":
+            raise RuntimeError("simulated failure")
+        return real(case, suite_name, **kw)
+
+    monkeypatch.setattr(runner, "run_case", flaky)
+    outcomes = run_suite(load_suite(TINY), str(tmp_path / "f.zarr"), only=["short", "long"], quiet=True)
+    assert [o.status for o in outcomes] == ["complete", "failed: RuntimeError: simulated failure"]
+    assert open_results(tmp_path / "f.zarr")["long"].attrs["status"].startswith("failed")
+
+
+def test_diverged_training_is_recorded_as_diverged(tmp_path):
+    text = TINY.read_text().replace("lr: 1.0e-2", "lr: 1.0e+6, optimizer: sgd")
+    suite_path = tmp_path / "div.yaml"
+    suite_path.write_text(text)
+    outcomes = run_suite(load_suite(suite_path), str(tmp_path / "d.zarr"), only=["short"], quiet=True)
+    assert outcomes[0].status == "diverged"
+    ds = open_results(tmp_path / "d.zarr")["short"]
+    assert ds["diverged"].values.all() and np.isnan(ds["effective_rank"].sel(stage="trained").values).all()

@@ -1,0 +1,560 @@
+"""Scoring: synthetic case datasets with known outcomes give the designed verdict for every test kind."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from types import SimpleNamespace
+from typing import Annotated, Any, Union
+
+import numpy as np
+import pydantic
+import pytest
+import xarray as xr
+from pydantic import Field
+
+from rgbench import DATA_FORMAT_VERSION
+from rgbench import predictions as P
+from rgbench import score as S
+from rgbench.registry import OBSERVABLES, TESTS
+
+PASS, FAIL, INC, ERR = S.Verdict.PASS, S.Verdict.FAIL, S.Verdict.INCONCLUSIVE, S.Verdict.ERROR
+
+# --------------------------------------------------------------------------------------------
+# Synthetic stored datasets (the public contract of DESIGN.md, built in memory)
+
+
+def _per_seed(x: Any, seeds: int, n: int) -> np.ndarray:
+    x = np.asarray(x, dtype=float)
+    return np.broadcast_to(x, (seeds, n)).copy() if x.ndim < 2 else x.copy()
+
+
+def synthetic_case(
+    case_id: str = "short-xi",
+    *,
+    seeds: int = 10,
+    depth: int = 6,
+    positions: int = 4,
+    erank: Any = None,
+    erank_init: Any = None,
+    drift: Any = None,
+    drift_init: Any = None,
+    final_loss: Any = 1.8,
+    bayes_loss: float = 1.65,
+    tokenwise_loss: float = 2.61,
+    status: str = "complete",
+    spec_hash: str | None = None,
+    xi: float | None = 1.2,
+    architecture: str = "tokenwise",
+    wall_seconds: float = 10.0,
+    steps: int = 5,
+) -> xr.Dataset:
+    """A case dataset whose observables are exactly the given profiles (position offsets average to 0).
+
+    erank / erank_init: per layer (L+1,) or per seed and layer (S, L+1); default: trained falls by
+    1.5 per layer from 15, init flat at 15. drift / drift_init: per transition (L,) or (S, L).
+    """
+    L, S_ = depth, seeds
+    ell = np.arange(L + 1)
+    erank = 15.0 - 1.5 * ell if erank is None else erank
+    erank_init = np.full(L + 1, 15.0) if erank_init is None else erank_init
+    drift = np.array([0.02, 0.5, 0.3] + [0.02] * (L - 3)) if drift is None else drift
+    drift_init = np.full(L, 0.05) if drift_init is None else drift_init
+    er = np.stack([_per_seed(erank_init, S_, L + 1), _per_seed(erank, S_, L + 1)], axis=1)  # seed stage layer
+    offsets = np.linspace(-0.3, 0.3, positions)
+    er_pos = er[..., None] + offsets
+    dr = np.stack([_per_seed(drift_init, S_, L), _per_seed(drift, S_, L)], axis=1)
+    fl = np.broadcast_to(np.asarray(final_loss, dtype=float), (S_,)).copy()
+    coords = {
+        "seed": np.arange(S_), "stage": ["init", "trained"], "layer": ell, "position": np.arange(positions),
+        "transition": np.arange(L), "layer2": ell, "role": ["masked", "visible"], "step": np.arange(steps) * 100,
+        "eig": np.arange(16), "lag": np.arange(8),
+    }
+    sl, slp = ("seed", "stage", "layer"), ("seed", "stage", "layer", "position")
+    ds = xr.Dataset(
+        {
+            "effective_rank": (slp, er_pos),
+            "participation_ratio": (slp, er_pos * 0.8),
+            "stable_rank": (slp, er_pos * 0.5),
+            "effective_rank_pooled": (sl, er - 1.0),
+            "participation_ratio_pooled": (sl, er * 0.7),
+            "stable_rank_pooled": (sl, er * 0.4),
+            "effective_rank_role": (("seed", "stage", "layer", "role"), np.stack([er - 0.5, er + 0.5], axis=-1)),
+            "kernel_drift": (("seed", "stage", "transition"), dr),
+            "update_ratio": (("seed", "stage", "transition"), dr * 2),
+            "cka": (("seed", "stage", "layer", "layer2"), np.ones((S_, 2, L + 1, L + 1))),
+            "loss": (("seed", "step"), fl[:, None] + np.linspace(1.0, 0.0, steps)),
+            "final_loss": (("seed",), fl),
+            "diverged": (("seed",), np.zeros(S_, dtype=bool)),
+            "bayes_loss": ((), bayes_loss),
+            "tokenwise_loss": ((), tokenwise_loss),
+            "input_eigenvalues": (("eig",), np.r_[1.0, np.full(15, 0.43)]),
+            "input_autocorrelation": (("lag",), 0.43 ** np.arange(8)),
+            "input_effective_rank": (("position",), np.full(positions, 15.0)),
+            "input_effective_rank_pooled": ((), 15.0),
+        },
+        coords=coords,
+    )
+    ds.attrs.update(status=status, case_id=case_id, suite="synthetic", data_format_version=DATA_FORMAT_VERSION,
+                    architecture_kind=architecture, spec="{}", wall_seconds=wall_seconds)
+    if xi is not None:
+        ds.attrs["xi"] = xi
+    if spec_hash is not None:
+        ds.attrs["spec_hash"] = spec_hash
+    return ds
+
+
+def _model():
+    def union(reg):
+        return Annotated[Union[tuple(cls for _, cls in reg.items())], Field(discriminator="kind")]  # noqa: UP007
+
+    return pydantic.create_model(
+        "Prediction",
+        __base__=P.PredictionBase,
+        observable=(Annotated[union(OBSERVABLES), pydantic.BeforeValidator(lambda v: {"kind": v} if isinstance(v, str) else v)], ...),
+        test=(union(TESTS), ...),
+    )
+
+
+Prediction = _model()
+
+
+def pred(observable: Any, test: dict, claim: str = "a claim", **sel) -> Any:
+    return Prediction.model_validate({"claim": claim, "observable": observable, "test": test, **sel})
+
+
+def case(case_id: str, predict=(), *, hash: str | None = None, depth: int = 6, width: int = 64, kind: str = "tokenwise",
+         xi: float = 1.2):
+    return SimpleNamespace(id=case_id, hash=hash, predict=list(predict),
+                           architecture={"kind": kind, "depth": depth, "width": width},
+                           input={"kind": "sticky", "xi": xi})
+
+
+def suite(*cases, name="synthetic", title="synthetic suite"):
+    return SimpleNamespace(name=name, title=title, cases=list(cases))
+
+
+def verdict(datasets: dict, prediction, case_id: str = "short-xi", hashes=None) -> S.PredictionResult:
+    return S.evaluate_prediction(prediction, case_id, datasets, hashes)
+
+
+ALT = np.array([1.0, -1.0] * 5)  # alternating per-seed offsets: half the seeds one way, half the other
+
+# --------------------------------------------------------------------------------------------
+# Every test kind: PASS / FAIL / INCONCLUSIVE / ERROR by design
+
+
+def test_monotone():
+    mono = {"kind": "monotone", "along": "layer", "direction": "decreasing", "spearman_at_most": -0.9, "seeds_at_least": 0.8}
+    p = pred("effective_rank", mono, stage="trained", layers="1:")
+    ell = np.arange(7.0)
+    up = 5 + 1.5 * ell
+    mixed = np.where(ALT[:, None] > 0, 15 - 1.5 * ell, up)
+    dsets = {
+        "pass": synthetic_case("pass"),
+        "fail": synthetic_case("fail", erank=up),
+        "inc": synthetic_case("inc", erank=mixed),
+        "err": synthetic_case("err").drop_vars("effective_rank"),
+    }
+    r = verdict(dsets, p, "pass")
+    assert r.verdict is PASS and r.statistic == pytest.approx(-1.0) and r.seeds_passing == 10 and r.threshold == (None, -0.9)
+    assert verdict(dsets, p, "fail").verdict is FAIL
+    r = verdict(dsets, p, "inc")
+    assert r.verdict is INC and r.seeds_passing == 5 and "5/10 seeds pass" in r.reason
+    r = verdict(dsets, p, "err")
+    assert r.verdict is ERR and "effective_rank" in r.reason and r.statistic is None
+    # increasing direction uses spearman_at_least
+    inc = pred("effective_rank", {"kind": "monotone", "direction": "increasing"})
+    assert verdict(dsets, inc, "fail").verdict is PASS
+    assert verdict(dsets, inc, "pass").verdict is FAIL
+
+
+def test_monotone_constant_profile_has_no_trend():
+    p = pred("effective_rank", {"kind": "monotone"})
+    r = verdict({"flat": synthetic_case("flat", erank=np.full(7, 9.0))}, p, "flat")
+    assert r.verdict is FAIL and r.statistic == 0.0
+
+
+def test_ratio_against_stage():
+    # trained mean over layers 1..6 = c · 9.75, init = 15 → ratio c · 0.65
+    base = 15 - 1.5 * np.arange(7.0)
+    c = np.where(ALT > 0, 0.6 / 0.65, 0.7 / 0.65)
+    dsets = {"a": synthetic_case("a"), "mixed": synthetic_case("mixed", erank=c[:, None] * base[None, :])}
+    ratio = {"kind": "ratio", "against_stage": "init"}
+    r = verdict(dsets, pred("effective_rank", {**ratio, "at_most": 0.8}), "a")
+    assert r.verdict is PASS and r.statistic == pytest.approx(0.65)
+    assert verdict(dsets, pred("effective_rank", {**ratio, "at_most": 0.5}), "a").verdict is FAIL
+    r = verdict(dsets, pred("effective_rank", {**ratio, "at_most": 0.65}), "mixed")
+    assert r.verdict is INC and r.seeds_passing == 5
+    failed = {"a": synthetic_case("a", status="failed: out of memory")}
+    r = verdict(failed, pred("effective_rank", {**ratio, "at_most": 0.8}), "a")
+    assert r.verdict is ERR and "out of memory" in r.reason
+
+
+def test_difference_compare_to_is_paired_by_seed_label():
+    # short-xi: C = 7.5 in every seed; long-xi: C = 0; wobbly: C = 7.5 ± 1 alternating
+    flat = np.full(7, 15.0)
+    wobble = (15 - (1.5 + ALT[:, None] / 5) * np.arange(7.0))
+    dsets = {
+        "short-xi": synthetic_case("short-xi"),
+        "long-xi": synthetic_case("long-xi", erank=flat, xi=6.7),
+        "wobbly": synthetic_case("wobbly", erank=wobble),
+    }
+    diff = {"kind": "difference", "at_least": 0.0, "paired": True}
+    r = verdict(dsets, pred("rank_collapse", {**diff, "compare_to": "long-xi"}), "short-xi")
+    assert r.verdict is PASS and r.statistic == pytest.approx(7.5) and r.ci == (pytest.approx(7.5), pytest.approx(7.5))
+    assert verdict(dsets, pred("rank_collapse", {**diff, "compare_to": "short-xi"}), "long-xi").verdict is FAIL
+    r = verdict(dsets, pred("rank_collapse", {**diff, "compare_to": "short-xi"}), "wobbly")
+    assert r.verdict is INC and r.seeds_passing == 5
+    r = verdict(dsets, pred("rank_collapse", {**diff, "compare_to": "mid-xi"}), "short-xi")
+    assert r.verdict is ERR and "mid-xi" in r.reason and "rgbench run" in r.reason
+
+    # pairing is by seed label, not by position in the array
+    shuffled = dict(dsets, **{"short-xi": dsets["short-xi"].isel(seed=np.arange(10)[::-1])})
+    a = verdict(dsets, pred("rank_collapse", {**diff, "compare_to": "short-xi"}), "wobbly")
+    b = verdict(shuffled, pred("rank_collapse", {**diff, "compare_to": "short-xi"}), "wobbly")
+    assert a.per_seed["statistic"] == b.per_seed["statistic"] and a.ci == b.ci
+
+
+def test_difference_unpaired():
+    dsets = {"short-xi": synthetic_case("short-xi"), "long-xi": synthetic_case("long-xi", erank=np.full(7, 15.0), seeds=7)}
+    p = pred("rank_collapse", {"kind": "difference", "compare_to": "long-xi", "at_least": 1.0, "paired": False})
+    r = verdict(dsets, p, "short-xi")
+    assert r.verdict is PASS and r.seeds == 10 and r.statistic == pytest.approx(7.5)
+
+
+def test_concentration():
+    conc = {"kind": "concentration", "along": "transition", "top": 2, "share_at_least": 0.6}
+    flat = np.full(6, 0.05)
+    peaked = np.array([0.02, 0.5, 0.3, 0.02, 0.02, 0.02])
+    dsets = {
+        "pass": synthetic_case("pass"),
+        "fail": synthetic_case("fail", drift=flat),
+        "inc": synthetic_case("inc", drift=np.where(ALT[:, None] > 0, peaked, flat)),
+        "err": synthetic_case("err").drop_vars("kernel_drift"),
+    }
+    p = pred("kernel_drift", conc)
+    r = verdict(dsets, p, "pass")
+    assert r.verdict is PASS and r.statistic == pytest.approx(0.8 / 0.88)
+    assert r.detail["modal_top"] == [1, 2] and r.detail["same_top_fraction"] == 1.0 and r.detail["chance_share"] == pytest.approx(1 / 3)
+    assert verdict(dsets, p, "fail").verdict is FAIL
+    assert verdict(dsets, p, "inc").verdict is INC
+    assert verdict(dsets, p, "err").verdict is ERR
+    # layers keeps the transitions between selected layers: 1→2 … 5→6
+    r = verdict(dsets, pred("kernel_drift", conc, layers="1:"), "pass")
+    assert r.statistic == pytest.approx(0.8 / 0.86)
+
+
+def test_concentration_same_top():
+    a = np.array([0.02, 0.5, 0.3, 0.02, 0.02, 0.02])
+    b = np.array([0.5, 0.02, 0.02, 0.02, 0.3, 0.02])
+    drift = np.where(ALT[:, None] > 0, a, b)
+    p = pred("kernel_drift", {"kind": "concentration", "same_top_at_least": 0.7})
+    r = verdict({"x": synthetic_case("x", drift=drift)}, p, "x")
+    assert r.verdict is INC and r.seeds_passing == 5 and r.detail["same_top_fraction"] == 0.5
+
+
+def test_plateau():
+    plat = {"kind": "plateau", "along": "transition", "below": 0.25, "fraction_at_least": 0.5}
+    flat = np.full(6, 0.05)
+    peaked = np.array([0.02, 0.5, 0.3, 0.02, 0.02, 0.02])
+    dsets = {
+        "pass": synthetic_case("pass"),
+        "fail": synthetic_case("fail", drift=flat),
+        "inc": synthetic_case("inc", drift=np.where(ALT[:, None] > 0, peaked, flat)),
+        "err": synthetic_case("err").sel(stage=["init"]),
+    }
+    p = pred("kernel_drift", plat)
+    r = verdict(dsets, p, "pass")
+    assert r.verdict is PASS and r.statistic == pytest.approx(4 / 6)
+    assert verdict(dsets, p, "fail").verdict is FAIL
+    assert verdict(dsets, p, "inc").verdict is INC
+    r = verdict(dsets, p, "err")
+    assert r.verdict is ERR and "measure.stages" in r.reason
+
+
+def test_bounds_are_strict_for_continuous_statistics_and_inclusive_for_discrete_ones():
+    # two identical cases: every paired difference is exactly 0; "at least 0" is not shown
+    dsets = {"a": synthetic_case("a"), "b": synthetic_case("b")}
+    r = verdict(dsets, pred("rank_collapse", {"kind": "difference", "compare_to": "b", "at_least": 0.0}), "a")
+    assert r.verdict is INC and r.seeds_passing == 10 and "touches" in r.reason
+    # 3 of 6 transitions on the plateau, exactly the required half: a discrete statistic may sit on its bound
+    drift = np.array([0.5, 0.3, 0.2, 0.02, 0.02, 0.02])
+    p = pred("kernel_drift", {"kind": "plateau", "below": 0.25, "fraction_at_least": 0.5})
+    r = verdict({"a": synthetic_case("a", drift=drift)}, p, "a")
+    assert r.verdict is PASS and r.statistic == 0.5
+
+
+def test_equivalence_tost():
+    flat = np.full(7, 15.0)
+    tiny = 15 - (ALT[:, None] * 0.002) * np.arange(7.0)  # C = ±0.012
+    wide = 15 - (ALT[:, None] * 0.2) * np.arange(7.0)  # C = ±1.2
+    nan = synthetic_case("nan")
+    nan["effective_rank"][3, 1, 1, 0] = np.nan  # trained, layer 1: used by rank_collapse
+    dsets = {"pass": synthetic_case("pass", erank=tiny), "fail": synthetic_case("fail"),
+             "inc": synthetic_case("inc", erank=wide), "nan": nan, "flat": synthetic_case("flat", erank=flat)}
+    p = pred("rank_collapse", {"kind": "equivalence", "delta": 0.5})
+    r = verdict(dsets, p, "pass")
+    assert r.verdict is PASS and r.detail["p_tost"] < 0.05 and r.threshold == (-0.5, 0.5)
+    r = verdict(dsets, p, "fail")
+    assert r.verdict is FAIL and r.statistic == pytest.approx(7.5)
+    r = verdict(dsets, p, "inc")
+    assert r.verdict is INC and r.seeds_passing == 0 and r.detail["p_tost"] > 0.05
+    r = verdict(dsets, p, "nan")
+    assert r.verdict is ERR and "NaN" in r.reason and "[3]" in r.reason
+    assert verdict(dsets, p, "flat").verdict is PASS  # zero variance, exactly 0
+    # equivalence of a paired difference between stages
+    q = pred("effective_rank", {"kind": "equivalence", "delta": 0.1, "against_stage": "init"}, stage="trained")
+    assert verdict(dsets, q, "flat").verdict is PASS
+    assert verdict(dsets, q, "fail").verdict is FAIL
+
+
+def test_threshold():
+    dsets = {
+        "pass": synthetic_case("pass", final_loss=1.8 + ALT * 0.01),
+        "inc": synthetic_case("inc", final_loss=1.8 + ALT * 0.2),
+        "err": synthetic_case("err", status="diverged"),
+    }
+    dsets["err"]["diverged"][[2, 5]] = True
+    assert verdict(dsets, pred("final_loss", {"kind": "threshold", "at_most": 2.0}), "pass").verdict is PASS
+    assert verdict(dsets, pred("final_loss", {"kind": "threshold", "at_most": 1.7}), "pass").verdict is FAIL
+    assert verdict(dsets, pred("final_loss", {"kind": "threshold", "at_most": 1.8}), "inc").verdict is INC
+    r = verdict(dsets, pred("final_loss", {"kind": "threshold", "at_most": 2.0}), "err")
+    assert r.verdict is ERR and "diverged" in r.reason and "[2, 5]" in r.reason
+    # a vector observable is reduced (default mean) before a scalar test
+    r = verdict(dsets, pred("effective_rank", {"kind": "threshold", "at_least": 9.0, "reduce": "mean"}), "pass")
+    assert r.verdict is PASS and r.statistic == pytest.approx(9.75)
+    r = verdict(dsets, pred("effective_rank", {"kind": "threshold", "at_most": 6.1, "reduce": "last"}), "pass")
+    assert r.verdict is PASS and r.statistic == pytest.approx(6.0)
+
+
+def test_threshold_interval_straddles_while_seeds_pass():
+    values = np.r_[np.full(9, 0.1), -5.0]
+    ds = synthetic_case("x", final_loss=1.65 + values)
+    r = verdict({"x": ds}, pred("loss_gap_bayes", {"kind": "threshold", "at_least": 0.0}), "x")
+    assert r.verdict is INC and r.seeds_passing == 9 and "straddles" in r.reason
+    assert r.ci[0] < 0 < r.ci[1] or r.ci[1] < 0
+
+
+def test_close_to():
+    dsets = {"a": synthetic_case("a"), "alt": synthetic_case("alt", final_loss=1.8 + ALT * 0.05)}
+    p = pred("loss_gap_bayes", {"kind": "close_to", "value": 0.15, "tolerance": 0.05})
+    assert verdict(dsets, p, "a").verdict is PASS
+    assert verdict(dsets, pred("loss_gap_bayes", {"kind": "close_to", "value": 1.0, "tolerance": 0.05}), "a").verdict is FAIL
+    # every seed misses by 0.05 > 0.04, but the mean is on target: the rules disagree
+    r = verdict(dsets, pred("loss_gap_bayes", {"kind": "close_to", "value": 0.15, "tolerance": 0.04}), "alt")
+    assert r.verdict is INC and r.seeds_passing == 0 and "seeds say FAIL" in r.reason
+    r = verdict({"a": synthetic_case("a", spec_hash="old")}, p, "a", hashes={"a": "new"})
+    assert r.verdict is ERR and "different spec" in r.reason
+    rel = pred("final_loss", {"kind": "close_to", "value": 1.8, "tolerance": 0.01, "relative": True})
+    assert verdict(dsets, rel, "a").threshold == (pytest.approx(1.782), pytest.approx(1.818))
+
+
+# --------------------------------------------------------------------------------------------
+# Rules that hold for every test
+
+
+def test_single_seed_is_inconclusive():
+    r = verdict({"a": synthetic_case("a", seeds=1)}, pred("effective_rank", {"kind": "monotone"}), "a")
+    assert r.verdict is INC and "2 seeds" in r.reason
+
+
+def test_missing_case_and_wrong_format_version_are_errors():
+    p = pred("final_loss", {"kind": "threshold", "at_most": 2.0})
+    assert verdict({}, p, "a").verdict is ERR
+    old = synthetic_case("a")
+    old.attrs["data_format_version"] = DATA_FORMAT_VERSION + 1
+    r = verdict({"a": old}, p, "a")
+    assert r.verdict is ERR and "data format" in r.reason
+    nofloor = synthetic_case("a", bayes_loss=float("nan"))
+    assert verdict({"a": nofloor}, pred("loss_gap_bayes", {"kind": "threshold", "at_most": 2.0}), "a").verdict is ERR
+
+
+def test_seed_rule_bands():
+    assert S.seed_rule(8, 10, 0.8) == "pass"
+    assert S.seed_rule(7, 10, 0.8) == "inconclusive"
+    assert S.seed_rule(3, 10, 0.8) == "inconclusive"
+    assert S.seed_rule(2, 10, 0.8) == "fail"
+    assert S.seed_rule(7, 10, 0.7) == "pass" and S.seed_rule(3, 10, 0.7) == "fail"
+
+
+def test_observable_values_and_selection():
+    ds = synthetic_case("a")
+    er = P.EffectiveRank().values(ds)
+    assert er.dims == ("seed", "layer") and list(er.layer.values) == [1, 2, 3, 4, 5, 6]
+    np.testing.assert_allclose(er.isel(seed=0).values, 15 - 1.5 * np.arange(1, 7))
+    init = P.EffectiveRank().values(ds, stage="init", layers=":")
+    assert init.sizes["layer"] == 7
+    masked = P.EffectiveRank().values(ds, role="masked")
+    np.testing.assert_allclose(masked.isel(seed=0).values, 15 - 1.5 * np.arange(1, 7) - 0.5)
+    np.testing.assert_allclose(P.RankCollapse().values(ds).values, 7.5)
+    np.testing.assert_allclose(P.RankCollapse().values(ds, stage="init").values, 0.0, atol=1e-12)
+    assert P.KernelDrift().values(ds, layers=":3").transition.values.tolist() == [0, 1]
+    assert P.EffectiveRank().values(ds, layers="-1").layer.values.tolist() == [6]
+    np.testing.assert_allclose(P.LossGapTokenwise().values(ds).values, 1.8 - 2.61)
+    np.testing.assert_allclose(P.DriftConcentration(top=1).values(ds).values, 0.5 / 0.88)
+    with pytest.raises(P.ObservableUnavailable, match="effective_rank_role"):
+        P.EffectiveRank().values(ds.drop_vars("effective_rank_role"), role="visible")
+    assert P.parse_layers("1:") == slice(1, None) and P.parse_layers(None) == slice(None) and P.parse_layers("-2:-1") == slice(-2, -1)
+
+
+def test_suite_level_validation_of_prediction():
+    with pytest.raises(pydantic.ValidationError, match="vector observable"):
+        pred("final_loss", {"kind": "monotone"})
+    with pytest.raises(pydantic.ValidationError, match="along 'transition'"):
+        pred("kernel_drift", {"kind": "monotone"})
+    with pytest.raises(pydantic.ValidationError, match="exactly one of"):
+        pred("rank_collapse", {"kind": "difference", "at_least": 0})
+    with pytest.raises(pydantic.ValidationError, match="at_least"):
+        pred("rank_collapse", {"kind": "threshold"})
+    with pytest.raises(pydantic.ValidationError, match="only after training"):
+        pred("final_loss", {"kind": "threshold", "at_most": 1}, stage="init")
+    with pytest.raises(pydantic.ValidationError, match="role"):
+        pred("stable_rank", {"kind": "threshold", "at_most": 1}, role="masked")
+    with pytest.raises(pydantic.ValidationError, match="spearman_at_most"):
+        pred("effective_rank", {"kind": "monotone", "spearman_at_least": 0.9})
+    with pytest.raises(pydantic.ValidationError):
+        pred("effective_rank", {"kind": "monotone", "seeds_at_least": 0.5})
+
+
+# --------------------------------------------------------------------------------------------
+# Reports
+
+
+def _report() -> S.Report:
+    preds_short = [
+        pred("effective_rank", {"kind": "monotone", "spearman_at_most": -0.9, "seeds_at_least": 0.8},
+             claim="effective rank falls monotonically with depth after training", stage="trained", layers="1:"),
+        pred("rank_collapse", {"kind": "difference", "compare_to": "long-xi", "at_least": 0.0},
+             claim="collapse is selective (short xi collapses more than long xi)"),
+        pred("kernel_drift", {"kind": "concentration", "top": 2, "share_at_least": 0.6},
+             claim="kernel drift concentrates in one or two transitions"),
+    ]
+    preds_long = [pred("rank_collapse", {"kind": "equivalence", "delta": 0.5}, claim="no collapse at long xi"),
+                  pred("final_loss", {"kind": "threshold", "at_most": 1.0}, claim="loss | below 1")]
+    s = suite(case("short-xi", preds_short), case("long-xi", preds_long, xi=6.7),
+              case("missing", [pred("final_loss", {"kind": "threshold", "at_most": 1.0}, claim="never ran")]))
+    dsets = {"short-xi": synthetic_case("short-xi"), "long-xi": synthetic_case("long-xi", erank=np.full(7, 15.0), xi=6.7)}
+    return S.score_datasets(dsets, s, store="mem://synthetic.zarr")
+
+
+def test_report_json_shape_is_stable():
+    rep = _report()
+    d = json.loads(rep.to_json())
+    assert set(d) == {"suite", "title", "store", "data_format_version", "counts", "predictions", "cases"}
+    assert d["suite"] == "synthetic" and d["data_format_version"] == DATA_FORMAT_VERSION
+    contract = {"case", "claim", "observable", "test", "verdict", "statistic", "ci", "seeds_passing", "seeds", "threshold"}
+    for p in d["predictions"]:
+        assert contract <= set(p)
+        assert set(p) == contract | {"reason", "labels", "spec", "seeds_at_least", "per_seed", "detail"}
+        assert p["verdict"] in {"PASS", "FAIL", "INCONCLUSIVE", "ERROR"}
+        assert p["ci"] is None or (len(p["ci"]) == 2 and p["ci"][0] <= p["statistic"] <= p["ci"][1])
+        assert p["threshold"] is None or len(p["threshold"]) == 2
+    verdicts = [p["verdict"] for p in d["predictions"]]
+    assert verdicts == ["PASS", "PASS", "PASS", "PASS", "FAIL", "ERROR"]
+    assert d["counts"] == {"PASS": 4, "FAIL": 1, "INCONCLUSIVE": 0, "ERROR": 1}
+    first = d["predictions"][0]
+    assert first["observable"] == "effective_rank" and first["test"] == "monotone" and first["threshold"] == [None, -0.9]
+    assert first["spec"]["layers"] == "1:" and len(first["per_seed"]["statistic"]) == 10
+    assert d["cases"]["short-xi"]["figures"]["collapse"] == pytest.approx([7.5] * 10)
+    assert d["cases"]["missing"]["status"] == "missing"
+    # deterministic and round-trips
+    assert _report().to_json() == rep.to_json()
+    again = S.Report.from_json(rep.to_json())
+    assert again.to_json() == rep.to_json()
+    assert not rep.ok()
+
+
+def test_report_markdown_and_table():
+    rep = _report()
+    md = rep.to_markdown()
+    assert md.startswith("# synthetic: synthetic suite")
+    assert "| short-xi | effective rank falls monotonically" in md and "**PASS**" in md and "loss \\| below 1" in md
+    assert "Why not PASS" in md and "never ran" in md
+    from rich.console import Console
+
+    console = Console(record=True, width=200)
+    console.print(rep.to_table())
+    text = console.export_text()
+    assert "ERROR" in text and "collapse is selective" in text
+
+
+def test_cli_score(monkeypatch, capsys):
+    rep = _report()
+    monkeypatch.setattr(S, "score_store", lambda path, suite=None: rep)
+    parser = argparse.ArgumentParser()
+    sub = parser.add_subparsers()
+    S.add_cli(sub)
+    args = parser.parse_args(["score", "store.zarr", "--format", "json", "--strict"])
+    assert args.func(args) == 1
+    assert json.loads(capsys.readouterr().out)["suite"] == "synthetic"
+    args = parser.parse_args(["score", "store.zarr", "--format", "markdown"])
+    assert args.func(args) == 0
+    assert "**PASS**" in capsys.readouterr().out
+
+    def boom(path, suite=None):
+        raise S.ScoreError("no store at 'x'")
+
+    monkeypatch.setattr(S, "score_store", boom)
+    args = parser.parse_args(["score", "x"])
+    assert args.func(args) == 2 and "no store" in capsys.readouterr().err
+
+
+# --------------------------------------------------------------------------------------------
+# End to end: suite file → zarr store → score_store with the suite read from the store
+
+
+E2E_SUITE = """
+suite: e2e
+title: end to end
+defaults:
+  architecture: {kind: tokenwise, depth: 6, width: 16}
+  input: {kind: sticky, vocab: 8, length: 16, xi: 1.2}
+  seeds: 10
+cases:
+  - id: short-xi
+    predict:
+      - claim: effective rank falls monotonically with depth after training
+        observable: effective_rank
+        stage: trained
+        layers: "1:"
+        test: {kind: monotone, along: layer, direction: decreasing, spearman_at_most: -0.9, seeds_at_least: 0.8}
+      - claim: collapse is selective
+        observable: rank_collapse
+        test: {kind: difference, compare_to: long-xi, at_least: 0.0, paired: true}
+  - id: long-xi
+    input: {xi: 6.7}
+    predict:
+      - claim: no collapse at long xi
+        observable: rank_collapse
+        test: {kind: equivalence, delta: 0.5}
+  - id: never-run
+    input: {xi: 3.0}
+"""
+
+
+def e2e_store(tmp_path, cases=("short-xi", "long-xi")):
+    """A real zarr store of the E2E suite (written with rgbench.store) holding synthetic cases."""
+    spec = pytest.importorskip("rgbench.spec")
+    store_mod = pytest.importorskip("rgbench.store")
+    (tmp_path / "e2e.yaml").write_text(E2E_SUITE)
+    s = spec.load_suite(tmp_path / "e2e.yaml")
+    path = tmp_path / "e2e.zarr"
+    store = store_mod.Store(path)
+    store.init(s.name, s.title, s.to_json())
+    profiles = {"short-xi": None, "long-xi": np.full(7, 15.0)}
+    for cid in cases:
+        ds = synthetic_case(cid, erank=profiles[cid], spec_hash=s.case(cid).hash)
+        ds = ds.assign_coords(stage=np.array(["init", "trained"], dtype=object), role=np.array(["masked", "visible"], dtype=object))
+        store.write_case(ds, cid, s.case(cid).hash)
+    return path
+
+
+def test_score_store_end_to_end(tmp_path):
+    path = e2e_store(tmp_path)
+    rep = S.score_store(path)  # the suite comes from the store's provenance
+    assert [p.verdict for p in rep.predictions] == [PASS, PASS, PASS]
+    assert rep.cases["never-run"].status == "missing" and rep.suite == "e2e"
+    assert S.score_store(path, tmp_path / "e2e.yaml").to_json() == rep.to_json()
+    with pytest.raises(S.ScoreError, match="no store"):
+        S.score_store(tmp_path / "absent.zarr")
