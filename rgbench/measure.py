@@ -20,6 +20,7 @@ Observables of a seed that diverged are NaN at the trained stage, so nothing can
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal
 
 import numpy as np
@@ -64,7 +65,7 @@ _ATTRS: dict[str, tuple[str, str]] = {
 def _rank_block(x: np.ndarray) -> dict[str, np.ndarray]:
     from .observables import rank_measures
 
-    return rank_measures(x)
+    return rank_measures(x, nonfinite="nan")
 
 
 def measure_streams(streams: np.ndarray, scored: np.ndarray, cfg: MeasureConfig, *, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -91,10 +92,18 @@ def measure_streams(streams: np.ndarray, scored: np.ndarray, cfg: MeasureConfig,
     out["effective_rank_role"] = role
 
     layer_major = np.moveaxis(per_pos, 1, 2)  # (seed, position, layer, n, d)
-    out["kernel_drift"] = np.nanmean(kernel_drift(layer_major), axis=1)  # (seed, transition)
-    out["cka"] = np.nanmean(cka_matrix(layer_major), axis=1)  # (seed, layer, layer2)
-    out["update_ratio"] = update_ratio(flat)  # (seed, transition)
+    out["kernel_drift"] = _position_mean(kernel_drift(layer_major, nonfinite="nan"))  # (seed, transition)
+    out["cka"] = _position_mean(cka_matrix(layer_major, nonfinite="nan"))  # (seed, layer, layer2)
+    out["update_ratio"] = update_ratio(flat, nonfinite="nan")  # (seed, transition)
     return out
+
+
+def _position_mean(x: np.ndarray) -> np.ndarray:
+    """Mean over axis 1 (positions), skipping positions where CKA is undefined (a constant layer,
+    e.g. a tokenwise network at a position that is always [MASK]); all-NaN stays NaN, silently."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return np.nanmean(x, axis=1)
 
 
 def data_baseline(tokens: np.ndarray, vocab: int) -> dict[str, np.ndarray]:

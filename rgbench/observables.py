@@ -23,7 +23,9 @@ Conventions shared by all functions (see ``shared/science.md``, "Observables"):
   negative ones), so singular values below ≈ ``√(max(N, d)·ε)·σ_max`` (≈ 3e-7·σ_max at N = 512)
   are reported as exactly 0. Their weight in any of the rank measures here is below 1e-5.
 * **Errors.** ``ValueError`` for fewer than 2 dimensions, fewer than 2 samples, non-finite values,
-  non-real dtypes and mismatched shapes.
+  non-real dtypes and mismatched shapes. ``nonfinite="nan"`` instead returns nan for every item
+  (a matrix; for the layer-stack functions the whole stack) that holds a nan or inf, e.g. the
+  activations of a diverged seed, and measures the rest.
 * **Layer stacks.** ``cka_matrix``, ``kernel_drift`` and ``update_ratio`` take layers on axis -3:
   for activations stored as (seed, stage, layer, position, N, d) pass ``np.moveaxis(x, 2, -3)``
   (a view; chunks are gathered from it without copying the whole array).
@@ -78,6 +80,8 @@ _EPS = float(np.finfo(np.float64).eps)
 _CHUNK_BYTES = 1 << 22
 
 _DRIFT_METRICS = ("1-cka", "angle")
+_NONFINITE = ("raise", "nan")
+NonFinite = Literal["raise", "nan"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -103,6 +107,11 @@ def _as_array(x: ArrayLike, name: str, *, min_ndim: int = 2, what: str = "(..., 
     if d < 1:
         raise ValueError(f"`{name}` needs at least 1 feature along axis -1; got shape {a.shape}")
     return a
+
+
+def _check_nonfinite(nonfinite: str) -> None:
+    if nonfinite not in _NONFINITE:
+        raise ValueError(f"`nonfinite` must be one of {', '.join(map(repr, _NONFINITE))}; got {nonfinite!r}")
 
 
 def _chunks(batch: int, item_bytes: int) -> Iterator[slice]:
@@ -141,13 +150,21 @@ def _run_chunks(batch: int, item_bytes: int, work: Callable[[slice], object]) ->
 
 
 def _prepare(
-    block: np.ndarray, *, name: str, center: bool, batch_shape: tuple, offset: int, normalize: bool = True
+    block: np.ndarray,
+    *,
+    name: str,
+    center: bool,
+    batch_shape: tuple,
+    offset: int,
+    normalize: bool = True,
+    nonfinite: str = "raise",
 ):
     """float64 copy of `block` (b, ..., N, d), centred, constant features zeroed, scaled to max|x| = 1.
 
-    Returns the prepared array and the per-matrix scale max|x| (b, ...). With `normalize`, that scale
-    is divided out, so that scale-invariant measures never overflow or underflow and scale-dependent
-    ones can restore it.
+    Returns the prepared array, the per-matrix scale max|x| (b, ...) and a mask (b,) of items that
+    held non-finite values (zeroed here; only with ``nonfinite="nan"``, otherwise they raise). With
+    `normalize`, the scale is divided out, so that scale-invariant measures never overflow or
+    underflow and scale-dependent ones can restore it.
     """
     x = np.array(block, dtype=np.float64)  # always a copy: modified in place below
     n = x.shape[-2]
@@ -155,13 +172,17 @@ def _prepare(
     col_min = x.min(axis=-2, keepdims=True)
     col_abs = np.maximum(np.abs(col_max), np.abs(col_min))
     scale = col_abs.max(axis=-1, keepdims=True)  # (b, ..., 1, 1); nan/inf iff x is not finite
-    if not np.all(np.isfinite(scale)):
-        flat = np.flatnonzero(~np.isfinite(scale.reshape(scale.shape[0], -1)).all(axis=-1))[0]
-        where = np.unravel_index(offset + flat, batch_shape) if batch_shape else ()
-        raise ValueError(
-            f"`{name}` contains non-finite values (nan or inf), first in the matrix at batch index "
-            f"{tuple(int(i) for i in where)}; measurements need finite activations (did training diverge?)"
-        )
+    bad = ~np.isfinite(scale.reshape(scale.shape[0], -1)).all(axis=-1)
+    if bad.any():
+        if nonfinite == "raise":
+            where = np.unravel_index(offset + int(np.flatnonzero(bad)[0]), batch_shape) if batch_shape else ()
+            raise ValueError(
+                f"`{name}` contains non-finite values (nan or inf), first in the item at batch index "
+                f"{tuple(int(i) for i in where)}; measurements need finite activations (did training diverge?). "
+                f"Pass nonfinite='nan' to get nan for such items instead."
+            )
+        for arr in (x, col_max, col_min, col_abs, scale):
+            arr[bad] = 0.0
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = np.where(scale > 0, 1.0 / scale, 0.0) if normalize else np.ones_like(scale)
     if center:
@@ -175,7 +196,7 @@ def _prepare(
         x *= np.where(constant, 0.0, inv)
     elif normalize:
         x *= inv
-    return x, scale[..., 0, 0]
+    return x, scale[..., 0, 0], bad
 
 
 def _flat_items(x: np.ndarray, core_ndim: int) -> tuple[int, Callable[[slice], np.ndarray]]:
@@ -201,21 +222,34 @@ def _map_batched(
     center: bool,
     core_ndim: int,
     normalize: bool = True,
+    nonfinite: str = "raise",
 ) -> dict[str, np.ndarray]:
     """Apply `fn(prepared_chunk, scale_chunk)` over chunks of the flattened leading batch axes.
 
     `core_ndim` trailing axes are the per-item core (2 for a matrix, 3 for a layer stack); `fn`
-    returns a dict of arrays whose first axis is the chunk's batch axis.
+    returns a dict of float arrays whose first axis is the chunk's batch axis. Items that held
+    non-finite values (``nonfinite="nan"``) get nan in every output.
     """
+    _check_nonfinite(nonfinite)
     batch_shape = x.shape[:-core_ndim]
     core_shape = x.shape[-core_ndim:]
     batch, items = _flat_items(x, core_ndim)
 
     def work(sl: slice) -> dict[str, np.ndarray]:
-        prepared, scale = _prepare(
-            items(sl), name=name, center=center, batch_shape=batch_shape, offset=sl.start, normalize=normalize
+        prepared, scale, bad = _prepare(
+            items(sl),
+            name=name,
+            center=center,
+            batch_shape=batch_shape,
+            offset=sl.start,
+            normalize=normalize,
+            nonfinite=nonfinite,
         )
-        return fn(prepared, scale)
+        out = fn(prepared, scale)
+        if bad.any():
+            for val in out.values():
+                val[bad] = np.nan
+        return out
 
     parts: dict[str, list[np.ndarray]] = {}
     for result in _run_chunks(batch, 8 * int(np.prod(core_shape)), work):
@@ -262,7 +296,7 @@ def _rank_measures_from_eigenvalues(lam: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def singular_values(
-    x: Real[ArrayLike, "*batch n d"], *, center: bool = True
+    x: Real[ArrayLike, "*batch n d"], *, center: bool = True, nonfinite: NonFinite = "raise"
 ) -> Float[np.ndarray, "*batch k"]:
     """Singular values of each (N, d) matrix, descending, float64; k = min(N, d).
 
@@ -277,10 +311,12 @@ def singular_values(
     def fn(xc, scale):
         return {"s": np.sqrt(_gram_eigenvalues(xc)) * scale[..., None]}
 
-    return _map_batched(fn, a, name="x", center=center, core_ndim=2)["s"]
+    return _map_batched(fn, a, name="x", center=center, core_ndim=2, nonfinite=nonfinite)["s"]
 
 
-def rank_measures(x: Real[ArrayLike, "*batch n d"], *, center: bool = True) -> dict[str, Float[np.ndarray, "*batch"]]:
+def rank_measures(
+    x: Real[ArrayLike, "*batch n d"], *, center: bool = True, nonfinite: NonFinite = "raise"
+) -> dict[str, Float[np.ndarray, "*batch"]]:
     """Effective rank, participation ratio and stable rank from ONE eigendecomposition per matrix.
 
     Returns ``{"effective_rank": ..., "participation_ratio": ..., "stable_rank": ...}``, each of
@@ -293,10 +329,12 @@ def rank_measures(x: Real[ArrayLike, "*batch n d"], *, center: bool = True) -> d
     def fn(xc, scale):
         return _rank_measures_from_eigenvalues(_gram_eigenvalues(xc))
 
-    return _map_batched(fn, a, name="x", center=center, core_ndim=2)
+    return _map_batched(fn, a, name="x", center=center, core_ndim=2, nonfinite=nonfinite)
 
 
-def effective_rank(x: Real[ArrayLike, "*batch n d"], *, center: bool = True) -> Float[np.ndarray, "*batch"]:
+def effective_rank(
+    x: Real[ArrayLike, "*batch n d"], *, center: bool = True, nonfinite: NonFinite = "raise"
+) -> Float[np.ndarray, "*batch"]:
     """Effective rank (Roy & Vetterli 2007), **σ-based**: exp of the entropy of normalised singular values.
 
     ``p_k = σ_k / Σ_j σ_j``,  ``erank = exp(−Σ_k p_k ln p_k)``  with ``0·ln 0 = 0``.
@@ -306,28 +344,32 @@ def effective_rank(x: Real[ArrayLike, "*batch n d"], *, center: bool = True) -> 
     centring) has no spectrum to normalise and is defined to have effective rank **0**.
     k equal non-zero singular values give exactly k.
     """
-    return rank_measures(x, center=center)["effective_rank"]
+    return rank_measures(x, center=center, nonfinite=nonfinite)["effective_rank"]
 
 
-def participation_ratio(x: Real[ArrayLike, "*batch n d"], *, center: bool = True) -> Float[np.ndarray, "*batch"]:
+def participation_ratio(
+    x: Real[ArrayLike, "*batch n d"], *, center: bool = True, nonfinite: NonFinite = "raise"
+) -> Float[np.ndarray, "*batch"]:
     """Participation ratio (Gao et al. 2017): ``PR = (Σ_k λ_k)² / Σ_k λ_k²`` with ``λ_k = σ_k²``.
 
     The eigenvalues λ are those of the (centred) covariance up to a factor 1/N, which cancels.
     0 for an all-zero matrix.
     """
-    return rank_measures(x, center=center)["participation_ratio"]
+    return rank_measures(x, center=center, nonfinite=nonfinite)["participation_ratio"]
 
 
-def stable_rank(x: Real[ArrayLike, "*batch n d"], *, center: bool = True) -> Float[np.ndarray, "*batch"]:
+def stable_rank(
+    x: Real[ArrayLike, "*batch n d"], *, center: bool = True, nonfinite: NonFinite = "raise"
+) -> Float[np.ndarray, "*batch"]:
     """Stable rank (Rudelson & Vershynin 2007): ``‖X‖_F² / ‖X‖_2² = Σ_k σ_k² / σ_max²``.
 
     0 for an all-zero matrix.
     """
-    return rank_measures(x, center=center)["stable_rank"]
+    return rank_measures(x, center=center, nonfinite=nonfinite)["stable_rank"]
 
 
 def numerical_rank(
-    x: Real[ArrayLike, "*batch n d"], *, rtol: float = 1e-6, center: bool = True
+    x: Real[ArrayLike, "*batch n d"], *, rtol: float = 1e-6, center: bool = True, nonfinite: NonFinite = "raise"
 ) -> Float[np.ndarray, "*batch"]:
     """Numerical rank: ``#{k : σ_k > rtol·σ_max}`` (0 for an all-zero matrix), returned as float64.
 
@@ -348,7 +390,7 @@ def numerical_rank(
         lam = _gram_eigenvalues(xc)
         return {"r": np.count_nonzero(lam > (rtol * rtol) * lam[..., :1], axis=-1).astype(np.float64)}
 
-    return _map_batched(fn, a, name="x", center=center, core_ndim=2)["r"]
+    return _map_batched(fn, a, name="x", center=center, core_ndim=2, nonfinite=nonfinite)["r"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -399,9 +441,9 @@ def _trace_products(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     if _use_feature_space(n, dx, dy):
         c = np.matmul(np.swapaxes(x, -1, -2), y)
         return np.einsum("...ij,...ij->...", c, c)
-    k = np.matmul(x, np.swapaxes(x, -1, -2))
-    l = np.matmul(y, np.swapaxes(y, -1, -2))
-    return np.einsum("...ij,...ij->...", k, l)
+    kx = np.matmul(x, np.swapaxes(x, -1, -2))
+    ky = np.matmul(y, np.swapaxes(y, -1, -2))
+    return np.einsum("...ij,...ij->...", kx, ky)
 
 
 def _cka_ratio(h_xy, h_xx, h_yy):
@@ -422,6 +464,7 @@ def linear_cka(
     *,
     debiased: bool = False,
     center: bool = True,
+    nonfinite: NonFinite = "raise",
 ) -> Float[np.ndarray, "*batch"]:
     """Linear centred kernel alignment (Kornblith et al. 2019) between x (..., N, dx) and y (..., N, dy).
 
@@ -432,8 +475,8 @@ def linear_cka(
     ``debiased=True`` replaces each HSIC in the ratio by the unbiased estimator of Song et al. (2012)
     (Gram matrices with zeroed diagonals; used for CKA by Nguyen, Raghu & Kornblith 2021, "Do wide
     and deep networks learn the same things?", ICLR); it removes the ≈ d/(N + d) floor of biased
-    CKA between independent representations, and can be slightly negative. Needs N ≥ 4. The estimator is invariant to shifting the features, so ``center``
-    does not change it beyond rounding.
+    CKA between independent representations, and can be slightly negative. Needs N ≥ 4. The
+    estimator is invariant to shifting the features, so ``center`` does not change it beyond rounding.
 
     The feature-space form (cost N·dx·dy) is used when it is cheaper than forming N×N Grams; the
     debiased terms are also evaluated without N×N matrices. Rows of x and y must be the same samples;
@@ -449,19 +492,24 @@ def linear_cka(
         )
     n = a.shape[-2]
     _check_debiased(n, debiased)
+    _check_nonfinite(nonfinite)
     batch_shape = a.shape[:-2]
     batch, x_items = _flat_items(a, 2)
     _, y_items = _flat_items(b, 2)
 
     # x and y have their own widths, so they are prepared separately, in lock-step chunks.
     def work(sl: slice) -> np.ndarray:
-        xc, _ = _prepare(x_items(sl), name="x", center=center, batch_shape=batch_shape, offset=sl.start)
-        yc, _ = _prepare(y_items(sl), name="y", center=center, batch_shape=batch_shape, offset=sl.start)
+        common = dict(center=center, batch_shape=batch_shape, offset=sl.start, nonfinite=nonfinite)
+        xc, _, bad_x = _prepare(x_items(sl), name="x", **common)
+        yc, _, bad_y = _prepare(y_items(sl), name="y", **common)
         t_xy, t_xx, t_yy = _trace_products(xc, yc), _trace_products(xc, xc), _trace_products(yc, yc)
-        if not debiased:
-            return _cka_ratio(t_xy, t_xx, t_yy)
-        kx, ky = _kernel_terms(xc), _kernel_terms(yc)
-        return _cka_ratio(_hsic_pair(kx, ky, t_xy, n), _hsic_pair(kx, kx, t_xx, n), _hsic_pair(ky, ky, t_yy, n))
+        if debiased:
+            kx, ky = _kernel_terms(xc), _kernel_terms(yc)
+            cka = _cka_ratio(_hsic_pair(kx, ky, t_xy, n), _hsic_pair(kx, kx, t_xx, n), _hsic_pair(ky, ky, t_yy, n))
+        else:
+            cka = _cka_ratio(t_xy, t_xx, t_yy)
+        cka[bad_x | bad_y] = np.nan
+        return cka
 
     out = _run_chunks(batch, 8 * n * (a.shape[-1] + b.shape[-1]), work)
     if not out:
@@ -511,7 +559,11 @@ def _cka_matrix_chunk(xs: np.ndarray, debiased: bool) -> np.ndarray:
 
 
 def cka_matrix(
-    xs: Real[ArrayLike, "*batch layer n d"], *, debiased: bool = False, center: bool = True
+    xs: Real[ArrayLike, "*batch layer n d"],
+    *,
+    debiased: bool = False,
+    center: bool = True,
+    nonfinite: NonFinite = "raise",
 ) -> Float[np.ndarray, "*batch layer layer"]:
     """Linear CKA between every pair of layers: xs (..., L, N, d) → (..., L, L).
 
@@ -524,7 +576,12 @@ def cka_matrix(
     a = _check_layers(xs)
     _check_debiased(a.shape[-2], debiased)
     return _map_batched(
-        lambda x, scale: {"c": _cka_matrix_chunk(x, debiased)}, a, name="xs", center=center, core_ndim=3
+        lambda x, scale: {"c": _cka_matrix_chunk(x, debiased)},
+        a,
+        name="xs",
+        center=center,
+        core_ndim=3,
+        nonfinite=nonfinite,
     )["c"]
 
 
@@ -563,6 +620,7 @@ def kernel_drift(
     metric: Literal["1-cka", "angle"] = "1-cka",
     debiased: bool = False,
     center: bool = True,
+    nonfinite: NonFinite = "raise",
 ) -> Float[np.ndarray, "*batch transition"]:
     """Inter-layer kernel drift: xs (..., L, N, d) → (..., L − 1), one value per transition ℓ → ℓ+1.
 
@@ -582,7 +640,12 @@ def kernel_drift(
         raise ValueError(f"kernel drift needs at least 2 layers along axis -3; got shape {a.shape}")
     _check_debiased(a.shape[-2], debiased)
     cka = _map_batched(
-        lambda x, scale: {"c": _adjacent_cka_chunk(x, debiased)}, a, name="xs", center=center, core_ndim=3
+        lambda x, scale: {"c": _adjacent_cka_chunk(x, debiased)},
+        a,
+        name="xs",
+        center=center,
+        core_ndim=3,
+        nonfinite=nonfinite,
     )["c"]
     if metric == "angle":
         with np.errstate(invalid="ignore"):
@@ -590,7 +653,9 @@ def kernel_drift(
     return 1.0 - cka
 
 
-def update_ratio(xs: Real[ArrayLike, "*batch layer n d"]) -> Float[np.ndarray, "*batch transition"]:
+def update_ratio(
+    xs: Real[ArrayLike, "*batch layer n d"], *, nonfinite: NonFinite = "raise"
+) -> Float[np.ndarray, "*batch transition"]:
     """Relative size of each block's update: ``‖H_ℓ₊₁ − H_ℓ‖_F / ‖H_ℓ‖_F``, xs (..., L, N, d) → (..., L − 1).
 
     **Uncentred** (the residual update itself, mean included), on the raw activations. Reported next
@@ -609,4 +674,4 @@ def update_ratio(xs: Real[ArrayLike, "*batch layer n d"]) -> Float[np.ndarray, "
         with np.errstate(divide="ignore", invalid="ignore"):
             return {"r": num / den}
 
-    return _map_batched(fn, a, name="xs", center=False, core_ndim=3, normalize=False)["r"]
+    return _map_batched(fn, a, name="xs", center=False, core_ndim=3, normalize=False, nonfinite=nonfinite)["r"]

@@ -180,7 +180,7 @@ def cka_reference(x, y, debiased):
     """Explicit N×N Gram implementation (Kornblith et al. 2019; Song et al. 2012)."""
     n = x.shape[0]
     hc = np.eye(n) - 1.0 / n
-    k, l = x @ x.T, y @ y.T
+    kx, ky = x @ x.T, y @ y.T
 
     def hsic(a, b):
         if not debiased:
@@ -191,7 +191,7 @@ def cka_reference(x, y, debiased):
             np.trace(a @ b) + (one @ a @ one) * (one @ b @ one) / ((n - 1) * (n - 2)) - 2 / (n - 2) * one @ a @ b @ one
         ) / (n * (n - 3))
 
-    return hsic(k, l) / np.sqrt(hsic(k, k) * hsic(l, l))
+    return hsic(kx, ky) / np.sqrt(hsic(kx, kx) * hsic(ky, ky))
 
 
 @pytest.mark.parametrize(("n", "dx", "dy"), [(50, 5, 3), (12, 30, 40), (20, 3, 60)])
@@ -288,9 +288,16 @@ def test_batched_equals_loop_and_chunks_stitch(rng, monkeypatch):
     xs = rng.standard_normal((2, 3, 4, 40, 6)) + rng.standard_normal((2, 3, 4, 1, 6))
     ys = rng.standard_normal((2, 3, 4, 40, 2))
     expected = {
-        "rank": np.array([[[rank_measures(xs[i, j, l])["effective_rank"] for l in range(4)] for j in range(3)] for i in range(2)]),
-        "sv": np.array([[[singular_values(xs[i, j, l]) for l in range(4)] for j in range(3)] for i in range(2)]),
-        "cka": np.array([[[linear_cka(xs[i, j, l], ys[i, j, l], debiased=True) for l in range(4)] for j in range(3)] for i in range(2)]),
+        "rank": np.array(
+            [[[rank_measures(xs[i, j, k])["effective_rank"] for k in range(4)] for j in range(3)] for i in range(2)]
+        ),
+        "sv": np.array([[[singular_values(xs[i, j, k]) for k in range(4)] for j in range(3)] for i in range(2)]),
+        "cka": np.array(
+            [
+                [[linear_cka(xs[i, j, k], ys[i, j, k], debiased=True) for k in range(4)] for j in range(3)]
+                for i in range(2)
+            ]
+        ),
         "mat": np.array([[cka_matrix(xs[i, j]) for j in range(3)] for i in range(2)]),
         "drift": np.array([[kernel_drift(xs[i, j]) for j in range(3)] for i in range(2)]),
         "upd": np.array([[update_ratio(xs[i, j]) for j in range(3)] for i in range(2)]),
@@ -335,6 +342,24 @@ def test_jax_and_float32_input(rng):
     assert effective_rank(np.arange(12).reshape(6, 2)).shape == ()  # int input, 0-d result
 
 
+def test_nonfinite_nan_marks_only_the_bad_items(rng, no_warnings):
+    x = rng.standard_normal((3, 4, 20, 5))  # (seed, layer, N, d); seed 1 diverged at layer 2
+    x[1, 2, 3, 0] = np.inf
+    bad = np.zeros((3, 4), dtype=bool)
+    bad[1, 2] = True
+    er = effective_rank(x, nonfinite="nan")
+    assert np.array_equal(np.isnan(er), bad)
+    np.testing.assert_array_equal(er[[0, 2]], effective_rank(x[[0, 2]]))
+    assert np.isnan(singular_values(x, nonfinite="nan")[1, 2]).all()
+    assert np.array_equal(np.isnan(numerical_rank(x, nonfinite="nan")), bad)
+    assert np.array_equal(np.isnan(linear_cka(x[:, 2], x[:, 1], nonfinite="nan")), [False, True, False])
+    # Layer-stack functions: the whole stack of the bad seed is nan, the others are untouched.
+    for f in (cka_matrix, kernel_drift, update_ratio):
+        out = f(x, nonfinite="nan")
+        assert np.isnan(out[1]).all(), f.__name__
+        np.testing.assert_array_equal(out[[0, 2]], f(x[[0, 2]]), err_msg=f.__name__)
+
+
 def test_empty_batch():
     assert effective_rank(np.zeros((0, 3, 10, 4))).shape == (0, 3)
     assert cka_matrix(np.zeros((0, 3, 10, 4))).shape == (0, 3, 3)
@@ -347,7 +372,10 @@ def test_empty_batch():
         (lambda: effective_rank(np.ones(5)), "at least 2 dimensions"),
         (lambda: effective_rank(np.ones((1, 5))), "at least 2 samples"),
         (lambda: effective_rank(np.array([[1.0, np.nan], [0.0, 1.0]])), "non-finite"),
-        (lambda: effective_rank(np.ones((3, 5, 2)) * np.array([1, np.inf, 1])[:, None, None]), r"batch index \(1,\)"),
+        (
+            lambda: effective_rank(np.ones((3, 5, 2)) * np.array([1, np.inf, 1])[:, None, None]),
+            r"batch index \(1,\).*nonfinite='nan'",
+        ),
         (lambda: effective_rank(np.ones((4, 2), dtype=complex)), "real numeric"),
         (lambda: linear_cka(np.ones((10, 3)), np.ones((11, 3))), "same N samples"),
         (lambda: linear_cka(np.ones((2, 10, 3)), np.ones((3, 10, 3))), "same N samples"),
@@ -358,6 +386,8 @@ def test_empty_batch():
         (lambda: update_ratio(np.ones((10, 3))), "at least 3 dimensions"),
         (lambda: numerical_rank(np.ones((10, 3)), rtol=1e-9), "below what"),
         (lambda: numerical_rank(np.ones((10, 3)), rtol=2.0), r"in \(0, 1\)"),
+        (lambda: effective_rank(np.ones((10, 3)), nonfinite="skip"), "must be one of 'raise', 'nan'"),
+        (lambda: linear_cka(np.ones((10, 3)), np.ones((10, 3)), nonfinite="skip"), "must be one of"),
     ],
 )
 def test_errors_name_the_problem(call, match):

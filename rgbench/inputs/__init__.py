@@ -5,10 +5,16 @@ returns an ``AbstractInput`` that samples and corrupts sequences in JAX and know
 eigenvalues, stationary law, correlation length, one-hot autocorrelation and loss floors.
 """
 
-from ._base import AbstractInput as AbstractInput, InputConfig as InputConfig, Masking as Masking
+from ._base import AbstractInput as AbstractInput
+from ._base import InputConfig as InputConfig
+from ._base import Masking as Masking
+from ._beta import BetaSticky as BetaSticky
 from ._floors import single_mask_loss as single_mask_loss
 from ._markov import MarkovInput as MarkovInput
-from ._sticky import IID as IID, Sticky as Sticky
-from ._spectral import Block as Block, ClusterHMM as ClusterHMM, Cyclic as Cyclic, Spectral as Spectral
-from ._beta import BetaSticky as BetaSticky
 from ._shuffle import Shuffle as Shuffle
+from ._spectral import Block as Block
+from ._spectral import ClusterHMM as ClusterHMM
+from ._spectral import Cyclic as Cyclic
+from ._spectral import Spectral as Spectral
+from ._sticky import IID as IID
+from ._sticky import Sticky as Sticky

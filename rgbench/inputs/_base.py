@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..registry import Component
 from . import _floors
 
-__all__ = ["Masking", "InputConfig", "AbstractInput", "xi_from_eigenvalues", "eigenvalues_of_joint"]
+__all__ = ["AbstractInput", "InputConfig", "Masking", "eigenvalues_of_joint", "xi_from_eigenvalues"]
 
 
 class Masking(BaseModel):
@@ -68,7 +68,7 @@ class InputConfig(Component):
             )
         return self
 
-    def build(self) -> "AbstractInput":
+    def build(self) -> AbstractInput:
         """The runtime object (sampler, corruption, exact spectrum and floors) for this config."""
         raise NotImplementedError(f"{type(self).__name__} does not implement build()")
 
@@ -130,9 +130,10 @@ def eigenvalues_of_joint(joint: np.ndarray, pi: np.ndarray) -> np.ndarray:
 class AbstractInput(eqx.Module):
     """Runtime input distribution: on-device sampling and corruption, exact spectral facts and floors.
 
-    Concrete subclasses implement ``sample``, ``eigenvalues``, ``stationary``, ``autocorrelation``
-    and ``bayes_loss``; corruption and the tokenwise floor depend only on π and the masking and
-    live here.
+    Concrete (final) subclasses implement ``sample``, ``eigenvalues``, ``stationary``,
+    ``lag_joint``, ``autocorrelation`` and ``bayes_logprob``; corruption, ``bayes_loss`` pooling
+    and the tokenwise floor depend only on π and the masking and live here. ``MarkovInput`` serves
+    every family that is a first-order chain, so such a family only constructs its P.
     """
 
     vocab: int = eqx.field(static=True)
@@ -179,6 +180,8 @@ class AbstractInput(eqx.Module):
         bert: each position independently scored with probability ρ; a scored position becomes
         [MASK] with probability 0.8, a uniform random token (0 … V−1, possibly itself) with 0.1,
         and is kept with 0.1 (Devlin et al. 2019). ``scored`` marks every selected position.
+        Bernoulli selection can leave a sequence with no scored position: pool losses over the
+        batch, Σ loss·scored / max(Σ scored, 1) (see ``Masking``). jit/vmap friendly.
         """
         tokens = jnp.asarray(tokens, jnp.int32)
         n, t = tokens.shape

@@ -7,6 +7,7 @@ from typing import Literal
 
 import equinox as eqx
 import jax
+import jax.numpy as jnp
 import numpy as np
 from jaxtyping import Array, Int, PRNGKeyArray
 from pydantic import Field, model_validator
@@ -50,7 +51,10 @@ class BetaStickyInput(AbstractInput):
     def sample(self, key: PRNGKeyArray, n: int) -> Int[Array, "n length"]:
         """Per sequence α ~ Beta(a, b), then a sticky chain with that α (parallel, no scan)."""
         k_alpha, k_seq = jax.random.split(key)
-        alpha = jax.random.beta(k_alpha, self.a, self.b, (n,))
+        # α = G_a/(G_a + G_b) = sigmoid(ln G_a − ln G_b), G ~ Gamma: exact Beta(a, b), stable in log
+        # space for small shapes; one stacked loggamma call compiles in half the time of random.beta.
+        lg = jax.random.loggamma(k_alpha, jnp.array([[self.a], [self.b]], jnp.float32), (2, n))
+        alpha = jax.nn.sigmoid(lg[0] - lg[1])
         return sample_sticky(k_seq, n, self.length, alpha, self.pi)
 
     def stationary(self) -> np.ndarray:
@@ -97,9 +101,7 @@ class BetaStickyInput(AbstractInput):
         Ps = nodes[:, None, None] * np.eye(V)[None] + (1.0 - nodes)[:, None, None] * self.pi[None, None, :]
         marg, sel = _floors.emission_tables(self.scheme, self.rate, V)
         init = np.broadcast_to(self.pi, (len(nodes), V))
-        return _floors.posterior_logprob(
-            Ps, init, np.log(w), marg, sel, tokens, inputs, sticky=(nodes, self.pi)
-        )
+        return _floors.posterior_logprob(Ps, init, np.log(w), marg, sel, tokens, inputs, sticky=(nodes, self.pi))
 
 
 @INPUTS.register
@@ -123,6 +125,10 @@ class BetaSticky(InputConfig):
 
     def build(self) -> BetaStickyInput:
         return BetaStickyInput(
-            resolve_pi(self.pi, self.vocab), self.a, self.b,
-            length=self.length, scheme=self.masking.scheme, rate=self.masking.rate,
+            resolve_pi(self.pi, self.vocab),
+            self.a,
+            self.b,
+            length=self.length,
+            scheme=self.masking.scheme,
+            rate=self.masking.rate,
         )

@@ -23,13 +23,13 @@ import numpy as np
 from scipy.special import logsumexp
 
 __all__ = [
-    "single_mask_loss",
-    "entropy_rate",
     "emission_tables",
-    "posterior_logprob",
-    "tokenwise_logloss",
+    "entropy_rate",
     "expected_tokenwise_loss",
     "pooled_mean",
+    "posterior_logprob",
+    "single_mask_loss",
+    "tokenwise_logloss",
 ]
 
 

@@ -13,9 +13,9 @@ from ._base import InputConfig, check_pi, resolve_pi
 from ._markov import MarkovInput
 from ._sticky import PI_FIELD_DESCRIPTION
 
-__all__ = ["Spectral", "Block", "Cyclic", "ClusterHMM", "spectral_matrix", "block_matrix", "cyclic_matrix"]
+__all__ = ["Block", "ClusterHMM", "Cyclic", "Spectral", "block_matrix", "cyclic_matrix", "spectral_matrix"]
 
-_XI = dict(gt=0, allow_inf_nan=False)
+_XI = {"gt": 0, "allow_inf_nan": False}
 
 
 def _alpha(xi: float) -> float:
@@ -186,9 +186,7 @@ class ClusterHMM(InputConfig):
     @model_validator(mode="after")
     def _check(self):
         if self.vocab % self.clusters:
-            raise ValueError(
-                f"cluster_hmm `clusters` = {self.clusters} must divide vocab = {self.vocab}"
-            )
+            raise ValueError(f"cluster_hmm `clusters` = {self.clusters} must divide vocab = {self.vocab}")
         return self
 
     def build(self) -> MarkovInput:

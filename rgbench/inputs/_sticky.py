@@ -12,7 +12,7 @@ from ..registry import INPUTS
 from ._base import InputConfig, check_pi, resolve_pi
 from ._markov import MarkovInput
 
-__all__ = ["Sticky", "IID", "PI_FIELD_DESCRIPTION"]
+__all__ = ["IID", "PI_FIELD_DESCRIPTION", "Sticky"]
 
 PI_FIELD_DESCRIPTION = "stationary distribution π (vocab entries, each > 0, summing to 1); null = uniform"
 DEFAULT_XI = 1.2
@@ -30,7 +30,10 @@ class Sticky(InputConfig):
 
     kind: Literal["sticky"] = "sticky"
     xi: float | None = Field(
-        None, gt=0, allow_inf_nan=False, description="correlation length ξ = −1/ln α (default 1.2 if lambda2 unset)"
+        None,
+        gt=0,
+        allow_inf_nan=False,
+        description="correlation length ξ = −1/ln α (default 1.2 if lambda2 unset; for ξ = 0 use kind iid)",
     )
     lambda2: float | None = Field(
         None, gt=-1, lt=1, description="second eigenvalue α (alternative to xi; may be negative)"
@@ -75,9 +78,7 @@ class Sticky(InputConfig):
         pi = resolve_pi(self.pi, self.vocab)
         a = self.alpha
         P = a * np.eye(self.vocab) + (1.0 - a) * np.outer(np.ones(self.vocab), pi)
-        return MarkovInput(
-            P, pi, length=self.length, scheme=self.masking.scheme, rate=self.masking.rate
-        )
+        return MarkovInput(P, pi, length=self.length, scheme=self.masking.scheme, rate=self.masking.rate)
 
 
 @INPUTS.register
@@ -95,6 +96,4 @@ class IID(InputConfig):
     def build(self) -> MarkovInput:
         pi = resolve_pi(self.pi, self.vocab)
         P = np.outer(np.ones(self.vocab), pi)
-        return MarkovInput(
-            P, pi, length=self.length, scheme=self.masking.scheme, rate=self.masking.rate
-        )
+        return MarkovInput(P, pi, length=self.length, scheme=self.masking.scheme, rate=self.masking.rate)
