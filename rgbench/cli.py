@@ -30,6 +30,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 def _cmd_list(args: argparse.Namespace) -> int:
     from ._console import console as make_console
+    from rich.markup import escape
     from rich.table import Table
 
     from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, describe, parameters
@@ -62,13 +63,14 @@ def _cmd_list(args: argparse.Namespace) -> int:
         table.add_column("parameters (default)")
         for kind, cls in registries[cat].items():
             params = "\n".join(f"{p.name}: {p.type} = {json.dumps(p.default, default=str)}" for p in parameters(cls))
-            table.add_row(kind, describe(cls), params or "—")
+            table.add_row(escape(kind), escape(describe(cls)), escape(params) or "—")
         console.print(table)
     return 0
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
     from ._console import console as make_console
+    from rich.markup import escape
     from rich.table import Table
 
     from .spec import SuiteError, load_suite
@@ -90,7 +92,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
         a, i, t = c.architecture, c.input, c.train
         xi = getattr(i, "xi", None)
         table.add_row(
-            c.id,
+            escape(c.id),
             c.hash,
             f"{a.kind} L={a.depth} d={a.width}",
             f"{i.kind} V={i.vocab} T={i.length}" + (f" ξ={xi:g}" if isinstance(xi, float) else ""),

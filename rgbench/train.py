@@ -32,6 +32,7 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 from pydantic import BaseModel, ConfigDict, Field
 
 from .models import AbstractArchitecture, ArchitectureConfig, TokenwiseNet
+from .models._base import stack_blocks, unstack_blocks
 
 __all__ = ["TrainConfig", "TrainResult", "train", "forward", "masked_loss", "make_optimizer", "EVAL_KEY"]
 
@@ -40,6 +41,7 @@ EVAL_KEY = 2**31 - 1
 
 _EVAL_CHUNK = 128  # sequences per evaluation / forward chunk (bounds the activations held at once)
 _FORWARD_BYTES = 64 * 2**20  # target size of one forward chunk's stream output
+_DRAW_BYTES = 64 * 2**20  # target size of the batches drawn at once inside a training chunk
 
 
 class TrainConfig(BaseModel):
@@ -146,43 +148,84 @@ def _select(pred: Bool[Array, ""], on_true, on_false):
     return jax.tree_util.tree_map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
 
 
-def _abstract(arch: ArchitectureConfig, vocab: int, length: int):
-    """The network's static part (structure and hyperparameters), without building arrays."""
+def _abstract(arch: ArchitectureConfig, vocab: int, length: int, *, training: bool = False):
+    """The network's static part (structure and hyperparameters, in the training layout if asked)."""
     shapes = eqx.filter_eval_shape(arch.build, vocab, length, key=jax.random.key(0))
+    if training and shapes.unroll_in_training:
+        shapes = unstack_blocks(shapes)
     return eqx.partition(shapes, lambda x: isinstance(x, jax.ShapeDtypeStruct))[1]
 
 
+def _to_training_layout(models):
+    """Seed-stacked networks → the layout the step runs fastest on (per-layer blocks where it pays)."""
+    return unstack_blocks(models, axis=1) if models.unroll_in_training else models
+
+
+def _to_storage_layout(models):
+    return stack_blocks(models, axis=1)
+
+
+def _steps_per_draw(n_steps: int, batch: int, length: int, n_seeds: int) -> int:
+    """Largest divisor q of n_steps such that q steps' batches of all seeds stay near _DRAW_BYTES."""
+    per_step = n_seeds * batch * length * 48  # tokens, inputs, scored and the sampler's temporaries
+    limit = max(1, _DRAW_BYTES // per_step)
+    return max(q for q in range(1, n_steps + 1) if n_steps % q == 0 and q <= limit)
+
+
 @functools.lru_cache(maxsize=32)
-def _chunk_program(arch: ArchitectureConfig, data, cfg: TrainConfig, n_steps: int):
+def _chunk_program(arch: ArchitectureConfig, data, cfg: TrainConfig, n_steps: int, n_seeds: int):
     """Jitted: (params, opt_state, alive, data_keys, start) → same, plus losses (seed, n_steps).
 
-    Cached on (architecture, input, train config, chunk length), so calling ``train`` again for
-    the same case (e.g. one seed at a time) reuses the compiled program.
-    """
-    static = _abstract(arch, data.vocab, data.length)
-    opt = make_optimizer(cfg)
+    Batches are drawn q steps at a time, vectorised over steps (the sampler's and the RNG's
+    fixed per-operation costs are paid once per q steps, not per step), and reduced to the
+    objective's ``batch_statistics`` before the q optimizer steps run in a ``lax.scan``. The
+    batch of step i is drawn from ``fold_in(data_key, i)`` whatever q is.
 
-    def loss_fn(params, tokens, inputs, scored):
-        return masked_loss(eqx.combine(params, static), tokens, inputs, scored)
+    Divergence costs nothing per step: a seed is marked dead at its first non-finite loss and,
+    at the end of the chunk (or if its parameters are no longer finite), its parameters and
+    optimizer state are put back to those it started the chunk with: the last ones known finite.
+    Cached on (architecture, input, train config, chunk length, seeds), so calling ``train`` again
+    for the same case (e.g. one seed at a time) reuses the compiled program.
+    """
+    static = _abstract(arch, data.vocab, data.length, training=True)
+    opt = make_optimizer(cfg)
+    q = _steps_per_draw(n_steps, cfg.batch, data.length, n_seeds)
+
+    def loss_fn(params, statistics):
+        total, count = eqx.combine(params, static).ce_sum(statistics)
+        return total / jnp.maximum(count, 1.0)
 
     def one_seed(params, opt_state, alive, data_key, start):
-        def step(carry, i):
-            params, opt_state, alive = carry
+        model = eqx.combine(params, static)  # batch_statistics reads only static structure
+
+        def draw(i):
             k_sample, k_corrupt = jax.random.split(jax.random.fold_in(data_key, start + i))
             tokens = data.sample(k_sample, cfg.batch)
             inputs, scored = data.corrupt(k_corrupt, tokens)
-            loss, grads = jax.value_and_grad(loss_fn)(params, tokens, inputs, scored)
-            updates, new_state = opt.update(grads, opt_state, params)
-            new_params = optax.apply_updates(params, updates)
-            ok = alive & jnp.isfinite(loss) & _all_finite(new_params)
-            # A diverged seed keeps its last finite parameters; the vmapped batch carries on.
-            carry = (_select(ok, new_params, params), _select(ok, new_state, opt_state), ok)
-            return carry, jnp.where(alive, loss, jnp.nan)
+            return model.batch_statistics(tokens, inputs, scored)
 
-        (params, opt_state, alive), losses = jax.lax.scan(step, (params, opt_state, alive), jnp.arange(n_steps))
-        return params, opt_state, alive, losses
+        def step(carry, statistics):
+            params, opt_state, alive = carry
+            loss, grads = jax.value_and_grad(loss_fn)(params, statistics)
+            updates, opt_state = opt.update(grads, opt_state, params)
+            params = optax.apply_updates(params, updates)
+            return (params, opt_state, alive & jnp.isfinite(loss)), jnp.where(alive, loss, jnp.nan)
 
-    return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, 0, 0, None)), donate_argnums=(0, 1))
+        def steps(carry, idx):
+            return jax.lax.scan(step, carry, jax.vmap(draw)(idx))
+
+        idx = jnp.arange(n_steps).reshape(n_steps // q, q)
+        carry = (params, opt_state, alive)
+        if n_steps == q:
+            carry, losses = steps(carry, idx[0])
+        else:
+            carry, losses = jax.lax.scan(steps, carry, idx)
+        new_params, new_state, alive = carry
+        alive = alive & _all_finite(new_params)
+        losses = losses.reshape(n_steps)
+        return _select(alive, new_params, params), _select(alive, new_state, opt_state), alive, losses
+
+    return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, 0, 0, None)))
 
 
 @functools.lru_cache(maxsize=32)
@@ -267,9 +310,7 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None) ->
     """Train the stacked networks ``init`` (one per data key); see ``train``."""
     start_time = time.perf_counter() if start_time is None else start_time
     n_seeds = len(data_keys)
-    params, static = eqx.partition(init, eqx.is_array)
-    # The optimizer and the donated buffers work on a copy: ``init`` is handed back untouched.
-    params = jax.tree_util.tree_map(jnp.copy, params)
+    params, static = eqx.partition(_to_training_layout(init), eqx.is_array)
     opt_state = jax.vmap(make_optimizer(cfg).init)(params)
     alive = jnp.ones((n_seeds,), bool)
 
@@ -289,7 +330,7 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None) ->
     pending = None
     done = 0
     for i, n in enumerate(chunks):
-        params, opt_state, alive, losses = _chunk_program(arch, data, cfg, n)(
+        params, opt_state, alive, losses = _chunk_program(arch, data, cfg, n, n_seeds)(
             params, opt_state, alive, data_keys, jnp.int32(done)
         )
         done += n
@@ -301,7 +342,7 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None) ->
     if pending is not None:
         collect(*pending)
 
-    trained = eqx.combine(params, static)
+    trained = _to_storage_layout(eqx.combine(params, static))
     tokens, inputs, scored = _eval_set_program(data, cfg.eval_sequences)()
     final = evaluation_loss(trained, tokens, inputs, scored)
     diverged = ~np.asarray(alive) | ~np.isfinite(final)
@@ -334,7 +375,7 @@ def _forward_chunk(models, inputs: Int[Array, "n position"]):
                 jnp.arange(inputs.shape[1]), inputs.shape
             )
             return jnp.moveaxis(table[rows, inputs], 2, 1), logits[rows, inputs]
-        return jax.vmap(model)(inputs)
+        return model.apply(inputs, collect=True)
 
     return eqx.filter_vmap(one_seed)(models)
 

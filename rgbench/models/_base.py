@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import abc
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 import equinox as eqx
 import jax
@@ -23,11 +23,11 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 from pydantic import Field
 
 from ..registry import Component
+from ._ops import along_last, dense, layernorm, rmsnorm
 
 Activation = Literal["gelu", "relu", "tanh"]
 Norm = Literal["layernorm", "rmsnorm", "none"]
 
-_NORM_EPS = 1e-5
 
 
 class ArchitectureConfig(Component):
@@ -73,17 +73,55 @@ class AbstractArchitecture(eqx.Module):
 
     ``__call__(inputs)`` returns ``(stream, logits)`` with ``stream[0]`` the embedding output and
     ``stream[ℓ]`` the stream after block ℓ (ℓ = 1 … depth), i.e. depth + 1 entries.
+
+    ``blocks`` is stored stacked (leading layer axis); see ``scan_blocks`` and ``unstack_blocks``.
     """
 
+    #: Training unrolls the blocks (per-layer weights) up to this depth; deeper networks scan them.
+    unroll_max_depth: ClassVar[int] = 16
+
+    @property
+    def unroll_in_training(self) -> bool:
+        return self.depth <= self.unroll_max_depth
+
     @abc.abstractmethod
+    def apply(
+        self, inputs: Int[Array, "batch position"], *, collect: bool
+    ) -> tuple[Float[Array, "batch layer position width"] | None, Float[Array, "batch position vocab"]]:
+        """The network on a batch of sequences: (stream if ``collect`` else None, logits).
+
+        Written on the batch, not as a vmap of the per-sequence call: the dense layers then see
+        batch·T rows at once, which is what XLA's matmuls (and their backward) want.
+        """
+
     def __call__(
         self, inputs: Int[Array, " position"]
     ) -> tuple[Float[Array, "layer position width"], Float[Array, "position vocab"]]:
-        """Residual stream at every layer and logits for one sequence."""
+        """Residual stream at every layer (layer 0 = embedding output) and logits for one sequence."""
+        stream, logits = self.apply(inputs[None], collect=True)
+        return stream[0], logits[0]
 
-    @abc.abstractmethod
     def logits(self, inputs: Int[Array, " position"]) -> Float[Array, "position vocab"]:
-        """Logits for one sequence without keeping the stream (the training forward pass)."""
+        """Logits for one sequence, without keeping the stream."""
+        return self.apply(inputs[None], collect=False)[1][0]
+
+    def batch_statistics(
+        self,
+        tokens: Int[Array, "batch position"],
+        inputs: Int[Array, "batch position"],
+        scored: Bool[Array, "batch position"],
+    ):
+        """What the objective needs from a batch; must not depend on the parameters.
+
+        Training computes it for a whole chunk of batches before the optimizer steps (so cheap
+        reductions such as the tokenwise count table run once per chunk, vectorised). Default:
+        the batch itself.
+        """
+        return tokens, inputs, scored
+
+    def ce_sum(self, statistics) -> tuple[Float[Array, ""], Float[Array, ""]]:
+        """(Σ cross-entropy over scored positions, number of scored positions) from ``batch_statistics``."""
+        return per_token_ce_sum(self, *statistics)
 
     def masked_ce_sum(
         self,
@@ -92,7 +130,7 @@ class AbstractArchitecture(eqx.Module):
         scored: Bool[Array, "batch position"],
     ) -> tuple[Float[Array, ""], Float[Array, ""]]:
         """(Σ cross-entropy over scored positions, number of scored positions) for a batch."""
-        return per_token_ce_sum(self, tokens, inputs, scored)
+        return self.ce_sum(self.batch_statistics(tokens, inputs, scored))
 
 
 def per_token_ce_sum(
@@ -102,7 +140,7 @@ def per_token_ce_sum(
     scored: Bool[Array, "batch position"],
 ) -> tuple[Float[Array, ""], Float[Array, ""]]:
     """The plain objective: run the network on every sequence, score every masked token."""
-    logits = jax.vmap(model.logits)(inputs)
+    _, logits = model.apply(inputs, collect=False)
     logp = jax.nn.log_softmax(logits, axis=-1)
     picked = jnp.take_along_axis(logp, tokens[..., None], axis=-1)[..., 0]
     weight = scored.astype(logp.dtype)
@@ -135,24 +173,10 @@ class Normalization(eqx.Module):
 
     def __call__(self, kind: str, x: Float[Array, "*rows width"]) -> Float[Array, "*rows width"]:
         if kind == "layernorm":
-            mean = jnp.mean(x, axis=-1, keepdims=True)
-            centred = x - mean
-            var = jnp.mean(centred * centred, axis=-1, keepdims=True)
-            return along_last(centred * jax.lax.rsqrt(var + _NORM_EPS), self.gain, self.bias)
+            return layernorm(x, self.gain, self.bias)
         if kind == "rmsnorm":
-            ms = jnp.mean(x * x, axis=-1, keepdims=True)
-            return along_last(x * jax.lax.rsqrt(ms + _NORM_EPS), self.gain, None)
+            return rmsnorm(x, self.gain)
         return x
-
-
-def along_last(x: Float[Array, "*rows n"], gain: Float[Array, " n"] | None, bias: Float[Array, " n"] | None):
-    """x · gain + bias with the vectors broadcast along the last axis (explicitly: rank promotion is off)."""
-    lead = (1,) * (x.ndim - 1)
-    if gain is not None:
-        x = x * gain.reshape(lead + gain.shape)
-    if bias is not None:
-        x = x + bias.reshape(lead + bias.shape)
-    return x
 
 
 def normal(key: PRNGKeyArray, shape: tuple[int, ...], std: float) -> Float[Array, "..."]:
@@ -169,10 +193,10 @@ class Embedding(eqx.Module):
         self.tokens = normal(key, (vocab + 1, width), 1.0)
         self.positions = jnp.zeros((length, width), jnp.float32) if positions else None
 
-    def __call__(self, inputs: Int[Array, " position"]) -> Float[Array, "position width"]:
+    def __call__(self, inputs: Int[Array, "*batch position"]) -> Float[Array, "*batch position width"]:
         h = self.tokens[inputs]
         if self.positions is not None:
-            h = h + self.positions
+            h = h + self.positions.reshape((1,) * (inputs.ndim - 1) + self.positions.shape)
         return h
 
 
@@ -189,7 +213,7 @@ class Readout(eqx.Module):
         self.bias = jnp.zeros((vocab,), jnp.float32)
 
     def __call__(self, norm: str, h: Float[Array, "*rows width"]) -> Float[Array, "*rows vocab"]:
-        return along_last(self.norm(norm, h) @ self.weight, None, self.bias)
+        return along_last(dense(self.norm(norm, h), self.weight), None, self.bias)
 
 
 class ChannelMLP(eqx.Module):
@@ -210,10 +234,10 @@ class ChannelMLP(eqx.Module):
         self.b2 = jnp.zeros((width,), jnp.float32)
 
     def hidden(self, activation: str, u: Float[Array, "*rows fan_in"]) -> Float[Array, "*rows hidden"]:
-        return activate(activation, along_last(u @ self.w1, None, self.b1))
+        return activate(activation, along_last(dense(u, self.w1), None, self.b1))
 
     def out(self, z: Float[Array, "*rows hidden"]) -> Float[Array, "*rows width"]:
-        return along_last(z @ self.w2, None, self.b2)
+        return along_last(dense(z, self.w2), None, self.b2)
 
 
 def stacked(make, depth: int, *, key: PRNGKeyArray):
@@ -221,12 +245,22 @@ def stacked(make, depth: int, *, key: PRNGKeyArray):
     return eqx.filter_vmap(make)(jax.random.split(key, depth))
 
 
-def scan_blocks(step, h, blocks, *, collect: bool, remat: bool):
-    """Run stacked blocks with ``lax.scan`` (one compiled body whatever the depth).
+def scan_blocks(step, h, blocks, *, collect: bool, remat: bool, stream_axis: int = 0):
+    """Run the residual blocks; returns the final stream and, if ``collect``, the stream after every block.
 
-    ``step(block, h) -> h`` is one residual block. Returns the final stream and, if ``collect``,
-    the stream after every block (layer axis first).
+    ``step(block, h) -> h`` is one residual block. ``blocks`` is either stacked (one pytree with a
+    leading layer axis, the storage layout) — run with ``lax.scan``, one compiled body whatever
+    the depth, each block wrapped in ``jax.checkpoint`` when ``remat`` — or a tuple of per-layer
+    blocks (see ``unstack_blocks``), run by an unrolled Python loop. The collected streams are
+    stacked along ``stream_axis`` (of the result).
     """
+    if isinstance(blocks, tuple):
+        hs = []
+        for block in blocks:
+            h = (jax.checkpoint(step) if remat else step)(block, h)
+            hs.append(h)
+        return h, (jnp.stack(hs, axis=stream_axis) if collect else None)
+
     dynamic, static = eqx.partition(blocks, eqx.is_array)
 
     def body(h, block_arrays):
@@ -235,4 +269,34 @@ def scan_blocks(step, h, blocks, *, collect: bool, remat: bool):
 
     if remat:
         body = jax.checkpoint(body)
-    return jax.lax.scan(body, h, dynamic)
+    h, hs = jax.lax.scan(body, h, dynamic)
+    if collect and stream_axis != 0:
+        hs = jnp.moveaxis(hs, 0, stream_axis)
+    return h, hs
+
+
+def unstack_blocks(model, *, axis: int = 0):
+    """The same network with ``model.blocks`` split into a tuple of per-layer blocks.
+
+    Training uses this layout: every layer's weights are separate arrays, so the backward pass
+    writes each layer's gradient directly, with no slicing of, or accumulation into, a stacked
+    buffer. ``axis`` is the layer axis of the stacked leaves (1 for networks stacked over seeds).
+    """
+    blocks = model.blocks
+    depth = jax.tree_util.tree_leaves(blocks)[0].shape[axis]
+    split = tuple(
+        jax.tree_util.tree_map(lambda x: jnp.take(x, i, axis=axis) if eqx.is_array(x) else x, blocks)
+        for i in range(depth)
+    )
+    return eqx.tree_at(lambda m: m.blocks, model, split)
+
+
+def stack_blocks(model, *, axis: int = 0):
+    """Inverse of ``unstack_blocks``: per-layer blocks back into one stacked pytree (the storage layout)."""
+    blocks = model.blocks
+    if not isinstance(blocks, tuple):
+        return model
+    stacked_blocks = jax.tree_util.tree_map(
+        lambda *xs: jnp.stack(xs, axis=axis) if eqx.is_array(xs[0]) else xs[0], *blocks
+    )
+    return eqx.tree_at(lambda m: m.blocks, model, stacked_blocks)

@@ -24,6 +24,7 @@ from ._base import (
     scan_blocks,
     stacked,
 )
+from ._ops import add_rows
 
 
 @ARCHITECTURES.register
@@ -59,11 +60,14 @@ class TokenMLP(eqx.Module):
         self.w2 = normal(k2, (hidden, length), init_scale / math.sqrt(hidden))
         self.b2 = jnp.zeros((length,), jnp.float32)
 
-    def __call__(self, norm: str, activation: str, h: Float[Array, "position width"]) -> Float[Array, "position width"]:
-        u = self.norm(norm, h)
-        # Token mixing as an einsum over positions (a batched matmul once vmapped), not swapaxes + matmul.
-        z = activate(activation, jnp.einsum("td,th->hd", u, self.w1) + self.b1[:, None])
-        return jnp.einsum("hd,ht->td", z, self.w2) + self.b2[:, None]
+    def __call__(
+        self, norm: str, activation: str, h: Float[Array, "position batch width"]
+    ) -> Float[Array, "position batch width"]:
+        """On the position-major stream: a plain matmul over positions, no transposes."""
+        t, b, d = h.shape
+        u = self.norm(norm, h).reshape(t, b * d)
+        z = activate(activation, add_rows(self.w1.T @ u, self.b1))  # (hidden, batch·width)
+        return add_rows(self.w2.T @ z, self.b2).reshape(t, b, d)
 
 
 class MixerBlock(eqx.Module):
@@ -84,6 +88,7 @@ class MixerNet(AbstractArchitecture):
     activation: str = eqx.field(static=True)
     norm: str = eqx.field(static=True)
     alpha: float = eqx.field(static=True)
+    remat: bool = eqx.field(static=True)
 
     def __init__(self, config: Mixer, vocab: int, length: int, *, key: PRNGKeyArray):
         k_embed, k_blocks, k_out = jax.random.split(key, 3)
@@ -101,22 +106,31 @@ class MixerNet(AbstractArchitecture):
         self.readout = Readout(config.norm, d, vocab, key=k_out)
         self.vocab, self.length, self.depth, self.width = vocab, length, config.depth, d
         self.activation, self.norm, self.alpha = config.activation, config.norm, config.alpha
+        self.remat = False
 
-    def _trunk(self, h: Float[Array, "position width"], *, collect: bool):
+    def _trunk(self, h: Float[Array, "position batch width"], *, collect: bool):
+        """The blocks on the position-major stream (position, batch, width): token mixing is then a
+        plain (hidden × T)·(T × batch·width) matmul and the channel MLP one over T·batch rows, with
+        no transposes (each one a strided copy that cost as much as a matmul on XLA:CPU)."""
+        t, b, d = h.shape
+
         def step(block: MixerBlock, h):
             h = h + self.alpha * block.token(self.norm, self.activation, h)
             c = block.channel
-            return h + self.alpha * c.out(c.hidden(self.activation, c.norm(self.norm, h)))
+            rows = h.reshape(t * b, d)
+            return h + self.alpha * c.out(c.hidden(self.activation, c.norm(self.norm, rows))).reshape(t, b, d)
 
-        return scan_blocks(step, h, self.blocks, collect=collect, remat=True)
+        return scan_blocks(step, h, self.blocks, collect=collect, remat=self.remat, stream_axis=0)
 
-    def __call__(
-        self, inputs: Int[Array, " position"]
-    ) -> tuple[Float[Array, "layer position width"], Float[Array, "position vocab"]]:
-        h0 = self.embedding(inputs)
-        h, hs = self._trunk(h0, collect=True)
-        return jnp.concatenate([h0[None], hs]), self.readout(self.norm, h)
-
-    def logits(self, inputs: Int[Array, " position"]) -> Float[Array, "position vocab"]:
-        h, _ = self._trunk(self.embedding(inputs), collect=False)
-        return self.readout(self.norm, h)
+    def apply(
+        self, inputs: Int[Array, "batch position"], *, collect: bool
+    ) -> tuple[Float[Array, "batch layer position width"] | None, Float[Array, "batch position vocab"]]:
+        h0 = self.embedding.tokens[inputs.T]  # position-major: (position, batch, width)
+        if self.embedding.positions is not None:
+            h0 = h0 + self.embedding.positions[:, None, :]
+        h, hs = self._trunk(h0, collect=collect)
+        logits = jnp.swapaxes(self.readout(self.norm, h), 0, 1)
+        if not collect:
+            return None, logits
+        stream = jnp.concatenate([h0[None], hs])  # (layer, position, batch, width)
+        return jnp.transpose(stream, (2, 0, 1, 3)), logits

@@ -24,11 +24,12 @@ class Tokenwise(ArchitectureConfig):
 
 
 class TokenwiseNet(AbstractArchitecture):
-    """h₀ = E[x_t] (+ p_t);  h_{ℓ+1} = h_ℓ + α·W₂ σ(W₁ norm(h_ℓ) + b₁) + b₂, per position; logits from norm(h_L).
+    """h₀ = E[x_t] (+ p_t);  h_{ℓ+1} = h_ℓ + α·(W₂ σ(W₁ norm(h_ℓ) + b₁) + b₂), per position; logits from norm(h_L).
 
     Its output at a position depends only on that position's symbol (and the position itself when
     learned positions are on), so a batch's loss is a weighted sum over a (symbol, target) count
-    table, and the network need only be evaluated once per symbol (``masked_ce_sum``).
+    table and the network need only be evaluated once per symbol: ``batch_statistics`` and
+    ``ce_sum`` implement the objective that way, ``per_token_ce_sum`` is the plain reference.
     """
 
     embedding: Embedding
@@ -41,6 +42,7 @@ class TokenwiseNet(AbstractArchitecture):
     activation: str = eqx.field(static=True)
     norm: str = eqx.field(static=True)
     alpha: float = eqx.field(static=True)
+    positions: bool = eqx.field(static=True)
 
     def __init__(self, config: ArchitectureConfig, vocab: int, length: int, *, key: PRNGKeyArray):
         k_embed, k_blocks, k_out = jax.random.split(key, 3)
@@ -52,29 +54,33 @@ class TokenwiseNet(AbstractArchitecture):
         self.readout = Readout(config.norm, d, vocab, key=k_out)
         self.vocab, self.length, self.depth, self.width = vocab, length, config.depth, d
         self.activation, self.norm, self.alpha = config.activation, config.norm, config.alpha
+        self.positions = config.positions
 
     def _trunk(self, h: Float[Array, "row width"], *, collect: bool):
+        """The blocks on independent rows; the collected stream is (row, layer, width)."""
+
         def step(block: ChannelMLP, h):
             return h + self.alpha * block.out(block.hidden(self.activation, block.norm(self.norm, h)))
 
         # Checkpointing this cheap per-token block made the step slower (PITFALLS.md): no remat.
-        return scan_blocks(step, h, self.blocks, collect=collect, remat=False)
+        return scan_blocks(step, h, self.blocks, collect=collect, remat=False, stream_axis=1)
 
-    def __call__(
-        self, inputs: Int[Array, " position"]
-    ) -> tuple[Float[Array, "layer position width"], Float[Array, "position vocab"]]:
-        h0 = self.embedding(inputs)
-        h, hs = self._trunk(h0, collect=True)
-        return jnp.concatenate([h0[None], hs]), self.readout(self.norm, h)
-
-    def logits(self, inputs: Int[Array, " position"]) -> Float[Array, "position vocab"]:
-        h, _ = self._trunk(self.embedding(inputs), collect=False)
-        return self.readout(self.norm, h)
+    def apply(
+        self, inputs: Int[Array, "batch position"], *, collect: bool
+    ) -> tuple[Float[Array, "batch layer position width"] | None, Float[Array, "batch position vocab"]]:
+        b, t = inputs.shape
+        h0 = self.embedding(inputs).reshape(b * t, self.width)
+        h, hs = self._trunk(h0, collect=collect)
+        logits = self.readout(self.norm, h).reshape(b, t, self.vocab)
+        if not collect:
+            return None, logits
+        stream = jnp.concatenate([h0[:, None], hs], axis=1).reshape(b, t, self.depth + 1, self.width)
+        return jnp.swapaxes(stream, 1, 2), logits
 
     @property
     def table_positions(self) -> int:
         """Rows P of the symbol table: 1 without learned positions, else the sequence length."""
-        return 1 if self.embedding.positions is None else self.length
+        return self.length if self.positions else 1
 
     def symbol_table(
         self, *, collect: bool = True
@@ -86,34 +92,38 @@ class TokenwiseNet(AbstractArchitecture):
         """
         p, s = self.table_positions, self.vocab + 1
         h0 = self.embedding.tokens[None]  # (1, S, d)
-        if self.embedding.positions is not None:
+        if self.positions:
             h0 = h0 + self.embedding.positions[:, None]
         h0 = jnp.broadcast_to(h0, (p, s, self.width)).reshape(p * s, self.width)
         h, hs = self._trunk(h0, collect=collect)
         logits = self.readout(self.norm, h).reshape(p, s, self.vocab)
         if not collect:
             return None, logits
-        stream = jnp.concatenate([h0[None], hs]).reshape(self.depth + 1, p, s, self.width)
-        return jnp.moveaxis(stream, 0, 2), logits
+        stream = jnp.concatenate([h0[:, None], hs], axis=1)
+        return stream.reshape(p, s, self.depth + 1, self.width), logits
 
-    def masked_ce_sum(
+    def batch_statistics(
         self,
         tokens: Int[Array, "batch position"],
         inputs: Int[Array, "batch position"],
         scored: Bool[Array, "batch position"],
-    ) -> tuple[Float[Array, ""], Float[Array, ""]]:
-        """Σ −log p(target | symbol) over scored positions, from the (symbol, target) count table.
+    ) -> Float[Array, "table symbol vocab"]:
+        """Count table c[p, s, y]: scored positions (in row p) whose input symbol is s and target y."""
+        p, s, v = self.table_positions, self.vocab + 1, self.vocab
+        cell = inputs * v + tokens
+        if p > 1:
+            cell = cell + (jnp.arange(self.length, dtype=cell.dtype) * (s * v))[None, :]
+        # A scatter-add (bincount) of batch·T entries: far cheaper than one-hot matrices.
+        weight = scored.reshape(-1).astype(jnp.float32)
+        counts = jnp.zeros((p * s * v,), jnp.float32).at[cell.reshape(-1)].add(weight)
+        return counts.reshape(p, s, v)
+
+    def ce_sum(self, statistics: Float[Array, "table symbol vocab"]) -> tuple[Float[Array, ""], Float[Array, ""]]:
+        """Σ −c[p, s, y]·log q(y | p, s) over the count table, and Σ c.
 
         Exactly the per-token objective (``per_token_ce_sum``) up to float rounding, at the cost of
         (V + 1)·P network evaluations instead of batch·T.
         """
         _, logits = self.symbol_table(collect=False)
         logp = jax.nn.log_softmax(logits, axis=-1)
-        weight = scored.astype(logp.dtype)
-        seen = jax.nn.one_hot(inputs, self.vocab + 1, dtype=logp.dtype) * weight[..., None]
-        target = jax.nn.one_hot(tokens, self.vocab, dtype=logp.dtype)
-        if self.table_positions == 1:
-            counts = jnp.einsum("bts,btv->sv", seen, target)[None]
-        else:
-            counts = jnp.einsum("bts,btv->tsv", seen, target)
-        return -jnp.sum(counts * logp), jnp.sum(weight)
+        return -jnp.sum(statistics * logp), jnp.sum(statistics)

@@ -53,25 +53,26 @@ class WindowedNet(AbstractArchitecture):
         self.vocab, self.length, self.depth, self.width, self.radius = vocab, length, config.depth, d, k
         self.activation, self.norm, self.alpha = config.activation, config.norm, config.alpha
 
-    def _window(self, u: Float[Array, "position width"]) -> Float[Array, "position window_width"]:
-        k, t = self.radius, u.shape[0]
-        padded = jnp.pad(u, ((k, k), (0, 0)))
-        return jnp.concatenate([padded[j : j + t] for j in range(2 * k + 1)], axis=-1)
+    def _window(self, u: Float[Array, "batch position width"]) -> Float[Array, "batch position window_width"]:
+        k, t = self.radius, u.shape[1]
+        padded = jnp.pad(u, ((0, 0), (k, k), (0, 0)))
+        return jnp.concatenate([padded[:, j : j + t] for j in range(2 * k + 1)], axis=-1)
 
-    def _trunk(self, h: Float[Array, "position width"], *, collect: bool):
+    def _trunk(self, h: Float[Array, "batch position width"], *, collect: bool):
+        b, t, d = h.shape
+
         def step(block: ChannelMLP, h):
-            u = self._window(block.norm(self.norm, h))
-            return h + self.alpha * block.out(block.hidden(self.activation, u))
+            u = self._window(block.norm(self.norm, h)).reshape(b * t, (2 * self.radius + 1) * d)
+            return h + self.alpha * block.out(block.hidden(self.activation, u)).reshape(b, t, d)
 
-        return scan_blocks(step, h, self.blocks, collect=collect, remat=False)
+        return scan_blocks(step, h, self.blocks, collect=collect, remat=False, stream_axis=1)
 
-    def __call__(
-        self, inputs: Int[Array, " position"]
-    ) -> tuple[Float[Array, "layer position width"], Float[Array, "position vocab"]]:
+    def apply(
+        self, inputs: Int[Array, "batch position"], *, collect: bool
+    ) -> tuple[Float[Array, "batch layer position width"] | None, Float[Array, "batch position vocab"]]:
         h0 = self.embedding(inputs)
-        h, hs = self._trunk(h0, collect=True)
-        return jnp.concatenate([h0[None], hs]), self.readout(self.norm, h)
-
-    def logits(self, inputs: Int[Array, " position"]) -> Float[Array, "position vocab"]:
-        h, _ = self._trunk(self.embedding(inputs), collect=False)
-        return self.readout(self.norm, h)
+        h, hs = self._trunk(h0, collect=collect)
+        logits = self.readout(self.norm, h)
+        if not collect:
+            return None, logits
+        return jnp.concatenate([h0[:, None], hs], axis=1), logits

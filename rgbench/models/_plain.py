@@ -1,0 +1,164 @@
+"""Plain bias-free stacks without normalisation: the networks deep-learning theory solves exactly.
+
+``plain`` is the reference architecture of the ``theory`` predictions (``rgbench.theory``):
+
+* ``residual: false`` — h_{ℓ+1} = W_ℓ φ(h_ℓ), the bias-free MLP of Roberts, Yaida & Hanin,
+  *The Principles of Deep Learning Theory* (2022), ch. 5, whose finite-width moments are known in
+  closed form at every width (for ReLU at σ_w² = 2, E‖h‖⁴/(E‖h‖²)² = (1+2/n)(1+5/n)^ℓ);
+* ``residual: true`` — h_{ℓ+1} = h_ℓ + α·W_ℓ φ(h_ℓ), one matrix per block, no hidden layer, whose
+  infinite-width kernel follows the arc-cosine recursion of Cho & Saul (2009).
+
+W_ℓ ~ N(0, σ_w²/n) with σ_w = ``init_scale`` (default √2, He initialisation: critical for ReLU) and
+n = ``width``. Layer 0 is the token embedding E[x] ~ N(0, I_n) (as in every family), which is itself a
+Gaussian first layer of the one-hot input. Like ``tokenwise`` it has no context: the stream at a
+position depends only on that position's symbol, so the objective is evaluated through the symbol
+table, once per symbol rather than once per token.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Literal
+
+import equinox as eqx
+import jax
+import jax.numpy as jnp
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+from pydantic import Field, model_validator
+
+from ..registry import ARCHITECTURES
+from ._base import AbstractArchitecture, Activation, ArchitectureConfig, Embedding, Readout, activate, dense, normal, scan_blocks, stacked
+
+__all__ = ["Plain", "PlainNet"]
+
+
+@ARCHITECTURES.register
+class Plain(ArchitectureConfig):
+    """Bias-free MLP stack h ← W φ(h) (or h ← h + α·W φ(h)), no norm, no hidden layer: exactly solvable at init."""
+
+    kind: Literal["plain"] = "plain"
+    residual: bool = Field(False, description="true: h ← h + α·W φ(h) (α = residual_scale); false: h ← W φ(h)")
+    activation: Activation = Field("relu", description="nonlinearity φ (the exact theory is for relu)")
+    norm: Literal["none"] = Field("none", description="plain stacks have no normalisation; 'none' is the only value")
+    init_scale: float = Field(
+        math.sqrt(2.0), gt=0, description="σ_w: block weights N(0, σ_w²/width); √2 (He) is critical for relu"
+    )
+    hidden_mult: float | None = Field(None, description="not used: a plain block is one width × width matrix; leave unset")
+
+    @model_validator(mode="after")
+    def _plain_fields(self):
+        if self.hidden_mult is not None:
+            raise ValueError(
+                f"a plain block is one width × width matrix with no hidden layer: leave `hidden_mult` unset "
+                f"(got {self.hidden_mult!r}); use kind tokenwise for W₂ φ(W₁ h) blocks"
+            )
+        if not self.residual and self.residual_scale not in (1.0, "1"):
+            raise ValueError(
+                f"`residual_scale` ({self.residual_scale!r}) multiplies a residual branch; set `residual: true` "
+                "or leave residual_scale at 1"
+            )
+        return self
+
+    def build(self, vocab: int, length: int, *, key: PRNGKeyArray) -> PlainNet:
+        return PlainNet(self, vocab, length, key=key)
+
+
+class PlainBlock(eqx.Module):
+    """One bias-free layer: a width × width matrix, N(0, σ_w²/width)."""
+
+    weight: Float[Array, "width width"]
+
+    def __init__(self, width: int, init_scale: float, *, key: PRNGKeyArray):
+        self.weight = normal(key, (width, width), init_scale / math.sqrt(width))
+
+
+class PlainNet(AbstractArchitecture):
+    """h₀ = E[x_t] (+ p_t); h_{ℓ+1} = W_ℓ φ(h_ℓ) or h_ℓ + α·W_ℓ φ(h_ℓ), per position; logits W_o h_L + b_o.
+
+    No biases and no normalisation in the blocks (the readout's bias is zero at init and never enters
+    the stream). ``symbol_table`` gives the stream for every symbol at once; the objective uses it
+    through a (position, symbol, target) count table exactly as ``TokenwiseNet`` does.
+    """
+
+    embedding: Embedding
+    blocks: PlainBlock  # stacked: every leaf has a leading layer axis
+    readout: Readout
+    vocab: int = eqx.field(static=True)
+    length: int = eqx.field(static=True)
+    depth: int = eqx.field(static=True)
+    width: int = eqx.field(static=True)
+    activation: str = eqx.field(static=True)
+    alpha: float = eqx.field(static=True)
+    residual: bool = eqx.field(static=True)
+    positions: bool = eqx.field(static=True)
+
+    def __init__(self, config: Plain, vocab: int, length: int, *, key: PRNGKeyArray):
+        k_embed, k_blocks, k_out = jax.random.split(key, 3)
+        d = config.width
+        self.embedding = Embedding(vocab, length, d, config.positions, key=k_embed)
+        self.blocks = stacked(lambda k: PlainBlock(d, config.init_scale, key=k), config.depth, key=k_blocks)
+        self.readout = Readout("none", d, vocab, key=k_out)
+        self.vocab, self.length, self.depth, self.width = vocab, length, config.depth, d
+        self.activation, self.alpha, self.residual = config.activation, config.alpha, config.residual
+        self.positions = config.positions
+
+    def _trunk(self, h: Float[Array, "row width"], *, collect: bool):
+        def step(block: PlainBlock, h):
+            branch = dense(activate(self.activation, h), block.weight)
+            return h + self.alpha * branch if self.residual else branch
+
+        return scan_blocks(step, h, self.blocks, collect=collect, remat=False, stream_axis=1)
+
+    def apply(
+        self, inputs: Int[Array, "batch position"], *, collect: bool
+    ) -> tuple[Float[Array, "batch layer position width"] | None, Float[Array, "batch position vocab"]]:
+        b, t = inputs.shape
+        h0 = self.embedding(inputs).reshape(b * t, self.width)
+        h, hs = self._trunk(h0, collect=collect)
+        logits = self.readout("none", h).reshape(b, t, self.vocab)
+        if not collect:
+            return None, logits
+        stream = jnp.concatenate([h0[:, None], hs], axis=1).reshape(b, t, self.depth + 1, self.width)
+        return jnp.swapaxes(stream, 1, 2), logits
+
+    @property
+    def table_positions(self) -> int:
+        """Rows P of the symbol table: 1 without learned positions, else the sequence length."""
+        return self.length if self.positions else 1
+
+    def symbol_table(
+        self, *, collect: bool = True
+    ) -> tuple[Float[Array, "table symbol layer width"] | None, Float[Array, "table symbol vocab"]]:
+        """Stream and logits for every (position row, symbol): ``stream[p, s]`` is the stream of symbol s at row p."""
+        p, s = self.table_positions, self.vocab + 1
+        h0 = self.embedding.tokens[None]  # (1, S, d)
+        if self.positions:
+            h0 = h0 + self.embedding.positions[:, None]
+        h0 = jnp.broadcast_to(h0, (p, s, self.width)).reshape(p * s, self.width)
+        h, hs = self._trunk(h0, collect=collect)
+        logits = self.readout("none", h).reshape(p, s, self.vocab)
+        if not collect:
+            return None, logits
+        stream = jnp.concatenate([h0[:, None], hs], axis=1)
+        return stream.reshape(p, s, self.depth + 1, self.width), logits
+
+    def batch_statistics(
+        self,
+        tokens: Int[Array, "batch position"],
+        inputs: Int[Array, "batch position"],
+        scored: Bool[Array, "batch position"],
+    ) -> Float[Array, "table symbol vocab"]:
+        """Count table c[p, s, y]: scored positions (in row p) whose input symbol is s and target y."""
+        p, s, v = self.table_positions, self.vocab + 1, self.vocab
+        cell = inputs * v + tokens
+        if p > 1:
+            cell = cell + (jnp.arange(self.length, dtype=cell.dtype) * (s * v))[None, :]
+        weight = scored.reshape(-1).astype(jnp.float32)
+        counts = jnp.zeros((p * s * v,), jnp.float32).at[cell.reshape(-1)].add(weight)
+        return counts.reshape(p, s, v)
+
+    def ce_sum(self, statistics: Float[Array, "table symbol vocab"]) -> tuple[Float[Array, ""], Float[Array, ""]]:
+        """Σ −c[p, s, y]·log q(y | p, s) over the count table, and Σ c (= the per-token objective)."""
+        _, logits = self.symbol_table(collect=False)
+        logp = jax.nn.log_softmax(logits, axis=-1)
+        return -jnp.sum(statistics * logp), jnp.sum(statistics)
