@@ -599,6 +599,7 @@ def _cross_checks(expanded: list[_Expanded], problems: list[Located]) -> None:
 def load_suite(path: str | Path) -> Suite:
     """Read, resolve and validate a suite file. Raises SuiteError listing every problem."""
     path = Path(path)
+    models()  # populate the registries first: merging needs to know each kind's parameters
     problems: list[Located] = []
     raw = _Raw()
     _read(path, (), problems, raw, top=True)

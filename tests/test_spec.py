@@ -282,3 +282,14 @@ def test_mutated_suites_validate_or_raise_suite_error(tmp_path, path, op, value,
         assert e.problems and all(str(p) for p in e.problems)
         if op == "duplicate":
             assert any("duplicate key" in str(p) for p in e.problems)
+
+
+def test_kind_switch_in_a_fresh_process_keeps_shared_parameters(tmp_path):
+    # Regression: merging ran before the registries were populated, so in a fresh process a case
+    # switching kind (tokenwise → mixer) silently lost depth and width from the defaults.
+    text = VALID.replace("depth: 6, width: 64", "depth: 5, width: 48")
+    path = write(tmp_path, text.replace("  - id: long-xi\n    input: {xi: 6.7}",
+                                        "  - id: long-xi\n    architecture: {kind: mixer}\n    input: {xi: 6.7}"))
+    code = f"from rgbench.spec import load_suite; a = load_suite({str(path)!r}).case('long-xi').architecture; print(a.kind, a.depth, a.width)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["mixer", "5", "48"]
