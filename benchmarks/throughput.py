@@ -88,7 +88,7 @@ def configs(quick: bool):
         arch=Mixer(depth=8, width=64, hidden_mult=4.0, activation="gelu"),
         data=Sticky(vocab=16, length=16, xi=1.2),
         batch=128,
-        steps=120 if quick else 400,
+        steps=60 if quick else 200,
         log_every=20,
         torch_steps=20 if quick else 60,
     )

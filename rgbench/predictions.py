@@ -53,10 +53,12 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 import xarray as xr
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from scipy import stats
 
 from .registry import OBSERVABLES, TESTS, Component
+from .theory import TheoryContext, check_theory
+from .theory import predict as theory_predict
 
 __all__ = [
     "PredictionBase",
@@ -87,10 +89,20 @@ __all__ = [
     "Equivalence",
     "Threshold",
     "CloseTo",
+    "Scaling",
+    "TheoryValue",
+    "FourthMomentRatio",
+    "NormGrowth",
+    "SymbolCorrelation",
+    "DataEffectiveRankPooled",
+    "CONTEXT_ATTR",
 ]
 
 Stage = Literal["init", "trained"]
 Role = Literal["all", "masked", "visible"]
+
+CONTEXT_ATTR = "rgbench_context"
+"""Attribute under which `AbstractObservable.values` hands tests the case its values came from (in memory only)."""
 
 
 class ObservableUnavailable(Exception):
@@ -171,6 +183,9 @@ class AbstractObservable(Component):
         if bad.any():
             seeds = [int(s) for s in out["seed"].values[bad]]
             raise ObservableUnavailable(f"{self.kind} is NaN for seeds {seeds} of case {_case(ds)}; nothing is scored on missing data")
+        # Tests that compare with a theory value (rgbench.theory) compute it from the case these
+        # values came from; scoring hands tests only the values, so the case travels with them.
+        out.attrs[CONTEXT_ATTR] = TheoryContext(self.kind, ds, stage, role)
         return out
 
     def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
@@ -466,6 +481,108 @@ class LossGapTokenwise(_SeedScalar):
 
     kind: Literal["loss_gap_tokenwise"] = "loss_gap_tokenwise"
     floor: ClassVar[str | None] = "tokenwise_loss"
+
+
+class _InitVariable(AbstractObservable):
+    """Base: a per-seed quantity of the networks at init, stored by ``rgbench.theory.theory_variables``.
+
+    These exist at initialisation only: ``stage`` may be left unset or set to ``init``.
+    """
+
+    staged: ClassVar[bool] = False
+    default_stage: ClassVar[str | None] = "init"
+
+    def check_selection(self, stage, layers, role, *, resolved=False):
+        if stage not in (None, "init"):
+            raise ValueError(f"observable {self.kind!r} is measured at initialisation only; leave `stage` unset or "
+                             f"set it to init (got {stage!r})")
+        if not self.layered and layers is not None:
+            raise ValueError(f"observable {self.kind!r} has no layers; leave `layers` unset (got {layers!r})")
+        if role != "all":
+            raise ValueError(f"observable {self.kind!r} supports role all (got {role!r})")
+
+    def _label_extra(self, stage):
+        return "init"
+
+
+def _symbol_moments(ds: xr.Dataset, sel: slice) -> xr.DataArray:
+    da = _variable(ds, "init_sq_norm").astype(np.float64)  # (seed, layer, symbol)
+    return da.isel(layer=sel)
+
+
+@OBSERVABLES.register
+class FourthMomentRatio(_InitVariable):
+    """E q_ℓ² / (E q_ℓ)² over initialisations, q_ℓ = ‖h_ℓ‖²/n of one symbol's stream, a vector along layer.
+
+    The ratio of moments across seeds; per seed the value is the jackknife pseudo-value
+    S·R̂ − (S−1)·R̂₋ᵢ of R̂ = mean(a)/mean(b)², with a_i, b_i seed i's mean over symbols of q² and q.
+    The pseudo-values average to the (bias-corrected) estimate and their spread gives its jackknife
+    standard error, so the across-seed tests apply as to any mean. 1 at infinite width; 1 + 2/n for a
+    Gaussian layer (layer 0, the embedding). Default layers: all (0 … L). At init only.
+    """
+
+    kind: Literal["fourth_moment_ratio"] = "fourth_moment_ratio"
+    dim: ClassVar[str | None] = "layer"
+
+    def _values(self, ds, *, stage, sel, role):
+        q = _symbol_moments(ds, sel)
+        a, b = (q**2).mean("symbol"), q.mean("symbol")
+        s = a.sizes["seed"]
+        if s < 2:
+            raise ObservableUnavailable(f"fourth_moment_ratio is a moment across seeds; case {_case(ds)} has {s} seed")
+        sa, sb = a.sum("seed"), b.sum("seed")
+        full = (sa / s) / (sb / s) ** 2
+        loo = ((sa - a) / (s - 1)) / ((sb - b) / (s - 1)) ** 2
+        return s * full - (s - 1) * loo
+
+
+@OBSERVABLES.register
+class NormGrowth(_InitVariable):
+    """q_ℓ / q₀ per seed, q_ℓ = mean over symbols of ‖h_ℓ‖²/n: the growth of the stream's squared norm, along layer.
+
+    The NNGP variance recursion predicts it (e.g. (1+r)^ℓ for a residual ReLU stack). At init only.
+    """
+
+    kind: Literal["norm_growth"] = "norm_growth"
+    dim: ClassVar[str | None] = "layer"
+
+    def _values(self, ds, *, stage, sel, role):
+        q = _variable(ds, "init_sq_norm").astype(np.float64).mean("symbol")
+        return (q / q.isel(layer=0, drop=True)).isel(layer=sel)
+
+
+@OBSERVABLES.register
+class SymbolCorrelation(_InitVariable):
+    """Mean over pairs of distinct symbols of the cosine between their streams at layer ℓ, per seed, along layer.
+
+    ρ_ℓ = mean_{a<b} ⟨h_ℓ(a), h_ℓ(b)⟩ / (‖h_ℓ(a)‖‖h_ℓ(b)‖) over the V + 1 symbols ([MASK] included);
+    the NNGP correlation map predicts it from the embeddings' ρ₀. A stream that is exactly zero (a
+    ReLU layer entirely off, probability 2^−n) has no cosine: its pairs are left out. At init only.
+    """
+
+    kind: Literal["symbol_correlation"] = "symbol_correlation"
+    dim: ClassVar[str | None] = "layer"
+
+    def _values(self, ds, *, stage, sel, role):
+        return _variable(ds, "init_correlation").astype(np.float64).isel(layer=sel)
+
+
+@OBSERVABLES.register
+class DataEffectiveRankPooled(_InitVariable):
+    """Effective rank of the position-mean one-hot histograms of the input, one independent data draw per seed.
+
+    Seed s draws ``measure.samples`` fresh sequences (``data_effective_rank_pooled``): the data-side
+    pooling artifact with a sampling error, to compare with the exact population value. No layers.
+    """
+
+    kind: Literal["data_effective_rank_pooled"] = "data_effective_rank_pooled"
+    layered: ClassVar[bool] = False
+
+    def _values(self, ds, *, stage, sel, role):
+        return _variable(ds, "data_effective_rank_pooled").astype(np.float64)
+
+    def _label_extra(self, stage):
+        return "data"
 
 
 # --------------------------------------------------------------------------------------------
@@ -951,31 +1068,252 @@ class Threshold(_Bounds, AbstractTest):
         return f"threshold {format_region(self.region)}"
 
 
+class TheoryValue(BaseModel):
+    """``{theory: NAME}``: a value that a theory of `rgbench.theory` computes for the case at scoring time.
+
+    Exact for the case's architecture and input (closed form or recursion); per seed where the theory
+    takes a measured input (e.g. the drawn embeddings' correlation), else one number or one per layer.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    theory: str = Field(description="a theory name of rgbench.theory.THEORY, e.g. nngp_residual_relu")
+
+    @field_validator("theory")
+    @classmethod
+    def _known(cls, name: str) -> str:
+        check_theory(name)
+        return name
+
+
+def _context(x: xr.DataArray, what: str):
+    ctx = x.attrs.get(CONTEXT_ATTR)
+    if ctx is None:
+        raise ObservableUnavailable(f"{what} needs the case the values came from; these values carry none "
+                                    "(pass values obtained from AbstractObservable.values)")
+    return ctx
+
+
+def _predicted(value: float | TheoryValue, x: xr.DataArray) -> xr.DataArray:
+    """`value` as an array aligned with the observable values `x` (same dims and coordinates)."""
+    if not isinstance(value, TheoryValue):
+        return xr.full_like(x, float(value), dtype=float)
+    theta = theory_predict(value.theory, _context(x, f"theory {value.theory!r}"))
+    for dim in theta.dims:
+        if dim not in x.dims:
+            raise ObservableUnavailable(f"theory {value.theory!r} gives values along {dim!r}, the observable has dims {x.dims}")
+        missing = np.setdiff1d(x[dim].values, theta[dim].values)
+        if missing.size:
+            raise ObservableUnavailable(f"theory {value.theory!r} has no value at {dim} {missing.tolist()}")
+        theta = theta.sel({dim: x[dim].values})
+    theta = theta.astype(float).broadcast_like(x).transpose(*x.dims)
+    if not np.isfinite(theta.values).all():
+        raise ObservableUnavailable(f"theory {value.theory!r} is not finite for case {_case(_context(x, 'theory').dataset)}")
+    return theta
+
+
+def _blocks(n: int, replicates: int) -> list[np.ndarray]:
+    """Consecutive blocks of seeds (indices), as equal as possible, each of ≥ 2 seeds when n ≥ 4."""
+    return np.array_split(np.arange(n), max(1, min(replicates, n // 2)))
+
+
+def _se(d: np.ndarray) -> float:
+    return float(np.std(d, ddof=1) / math.sqrt(len(d))) if len(d) > 1 else math.inf
+
+
+def _block_labels(seeds: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
+    return np.array([f"{seeds[b[0]]}-{seeds[b[-1]]}" for b in blocks], dtype=object)
+
+
+_TOLERANCE_SE = Field(0.0, ge=0, description="add this many standard errors of the across-seed mean (needs `replicates`)")
+_REPLICATES = Field(
+    None, ge=2, description="the claim is about the mean over seeds (initialisations): the seed rule judges this many blocks "
+    "of consecutive seeds, each block's mean with its own standard error"
+)
+
+
 @TESTS.register
 class CloseTo(AbstractTest):
-    """The observable equals a theory value within a tolerance: |s − value| ≤ tolerance.
+    """The observable equals a predicted value — a number or a theory's — within a tolerance.
 
-    The tolerance is absolute, or a fraction of |value| with ``relative: true``. A seed passes inside
-    [value − tol, value + tol]; the interval rule requires the 95 % interval of the mean inside that
-    band (FAIL when wholly outside). Default ``seeds_at_least``: 0.7.
+    ``value`` is a number or ``{theory: NAME}`` (`rgbench.theory`: computed for the case, exactly,
+    at scoring time; per seed when the theory takes a measured input). With dᵢ = sᵢ − valueᵢ the
+    band is |d| ≤ tol, tol = (tolerance + tolerance_width/n)·(|value| if relative else 1) +
+    tolerance_se·SE, n the case's ``architecture.width``.
+
+    Per-seed claim (``replicates`` unset): a seed passes inside the band, SE = 0. Claim about the
+    expectation over initialisations (``replicates: B``; what theory at init predicts): the seeds are
+    pooled into B consecutive blocks and a block passes if its mean deviation is inside the band with
+    SE its own standard error; the interval rule takes the 95 % bootstrap interval of the mean over
+    all seeds, value + mean(d), against the band with SE the all-seed standard error. Default
+    ``seeds_at_least`` (of seeds or blocks): 0.7.
     """
 
     kind: Literal["close_to"] = "close_to"
-    value: float = Field(description="the predicted value")
-    tolerance: float = Field(gt=0, description="allowed deviation (absolute, or relative to |value|)")
-    relative: bool = Field(False, description="tolerance is a fraction of |value|")
+    value: float | TheoryValue = Field(description="the predicted value: a number or {theory: NAME}")
+    tolerance: float = Field(0.0, ge=0, description="allowed deviation (absolute, or relative to |value|)")
+    relative: bool = Field(False, description="tolerance and tolerance_width are fractions of |value|")
+    tolerance_se: float = _TOLERANCE_SE
+    tolerance_width: float = Field(0.0, ge=0, description="add this divided by the case's width n (2 for the 2/n of a finite-width bias)")
+    replicates: int | None = _REPLICATES
     reduce: Reduce = _REDUCE_FIELD
+
+    @model_validator(mode="after")
+    def _some_tolerance(self):
+        if self.tolerance == 0 and self.tolerance_se == 0 and self.tolerance_width == 0:
+            raise ValueError("close_to needs a positive `tolerance`, `tolerance_se` or `tolerance_width`")
+        if self.tolerance_se > 0 and self.replicates is None:
+            raise ValueError("`tolerance_se` is a standard error of the mean over seeds: set `replicates` (e.g. 10) to "
+                             "make the claim about the mean")
+        return self
 
     @property
     def region(self):
+        if isinstance(self.value, TheoryValue) or self.tolerance_se or self.tolerance_width:
+            return (None, None)  # known only with the data
         tol = self.tolerance * abs(self.value) if self.relative else self.tolerance
         return (self.value - tol, self.value + tol)
 
+    def check_observable(self, obs, stage):
+        super().check_observable(obs, stage)
+        if isinstance(self.value, TheoryValue):
+            check_theory(self.value.theory, obs.kind, resolved_selection(obs, stage, None)[0])
+
+    def _band(self, scale: float, width: float | None, se: float) -> float:
+        base = self.tolerance + (self.tolerance_width / width if self.tolerance_width else 0.0)
+        return base * (scale if self.relative else 1.0) + self.tolerance_se * se
+
     def seed_statistics(self, x, ref=None):
+        theta = self._scalar(_predicted(self.value, x))
         a = self._scalar(x)
-        v = a.values.astype(float)
-        return SeedStatistics(values=v, passed=in_region(v, self.region), region=self.region, seeds=a["seed"].values)
+        v, th = a.values.astype(float), theta.values.astype(float)
+        d, seeds, center = v - th, a["seed"].values, float(th.mean())
+        width = None
+        if self.tolerance_width:
+            width = float(_context(x, "tolerance_width").architecture["width"])
+        scale = abs(center)
+        tol = self._band(scale, width, _se(d) if self.replicates else 0.0)
+        region = (center - tol, center + tol)
+        detail: dict[str, Any] = {"predicted": center, "tolerance": tol}
+        if isinstance(self.value, TheoryValue):
+            detail["theory"] = self.value.theory
+        if width is not None:
+            detail["width"] = width
+
+        def stat(dd, axis=-1):
+            return center + np.mean(dd, axis=axis)
+
+        if self.replicates is None:
+            passed = np.abs(d) <= tol
+            return SeedStatistics(values=v, passed=passed, region=region, seeds=seeds, samples=(d,), statistic=stat,
+                                  detail=detail)
+        blocks = _blocks(len(d), self.replicates)
+        means = np.array([d[b].mean() for b in blocks])
+        passed = np.array([abs(m) <= self._band(scale, width, _se(d[b])) for m, b in zip(means, blocks)])
+        detail.update(standard_error=_se(d), replicates=f"{len(blocks)} blocks of about {len(d) // len(blocks)} seeds")
+        return SeedStatistics(values=center + means, passed=passed, region=region, seeds=_block_labels(seeds, blocks),
+                              samples=(d,), statistic=stat, detail=detail)
 
     def label(self):
-        tol = f"{self.tolerance:.3g}·|value|" if self.relative else f"{self.tolerance:.4g}"
-        return f"close to {self.value:.4g} ± {tol}"
+        value = f"theory {self.value.theory}" if isinstance(self.value, TheoryValue) else f"{self.value:.4g}"
+        parts = []
+        if self.tolerance:
+            parts.append(f"{self.tolerance:.3g}" + ("·|value|" if self.relative else ""))
+        if self.tolerance_width:
+            parts.append(f"{self.tolerance_width:.3g}/n" + ("·|value|" if self.relative else ""))
+        if self.tolerance_se:
+            parts.append(f"{self.tolerance_se:.3g}·SE")
+        mean = " (mean over seeds)" if self.replicates else ""
+        return f"close to {value} ± {' + '.join(parts)}{mean}"
+
+
+@TESTS.register
+class Scaling(AbstractTest):
+    """The deviation from a predicted value scales as a power of width (or depth) between two cases.
+
+    With D = mean over seeds of (s − value) in this case and in ``compare_to`` (``value`` a number,
+    default 0, or ``{theory: NAME}``), the measured exponent is p = ln(|D| / |D_ref|) / ln(n / n_ref),
+    n = ``architecture.width`` (or ``depth``) of each case. It passes if |p − exponent| ≤ tolerance +
+    tolerance_se·SE(p), SE by the delta method from each side's standard error. Seed rule: the seeds
+    of each case are split into ``replicates`` consecutive blocks, block b of this case paired with
+    block b of the reference; interval rule: 95 % bootstrap interval of p, both cases resampled
+    independently. A deviation within 2 SE of zero cannot give an exponent: ERROR, run more seeds.
+    Default ``seeds_at_least`` (of blocks): 0.7.
+    """
+
+    kind: Literal["scaling"] = "scaling"
+    compare_to: str = Field(description="the other case of the sweep (paired by block, not by seed)")
+    along: Literal["width", "depth"] = Field("width", description="architecture parameter the deviation scales with")
+    exponent: float = Field(description="predicted exponent, e.g. -1 for a 1/width deviation")
+    tolerance: float = Field(0.0, ge=0, description="allowed |p − exponent|")
+    tolerance_se: float = Field(0.0, ge=0, description="add this many standard errors of p")
+    value: float | TheoryValue = Field(0.0, description="the deviation is taken from this value (a number or {theory: NAME})")
+    replicates: int = Field(10, ge=2, description="blocks of consecutive seeds per case for the seed rule")
+    reduce: Reduce = _REDUCE_FIELD
+
+    @model_validator(mode="after")
+    def _some_tolerance(self):
+        if self.tolerance == 0 and self.tolerance_se == 0:
+            raise ValueError("scaling needs a positive `tolerance` or `tolerance_se`")
+        return self
+
+    @property
+    def region(self):
+        return (None, None) if self.tolerance_se else (self.exponent - self.tolerance, self.exponent + self.tolerance)
+
+    def reference(self):
+        return self.compare_to, None
+
+    def check_observable(self, obs, stage):
+        super().check_observable(obs, stage)
+        if isinstance(self.value, TheoryValue):
+            check_theory(self.value.theory, obs.kind, resolved_selection(obs, stage, None)[0])
+
+    def _deviation(self, x: xr.DataArray) -> tuple[np.ndarray, float]:
+        d = (self._scalar(x) - self._scalar(_predicted(self.value, x))).values.astype(float)
+        n = float(_context(x, "scaling").architecture[self.along])
+        return d, n
+
+    def seed_statistics(self, x, ref=None):
+        if ref is None:
+            raise ObservableUnavailable("scaling has no reference values (compare_to)")
+        dx, nx = self._deviation(x)
+        dr, nr = self._deviation(ref)
+        if nx == nr:
+            raise ObservableUnavailable(f"scaling along {self.along} needs cases of different {self.along}; both have {nx:g}")
+        log_ratio = math.log(nx / nr)
+        for d, name in ((dx, "this case"), (dr, f"case {self.compare_to!r}")):
+            if abs(d.mean()) < 2 * _se(d):
+                raise ObservableUnavailable(f"the deviation in {name} ({d.mean():.3g} ± {_se(d):.2g} SE) is not resolved from 0, "
+                                            "so it has no exponent; run more seeds or compare wider-apart cases")
+
+        def exponent(a, b):
+            with np.errstate(divide="ignore", invalid="ignore"):
+                return np.log(np.abs(a) / np.abs(b)) / log_ratio
+
+        def se_p(a, b):
+            return math.hypot(_se(a) / abs(a.mean()), _se(b) / abs(b.mean())) / abs(log_ratio)
+
+        def stat(a, b, axis=-1):
+            return exponent(np.mean(a, axis=axis), np.mean(b, axis=axis))
+
+        tol = self.tolerance + self.tolerance_se * se_p(dx, dr)
+        region = (self.exponent - tol, self.exponent + tol)
+        bx, br = _blocks(len(dx), self.replicates), _blocks(len(dr), self.replicates)
+        k = min(len(bx), len(br))
+        p = np.array([float(exponent(dx[bx[i]].mean(), dr[br[i]].mean())) for i in range(k)])
+        with np.errstate(divide="ignore", invalid="ignore"):
+            band = np.array([self.tolerance + self.tolerance_se * se_p(dx[bx[i]], dr[br[i]]) for i in range(k)])
+        passed = np.isfinite(p) & (np.abs(p - self.exponent) <= band)
+        detail = {"deviation": float(dx.mean()), "deviation_reference": float(dr.mean()), self.along: nx,
+                  f"{self.along}_reference": nr, "standard_error": se_p(dx, dr), "tolerance": tol,
+                  "replicates": f"{k} blocks per case"}
+        seeds = np.array([f"block {i}" for i in range(k)], dtype=object)
+        return SeedStatistics(values=p, passed=passed, region=region, seeds=seeds, samples=(dx, dr), statistic=stat,
+                              paired=False, detail=detail)
+
+    def label(self):
+        of = f"theory {self.value.theory}" if isinstance(self.value, TheoryValue) else f"{self.value:.4g}"
+        tol = " + ".join(p for p in (f"{self.tolerance:.3g}" if self.tolerance else "",
+                                     f"{self.tolerance_se:.3g}·SE" if self.tolerance_se else "") if p)
+        return f"deviation from {of} ∝ {self.along}^{self.exponent:g} ± {tol} (vs {self.compare_to})"

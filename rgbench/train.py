@@ -31,13 +31,18 @@ import optax
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from .models import AbstractArchitecture, ArchitectureConfig, TokenwiseNet
-from .models._base import stack_blocks, unstack_blocks
+from .models import AbstractArchitecture, ArchitectureConfig
+from .models._base import INIT_COMPILER_OPTIONS, stack_blocks, unstack_blocks
 
 __all__ = ["TrainConfig", "TrainResult", "train", "forward", "masked_loss", "make_optimizer", "EVAL_KEY"]
 
 EVAL_KEY = 2**31 - 1
 """Seed of the evaluation set's key: identical for every seed and every case with the same input."""
+
+COMPILER_OPTIONS: dict = {}
+"""XLA options for the training, evaluation and forward programs (tests lower the optimisation
+level: compiling takes most of a tiny test's time, and the default optimisations were measured
+to matter: level 1 ran the tokenwise step 2× slower)."""
 
 _EVAL_CHUNK = 128  # sequences per evaluation / forward chunk (bounds the activations held at once)
 _FORWARD_BYTES = 64 * 2**20  # target size of one forward chunk's stream output
@@ -225,12 +230,18 @@ def _chunk_program(arch: ArchitectureConfig, data, cfg: TrainConfig, n_steps: in
         losses = losses.reshape(n_steps)
         return _select(alive, new_params, params), _select(alive, new_state, opt_state), alive, losses
 
-    return jax.jit(jax.vmap(one_seed, in_axes=(0, 0, 0, 0, None)))
+    return _jit(jax.vmap(one_seed, in_axes=(0, 0, 0, 0, None)))
+
+
+@functools.lru_cache(maxsize=32)
+def _opt_init_program(cfg: TrainConfig):
+    return _jit(jax.vmap(make_optimizer(cfg).init))
 
 
 @functools.lru_cache(maxsize=32)
 def _init_program(arch: ArchitectureConfig, vocab: int, length: int):
-    return eqx.filter_jit(eqx.filter_vmap(lambda k: arch.build(vocab, length, key=k)))
+    build = jax.vmap(lambda k: arch.build(vocab, length, key=k))
+    return jax.jit(build, compiler_options=INIT_COMPILER_OPTIONS)
 
 
 @functools.lru_cache(maxsize=32)
@@ -241,7 +252,7 @@ def _eval_set_program(data, n: int):
         inputs, scored = data.corrupt(k_corrupt, tokens)
         return tokens, inputs, scored
 
-    return jax.jit(draw)
+    return _jit(draw)
 
 
 def _chunked(x: np.ndarray, size: int, fill) -> np.ndarray:
@@ -252,7 +263,16 @@ def _chunked(x: np.ndarray, size: int, fill) -> np.ndarray:
     return np.concatenate([x, pad]).reshape((m, size) + x.shape[1:])
 
 
-@eqx.filter_jit
+def _jit(fun):
+    """``jax.jit`` with the current ``COMPILER_OPTIONS``, one wrapper per (function, options)."""
+    return _jit_cached(fun, tuple(sorted(COMPILER_OPTIONS.items())))
+
+
+@functools.lru_cache(maxsize=64)
+def _jit_cached(fun, options):
+    return jax.jit(fun, compiler_options=dict(options) or None)
+
+
 def _eval_sums(models, tokens, inputs, scored):
     """Per seed and chunk: (Σ CE over scored positions, number scored); chunks run one at a time."""
 
@@ -266,7 +286,7 @@ def evaluation_loss(models, tokens, inputs, scored) -> np.ndarray:
     """Mean cross-entropy over all scored positions of (tokens, inputs, scored), per seed, float64."""
     tokens, inputs, scored = (np.asarray(a) for a in (tokens, inputs, scored))
     size = min(_EVAL_CHUNK, tokens.shape[0])
-    sums, counts = _eval_sums(
+    sums, counts = _jit(_eval_sums)(
         models, _chunked(tokens, size, 0), _chunked(inputs, size, 0), _chunked(scored, size, False)
     )
     sums = np.asarray(sums, dtype=np.float64).sum(axis=1)
@@ -276,6 +296,14 @@ def evaluation_loss(models, tokens, inputs, scored) -> np.ndarray:
 
 # ---------------------------------------------------------------------------------------------
 # Training
+
+
+def chunk_lengths(steps: int, log_every: int) -> list[int]:
+    """Steps per compiled chunk: ``log_every`` each, the remainder (if any) last."""
+    chunks = [log_every] * (steps // log_every)
+    if steps % log_every:
+        chunks.append(steps % log_every)
+    return chunks
 
 
 def seed_keys(seeds: Sequence[int]) -> tuple[PRNGKeyArray, PRNGKeyArray]:
@@ -311,12 +339,10 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None) ->
     start_time = time.perf_counter() if start_time is None else start_time
     n_seeds = len(data_keys)
     params, static = eqx.partition(_to_training_layout(init), eqx.is_array)
-    opt_state = jax.vmap(make_optimizer(cfg).init)(params)
+    opt_state = _opt_init_program(cfg)(params)
     alive = jnp.ones((n_seeds,), bool)
 
-    chunks = [cfg.log_every] * (cfg.steps // cfg.log_every)
-    if cfg.steps % cfg.log_every:
-        chunks.append(cfg.steps % cfg.log_every)
+    chunks = chunk_lengths(cfg.steps, cfg.log_every)
     ends = np.cumsum(chunks, dtype=np.int64)
     loss = np.full((n_seeds, len(chunks)), np.nan, np.float32)
 
@@ -365,11 +391,10 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None) ->
 # Forward pass for measurement
 
 
-@eqx.filter_jit
 def _forward_chunk(models, inputs: Int[Array, "n position"]):
     def one_seed(model):
-        if isinstance(model, TokenwiseNet):
-            # Tokenwise: the stream at (t, x_t) is a row of the symbol table; gather, don't recompute.
+        if hasattr(model, "symbol_table"):
+            # Context-free (tokenwise): the stream at (t, x_t) is a row of the symbol table; gather it.
             table, logits = model.symbol_table()  # (P, S, L+1, d), (P, S, V)
             rows = jnp.zeros_like(inputs) if model.table_positions == 1 else jnp.broadcast_to(
                 jnp.arange(inputs.shape[1]), inputs.shape
@@ -401,7 +426,7 @@ def forward(
     logits = np.empty((n_seeds, n, length, vocab), np.float32)
     for i, chunk in enumerate(_chunked(inputs, size, 0)):
         lo, hi = i * size, min(n, (i + 1) * size)
-        s, l = _forward_chunk(models, jnp.asarray(chunk))
+        s, l = _jit(_forward_chunk)(models, jnp.asarray(chunk))
         streams[:, lo:hi] = np.asarray(s)[:, : hi - lo]
         logits[:, lo:hi] = np.asarray(l)[:, : hi - lo]
     return streams, logits

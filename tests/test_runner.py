@@ -108,7 +108,7 @@ def test_a_failing_case_is_recorded_and_the_rest_go_on(tmp_path, monkeypatch):
 
 
 def test_diverged_training_is_recorded_as_diverged(tmp_path):
-    text = TINY.read_text().replace("lr: 1.0e-2", "lr: 1.0e+6, optimizer: sgd")
+    text = TINY.read_text().replace("lr: 1.0e-2", "lr: 100.0, optimizer: sgd, clip: null")
     suite_path = tmp_path / "div.yaml"
     suite_path.write_text(text)
     outcomes = run_suite(load_suite(suite_path), str(tmp_path / "d.zarr"), only=["short"], quiet=True)

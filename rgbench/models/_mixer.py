@@ -39,7 +39,7 @@ class Mixer(ArchitectureConfig):
     def token_hidden_for(self, length: int) -> int:
         return self.token_hidden if self.token_hidden is not None else max(1, round(self.hidden_mult * length))
 
-    def build(self, vocab: int, length: int, *, key: PRNGKeyArray) -> MixerNet:
+    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> MixerNet:
         return MixerNet(self, vocab, length, key=key)
 
 

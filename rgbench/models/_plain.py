@@ -27,7 +27,18 @@ from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 from pydantic import Field, model_validator
 
 from ..registry import ARCHITECTURES
-from ._base import AbstractArchitecture, Activation, ArchitectureConfig, Embedding, Readout, activate, dense, normal, scan_blocks, stacked
+from ._base import (
+    AbstractArchitecture,
+    Activation,
+    ArchitectureConfig,
+    Embedding,
+    Readout,
+    activate,
+    dense,
+    normal,
+    scan_blocks,
+    stacked,
+)
 
 __all__ = ["Plain", "PlainNet"]
 

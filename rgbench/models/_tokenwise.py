@@ -19,7 +19,7 @@ class Tokenwise(ArchitectureConfig):
 
     kind: Literal["tokenwise"] = "tokenwise"
 
-    def build(self, vocab: int, length: int, *, key: PRNGKeyArray) -> TokenwiseNet:
+    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> TokenwiseNet:
         return TokenwiseNet(self, vocab, length, key=key)
 
 

@@ -21,7 +21,7 @@ class Windowed(ArchitectureConfig):
     kind: Literal["windowed"] = "windowed"
     radius: int = Field(1, ge=0, le=4096, description="k: each block's MLP reads the 2k + 1 positions t−k … t+k")
 
-    def build(self, vocab: int, length: int, *, key: PRNGKeyArray) -> WindowedNet:
+    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> WindowedNet:
         return WindowedNet(self, vocab, length, key=key)
 
 
