@@ -112,16 +112,18 @@ def mixer_flops_per_step(arch: Mixer, vocab: int, length: int, batch: int) -> fl
 
 
 def rgbench_rate(c, seeds: list[int], steps: int | None = None) -> dict:
-    """Steady-state steps per second (per program) and total wall time of one ``train`` call."""
-    stamps: list[tuple[int, float]] = []
+    """Steady-state steps per second (of the whole program) and total wall time of one ``train`` call.
+
+    The rate is ``log_every`` over the median time between consecutive loss reports, so the first
+    chunk (compilation) is excluded and a chunk slowed by another process does not count much.
+    """
+    stamps: list[float] = []
     data = c["data"].build()
-    res = train(
-        c["arch"], data, train_config(c, steps), seeds, progress=lambda s, n, loss: stamps.append((s, time.perf_counter()))
-    )
-    (s0, t0), (s1, t1) = stamps[0], stamps[-1]
+    res = train(c["arch"], data, train_config(c, steps), seeds, progress=lambda s, n, loss: stamps.append(time.perf_counter()))
     if not np.isfinite(res.final_loss).all():
         raise RuntimeError(f"{c['name']}: training diverged in the benchmark ({res.final_loss})")
-    return {"steps_per_second": (s1 - s0) / (t1 - t0), "wall_seconds": res.wall_seconds, "final_loss": res.final_loss}
+    chunk = float(np.median(np.diff(stamps)))
+    return {"steps_per_second": c["log_every"] / chunk, "wall_seconds": res.wall_seconds, "final_loss": res.final_loss}
 
 
 def python_loop_rate(c, seeds: list[int]) -> float:
@@ -224,11 +226,16 @@ def torch_rate(c, steps: int, threads: int, seed: int = 0) -> float:
 
     for _ in range(3):
         step()
-    t0 = time.perf_counter()
-    for _ in range(steps):
-        loss = step()
-    loss.item()
-    return steps / (time.perf_counter() - t0)
+    # Median over blocks of steps, as for rgbench's chunks.
+    block = max(1, steps // 5)
+    times = []
+    for _ in range(max(1, steps // block)):
+        t0 = time.perf_counter()
+        for _ in range(block):
+            loss = step()
+        loss.item()
+        times.append(time.perf_counter() - t0)
+    return block / float(np.median(times))
 
 
 def torch_peak(threads: int) -> float:

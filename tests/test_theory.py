@@ -151,7 +151,11 @@ def _case_dataset(arch, seeds: int, *, vocab: int = 8, length: int = 2) -> xr.Da
     """What the runner stores for an untrained case, through `theory_variables` (plus the spec)."""
     data = Sticky(vocab=vocab, length=length, xi=1.0).build()
     keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), 0))(jnp.arange(seeds, dtype=jnp.uint32))
-    models = eqx.filter_jit(eqx.filter_vmap(lambda k: arch.build(vocab, length, key=k)))(keys)
+    # lax.map, not vmap: the same networks (one per key), but vmap of build compiles 3-4× slower here.
+    shapes = eqx.filter_eval_shape(arch.build, vocab, length, key=keys[0])
+    static = eqx.partition(shapes, lambda x: isinstance(x, jax.ShapeDtypeStruct))[1]
+    arrays = jax.jit(lambda ks: jax.lax.map(lambda k: eqx.filter(arch.build(vocab, length, key=k), eqx.is_array), ks))(keys)
+    models = eqx.combine(arrays, static)
     case = SimpleNamespace(seeds=seeds, measure=SimpleNamespace(samples=8))
     ds = T.theory_variables(case, data, SimpleNamespace(init=models), np.zeros((8, length), np.int32))
     spec = {"architecture": arch.model_dump(mode="json"), "input": {"kind": "sticky"}}

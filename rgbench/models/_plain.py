@@ -70,7 +70,7 @@ class Plain(ArchitectureConfig):
             )
         return self
 
-    def build(self, vocab: int, length: int, *, key: PRNGKeyArray) -> PlainNet:
+    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> PlainNet:
         return PlainNet(self, vocab, length, key=key)
 
 
