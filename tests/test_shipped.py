@@ -1,0 +1,39 @@
+"""The shipped reference stores score exactly as the committed score files (and README) say."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from rgbench.score import score_store
+
+RESULTS = Path(__file__).resolve().parents[1] / "results"
+SHIPPED = sorted(RESULTS.glob("*.score.json"))
+
+
+@pytest.mark.parametrize("score_file", SHIPPED, ids=[p.name for p in SHIPPED])
+def test_shipped_store_scores_as_committed(score_file):
+    committed = json.loads(score_file.read_text())
+    store = RESULTS / score_file.name.replace(".score.json", ".zarr")
+    fresh = json.loads(score_store(store).to_json())
+    key = lambda p: (p["case"], p["claim"])  # noqa: E731
+    assert sorted(map(key, fresh["predictions"])) == sorted(map(key, committed["predictions"]))
+    by_claim = {key(p): p for p in committed["predictions"]}
+    for p in fresh["predictions"]:
+        c = by_claim[key(p)]
+        assert p["verdict"] == c["verdict"], key(p)
+        assert p["seeds_passing"] == c["seeds_passing"] and p["seeds"] == c["seeds"], key(p)
+        if c["statistic"] is not None:
+            assert p["statistic"] == pytest.approx(c["statistic"], rel=1e-9, abs=1e-12)
+            assert p["ci"] == pytest.approx(c["ci"], rel=1e-9, abs=1e-12)
+
+
+def test_readme_quotes_the_rg_paper_verdicts():
+    committed = json.loads((RESULTS / "rg-paper.score.json").read_text())
+    readme = (RESULTS.parent / "README.md").read_text()
+    counts = {v: sum(p["verdict"] == v for p in committed["predictions"]) for v in ("PASS", "FAIL", "INCONCLUSIVE")}
+    table = readme.split("## Reference results", 1)[1].split("What this says", 1)[0]
+    for verdict, n in counts.items():
+        assert table.count(verdict) == n, verdict
