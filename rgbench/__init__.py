@@ -3,4 +3,4 @@
 from ._warnings import RgbenchWarning as RgbenchWarning
 
 __version__ = "0.1.0"
-DATA_FORMAT_VERSION = 1
+DATA_FORMAT_VERSION = 2

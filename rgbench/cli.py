@@ -36,9 +36,11 @@ def _cmd_list(args: argparse.Namespace) -> int:
     from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, describe, parameters
     from .spec import models
 
+    from .theory import THEORY
+
     models()  # registers every component
     registries = {"architecture": ARCHITECTURES, "input": INPUTS, "observable": OBSERVABLES, "test": TESTS}
-    wanted = [args.category] if args.category else list(registries)
+    wanted = [args.category] if args.category else [*registries, "theory"]
     if args.json:
         out = {
             cat: {
@@ -52,11 +54,27 @@ def _cmd_list(args: argparse.Namespace) -> int:
                 for kind, cls in registries[cat].items()
             }
             for cat in wanted
+            if cat in registries
         }
+        if "theory" in wanted:
+            out["theory"] = {
+                t.name: {"description": t.doc, "observables": list(t.observables), "stages": list(t.stages), "source": t.source}
+                for t in THEORY.values()
+            }
         print(json.dumps(out, indent=2, default=str))
         return 0
     console = make_console()
     for cat in wanted:
+        if cat == "theory":
+            table = Table(title="theories (a prediction's `value: {theory: NAME}`)", show_lines=True, title_justify="left")
+            table.add_column("theory", style="bold")
+            table.add_column("formula")
+            table.add_column("predicts")
+            table.add_column("source")
+            for t in THEORY.values():
+                table.add_row(escape(t.name), escape(t.doc), escape(", ".join(t.observables) + f"\n(stage {'|'.join(t.stages)})"), escape(t.source))
+            console.print(table)
+            continue
         table = Table(title=f"{cat} kinds", show_lines=True, title_justify="left")
         table.add_column("kind", style="bold")
         table.add_column("description")
@@ -117,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("list", help="every registered kind with its description and parameters")
-    p.add_argument("category", nargs="?", choices=["architecture", "input", "observable", "test"])
+    p.add_argument("category", nargs="?", choices=["architecture", "input", "observable", "test", "theory"])
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=_cmd_list)
 
@@ -129,12 +147,7 @@ def build_parser() -> argparse.ArgumentParser:
     import importlib
 
     for name in ("runner", "score", "leaderboard", "plots"):
-        try:  # TODO(lead): strict once every stage has landed
-            module = importlib.import_module(f".{name}", __package__)
-        except ImportError:
-            continue
-        if hasattr(module, "add_cli"):
-            module.add_cli(sub)
+        importlib.import_module(f".{name}", __package__).add_cli(sub)
     return parser
 
 

@@ -7,7 +7,9 @@ joins the row of its resolved ``architecture`` configuration, whatever the suite
 A row shows
   * claims agreed / scored: PASS verdicts over all predictions of the row's cases (ERROR counts as
     scored and not agreed — nothing passes on missing data), and the verdict of every claim
-    (columns keyed "case: claim", so rows from different suites line up);
+    (columns keyed by the claim's text, so a claim that several suites or architectures state in
+    the same words lines up in one column; a row with several predictions of one claim — say
+    rg-paper's and controls' — shows each verdict in order, e.g. ``INC/PASS``);
   * the agreement fraction with a 95 % bootstrap interval, and the rank as a 95 % bootstrap
     interval — never a bare rank;
   * figures with 95 % bootstrap intervals over seeds: rank collapse C (erank drop over layers 1..L,
@@ -130,8 +132,10 @@ class Leaderboard:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
     def _cells(self, r: Row, short: bool = True) -> list[str]:
-        verdicts = [self._VSHORT.get(r.verdicts.get(c, ""), "—") if short else r.verdicts.get(c, "")
-                    for c in self.claims]
+        def short_form(v: str) -> str:
+            return "/".join(self._VSHORT.get(x, x) for x in v.split(" / ")) if v else "—"
+
+        verdicts = [short_form(r.verdicts.get(c, "")) if short else r.verdicts.get(c, "") for c in self.claims]
         figs = [("—" if r.figures.get(k) is None else r.figures[k].text()) for k in FIGURES]
         agreed = f"{r.agreed} / {r.scored}" + (f" ({r.errors} ERROR)" if r.errors else "")
         return [r.rank_text, r.label, agreed, r.agreement.text(".2f"), *verdicts, *figs, _duration(r.wall_seconds)]
@@ -247,7 +251,7 @@ def _labels(archs: list[dict[str, Any]]) -> list[str]:
             parts.append(f"L={a['depth']}")
         if "width" in a:
             parts.append(f"d={a['width']}")
-        parts += [f"{k}={a.get(k)}" for k in varying]
+        parts += [f"{k}={a.get(k)}" for k in varying if a.get(k) is not None]
         out.append(" ".join(parts))
     return out
 
@@ -333,10 +337,8 @@ def build_leaderboard(reports_or_paths: list[Report | str | Path], *, figures_fr
         verdicts: dict[str, str] = {}
         agree = np.zeros(n_resamples)
         for ri, p in g["preds"]:
-            key = f"{p.case}: {p.claim}"
-            if key in verdicts:
-                key = f"{key} ({reports[ri].suite})"
-            verdicts[key] = p.verdict.value
+            key = p.claim
+            verdicts[key] = f"{verdicts[key]} / {p.verdict.value}" if key in verdicts else p.verdict.value
             if key not in claims:
                 claims.append(key)
             a = _agree_samples(p, draw(ri, p.case, len(p.per_seed.get("statistic", []))))

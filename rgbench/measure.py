@@ -43,6 +43,10 @@ class MeasureConfig(BaseModel):
     role_samples: int = Field(
         2048, ge=2, description="rows per role (masked / visible) for effective_rank_role, capped by what the probe has"
     )
+    cka: bool = Field(
+        True, description="store the layer × layer CKA matrix (seed · layer² values per stage; kernel_drift, its "
+        "first off-diagonal, is stored either way) — turn off for deep many-seed cases to keep the store small"
+    )
 
 
 _ATTRS: dict[str, tuple[str, str]] = {
@@ -93,7 +97,8 @@ def measure_streams(streams: np.ndarray, scored: np.ndarray, cfg: MeasureConfig,
 
     layer_major = np.moveaxis(per_pos, 1, 2)  # (seed, position, layer, n, d)
     out["kernel_drift"] = _position_mean(kernel_drift(layer_major, nonfinite="nan"))  # (seed, transition)
-    out["cka"] = _position_mean(cka_matrix(layer_major, nonfinite="nan"))  # (seed, layer, layer2)
+    if cfg.cka:
+        out["cka"] = _position_mean(cka_matrix(layer_major, nonfinite="nan"))  # (seed, layer, layer2)
     out["update_ratio"] = update_ratio(flat, nonfinite="nan")  # (seed, transition)
     return out
 
@@ -153,7 +158,6 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
         "seed": seeds,
         "stage": np.array(cfg.stages, dtype=object),
         "layer": np.arange(depth + 1),
-        "layer2": np.arange(depth + 1),
         "position": np.arange(length),
         "transition": np.arange(depth),
         "role": np.array(["masked", "visible"], dtype=object),
@@ -173,8 +177,12 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
         "update_ratio": ("seed", "stage", "transition"),
         "cka": ("seed", "stage", "layer", "layer2"),
     }
+    if cfg.cka:
+        coords["layer2"] = np.arange(depth + 1)
     variables: dict[str, Any] = {}
     for name, dd in dims.items():
+        if name not in per_stage:
+            continue
         stacked = np.stack(per_stage[name], axis=1).astype(np.float32)  # stage after seed
         variables[name] = (dd, stacked, _cf(name))
     for name, value in data_baseline(tokens, data.vocab).items():

@@ -8,6 +8,11 @@ Per case (PNG, one file per figure, ``<case>_<figure>.png``):
 * ``drift``  — kernel drift 1 − CKA and update ratio ‖h_{ℓ+1} − h_ℓ‖/‖h_ℓ‖ per transition;
 * ``loss``   — training loss (mean over seeds, seed range) against the Bayes and tokenwise floors.
 
+Per store, ``overview.png`` — every trained case on one page: (a) effective rank (position-averaged,
+trained) vs layer, one line per case, the band the standard error over seeds; (b) the rank collapse
+(drop of effective rank from layer 1 to the last layer, trained minus init, per seed) against the
+input's correlation length ξ, one marker per case, coloured by architecture.
+
 A figure whose variables are absent is skipped (and listed in the report). ``report.html`` is a
 single self-contained file (images embedded) with the verdicts, the leaderboard of the store and
 every figure. Matplotlib is used through its object API (no pyplot, no global backend change).
@@ -27,7 +32,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["plot_store", "plot_datasets", "plot_case", "PlotOutput", "add_cli", "FIGURES"]
+__all__ = ["plot_store", "plot_datasets", "plot_case", "plot_overview", "PlotOutput", "add_cli", "FIGURES"]
 
 FIGURES = {
     "erank": "effective rank vs layer",
@@ -46,10 +51,12 @@ class PlotOutput:
     figures: dict[str, dict[str, Path]] = field(default_factory=dict)  # case → figure name → PNG
     skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # case → figure name → why
     html: Path | None = None
+    overview: Path | None = None
 
     @property
     def paths(self) -> list[Path]:
-        return [p for f in self.figures.values() for p in f.values()] + ([self.html] if self.html else [])
+        extra = [p for p in (self.overview, self.html) if p is not None]
+        return [p for f in self.figures.values() for p in f.values()] + extra
 
 
 def _safe(name: str) -> str:
@@ -141,6 +148,8 @@ def _drift(ds: xr.Dataset, case: str):
 
 def _loss(ds: xr.Dataset, case: str):
     _need(ds, "loss")
+    if ds.sizes.get("step", 0) == 0:
+        raise ValueError("not trained (0 steps): no loss curve")
     fig, (ax,) = _figure()
     steps = ds["step"].values if "step" in ds.coords else np.arange(ds.sizes["step"])
     _band(ax, steps, ds["loss"], color="C0", ls="-", label="training loss", marker=None)
@@ -175,6 +184,79 @@ def plot_case(ds: xr.Dataset, out_dir: str | Path, case: str | None = None) -> t
     return written, skipped
 
 
+def _position_mean_rank(ds: xr.Dataset) -> xr.DataArray:
+    er = ds["effective_rank"]
+    return er.mean("position", skipna=False) if "position" in er.dims else er
+
+
+def overview_collapse(ds: xr.Dataset) -> np.ndarray:
+    """Per seed: (erank[1] − erank[L]) trained minus the same at init — the `rank_collapse`
+    observable with its default selection (layers 1:), position-averaged."""
+    er = _position_mean_rank(ds)
+    drop = er.isel(layer=1) - er.isel(layer=-1)
+    return np.asarray((drop.sel(stage="trained") - drop.sel(stage="init")).values, dtype=float)
+
+
+def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path | None:
+    """Write ``overview.png`` (see the module docstring); None if no case has both stages stored."""
+    cases = {
+        c: ds for c, ds in datasets.items()
+        if "effective_rank" in ds.data_vars and "stage" in ds["effective_rank"].dims
+        and {"init", "trained"} <= set(map(str, ds["stage"].values)) and ds.sizes.get("layer", 0) > 2
+        and np.isfinite(_position_mean_rank(ds).sel(stage="trained").values).any()
+        and ds.sizes.get("step", 1) > 0  # an untrained control has nothing to show here
+    }
+    if not cases:
+        return None
+    import matplotlib
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import NullLocator
+
+    fig, (ax, bx) = _figure(2)
+    fig.set_size_inches(11.5, 4.4)
+    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.91, wspace=0.22)
+    archs = sorted({str(ds.attrs.get("architecture_kind", "?")) for ds in cases.values()})
+    markers = dict(zip(archs, "osD^v<>p*"))
+    for i, (case, ds) in enumerate(cases.items()):
+        color = f"C{i % 10}" if len(cases) <= 10 else matplotlib.colormaps["tab20"](i % 20)
+        er = np.asarray(_position_mean_rank(ds).sel(stage="trained").transpose("seed", "layer").values, float)
+        with np.errstate(all="ignore"):
+            mean = np.nanmean(er, axis=0)
+            se = np.nanstd(er, axis=0, ddof=1) / np.sqrt(np.isfinite(er).sum(axis=0))
+        x = ds["layer"].values
+        ax.plot(x, mean, color=color, marker=markers[str(ds.attrs.get("architecture_kind", "?"))], ms=3, lw=1.2, label=case)
+        ax.fill_between(x, mean - se, mean + se, color=color, alpha=0.2, lw=0)
+        collapse = overview_collapse(ds)
+        xi = float(ds.attrs.get("xi", np.nan))
+        with np.errstate(all="ignore"):
+            m = np.nanmean(collapse)
+            e = np.nanstd(collapse, ddof=1) / np.sqrt(np.isfinite(collapse).sum())
+        bx.errorbar([xi], [m], yerr=[e], color=color, marker=markers[str(ds.attrs.get("architecture_kind", "?"))],
+                    ms=5, capsize=2, lw=1)
+    ax.set(xlabel="layer", ylabel="effective rank, trained (position mean)", title="(a) effective rank vs depth")
+    ax.legend(fontsize=6, ncol=2 if len(cases) > 8 else 1)
+    bx.axhline(0, color="0.5", lw=0.8)
+    bx.set_xscale("symlog", linthresh=0.5)
+    xis = sorted({round(float(ds.attrs.get("xi", np.nan)), 3) for ds in cases.values()} - {float("nan")})
+    xis = [x for x in xis if np.isfinite(x)]
+    # Label only ticks that do not crowd the previous one (positions in the axis' symlog scale).
+    pos = np.sign(xis) * np.log10(1 + np.abs(xis) / 0.5)
+    kept: list[float] = []
+    for x, p in zip(xis, pos):
+        if not kept or p - np.sign(kept[-1]) * np.log10(1 + abs(kept[-1]) / 0.5) > 0.06 * max(np.ptp(pos), 1e-9):
+            kept.append(x)
+    xis = kept
+    bx.set_xticks(xis, [f"{x:g}" for x in xis], fontsize=7)
+    bx.xaxis.set_minor_locator(NullLocator())
+    bx.set(xlabel="input correlation length ξ", ylabel="rank collapse, trained − init",
+           title="(b) collapse (layer 1 → last) vs ξ, mean ± SE over seeds")
+
+    bx.legend([Line2D([], [], color="0.3", marker=markers[a], ls="") for a in archs], archs, fontsize=7)
+    out = Path(out_dir) / "overview.png"
+    fig.savefig(out, dpi=110)
+    return out
+
+
 def plot_datasets(datasets: dict[str, xr.Dataset], out_dir: str | Path, *, report: Any = None, leaderboard: Any = None,
                   title: str = "rgbench report") -> PlotOutput:
     """PNG figures of every case plus a self-contained ``report.html`` (verdicts, leaderboard, figures)."""
@@ -183,12 +265,17 @@ def plot_datasets(datasets: dict[str, xr.Dataset], out_dir: str | Path, *, repor
     result = PlotOutput()
     for case, ds in datasets.items():
         result.figures[case], result.skipped[case] = plot_case(ds, out_dir, case)
+    result.overview = plot_overview(datasets, out_dir)
     parts = [f"<h1>{html.escape(title)}</h1>"]
     if report is not None:
         parts += ["<h2>Verdicts</h2>", report.to_html()]
     if leaderboard is not None:
         parts += ["<h2>Leaderboard</h2>", leaderboard.to_html(full=False)]
     parts.append("<h2>Figures</h2>")
+    if result.overview is not None:
+        data = base64.b64encode(result.overview.read_bytes()).decode()
+        parts.append(f'<figure><img alt="overview" src="data:image/png;base64,{data}"><figcaption>every case: '
+                     "effective rank vs depth, and rank collapse vs ξ</figcaption></figure>")
     for case, figs in result.figures.items():
         ds = datasets[case]
         status = ds.attrs.get("status", "")

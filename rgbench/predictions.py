@@ -505,9 +505,11 @@ class _InitVariable(AbstractObservable):
         return "init"
 
 
-def _symbol_moments(ds: xr.Dataset, sel: slice) -> xr.DataArray:
-    da = _variable(ds, "init_sq_norm").astype(np.float64)  # (seed, layer, symbol)
-    return da.isel(layer=sel)
+def _symbol_moments(ds: xr.Dataset, sel: slice) -> tuple[xr.DataArray, xr.DataArray]:
+    """(mean over symbols of q², mean over symbols of q), per seed and selected layer."""
+    a = _variable(ds, "init_sq_norm_sq").astype(np.float64)  # (seed, layer)
+    b = _variable(ds, "init_sq_norm").astype(np.float64)
+    return a.isel(layer=sel), b.isel(layer=sel)
 
 
 @OBSERVABLES.register
@@ -525,8 +527,7 @@ class FourthMomentRatio(_InitVariable):
     dim: ClassVar[str | None] = "layer"
 
     def _values(self, ds, *, stage, sel, role):
-        q = _symbol_moments(ds, sel)
-        a, b = (q**2).mean("symbol"), q.mean("symbol")
+        a, b = _symbol_moments(ds, sel)
         s = a.sizes["seed"]
         if s < 2:
             raise ObservableUnavailable(f"fourth_moment_ratio is a moment across seeds; case {_case(ds)} has {s} seed")
@@ -547,7 +548,7 @@ class NormGrowth(_InitVariable):
     dim: ClassVar[str | None] = "layer"
 
     def _values(self, ds, *, stage, sel, role):
-        q = _variable(ds, "init_sq_norm").astype(np.float64).mean("symbol")
+        q = _variable(ds, "init_sq_norm").astype(np.float64)
         return (q / q.isel(layer=0, drop=True)).isel(layer=sel)
 
 

@@ -512,7 +512,11 @@ def _summary(case: Any, ds: xr.Dataset | None) -> CaseSummary:
     status = "missing" if ds is None else str(ds.attrs.get("status", "unknown"))
     version = None if ds is None or ds.attrs.get("data_format_version") is None else int(ds.attrs["data_format_version"])
     wall = None if ds is None or ds.attrs.get("wall_seconds") is None else float(ds.attrs["wall_seconds"])
-    figures = case_figures(ds) if ds is not None and status == "complete" else {k: None for k in FIGURES}
+    # The headline figures describe training (collapse and drift after training, loss gaps at the
+    # end of it): an untrained case (train.steps 0, a control) has none, and so does not dilute a
+    # leaderboard row's averages.
+    trained = getattr(getattr(case, "train", None), "steps", None) != 0
+    figures = case_figures(ds) if ds is not None and status == "complete" and trained else {k: None for k in FIGURES}
     return CaseSummary(case=case.id, architecture=_dump(case.architecture) or {}, input=_dump(case.input) or {},
                        status=status, data_format_version=version,
                        spec_hash=None if ds is None else ds.attrs.get("spec_hash"), wall_seconds=wall, figures=figures)

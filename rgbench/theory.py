@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import inspect
 import json
 import math
 import warnings
@@ -284,7 +285,7 @@ THEORY: dict[str, Theory] = {}
 
 def _register(name: str, observables: tuple[str, ...], source: str, stages: tuple[str, ...] = ("init",)):
     def wrap(fn: Callable[[TheoryContext], xr.DataArray]):
-        doc = (fn.__doc__ or "").strip()
+        doc = inspect.cleandoc(fn.__doc__ or "")
         THEORY[name] = Theory(name, observables, fn, doc.splitlines()[0] if doc else name, source, stages, doc)
         return fn
 
@@ -363,9 +364,7 @@ def _plain_relu(arch: dict[str, Any]) -> float:
 
 def _pairs(ctx: TheoryContext) -> np.ndarray:
     """ρ₀ of every symbol pair a < b per seed, from the stored layer-0 cosines: (seed, pair)."""
-    c = ctx.variable("init_input_correlation").transpose("seed", "symbol", "symbol2").values.astype(np.float64)
-    a, b = np.triu_indices(c.shape[-1], k=1)
-    return c[:, a, b]
+    return ctx.variable("init_input_correlation").transpose("seed", "pair").values.astype(np.float64)
 
 
 def _along_layer(ctx: TheoryContext, values: np.ndarray, per_seed: bool) -> xr.DataArray:
@@ -510,9 +509,10 @@ def _pooled_histogram_rank(ctx: TheoryContext) -> xr.DataArray:
 
 
 _VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
-    "init_sq_norm": ("mean squared activation |h_l(s)|^2 / width of each symbol's stream at init", "1"),
+    "init_sq_norm": ("q = |h_l(s)|^2 / width of a symbol's stream at init, averaged over the V + 1 symbols", "1"),
+    "init_sq_norm_sq": ("q^2, q = |h_l(s)|^2 / width of a symbol's stream at init, averaged over the V + 1 symbols", "1"),
     "init_correlation": ("cosine between the init streams of two different symbols, averaged over symbol pairs (pairs with an all-zero stream left out)", "1"),
-    "init_input_correlation": ("cosine between the layer-0 (embedding) streams of two symbols at init", "1"),
+    "init_input_correlation": ("cosine between the layer-0 (embedding) streams of two different symbols at init, per pair", "1"),
     "input_symbol_effective_rank": ("effective rank of the centred one-hot of the probe's input symbols at one position", "1"),
     "input_pooled_covariance": ("exact covariance of the position-mean one-hot histogram of one sequence", "1"),
     "data_effective_rank_pooled": ("effective rank of the position-mean one-hot histograms of an independent draw of sequences, per seed", "1"),
@@ -542,7 +542,8 @@ def _symbol_table_program():
 
 
 def _stream_statistics(streams: np.ndarray) -> dict[str, np.ndarray]:
-    """init_sq_norm (seed, layer, symbol), init_correlation (seed, layer), init_input_correlation (seed, symbol, symbol2)."""
+    """init_sq_norm and init_sq_norm_sq (seed, layer): the mean over symbols of q = ‖h‖²/n and of q²;
+    init_correlation (seed, layer); init_input_correlation (seed, pair): layer-0 cosines of the pairs a < b."""
     h = np.moveaxis(streams.astype(np.float64), 2, 1)  # (seed, layer, symbol, width)
     width = h.shape[-1]
     sq = np.einsum("...i,...i->...", h, h)
@@ -556,9 +557,10 @@ def _stream_statistics(streams: np.ndarray) -> dict[str, np.ndarray]:
         warnings.simplefilter("ignore", RuntimeWarning)
         correlation = np.nanmean(cos[:, :, a, b], axis=-1)
     return {
-        "init_sq_norm": sq / width,
+        "init_sq_norm": (sq / width).mean(axis=-1),
+        "init_sq_norm_sq": ((sq / width) ** 2).mean(axis=-1),
         "init_correlation": correlation,
-        "init_input_correlation": cos[:, 0],
+        "init_input_correlation": cos[:, 0, a, b],
     }
 
 
@@ -590,9 +592,11 @@ def _data_draws(data: Any, seeds: np.ndarray, n: int) -> np.ndarray:
 def theory_variables(case: Any, data: Any, result: Any, inputs: Any) -> xr.Dataset:
     """The stored variables the theory observables and theories read, as a Dataset to merge into the case.
 
-    * ``init_sq_norm`` (seed, layer, symbol), ``init_correlation`` (seed, layer),
-      ``init_input_correlation`` (seed, symbol, symbol2): streams of every symbol 0 … V at init,
-      for architectures with a symbol table (tokenwise, plain); absent otherwise;
+    * ``init_sq_norm``, ``init_sq_norm_sq`` (seed, layer): the mean over the symbols 0 … V of
+      q = ‖h_ℓ‖²/n and of q² (all the fourth-moment and norm-growth observables need, at 2/(V + 1)
+      of the per-symbol storage); ``init_correlation`` (seed, layer); ``init_input_correlation``
+      (seed, pair): the layer-0 cosine of each symbol pair a < b (coordinates ``symbol_a``,
+      ``symbol_b``) — for architectures with a symbol table (tokenwise, plain); absent otherwise;
     * ``input_symbol_effective_rank`` (position): erank of the centred one-hot of the probe's input
       symbols (V + 1 classes, [MASK] included) at each position — the tokenwise-symmetry value;
     * ``input_pooled_covariance`` (token, token2): exact covariance of the pooled one-hot histogram;
@@ -608,15 +612,13 @@ def theory_variables(case: Any, data: Any, result: Any, inputs: Any) -> xr.Datas
     streams = _symbol_streams(result.init)
     if streams is not None:
         stats = _stream_statistics(streams)
-        n_sym = streams.shape[1]
         layer = np.arange(streams.shape[2])
-        sym = np.arange(n_sym)
-        out["init_sq_norm"] = xr.DataArray(stats["init_sq_norm"], dims=("seed", "layer", "symbol"),
-                                           coords={"seed": seeds, "layer": layer, "symbol": sym})
-        out["init_correlation"] = xr.DataArray(stats["init_correlation"], dims=("seed", "layer"),
-                                               coords={"seed": seeds, "layer": layer})
-        out["init_input_correlation"] = xr.DataArray(stats["init_input_correlation"], dims=("seed", "symbol", "symbol2"),
-                                                     coords={"seed": seeds, "symbol": sym, "symbol2": sym})
+        sym_a, sym_b = np.triu_indices(streams.shape[1], k=1)
+        for name in ("init_sq_norm", "init_sq_norm_sq", "init_correlation"):
+            out[name] = xr.DataArray(stats[name], dims=("seed", "layer"), coords={"seed": seeds, "layer": layer})
+        out["init_input_correlation"] = xr.DataArray(
+            stats["init_input_correlation"], dims=("seed", "pair"),
+            coords={"seed": seeds, "symbol_a": ("pair", sym_a), "symbol_b": ("pair", sym_b)})
     inputs = np.asarray(inputs)
     out["input_symbol_effective_rank"] = xr.DataArray(
         weighting_effective_rank(inputs.T, data.vocab + 1), dims=("position",), coords={"position": np.arange(inputs.shape[1])})
@@ -631,5 +633,11 @@ def theory_variables(case: Any, data: Any, result: Any, inputs: Any) -> xr.Datas
     for name, da in out.items():
         long_name, units = _VARIABLE_ATTRS[name]
         da.attrs.update(long_name=long_name, units=units)
-        out[name] = da.astype(np.float32) if name.startswith("init_") else da
+        # q and q² of deep unnormalised stacks can pass float32's range (q² ~ 2^128 at depth 64, α = 1).
+        out[name] = da.astype(np.float32) if name in ("init_correlation", "init_input_correlation") else da
+    if "init_input_correlation" in out:
+        # Cosines in [−1, 1], stored as int16 with a quantum of 1/32000 (3e-5, far below any tolerance
+        # a correlation prediction uses): half the bytes of float32, for (seed × pair) values that are
+        # most of a many-seed theory store. xarray decodes them to floats on read.
+        out["init_input_correlation"].encoding.update(dtype="int16", scale_factor=1 / 32000, _FillValue=np.int16(-32768))
     return xr.Dataset(out)

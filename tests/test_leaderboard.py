@@ -46,8 +46,9 @@ def test_rows_by_architecture_and_clear_ranking():
     top, bottom = board.rows
     assert (top.agreed, top.scored, top.errors) == (3, 3, 0) and top.rank == (1, 1)
     assert (bottom.agreed, bottom.scored) == (0, 3) and bottom.rank == (2, 2)
-    assert top.verdicts == {"short-xi: erank falls with depth": "PASS", "short-xi: collapse is selective": "PASS",
-                            "short-xi: drift concentrates": "PASS"}
+    assert top.verdicts == {"erank falls with depth": "PASS", "collapse is selective": "PASS",
+                            "drift concentrates": "PASS"}
+    assert board.claims == ["erank falls with depth", "collapse is selective", "drift concentrates"]  # one column each
     assert set(bottom.verdicts.values()) == {"FAIL"}
     # figures average both cases: collapse (7.5 + 0) / 2; gap to the Bayes floor 1.8 − 1.65
     assert top.figures["collapse"].value == pytest.approx(3.75)
@@ -88,7 +89,17 @@ def test_error_counts_as_scored_not_agreed():
     rep = S.score_datasets({"short-xi": synthetic_case("short-xi")}, s, store="x.zarr")  # long-xi missing
     row = LB.build_leaderboard([rep], n_resamples=200).rows[0]
     assert (row.agreed, row.scored, row.errors) == (2, 3, 1)
-    assert row.verdicts["short-xi: collapse is selective"] == "ERROR"
+    assert row.verdicts["collapse is selective"] == "ERROR"
+
+
+def test_one_claim_from_two_suites_shares_a_column():
+    a = _report("tokenwise", store="a.zarr")
+    b = _report("tokenwise", short_erank=np.full(7, 15.0), store="b.zarr")  # the same architecture, erank flat
+    board = LB.build_leaderboard([a, b], n_resamples=100)
+    (row,) = board.rows
+    assert len(board.claims) == 3 and row.scored == 6
+    assert row.verdicts["erank falls with depth"] == "PASS / FAIL"
+    assert "| PASS/FAIL |" in board.to_markdown()
 
 
 def test_formats_and_cli(tmp_path, capsys):
@@ -101,7 +112,7 @@ def test_formats_and_cli(tmp_path, capsys):
                                  "verdicts", "figures", "wall_seconds"}
     rows = list(csv.DictReader(io.StringIO(board.to_csv())))
     assert rows[0]["architecture"] == "tokenwise L=6 d=64" and rows[0]["rank_lo"] == "1"
-    assert rows[0]["short-xi: erank falls with depth"] == "PASS"
+    assert rows[0]["erank falls with depth"] == "PASS"
     page = board.to_html()
     assert page.startswith("<!doctype html>") and "<table" in page and "tokenwise L=6 d=64" in page
 

@@ -433,3 +433,18 @@ def test_cka_bounded_and_symmetric_property(xy):
         return
     assert -1e-12 <= c <= 1 + 1e-12
     assert linear_cka(y, x) == pytest.approx(c, rel=1e-12, abs=1e-15)
+
+
+def test_measure_streams_cka_matrix_is_optional_and_agrees_with_drift():
+    from rgbench.measure import MeasureConfig, measure_streams
+
+    rng = np.random.default_rng(0)
+    streams = rng.standard_normal((2, 64, 4, 3, 8)).astype(np.float32)  # (seed, n, layer, position, width)
+    scored = rng.random((64, 3)) < 0.3
+    full = measure_streams(streams, scored, MeasureConfig(), rng=np.random.default_rng(0))
+    lean = measure_streams(streams, scored, MeasureConfig(cka=False), rng=np.random.default_rng(0))
+    assert "cka" in full and "cka" not in lean
+    np.testing.assert_allclose(full["cka"][:, range(4), range(4)], 1.0, atol=1e-5)  # CKA(X, X) = 1
+    np.testing.assert_allclose(full["cka"][:, range(3), range(1, 4)], 1.0 - full["kernel_drift"], atol=1e-6)
+    for name in lean:
+        np.testing.assert_array_equal(lean[name], full[name])

@@ -31,10 +31,20 @@ def test_plot_datasets_writes_pngs_and_one_html(tmp_path):
         for path in figs.values():
             assert path.read_bytes()[:8] == PNG and path.parent == tmp_path / "figs"
     assert out.figures["long-xi[input.xi=6.7]"]["erank"].name == "long-xi_input.xi_6.7_erank.png"
+    assert out.overview == tmp_path / "figs" / "overview.png" and out.overview.read_bytes()[:8] == PNG
+    # The overview's collapse: erank 15 − 1.5ℓ trained vs flat 15 at init → (13.5 − 6) − 0 = 7.5.
+    np.testing.assert_allclose(PL.overview_collapse(dsets["short-xi"]), 7.5)
+    np.testing.assert_allclose(PL.overview_collapse(dsets["long-xi[input.xi=6.7]"]), 0.0)
     page = out.html.read_text()
-    assert page.count("data:image/png;base64,") == 5
+    assert page.count("data:image/png;base64,") == 6
     assert "rgbench-leaderboard" in page and "rgbench-score" in page
     assert "erank falls &lt;fast&gt;" in page and "not drawn" in page
+
+
+def test_untrained_case_skips_the_loss_figure(tmp_path):
+    ds = synthetic_case("untrained", steps=0)
+    written, skipped = PL.plot_case(ds, tmp_path, "untrained")
+    assert "loss" not in written and "0 steps" in skipped["loss"] and "erank" in written
 
 
 def test_plot_cli_reports_missing_store(tmp_path, capsys):

@@ -558,3 +558,12 @@ def test_score_store_end_to_end(tmp_path):
     assert S.score_store(path, tmp_path / "e2e.yaml").to_json() == rep.to_json()
     with pytest.raises(S.ScoreError, match="no store"):
         S.score_store(tmp_path / "absent.zarr")
+
+
+def test_an_untrained_case_has_no_headline_figures():
+    trained, untrained = case("short-xi"), case("untrained")
+    untrained.train = SimpleNamespace(steps=0)
+    rep = S.score_datasets({"short-xi": synthetic_case("short-xi"), "untrained": synthetic_case("untrained")},
+                           suite(trained, untrained), store="x.zarr")
+    assert rep.cases["short-xi"].figures["collapse"] == pytest.approx([7.5] * 10)
+    assert all(v is None for v in rep.cases["untrained"].figures.values())

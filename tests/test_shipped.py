@@ -34,6 +34,26 @@ def test_readme_quotes_the_rg_paper_verdicts():
     committed = json.loads((RESULTS / "rg-paper.score.json").read_text())
     readme = (RESULTS.parent / "README.md").read_text()
     counts = {v: sum(p["verdict"] == v for p in committed["predictions"]) for v in ("PASS", "FAIL", "INCONCLUSIVE")}
-    table = readme.split("## Reference results", 1)[1].split("What this says", 1)[0]
+    table = readme.split("### rg-paper", 1)[1].split("###", 1)[0]
     for verdict, n in counts.items():
         assert table.count(verdict) == n, verdict
+
+
+def test_leaderboard_is_what_the_shipped_stores_give(monkeypatch):
+    """results/LEADERBOARD.md is exactly `rgbench leaderboard` of the shipped stores, as
+    scripts/regenerate-results.sh builds it (relative store paths, from the repository root)."""
+    from rgbench.leaderboard import build_leaderboard
+
+    monkeypatch.chdir(RESULTS.parent)
+    stores = [f"results/{s}.zarr" for s in ("rg-paper", "controls", "architectures")]
+    assert all(Path(s).is_dir() for s in stores)
+    assert build_leaderboard(stores).to_markdown() == (RESULTS / "LEADERBOARD.md").read_text()
+
+
+def test_readme_quotes_every_shipped_suite_count():
+    """README states each shipped suite's verdict counts as `N PASS, N FAIL, N INCONCLUSIVE, N ERROR`."""
+    readme = (RESULTS.parent / "README.md").read_text()
+    for score_file in SHIPPED:
+        counts = json.loads(score_file.read_text())["counts"]
+        line = ", ".join(f"{counts[v]} {v}" for v in ("PASS", "FAIL", "INCONCLUSIVE", "ERROR"))
+        assert line in readme, (score_file.name, line)

@@ -206,6 +206,10 @@ def test_python_dash_m_and_list():
     assert "tokenwise" in listing["architecture"] and "sticky" in listing["input"]
     xi = [p for p in listing["input"]["sticky"]["parameters"] if p["name"] == "xi"]
     assert xi and xi[0]["description"]
+    # Theories are listed with the observables they predict and a source.
+    assert {"fourth_moment_relu", "nngp_residual_relu", "pooled_histogram_rank"} <= set(listing["theory"])
+    assert listing["theory"]["fourth_moment_relu"]["observables"] == ["fourth_moment_ratio"]
+    assert "(1+2/n)(1+5/n)" in listing["theory"]["fourth_moment_relu"]["description"]
 
 
 def test_unsafe_yaml_is_refused(tmp_path):

@@ -171,7 +171,9 @@ def test_stream_statistics_leave_out_pairs_with_a_dead_stream():
     a, c = streams[1, 0, 1], streams[1, 2, 1]
     assert stats_["init_correlation"][1, 1] == pytest.approx(a @ c / np.linalg.norm(a) / np.linalg.norm(c))  # pair (0, 2) only
     assert np.isfinite(stats_["init_correlation"]).all()
-    assert stats_["init_sq_norm"][1, 1, 1] == 0.0
+    q = (streams[1, :, 1] ** 2).sum(-1) / 5  # symbol 1's q is 0 and counts in the mean over symbols
+    assert q[1] == 0.0 and stats_["init_sq_norm"][1, 1] == pytest.approx(q.mean())
+    assert stats_["init_sq_norm_sq"][1, 1] == pytest.approx((q**2).mean())
 
 
 def _mean_deviation(ds, theory: str, observable: str):
@@ -197,10 +199,14 @@ def _with_arch(ds: xr.Dataset, arch) -> xr.Dataset:
 
 def test_theory_variables_layout(plain16):
     ds = plain16
-    assert ds["init_sq_norm"].dims == ("seed", "layer", "symbol") and ds["init_sq_norm"].shape == (400, 3, 9)
-    assert ds["init_correlation"].dims == ("seed", "layer")
-    assert ds["init_input_correlation"].shape == (400, 9, 9)
-    assert ds["init_input_correlation"].values[:, range(9), range(9)] == pytest.approx(1.0, abs=1e-5)
+    assert ds["init_sq_norm"].dims == ("seed", "layer") and ds["init_sq_norm"].shape == (400, 3)
+    assert ds["init_sq_norm_sq"].dims == ("seed", "layer") and ds["init_correlation"].dims == ("seed", "layer")
+    assert ds["init_input_correlation"].dims == ("seed", "pair") and ds["init_input_correlation"].shape == (400, 36)
+    assert list(zip(ds["symbol_a"].values[:3], ds["symbol_b"].values[:3])) == [(0, 1), (0, 2), (0, 3)]
+    # Layer 0's mean pairwise cosine is the mean of the stored per-pair cosines.
+    assert ds["init_correlation"].values[:, 0] == pytest.approx(ds["init_input_correlation"].values.mean(1), abs=1e-6)
+    # Jensen: the mean of q² is at least the square of the mean of q, seed by seed.
+    assert np.all(ds["init_sq_norm_sq"].values >= ds["init_sq_norm"].values ** 2 * (1 - 1e-6))
     assert ds["input_pooled_covariance"].dims == ("token", "token2")
     assert ds["data_effective_rank_pooled"].dims == ("seed",)
     assert ds["input_symbol_effective_rank"].values == pytest.approx([0.0, 0.0])  # the probe here is all symbol 0
@@ -248,8 +254,8 @@ def test_plain_relu_stack_fourth_moment_and_kernel(plain16):
 
 def test_fourth_moment_pseudo_values_average_to_the_ratio_of_means(plain16):
     pseudo = OBSERVABLES["fourth_moment_ratio"]().values(plain16, layers="-1").values[:, 0]
-    q = plain16["init_sq_norm"].values[:, -1].astype(np.float64)
-    a, b = (q**2).mean(1), q.mean(1)
+    a = plain16["init_sq_norm_sq"].values[:, -1].astype(np.float64)
+    b = plain16["init_sq_norm"].values[:, -1].astype(np.float64)
     s = len(a)
     loo = (a.sum() - a) / (s - 1) / ((b.sum() - b) / (s - 1)) ** 2
     assert pseudo == pytest.approx(s * a.mean() / b.mean() ** 2 - (s - 1) * loo, rel=1e-9)
@@ -258,9 +264,7 @@ def test_fourth_moment_pseudo_values_average_to_the_ratio_of_means(plain16):
 
 
 def test_depth_limits(plain16):
-    c = plain16["init_input_correlation"].values.astype(np.float64)
-    a, b = np.triu_indices(9, 1)
-    rho0 = c[:, a, b].mean(1)
+    rho0 = plain16["init_input_correlation"].values.astype(np.float64).mean(1)
     for scale in ("1/L", "1", "1/sqrt(L)"):
         ds = _with_arch(plain16, Plain(depth=2, width=16, residual=True, residual_scale=scale))
         ctx = T.TheoryContext("symbol_correlation", ds, "init")
@@ -377,7 +381,7 @@ def _synthetic(width: int, deviation: float, seeds: int = 200, seed: int = 0) ->
     theory1 = T.relu_correlation_map(rho0[:, a, b]).mean(1)
     measured = np.stack([rho0[:, a, b].mean(1), theory1 + deviation + rng.normal(0, 0.002, seeds)], axis=1)
     ds = xr.Dataset({"init_correlation": (("seed", "layer"), measured),
-                     "init_input_correlation": (("seed", "symbol", "symbol2"), rho0)},
+                     "init_input_correlation": (("seed", "pair"), rho0[:, a, b])},
                     coords={"seed": np.arange(seeds), "layer": [0, 1]})
     ds.attrs.update(spec=json.dumps({"architecture": arch.model_dump(mode="json")}), case_id=f"w{width}", status="complete")
     return ds
@@ -406,3 +410,14 @@ def test_theory_suite_validates():
     theories = {p.test.value.theory for c in suite.cases for p in c.predict if hasattr(getattr(p.test, "value", None), "theory")}
     assert {"close_to", "scaling"} <= kinds
     assert set(T.THEORY) == theories
+
+
+def test_stored_pair_cosines_round_trip_within_their_quantum(plain16, tmp_path):
+    ds = plain16[["init_input_correlation", "init_sq_norm_sq"]].copy()
+    ds["init_input_correlation"][0, 0] = np.nan  # a dead stream's pair
+    ds.to_zarr(tmp_path / "s.zarr", mode="w", consolidated=False, zarr_format=3)
+    back = xr.open_zarr(tmp_path / "s.zarr", consolidated=False).load()
+    assert back["init_input_correlation"].encoding["dtype"] == np.int16
+    a, b = back["init_input_correlation"].values, ds["init_input_correlation"].values.astype(np.float64)
+    assert np.isnan(a[0, 0]) and np.nanmax(np.abs(a - b)) <= 0.51 / 32000  # rounding, in float32
+    assert back["init_sq_norm_sq"].dtype == np.float64  # q² of deep stacks needs float64's range
