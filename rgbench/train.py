@@ -17,7 +17,6 @@ whatever the seeds, so the model losses and the exact floors are computed on the
 from __future__ import annotations
 
 import functools
-import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass

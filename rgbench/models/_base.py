@@ -175,6 +175,90 @@ def per_token_ce_sum(
 # Pieces shared by the families.
 
 
+
+class ContextFreeArchitecture(AbstractArchitecture):
+    """A network whose output at a position depends only on that position's symbol (and the
+    position itself when learned positions are on): tokenwise and plain stacks.
+
+    A batch's loss is then a weighted sum over a (position row, symbol, target) count table, so the
+    network need only be evaluated once per symbol: ``batch_statistics`` and ``ce_sum`` implement
+    the objective that way (``per_token_ce_sum`` is the plain reference), and ``symbol_table`` gives
+    every symbol's stream at once. Subclasses define ``_trunk`` (the blocks on independent rows,
+    returning (h_L, collected stream (row, layer, width) or None)) and the fields used here:
+    ``embedding``, ``readout``, ``vocab``, ``length``, ``depth``, ``width``, ``positions``.
+    """
+
+    #: The normalisation applied before the readout ("none" for an unnormalised stack).
+    readout_norm: ClassVar[str] = "none"
+
+    @abc.abstractmethod
+    def _trunk(self, h: Float[Array, "row width"], *, collect: bool):
+        """The blocks on independent rows: (h_L, stream (row, layer, width) if ``collect`` else None)."""
+
+    def apply(
+        self, inputs: Int[Array, "batch position"], *, collect: bool
+    ) -> tuple[Float[Array, "batch layer position width"] | None, Float[Array, "batch position vocab"]]:
+        b, t = inputs.shape
+        h0 = self.embedding(inputs).reshape(b * t, self.width)
+        h, hs = self._trunk(h0, collect=collect)
+        logits = self.readout(self.readout_norm, h).reshape(b, t, self.vocab)
+        if not collect:
+            return None, logits
+        stream = jnp.concatenate([h0[:, None], hs], axis=1).reshape(b, t, self.depth + 1, self.width)
+        return jnp.swapaxes(stream, 1, 2), logits
+
+    @property
+    def table_positions(self) -> int:
+        """Rows P of the symbol table: 1 without learned positions, else the sequence length."""
+        return self.length if self.positions else 1
+
+    def symbol_table(
+        self, *, collect: bool = True
+    ) -> tuple[Float[Array, "table symbol layer width"] | None, Float[Array, "table symbol vocab"]]:
+        """Stream and logits for every (position, symbol) the network can tell apart.
+
+        Without learned positions the table has one row (P = 1); with them, one row per position.
+        ``stream[p, s]`` equals ``self(inputs)[0][:, t]`` wherever ``inputs[t] = s`` (and t = p).
+        """
+        p, s = self.table_positions, self.vocab + 1
+        h0 = self.embedding.tokens[None]  # (1, S, d)
+        if self.positions:
+            h0 = h0 + self.embedding.positions[:, None]
+        h0 = jnp.broadcast_to(h0, (p, s, self.width)).reshape(p * s, self.width)
+        h, hs = self._trunk(h0, collect=collect)
+        logits = self.readout(self.readout_norm, h).reshape(p, s, self.vocab)
+        if not collect:
+            return None, logits
+        stream = jnp.concatenate([h0[:, None], hs], axis=1)
+        return stream.reshape(p, s, self.depth + 1, self.width), logits
+
+    def batch_statistics(
+        self,
+        tokens: Int[Array, "batch position"],
+        inputs: Int[Array, "batch position"],
+        scored: Bool[Array, "batch position"],
+    ) -> Float[Array, "table symbol vocab"]:
+        """Count table c[p, s, y]: scored positions (in row p) whose input symbol is s and target y."""
+        p, s, v = self.table_positions, self.vocab + 1, self.vocab
+        cell = inputs * v + tokens
+        if p > 1:
+            cell = cell + (jnp.arange(self.length, dtype=cell.dtype) * (s * v))[None, :]
+        # A scatter-add (bincount) of batch·T entries: far cheaper than one-hot matrices.
+        weight = scored.reshape(-1).astype(jnp.float32)
+        counts = jnp.zeros((p * s * v,), jnp.float32).at[cell.reshape(-1)].add(weight)
+        return counts.reshape(p, s, v)
+
+    def ce_sum(self, statistics: Float[Array, "table symbol vocab"]) -> tuple[Float[Array, ""], Float[Array, ""]]:
+        """Σ −c[p, s, y]·log q(y | p, s) over the count table, and Σ c.
+
+        Exactly the per-token objective (``per_token_ce_sum``) up to float rounding, at the cost of
+        (V + 1)·P network evaluations instead of batch·T.
+        """
+        _, logits = self.symbol_table(collect=False)
+        logp = jax.nn.log_softmax(logits, axis=-1)
+        return -jnp.sum(statistics * logp), jnp.sum(statistics)
+
+
 def activate(name: str, x: Float[Array, "..."]) -> Float[Array, "..."]:
     if name == "gelu":
         return gelu(x)

@@ -22,15 +22,14 @@ from typing import Literal
 
 import equinox as eqx
 import jax
-import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, Float, PRNGKeyArray
 from pydantic import Field, model_validator
 
 from ..registry import ARCHITECTURES
 from ._base import (
-    AbstractArchitecture,
     Activation,
     ArchitectureConfig,
+    ContextFreeArchitecture,
     Embedding,
     Readout,
     activate,
@@ -83,7 +82,7 @@ class PlainBlock(eqx.Module):
         self.weight = normal(key, (width, width), init_scale / math.sqrt(width))
 
 
-class PlainNet(AbstractArchitecture):
+class PlainNet(ContextFreeArchitecture):
     """h₀ = E[x_t] (+ p_t); h_{ℓ+1} = W_ℓ φ(h_ℓ) or h_ℓ + α·W_ℓ φ(h_ℓ), per position; logits W_o h_L + b_o.
 
     No biases and no normalisation in the blocks (the readout's bias is zero at init and never enters
@@ -119,57 +118,3 @@ class PlainNet(AbstractArchitecture):
             return h + self.alpha * branch if self.residual else branch
 
         return scan_blocks(step, h, self.blocks, collect=collect, remat=False, stream_axis=1)
-
-    def apply(
-        self, inputs: Int[Array, "batch position"], *, collect: bool
-    ) -> tuple[Float[Array, "batch layer position width"] | None, Float[Array, "batch position vocab"]]:
-        b, t = inputs.shape
-        h0 = self.embedding(inputs).reshape(b * t, self.width)
-        h, hs = self._trunk(h0, collect=collect)
-        logits = self.readout("none", h).reshape(b, t, self.vocab)
-        if not collect:
-            return None, logits
-        stream = jnp.concatenate([h0[:, None], hs], axis=1).reshape(b, t, self.depth + 1, self.width)
-        return jnp.swapaxes(stream, 1, 2), logits
-
-    @property
-    def table_positions(self) -> int:
-        """Rows P of the symbol table: 1 without learned positions, else the sequence length."""
-        return self.length if self.positions else 1
-
-    def symbol_table(
-        self, *, collect: bool = True
-    ) -> tuple[Float[Array, "table symbol layer width"] | None, Float[Array, "table symbol vocab"]]:
-        """Stream and logits for every (position row, symbol): ``stream[p, s]`` is the stream of symbol s at row p."""
-        p, s = self.table_positions, self.vocab + 1
-        h0 = self.embedding.tokens[None]  # (1, S, d)
-        if self.positions:
-            h0 = h0 + self.embedding.positions[:, None]
-        h0 = jnp.broadcast_to(h0, (p, s, self.width)).reshape(p * s, self.width)
-        h, hs = self._trunk(h0, collect=collect)
-        logits = self.readout("none", h).reshape(p, s, self.vocab)
-        if not collect:
-            return None, logits
-        stream = jnp.concatenate([h0[:, None], hs], axis=1)
-        return stream.reshape(p, s, self.depth + 1, self.width), logits
-
-    def batch_statistics(
-        self,
-        tokens: Int[Array, "batch position"],
-        inputs: Int[Array, "batch position"],
-        scored: Bool[Array, "batch position"],
-    ) -> Float[Array, "table symbol vocab"]:
-        """Count table c[p, s, y]: scored positions (in row p) whose input symbol is s and target y."""
-        p, s, v = self.table_positions, self.vocab + 1, self.vocab
-        cell = inputs * v + tokens
-        if p > 1:
-            cell = cell + (jnp.arange(self.length, dtype=cell.dtype) * (s * v))[None, :]
-        weight = scored.reshape(-1).astype(jnp.float32)
-        counts = jnp.zeros((p * s * v,), jnp.float32).at[cell.reshape(-1)].add(weight)
-        return counts.reshape(p, s, v)
-
-    def ce_sum(self, statistics: Float[Array, "table symbol vocab"]) -> tuple[Float[Array, ""], Float[Array, ""]]:
-        """Σ −c[p, s, y]·log q(y | p, s) over the count table, and Σ c (= the per-token objective)."""
-        _, logits = self.symbol_table(collect=False)
-        logp = jax.nn.log_softmax(logits, axis=-1)
-        return -jnp.sum(statistics * logp), jnp.sum(statistics)
