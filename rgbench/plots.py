@@ -102,7 +102,7 @@ def _title(ds: xr.Dataset, case: str) -> str:
 def _erank(ds: xr.Dataset, case: str):
     _need(ds, "effective_rank")
     fig, (ax,) = _figure()
-    er = ds["effective_rank"].mean("position", skipna=False) if "position" in ds["effective_rank"].dims else ds["effective_rank"]
+    er = _position_mean_rank(ds)
     x = ds["layer"].values
     for stage in _stages(er):
         _band(ax, x, er.sel(stage=stage), color="C0", ls=_STAGE_STYLE.get(stage, ":"), label=stage)
@@ -117,7 +117,7 @@ def _pooled(ds: xr.Dataset, case: str):
     _need(ds, "effective_rank", "effective_rank_pooled")
     fig, (ax,) = _figure()
     x = ds["layer"].values
-    per_pos = ds["effective_rank"].mean("position", skipna=False)
+    per_pos = _position_mean_rank(ds)
     for stage in _stages(per_pos):
         ls = _STAGE_STYLE.get(stage, ":")
         _band(ax, x, per_pos.sel(stage=stage), color="C0", ls=ls, label=f"per position, {stage}")
@@ -189,16 +189,33 @@ def _position_mean_rank(ds: xr.Dataset) -> xr.DataArray:
     return er.mean("position", skipna=False) if "position" in er.dims else er
 
 
-def overview_collapse(ds: xr.Dataset) -> np.ndarray:
-    """Per seed: (erank[1] − erank[L]) trained minus the same at init — the `rank_collapse`
-    observable with its default selection (layers 1:), position-averaged."""
-    er = _position_mean_rank(ds)
-    drop = er.isel(layer=1) - er.isel(layer=-1)
-    return np.asarray((drop.sel(stage="trained") - drop.sel(stage="init")).values, dtype=float)
+def _mean_se(v: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Mean over seeds and its standard error, ignoring non-finite seeds."""
+    with np.errstate(all="ignore"):
+        return np.nanmean(v, axis=axis), np.nanstd(v, axis=axis, ddof=1) / np.sqrt(np.isfinite(v).sum(axis=axis))
+
+
+def _uncrowded(values: list[float], linthresh: float, min_gap: float = 0.06) -> list[float]:
+    """The sorted `values` less those closer than `min_gap` (a fraction of the span) to the previous
+    kept one, measured on the axis' symlog scale."""
+    kept: list[float] = []
+    last = -np.inf
+    pos = np.sign(values) * np.log10(1 + np.abs(values) / linthresh)
+    gap = min_gap * max(float(np.ptp(pos)) if len(values) else 0.0, 1e-9)
+    for x, p in zip(values, pos):
+        if p - last > gap:
+            kept.append(x)
+            last = p
+    return kept
 
 
 def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path | None:
-    """Write ``overview.png`` (see the module docstring); None if no case has both stages stored."""
+    """Write ``overview.png`` (see the module docstring); None if no case has both stages stored.
+
+    Panel (b) is the ``rank_collapse`` observable of the suites (default layers 1:), per seed.
+    """
+    from .predictions import RankCollapse
+
     cases = {
         c: ds for c, ds in datasets.items()
         if "effective_rank" in ds.data_vars and "stage" in ds["effective_rank"].dims
@@ -215,42 +232,28 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
     fig, (ax, bx) = _figure(2)
     fig.set_size_inches(11.5, 4.4)
     fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.91, wspace=0.22)
-    archs = sorted({str(ds.attrs.get("architecture_kind", "?")) for ds in cases.values()})
+    kind = {c: str(ds.attrs.get("architecture_kind", "?")) for c, ds in cases.items()}
+    archs = sorted(set(kind.values()))
     markers = dict(zip(archs, "osD^v<>p*"))
     for i, (case, ds) in enumerate(cases.items()):
         color = f"C{i % 10}" if len(cases) <= 10 else matplotlib.colormaps["tab20"](i % 20)
-        er = np.asarray(_position_mean_rank(ds).sel(stage="trained").transpose("seed", "layer").values, float)
-        with np.errstate(all="ignore"):
-            mean = np.nanmean(er, axis=0)
-            se = np.nanstd(er, axis=0, ddof=1) / np.sqrt(np.isfinite(er).sum(axis=0))
+        mean, se = _mean_se(np.asarray(_position_mean_rank(ds).sel(stage="trained").transpose("seed", "layer").values, float))
         x = ds["layer"].values
-        ax.plot(x, mean, color=color, marker=markers[str(ds.attrs.get("architecture_kind", "?"))], ms=3, lw=1.2, label=case)
+        ax.plot(x, mean, color=color, marker=markers[kind[case]], ms=3, lw=1.2, label=case)
         ax.fill_between(x, mean - se, mean + se, color=color, alpha=0.2, lw=0)
-        collapse = overview_collapse(ds)
-        xi = float(ds.attrs.get("xi", np.nan))
-        with np.errstate(all="ignore"):
-            m = np.nanmean(collapse)
-            e = np.nanstd(collapse, ddof=1) / np.sqrt(np.isfinite(collapse).sum())
-        bx.errorbar([xi], [m], yerr=[e], color=color, marker=markers[str(ds.attrs.get("architecture_kind", "?"))],
+        m, e = _mean_se(np.asarray(RankCollapse().values(ds).values, float))
+        bx.errorbar([float(ds.attrs.get("xi", np.nan))], [m], yerr=[e], color=color, marker=markers[kind[case]],
                     ms=5, capsize=2, lw=1)
     ax.set(xlabel="layer", ylabel="effective rank, trained (position mean)", title="(a) effective rank vs depth")
     ax.legend(fontsize=6, ncol=2 if len(cases) > 8 else 1)
     bx.axhline(0, color="0.5", lw=0.8)
     bx.set_xscale("symlog", linthresh=0.5)
-    xis = sorted({round(float(ds.attrs.get("xi", np.nan)), 3) for ds in cases.values()} - {float("nan")})
-    xis = [x for x in xis if np.isfinite(x)]
-    # Label only ticks that do not crowd the previous one (positions in the axis' symlog scale).
-    pos = np.sign(xis) * np.log10(1 + np.abs(xis) / 0.5)
-    kept: list[float] = []
-    for x, p in zip(xis, pos):
-        if not kept or p - np.sign(kept[-1]) * np.log10(1 + abs(kept[-1]) / 0.5) > 0.06 * max(np.ptp(pos), 1e-9):
-            kept.append(x)
-    xis = kept
-    bx.set_xticks(xis, [f"{x:g}" for x in xis], fontsize=7)
+    xis = sorted({round(x, 3) for x in (float(ds.attrs.get("xi", np.nan)) for ds in cases.values()) if np.isfinite(x)})
+    ticks = _uncrowded(xis, linthresh=0.5)
+    bx.set_xticks(ticks, [f"{x:g}" for x in ticks], fontsize=7)
     bx.xaxis.set_minor_locator(NullLocator())
     bx.set(xlabel="input correlation length ξ", ylabel="rank collapse, trained − init",
            title="(b) collapse (layer 1 → last) vs ξ, mean ± SE over seeds")
-
     bx.legend([Line2D([], [], color="0.3", marker=markers[a], ls="") for a in archs], archs, fontsize=7)
     out = Path(out_dir) / "overview.png"
     fig.savefig(out, dpi=110)

@@ -98,8 +98,19 @@ class AbstractArchitecture(eqx.Module):
     ``__call__(inputs)`` returns ``(stream, logits)`` with ``stream[0]`` the embedding output and
     ``stream[ℓ]`` the stream after block ℓ (ℓ = 1 … depth), i.e. depth + 1 entries.
 
-    ``blocks`` is stored stacked (leading layer axis); see ``scan_blocks`` and ``unstack_blocks``.
+    Every architecture has the fields below; a subclass adds ``blocks`` (stored stacked, with a
+    leading layer axis; see ``scan_blocks`` and ``unstack_blocks``) and its own hyperparameters,
+    and its ``__init__`` sets them all.
     """
+
+    embedding: Embedding
+    readout: Readout
+    vocab: int = eqx.field(static=True)
+    length: int = eqx.field(static=True)
+    depth: int = eqx.field(static=True)
+    width: int = eqx.field(static=True)
+    activation: str = eqx.field(static=True)
+    alpha: float = eqx.field(static=True)
 
     #: Training unrolls the blocks (per-layer weights) up to this depth; deeper networks scan them.
     unroll_max_depth: ClassVar[int] = 16
@@ -184,8 +195,8 @@ class ContextFreeArchitecture(AbstractArchitecture):
     network need only be evaluated once per symbol: ``batch_statistics`` and ``ce_sum`` implement
     the objective that way (``per_token_ce_sum`` is the plain reference), and ``symbol_table`` gives
     every symbol's stream at once. Subclasses define ``_trunk`` (the blocks on independent rows,
-    returning (h_L, collected stream (row, layer, width) or None)) and the fields used here:
-    ``embedding``, ``readout``, ``vocab``, ``length``, ``depth``, ``width``, ``positions``.
+    returning (h_L, collected stream (row, layer, width) or None)) and a ``positions`` field
+    (learned positions on or off), besides the fields every architecture has.
     """
 
     #: The normalisation applied before the readout ("none" for an unnormalised stack).

@@ -83,16 +83,8 @@ class MixerBlock(eqx.Module):
 class MixerNet(AbstractArchitecture):
     """h ← h + α·TokenMLP(h);  h ← h + α·ChannelMLP(h), per block; the stream is recorded after each block."""
 
-    embedding: Embedding
     blocks: MixerBlock  # stacked: every leaf has a leading layer axis
-    readout: Readout
-    vocab: int = eqx.field(static=True)
-    length: int = eqx.field(static=True)
-    depth: int = eqx.field(static=True)
-    width: int = eqx.field(static=True)
-    activation: str = eqx.field(static=True)
     norm: str = eqx.field(static=True)
-    alpha: float = eqx.field(static=True)
     remat: bool = eqx.field(static=True)
 
     def __init__(self, config: Mixer, vocab: int, length: int, *, key: PRNGKeyArray):

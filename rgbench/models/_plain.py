@@ -90,15 +90,7 @@ class PlainNet(ContextFreeArchitecture):
     through a (position, symbol, target) count table exactly as ``TokenwiseNet`` does.
     """
 
-    embedding: Embedding
     blocks: PlainBlock  # stacked: every leaf has a leading layer axis
-    readout: Readout
-    vocab: int = eqx.field(static=True)
-    length: int = eqx.field(static=True)
-    depth: int = eqx.field(static=True)
-    width: int = eqx.field(static=True)
-    activation: str = eqx.field(static=True)
-    alpha: float = eqx.field(static=True)
     residual: bool = eqx.field(static=True)
     positions: bool = eqx.field(static=True)
 

@@ -31,16 +31,8 @@ class TokenwiseNet(ContextFreeArchitecture):
     ``ce_sum`` implement the objective that way, ``per_token_ce_sum`` is the plain reference.
     """
 
-    embedding: Embedding
     blocks: ChannelMLP  # stacked: every leaf has a leading layer axis
-    readout: Readout
-    vocab: int = eqx.field(static=True)
-    length: int = eqx.field(static=True)
-    depth: int = eqx.field(static=True)
-    width: int = eqx.field(static=True)
-    activation: str = eqx.field(static=True)
     norm: str = eqx.field(static=True)
-    alpha: float = eqx.field(static=True)
     positions: bool = eqx.field(static=True)
 
     def __init__(self, config: ArchitectureConfig, vocab: int, length: int, *, key: PRNGKeyArray):

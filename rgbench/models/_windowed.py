@@ -28,17 +28,9 @@ class Windowed(ArchitectureConfig):
 class WindowedNet(AbstractArchitecture):
     """h_{ℓ+1}[t] = h_ℓ[t] + α·W₂ σ(W₁ [u[t−k]; …; u[t+k]] + b₁) + b₂ with u = norm(h_ℓ), u = 0 outside 0 … T−1."""
 
-    embedding: Embedding
     blocks: ChannelMLP  # stacked; W₁ has fan-in (2k + 1)·d
-    readout: Readout
-    vocab: int = eqx.field(static=True)
-    length: int = eqx.field(static=True)
-    depth: int = eqx.field(static=True)
-    width: int = eqx.field(static=True)
     radius: int = eqx.field(static=True)
-    activation: str = eqx.field(static=True)
     norm: str = eqx.field(static=True)
-    alpha: float = eqx.field(static=True)
 
     def __init__(self, config: Windowed, vocab: int, length: int, *, key: PRNGKeyArray):
         k_embed, k_blocks, k_out = jax.random.split(key, 3)
