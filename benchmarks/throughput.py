@@ -127,7 +127,8 @@ def rgbench_rate(c, seeds: list[int], steps: int | None = None) -> dict:
     # Windows of three chunks: a loss report that Python makes late shortens the next interval.
     window = np.asarray(stamps[3:]) - np.asarray(stamps[:-3])
     chunk = float(np.min(window)) / 3
-    return {"steps_per_second": c["log_every"] / chunk, "wall_seconds": res.wall_seconds, "final_loss": res.final_loss}
+    return {"steps_per_second": c["log_every"] / chunk, "wall_seconds": res.wall_seconds, "final_loss": res.final_loss,
+            "result": res}
 
 
 def python_loop_rate(c, seeds: list[int]) -> float:
