@@ -1,16 +1,21 @@
-"""How the tokenwise seed config's training rate scales with vmapped seeds, and with the seed axis
-split over XLA host devices (one per core) — the figures README's "Speed" section quotes.
+"""How the tokenwise seed config's training rate scales with vmapped seeds, with the seed axis split
+over CPU devices (``rgbench run --devices N``), and the ceiling its matmuls alone set — the figures
+README's "Speed" section quotes.
 
     python benchmarks/seed_scaling.py [--seeds 1 2 4 10] [--steps 1100] [--devices 2] [--json]
 
 For each seed count S: steady-state steps per second of one ``rgbench.train.train`` call on S
 seeds (compile excluded, the fastest window of three loss reports, as in throughput.py) and the
-seed-steps per second S × rate. Then the largest S again with the seed axis sharded over
-``--devices`` host devices (``--xla_force_host_platform_device_count``, set before JAX starts, so
-each configuration runs in a subprocess), and the largest difference between the two runs' trained
-parameters (sharding changes how XLA schedules the arithmetic; 0 would mean bitwise identical).
-Also printed: the matmul FLOPs of one tokenwise seed-step (forward + backward = 3 × forward, on
-the V + 1 symbol rows the symbol-table objective evaluates).
+seed-steps per second S × rate. Then the largest S again with the seeds split over ``--devices``
+CPU devices (``rgbench.train.use_cpu_devices``, so each configuration runs in a fresh subprocess),
+and the largest difference between the two runs' trained parameters (a different number of seeds
+per compiled program changes XLA's float rounding; 0 would mean bitwise identical).
+
+The ceiling: a program that runs only the matrix products of a tokenwise training step (forward,
+input gradients and weight gradients of the 6 blocks and the readout, on the V + 1 = 17 symbol
+rows; 20.2 MFLOP per seed-step), chained through 200 steps so nothing is hoisted, for 1 seed on
+one device and for the largest S split over the devices. No training step can outrun its own
+matrix products, so S-seed training on this machine is bounded by that rate.
 """
 
 from __future__ import annotations
@@ -30,45 +35,106 @@ def parse_args(argv=None):
     p.add_argument("--devices", type=int, default=2, help="host devices to shard the largest seed count over (1: skip)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument("--_one", nargs=3, metavar=("SEEDS", "DEVICES", "PARAMS"), help=argparse.SUPPRESS)
+    p.add_argument("--_ceiling", nargs=2, metavar=("SEEDS", "DEVICES"), help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
 def one(seeds: int, devices: int, steps: int, params_path: str) -> dict:
     """Run in a fresh process: time one train call; save the trained parameters."""
-    if devices > 1:
-        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + f" --xla_force_host_platform_device_count={devices}").strip()
+    from rgbench.train import use_cpu_devices
+
+    use_cpu_devices(devices)
     import equinox as eqx
     import jax
     import numpy as np
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from throughput import configs, rgbench_rate
 
-    from rgbench import train as T
-
     c = configs(quick=False)[0]  # the tokenwise seed config
     c["steps"] = steps
-    if devices > 1:  # shard the seed axis of the initial networks and data keys; jit propagates it
-        sharding = NamedSharding(Mesh(np.array(jax.devices()[:devices]), ("seed",)), PartitionSpec("seed"))
-        fit = T._fit
-
-        def sharded_fit(arch, data, cfg, init, data_keys, **kw):
-            return fit(arch, data, cfg, jax.device_put(init, sharding), jax.device_put(data_keys, sharding), **kw)
-
-        T._fit = sharded_fit
     rate = rgbench_rate(c, list(range(seeds)))
+    assert rate["result"].devices == min(devices, seeds)
     leaves = [np.asarray(x) for x in jax.tree_util.tree_leaves(eqx.filter(rate["result"].trained, eqx.is_array))]
     np.savez(params_path, *leaves)
-    arch, vocab = c["arch"], c["data"].vocab
-    matmul_params = arch.depth * 2 * arch.width * arch.hidden + arch.width * vocab  # blocks + readout
     return {"seeds": seeds, "devices": devices, "steps_per_second": rate["steps_per_second"],
             "seed_steps_per_second": rate["steps_per_second"] * seeds,
-            "mflop_per_seed_step": 3 * 2 * (vocab + 1) * matmul_params / 1e6}
+            "mflop_per_seed_step": mflop_per_seed_step(c)}
+
+
+def mflop_per_seed_step(c) -> float:
+    arch, vocab = c["arch"], c["data"].vocab
+    matmul_params = arch.depth * 2 * arch.width * arch.hidden + arch.width * vocab  # blocks + readout
+    return 3 * 2 * (vocab + 1) * matmul_params / 1e6
+
+
+def ceiling(seeds: int, devices: int) -> dict:
+    """Run in a fresh process: seed-steps per second of the step's matrix products alone."""
+    from rgbench.train import use_cpu_devices
+
+    use_cpu_devices(devices)
+    import time
+
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from throughput import configs
+
+    c = configs(quick=False)[0]
+    rows, d, h, v, depth, n = c["data"].vocab + 1, c["arch"].width, c["arch"].hidden, c["data"].vocab, c["arch"].depth, 200
+
+    def seed_steps(w1, w2, wo, x0):
+        def step(weights, _):
+            w1, w2, wo = weights
+            xs, zs, x = [], [], x0
+            for layer in range(depth):  # forward
+                z = x @ w1[layer]
+                xs.append(x), zs.append(z)
+                x = x + 0.01 * (z @ w2[layer])
+            g = x @ wo
+            gx, gwo = g @ wo.T, x.T @ g
+            gw1, gw2 = [], []
+            for layer in reversed(range(depth)):  # input and weight gradients
+                gz = gx @ w2[layer].T
+                gw2.append(zs[layer].T @ gx)
+                gw1.append(xs[layer].T @ gz)
+                gx = gx + gz @ w1[layer].T
+            return (w1 - 1e-6 * jnp.stack(gw1[::-1]), w2 - 1e-6 * jnp.stack(gw2[::-1]), wo - 1e-6 * gwo), None
+
+        return jax.lax.scan(step, (w1, w2, wo), None, length=n)[0]
+
+    k = jax.random.split(jax.random.key(0), 4)
+    args = (jax.random.normal(k[0], (seeds, depth, d, h)) * 0.1, jax.random.normal(k[1], (seeds, depth, h, d)) * 0.1,
+            jax.random.normal(k[2], (seeds, d, v)) * 0.1, jax.random.normal(k[3], (seeds, rows, d)))
+    fun = jax.vmap(seed_steps)
+    if devices > 1:
+        sharding = NamedSharding(Mesh(np.array(jax.devices()[:devices]), ("seed",)), PartitionSpec("seed"))
+        args = jax.device_put(args, sharding)
+        fun = jax.jit(fun, in_shardings=(sharding,) * 4, out_shardings=(sharding,) * 3)
+    else:
+        fun = jax.jit(fun)
+    jax.block_until_ready(fun(*args))
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fun(*args))
+        best = min(best, time.perf_counter() - t0)
+    rate = seeds * n / best
+    return {"seeds": seeds, "devices": devices, "seed_steps_per_second": rate,
+            "gflops": rate * mflop_per_seed_step(c) / 1e3}
 
 
 def run(seeds: int, devices: int, steps: int, params_path: str) -> dict:
     out = subprocess.run([sys.executable, __file__, "--steps", str(steps), "--_one", str(seeds), str(devices), params_path],
+                         capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_ceiling(seeds: int, devices: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--_ceiling", str(seeds), str(devices)],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -87,6 +153,11 @@ def main(args) -> dict:
             base = next(r for r in rows if r["seeds"] == s)
             result["sharded"] = {**sharded, "speedup": sharded["steps_per_second"] / base["steps_per_second"],
                                  "max_parameter_difference": diff}
+        s = max(args.seeds)
+        result["ceiling"] = [run_ceiling(1, 1)] + ([run_ceiling(s, args.devices)] if args.devices > 1 else [run_ceiling(s, 1)])
+        one_seed = next(r for r in rows if r["seeds"] == 1) if 1 in args.seeds else None
+        if one_seed:
+            result["ceiling_over_one_seed_training"] = result["ceiling"][-1]["seed_steps_per_second"] / one_seed["seed_steps_per_second"]
     return result
 
 
@@ -99,12 +170,19 @@ def table(r: dict) -> str:
         sh = r["sharded"]
         lines.append(f"sharded over {sh['devices']} devices: {sh['speedup']:.2f}× the one-device rate; "
                      f"trained parameters differ by up to {sh['max_parameter_difference']:.2g}")
+    for c in r.get("ceiling", []):
+        lines.append(f"matmuls only, {c['seeds']} seed(s) on {c['devices']} device(s): "
+                     f"{c['seed_steps_per_second']:.0f} seed-steps/s ({c['gflops']:.1f} GFLOP/s)")
+    if "ceiling_over_one_seed_training" in r:
+        lines.append(f"ceiling for S-seed training: {r['ceiling_over_one_seed_training']:.2f}× one-seed training's seed-steps/s")
     return "\n".join(lines)
 
 
 if __name__ == "__main__":
     ARGS = parse_args()
-    if ARGS._one:
+    if ARGS._ceiling:
+        print(json.dumps(ceiling(int(ARGS._ceiling[0]), int(ARGS._ceiling[1]))))
+    elif ARGS._one:
         s, d, path = ARGS._one
         print(json.dumps(one(int(s), int(d), ARGS.steps, path)))
     else:

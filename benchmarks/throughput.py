@@ -1,6 +1,6 @@
 """Training throughput: rgbench against a plain PyTorch loop and the machine's float32 matmul peak.
 
-    python benchmarks/throughput.py [--quick] [--json] [--threads N] [--seeds S] [--only tokenwise|mixer]
+    python benchmarks/throughput.py [--quick] [--json] [--threads N] [--devices D] [--seeds S] [--only tokenwise|mixer]
 
 Configurations (same batch, steps and thread count on both sides):
 
@@ -12,7 +12,9 @@ Measured:
 
 * rgbench steps per second per seed, steady state (compile excluded: timed between the first and
   the last loss report of ``rgbench.train.train``), with one seed, with S seeds vmapped in one
-  program, and with a Python loop calling ``train`` once per seed (compiled program reused);
+  program — split over D CPU devices, as ``rgbench run --devices D`` does (default D = the thread
+  count; ``benchmarks/seed_scaling.py`` has the one-device figures) — and with a Python loop calling
+  ``train`` once per seed (compiled program reused; one seed always runs on one device);
 * the same training written as a researcher would in PyTorch (``torch==2.13.0``, the ``bench``
   extra): one seed at a time, every token through the network, batches sampled with torch ops;
 * float32 matmul peak: the best of large square ``jnp.dot`` and ``torch.mm`` products;
@@ -50,6 +52,7 @@ def parse_args(argv=None):
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument("--threads", type=int, default=os.cpu_count() or 1, help="threads for XLA and torch")
     p.add_argument("--seeds", type=int, default=10, help="seeds for the vmap and Python-loop comparisons")
+    p.add_argument("--devices", type=int, help="CPU devices the vmapped seeds are split over (default: --threads)")
     p.add_argument("--only", choices=["tokenwise", "mixer"], help="benchmark one configuration")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch baseline")
     return p.parse_args(argv)
@@ -60,6 +63,11 @@ if ARGS is not None and ARGS.threads == 1:
     os.environ["XLA_FLAGS"] = (
         os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     ).strip()
+
+from rgbench.train import use_cpu_devices  # noqa: E402
+
+if ARGS is not None:
+    use_cpu_devices(ARGS.devices or ARGS.threads)
 
 import jax  # noqa: E402
 import jax.numpy as jnp  # noqa: E402
@@ -277,6 +285,7 @@ def jax_peak() -> float:
 def main(args) -> dict:
     out: dict = {
         "threads": args.threads,
+        "devices": len(jax.devices()),
         "seeds": args.seeds,
         "quick": args.quick,
         "jax": jax.__version__,
@@ -294,7 +303,7 @@ def main(args) -> dict:
         name = c["name"]
         log(f"[{name}] rgbench, 1 seed …")
         one = rgbench_rate(c, [0])
-        log(f"[{name}] rgbench, {len(seeds)} seeds vmapped …")
+        log(f"[{name}] rgbench, {len(seeds)} seeds vmapped over {len(jax.devices())} device(s) …")
         many = rgbench_rate(c, seeds)
         log(f"[{name}] rgbench, Python loop over {len(seeds)} seeds …")
         loop = python_loop_rate(c, seeds[:3] if args.quick else seeds)
@@ -359,7 +368,8 @@ def targets_met(out: dict) -> dict:
 
 
 def table(out: dict) -> str:
-    lines = [f"threads {out['threads']}, seeds {out['seeds']}{', quick' if out['quick'] else ''}; jax {out['jax']}"]
+    lines = [f"threads {out['threads']}, seeds {out['seeds']} vmapped over {out['devices']} device(s)"
+             f"{', quick' if out['quick'] else ''}; jax {out['jax']}"]
     lines.append(f"{'config':10s} {'rgbench 1 seed':>15s} {'vmapped':>12s} {'py loop':>12s} {'torch':>10s}   (seed-steps/s)")
     for name, r in out["steps_per_second"].items():
         lines.append(

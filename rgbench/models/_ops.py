@@ -145,22 +145,59 @@ def dense(x: Float[Array, "*rows n_in"], w: Float[Array, "n_in n_out"]) -> Float
 # --- norms ----------------------------------------------------------------------------------
 
 
+@jax.custom_vjp
+def _standardize(x: Float[Array, "rows n"]) -> Float[Array, "rows n"]:
+    """(x − mean) / √(var + ε) per row."""
+    return _standardize_fwd(x)[0]
+
+
+def _standardize_fwd(x):
+    centred = x - row_mean(x)[:, None]
+    r = jax.lax.rsqrt(row_mean(centred * centred) + NORM_EPS)
+    y = centred * r[:, None]
+    return y, (y, r)
+
+
+def _standardize_bwd(res, g):
+    # ∂/∂x of y = (x − μ)·r:  r·(g − mean(g) − y·mean(g·y)), the row means as matrix-vector products
+    # (autodiff's row reductions ran ~8× slower than the products on the MLP-Mixer's 2048 rows).
+    y, r = res
+    return (r[:, None] * (g - row_mean(g)[:, None] - y * row_mean(g * y)[:, None]),)
+
+
+_standardize.defvjp(_standardize_fwd, _standardize_bwd)
+
+
+@jax.custom_vjp
+def _rms_scale(x: Float[Array, "rows n"]) -> Float[Array, "rows n"]:
+    """x / √(mean(x²) + ε) per row."""
+    return _rms_scale_fwd(x)[0]
+
+
+def _rms_scale_fwd(x):
+    r = jax.lax.rsqrt(row_mean(x * x) + NORM_EPS)
+    y = x * r[:, None]
+    return y, (y, r)
+
+
+def _rms_scale_bwd(res, g):
+    y, r = res  # ∂/∂x of y = x·r:  r·(g − y·mean(g·y))
+    return (r[:, None] * (g - y * row_mean(g * y)[:, None]),)
+
+
+_rms_scale.defvjp(_rms_scale_fwd, _rms_scale_bwd)
+
+
 def layernorm(
     x: Float[Array, "*rows n"], gain: Float[Array, " n"], bias: Float[Array, " n"]
 ) -> Float[Array, "*rows n"]:
     """(x − mean) / √(var + ε) · gain + bias over the last axis (Ba et al. 2016), biased variance."""
-    rows = _rows(x)
-    centred = rows - row_mean(rows)[:, None]
-    var = row_mean(centred * centred)
-    out = along_last(centred * jax.lax.rsqrt(var + NORM_EPS)[:, None], gain, bias)
-    return out.reshape(x.shape)
+    return along_last(_standardize(_rows(x)), gain, bias).reshape(x.shape)
 
 
 def rmsnorm(x: Float[Array, "*rows n"], gain: Float[Array, " n"]) -> Float[Array, "*rows n"]:
     """x / √(mean(x²) + ε) · gain over the last axis (Zhang & Sennrich 2019)."""
-    rows = _rows(x)
-    ms = row_mean(rows * rows)
-    return along_last(rows * jax.lax.rsqrt(ms + NORM_EPS)[:, None], gain, None).reshape(x.shape)
+    return along_last(_rms_scale(_rows(x)), gain, None).reshape(x.shape)
 
 
 # --- GELU -----------------------------------------------------------------------------------
