@@ -77,8 +77,8 @@ def ceiling(seeds: int, devices: int) -> dict:
 
     import jax
     import jax.numpy as jnp
-    import numpy as np
-    from jax.sharding import Mesh, NamedSharding, PartitionSpec
+
+    from rgbench.train import SeedPlacement
 
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     from throughput import configs
@@ -110,8 +110,8 @@ def ceiling(seeds: int, devices: int) -> dict:
     args = (jax.random.normal(k[0], (seeds, depth, d, h)) * 0.1, jax.random.normal(k[1], (seeds, depth, h, d)) * 0.1,
             jax.random.normal(k[2], (seeds, d, v)) * 0.1, jax.random.normal(k[3], (seeds, rows, d)))
     fun = jax.vmap(seed_steps)
-    if devices > 1:
-        sharding = NamedSharding(Mesh(np.array(jax.devices()[:devices]), ("seed",)), PartitionSpec("seed"))
+    sharding = SeedPlacement.for_seeds(seeds).sharding  # the seed axis split as training splits it
+    if sharding is not None:
         args = jax.device_put(args, sharding)
         fun = jax.jit(fun, in_shardings=(sharding,) * 4, out_shardings=(sharding,) * 3)
     else:

@@ -249,8 +249,8 @@ def seeds_per_vmap(static: AbstractArchitecture, batch: int, length: int) -> int
     Vmapping seeds pays where one seed's step is small: a context-free network's step runs on
     its (V + 1)·P symbol-table rows, and vmapped seeds amortise the per-operation costs. Where one
     seed's step already sees batch × T rows (mixer, windowed), vmapping seeds only multiplies the
-    working set past the caches: a depth-8 mixer at 2048 rows trained 4 vmapped seeds at 0.86× a
-    loop of single seeds, and one seed at a time at 0.96× (rgbench on one device, 2 cores).
+    working set past the caches (a depth-8 mixer at 2048 rows trained slower vmapped than one seed
+    at a time; ``benchmarks/throughput.py`` compares the case with a loop of single seeds).
     """
     if isinstance(static, ContextFreeArchitecture):
         rows = static.table_positions * (static.vocab + 1)
