@@ -11,6 +11,11 @@ CPU devices (``rgbench.train.use_cpu_devices``, so each configuration runs in a 
 and the largest difference between the two runs' trained parameters (a different number of seeds
 per compiled program changes XLA's float rounding; 0 would mean bitwise identical).
 
+Lockstep: the largest S, on one device and on ``--devices``, once more with every seed of a
+device's share vmapped together (``rgbench.train._VMAP_WORK`` raised past this config's
+3.4M multiply-adds per seed-step, as rgbench did before it ran such seeds one after another), and
+the ratio of rgbench's rate to that lockstep rate (> 1: running seeds in turn is faster).
+
 The ceiling: a program that runs only the matrix products of a tokenwise training step (forward,
 input gradients and weight gradients of the 6 blocks and the readout, on the V + 1 = 17 symbol
 rows; 20.2 MFLOP per seed-step), chained through 200 steps so nothing is hoisted, for 1 seed on
@@ -34,16 +39,19 @@ def parse_args(argv=None):
     p.add_argument("--steps", type=int, default=1100, help="training steps per timing (log every 100)")
     p.add_argument("--devices", type=int, default=2, help="host devices to shard the largest seed count over (1: skip)")
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
-    p.add_argument("--_one", nargs=3, metavar=("SEEDS", "DEVICES", "PARAMS"), help=argparse.SUPPRESS)
+    p.add_argument("--_one", nargs=4, metavar=("SEEDS", "DEVICES", "PARAMS", "LOCKSTEP"), help=argparse.SUPPRESS)
     p.add_argument("--_ceiling", nargs=2, metavar=("SEEDS", "DEVICES"), help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
-def one(seeds: int, devices: int, steps: int, params_path: str) -> dict:
+def one(seeds: int, devices: int, steps: int, params_path: str, lockstep: bool = False) -> dict:
     """Run in a fresh process: time one train call; save the trained parameters."""
+    from rgbench import train as rgbench_train
     from rgbench.train import use_cpu_devices
 
     use_cpu_devices(devices)
+    if lockstep:
+        rgbench_train._VMAP_WORK = 10**18  # every seed of a device's share vmapped together
     import equinox as eqx
     import jax
     import numpy as np
@@ -57,7 +65,7 @@ def one(seeds: int, devices: int, steps: int, params_path: str) -> dict:
     assert rate["result"].devices == min(devices, seeds)
     leaves = [np.asarray(x) for x in jax.tree_util.tree_leaves(eqx.filter(rate["result"].trained, eqx.is_array))]
     np.savez(params_path, *leaves)
-    return {"seeds": seeds, "devices": devices, "steps_per_second": rate["steps_per_second"],
+    return {"seeds": seeds, "devices": devices, "lockstep": lockstep, "steps_per_second": rate["steps_per_second"],
             "seed_steps_per_second": rate["steps_per_second"] * seeds,
             "mflop_per_seed_step": mflop_per_seed_step(c)}
 
@@ -127,9 +135,9 @@ def ceiling(seeds: int, devices: int) -> dict:
             "gflops": rate * mflop_per_seed_step(c) / 1e3}
 
 
-def run(seeds: int, devices: int, steps: int, params_path: str) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--steps", str(steps), "--_one", str(seeds), str(devices), params_path],
-                         capture_output=True, text=True, check=True)
+def run(seeds: int, devices: int, steps: int, params_path: str, lockstep: bool = False) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--steps", str(steps), "--_one", str(seeds), str(devices), params_path,
+                          str(int(lockstep))], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -154,6 +162,11 @@ def main(args) -> dict:
             result["sharded"] = {**sharded, "speedup": sharded["steps_per_second"] / base["steps_per_second"],
                                  "max_parameter_difference": diff}
         s = max(args.seeds)
+        result["lockstep"] = []
+        for d in sorted({1, args.devices}):
+            lock = run(s, d, args.steps, os.path.join(tmp, f"lock{d}.npz"), lockstep=True)
+            ours = next(r for r in rows if r["seeds"] == s) if d == 1 else result["sharded"]
+            result["lockstep"].append({**lock, "rgbench_over_lockstep": ours["steps_per_second"] / lock["steps_per_second"]})
         result["ceiling"] = [run_ceiling(1, 1)] + ([run_ceiling(s, args.devices)] if args.devices > 1 else [run_ceiling(s, 1)])
         one_seed = next(r for r in rows if r["seeds"] == 1) if 1 in args.seeds else None
         if one_seed:
@@ -170,6 +183,10 @@ def table(r: dict) -> str:
         sh = r["sharded"]
         lines.append(f"sharded over {sh['devices']} devices: {sh['speedup']:.2f}× the one-device rate; "
                      f"trained parameters differ by up to {sh['max_parameter_difference']:.2g}")
+    for row in r.get("lockstep", []):
+        lines.append(f"{row['seeds']} seeds in lockstep (all vmapped) on {row['devices']} device(s): "
+                     f"{row['seed_steps_per_second']:.1f} seed-steps/s; rgbench's grouping is "
+                     f"{row['rgbench_over_lockstep']:.2f}× that")
     for c in r.get("ceiling", []):
         lines.append(f"matmuls only, {c['seeds']} seed(s) on {c['devices']} device(s): "
                      f"{c['seed_steps_per_second']:.0f} seed-steps/s ({c['gflops']:.1f} GFLOP/s)")
@@ -183,8 +200,8 @@ if __name__ == "__main__":
     if ARGS._ceiling:
         print(json.dumps(ceiling(int(ARGS._ceiling[0]), int(ARGS._ceiling[1]))))
     elif ARGS._one:
-        s, d, path = ARGS._one
-        print(json.dumps(one(int(s), int(d), ARGS.steps, path)))
+        s, d, path, lockstep = ARGS._one
+        print(json.dumps(one(int(s), int(d), ARGS.steps, path, lockstep=bool(int(lockstep)))))
     else:
         res = main(ARGS)
         print(json.dumps(res, indent=2) if ARGS.json else table(res))

@@ -1,8 +1,10 @@
 """Masked-token training: optax, ``lax.scan`` chunks of steps, every seed of a case in one program.
 
 ``train(arch, data, cfg, seeds)`` builds one network per seed and trains all of them together:
-one jitted function ``vmap``s a ``lax.scan`` of ``cfg.log_every`` optimizer steps over the seeds,
-so Python runs once per chunk, not once per step or per seed. Each step draws a fresh batch on
+one jitted function runs a ``lax.scan`` of ``cfg.log_every`` optimizer steps for every seed, so
+Python runs once per chunk, not once per step or per seed. Inside it the seeds are ``vmap``ped
+where a seed-step is small and otherwise run one after another (``seeds_per_vmap``), and split
+over several devices where there are several (``SeedPlacement``). Each step draws a fresh batch on
 device from the case's input distribution, corrupts it, and minimises the mean cross-entropy over
 the scored (masked) positions. A seed whose loss or parameters stop being finite is frozen at its
 last finite parameters and reported as diverged; the other seeds train on.
@@ -17,6 +19,7 @@ whatever the seeds, so the model losses and the exact floors are computed on the
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -48,7 +51,7 @@ to matter: level 1 ran the tokenwise step 2× slower)."""
 _EVAL_CHUNK = 128  # sequences per evaluation / forward chunk (bounds the activations held at once)
 _FORWARD_BYTES = 64 * 2**20  # target size of one forward chunk's stream output
 _DRAW_BYTES = 64 * 2**20  # target size of the batches drawn at once inside a training chunk
-_VMAP_ROWS = 1024  # seeds are vmapped together until one step's matmuls see about this many rows
+_VMAP_WORK = 1_000_000  # seeds are vmapped together while a seed-step is below ~this many multiply-adds
 
 
 class TrainConfig(BaseModel):
@@ -156,9 +159,14 @@ def _select(pred: Bool[Array, ""], on_true, on_false):
     return jax.tree_util.tree_map(lambda a, b: jnp.where(pred, a, b), on_true, on_false)
 
 
-def _abstract(arch: ArchitectureConfig, vocab: int, length: int, *, training: bool = False):
+def _shapes(arch: ArchitectureConfig, vocab: int, length: int):
+    """The network with every array replaced by its ``jax.ShapeDtypeStruct`` (nothing computed)."""
+    return eqx.filter_eval_shape(arch.build, vocab, length, key=jax.random.key(0))
+
+
+def _abstract(arch: ArchitectureConfig, vocab: int, length: int, *, training: bool = False, shapes=None):
     """The network's static part (structure and hyperparameters, in the training layout if asked)."""
-    shapes = eqx.filter_eval_shape(arch.build, vocab, length, key=jax.random.key(0))
+    shapes = _shapes(arch, vocab, length) if shapes is None else shapes
     if training and shapes.unroll_in_training:
         shapes = unstack_blocks(shapes)
     return eqx.partition(shapes, lambda x: isinstance(x, jax.ShapeDtypeStruct))[1]
@@ -195,7 +203,8 @@ def _chunk_program(arch: ArchitectureConfig, data, cfg: TrainConfig, n_steps: in
     Cached on (architecture, input, train config, chunk length, seeds), so calling ``train`` again
     for the same case (e.g. one seed at a time) reuses the compiled program.
     """
-    static = _abstract(arch, data.vocab, data.length, training=True)
+    shapes = _shapes(arch, data.vocab, data.length)
+    static = _abstract(arch, data.vocab, data.length, training=True, shapes=shapes)
     opt = make_optimizer(cfg)
     q = _steps_per_draw(n_steps, cfg.batch, data.length, n_seeds)
 
@@ -234,7 +243,7 @@ def _chunk_program(arch: ArchitectureConfig, data, cfg: TrainConfig, n_steps: in
         return _select(alive, new_params, params), _select(alive, new_state, opt_state), alive, losses
 
     program = _over_seeds(one_seed, n_seeds, 1 if sharding is None else sharding.mesh.size,
-                          seeds_per_vmap(static, cfg.batch, data.length))
+                          seeds_per_vmap(shapes, cfg.batch, data.length))
     if sharding is None:
         return _jit(program)
     # Seed-sharded: outputs laid out like the inputs, so every chunk reuses one compiled program.
@@ -242,21 +251,27 @@ def _chunk_program(arch: ArchitectureConfig, data, cfg: TrainConfig, n_steps: in
     return _jit(program, in_shardings=(sharding,) * 4 + (replicated,), out_shardings=(sharding,) * 4)
 
 
-def seeds_per_vmap(static: AbstractArchitecture, batch: int, length: int) -> int:
+def seeds_per_vmap(network: AbstractArchitecture, batch: int, length: int) -> int:
     """How many seeds one device trains in lockstep (vmapped); the rest of its share run one
     group after another (``lax.map``).
 
-    Vmapping seeds pays where one seed's step is small: a context-free network's step runs on
-    its (V + 1)·P symbol-table rows, and vmapped seeds amortise the per-operation costs. Where one
-    seed's step already sees batch × T rows (mixer, windowed), vmapping seeds only multiplies the
-    working set past the caches (a depth-8 mixer at 2048 rows trained slower vmapped than one seed
-    at a time; ``benchmarks/throughput.py`` compares the case with a loop of single seeds).
+    ``network`` may be abstract (``eqx.filter_eval_shape``): only its structure and parameter
+    shapes are read. A seed-step costs about rows × parameters multiply-adds, where rows are the
+    (V + 1)·P symbol-table rows of a context-free network and batch × T otherwise. Vmapping seeds
+    amortises per-operation costs, which only matter while that work is small (tiny networks);
+    above ``_VMAP_WORK`` it did not pay on the reference machine: vmapped seeds run the same
+    matmuls batched, no larger, with every seed's weights, gradients and Adam moments live at
+    once. ``benchmarks/seed_scaling.py`` measures it: 10 seeds of the tokenwise seed config (3.4M
+    multiply-adds a seed-step) trained 1.26× faster one after another than in lockstep on one
+    device, 1.44× on two (``benchmarks/results/seed_scaling.json``); a depth-8 mixer at 2048 rows
+    trained slower vmapped than one seed at a time.
     """
-    if isinstance(static, ContextFreeArchitecture):
-        rows = static.table_positions * (static.vocab + 1)
+    if isinstance(network, ContextFreeArchitecture):
+        rows = network.table_positions * (network.vocab + 1)
     else:
         rows = batch * length
-    return max(1, _VMAP_ROWS // rows)
+    params = sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(network) if hasattr(x, "shape"))
+    return max(1, _VMAP_WORK // max(1, rows * params))
 
 
 def _over_seeds(one_seed, n_seeds: int, n_devices: int, group: int):
@@ -370,10 +385,10 @@ class SeedPlacement:
     """How the seed axis is laid out over the local devices during training.
 
     With one device (the default: JAX starts with one CPU device) every seed trains in one
-    vmapped program on it. With several local devices (``rgbench run --devices N`` on a CPU, or
+    program on it (vmapped, or in turn: ``seeds_per_vmap``). With several local devices (``rgbench run --devices N`` on a CPU, or
     several accelerators), the seed axis is split evenly over as many of them as there are seeds,
     padded with copies of the first seed up to a multiple of that number (the copies are dropped
-    afterwards): each device runs the same vmapped program on its share of the seeds, all at once.
+    afterwards): each device runs the same program on its share of the seeds, all at once.
     What a seed computes does not depend on which device it lands on, but XLA may round
     differently for a different number of seeds per program: a run is bitwise reproducible for a
     given seed list and device count.

@@ -45,7 +45,7 @@ _CHILD = textwrap.dedent(
     w = r.init.readout.weight
     bad = eqx.tree_at(lambda m: m.readout.weight, r.init, w.at[1, 0, 0].set(jnp.nan))
     b = T._fit(arch, data, cfg, bad, T.seed_keys(seeds)[1])
-    T._VMAP_ROWS = 1  # one seed at a time within each device's share (lax.map), as for a mixer
+    T._VMAP_WORK = 1  # one seed at a time within each device's share (lax.map), as for a mixer
     g = T.train(arch, data, cfg, seeds)
     leaves = [np.asarray(x) for x in jax.tree_util.tree_leaves(eqx.filter(r.trained, eqx.is_array))]
     np.savez(sys.argv[1], devices=r.devices, n_devices=len(jax.devices()), loss=r.loss,

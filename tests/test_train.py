@@ -189,9 +189,15 @@ def test_schedules_and_optimizers():
 def test_seed_groups_run_one_after_another(monkeypatch, result, data):
     """Where one seed's step is large (mixer, windowed), seeds are not vmapped but run in turn:
     the same training, and a diverging seed still leaves the others alone."""
+    tiny = Tokenwise(**TINY).build(16, 64, key=jax.random.key(0))
+    n_params = sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(tiny, eqx.is_array)))
     assert train_module.seeds_per_vmap(Mixer(**TINY).build(8, 128, key=jax.random.key(0)), 32, 128) == 1
-    assert train_module.seeds_per_vmap(Tokenwise(**TINY).build(16, 64, key=jax.random.key(0)), 32, 64) == 60
-    monkeypatch.setattr(train_module, "_VMAP_ROWS", 1)
+    # Context-free: a seed-step works on the 17 symbol rows, so tiny networks vmap many seeds …
+    assert train_module.seeds_per_vmap(tiny, 32, 64) == train_module._VMAP_WORK // (17 * n_params) > 1
+    # … and the seed config (d = 64, 201 552 parameters: 3.4M multiply-adds a seed-step) none.
+    seed_config = eqx.filter_eval_shape(Tokenwise(depth=6, width=64).build, 16, 64, key=jax.random.key(0))
+    assert train_module.seeds_per_vmap(seed_config, 32, 64) == 1
+    monkeypatch.setattr(train_module, "_VMAP_WORK", 1)
     train_module._chunk_program.cache_clear()
     try:
         weight = result.init.readout.weight
