@@ -164,10 +164,9 @@ def _shapes(arch: ArchitectureConfig, vocab: int, length: int):
     return eqx.filter_eval_shape(arch.build, vocab, length, key=jax.random.key(0))
 
 
-def _abstract(arch: ArchitectureConfig, vocab: int, length: int, *, training: bool = False, shapes=None):
-    """The network's static part (structure and hyperparameters, in the training layout if asked)."""
-    shapes = _shapes(arch, vocab, length) if shapes is None else shapes
-    if training and shapes.unroll_in_training:
+def _training_static(shapes):
+    """The static part (structure and hyperparameters) of ``_shapes``' network, in the training layout."""
+    if shapes.unroll_in_training:
         shapes = unstack_blocks(shapes)
     return eqx.partition(shapes, lambda x: isinstance(x, jax.ShapeDtypeStruct))[1]
 
@@ -204,7 +203,7 @@ def _chunk_program(arch: ArchitectureConfig, data, cfg: TrainConfig, n_steps: in
     for the same case (e.g. one seed at a time) reuses the compiled program.
     """
     shapes = _shapes(arch, data.vocab, data.length)
-    static = _abstract(arch, data.vocab, data.length, training=True, shapes=shapes)
+    static = _training_static(shapes)
     opt = make_optimizer(cfg)
     q = _steps_per_draw(n_steps, cfg.batch, data.length, n_seeds)
 
@@ -263,8 +262,8 @@ def seeds_per_vmap(network: AbstractArchitecture, batch: int, length: int) -> in
     matmuls batched, no larger, with every seed's weights, gradients and Adam moments live at
     once. ``benchmarks/seed_scaling.py`` measures it: 10 seeds of the tokenwise seed config (3.4M
     multiply-adds a seed-step) trained 1.26× faster one after another than in lockstep on one
-    device, 1.44× on two (``benchmarks/results/seed_scaling.json``); a depth-8 mixer at 2048 rows
-    trained slower vmapped than one seed at a time.
+    device, 1.44× on two (``benchmarks/results/seed_scaling.json``). Networks that see batch × T
+    rows (mixer, windowed) are far above the threshold and always train one seed at a time.
     """
     if isinstance(network, ContextFreeArchitecture):
         rows = network.table_positions * (network.vocab + 1)
