@@ -84,7 +84,13 @@ class _Builder:
                     continue
                 key = self.loader.construct_object(key_node)
                 if not isinstance(key, str):
-                    self.problem(key_node, path, f"mapping keys must be strings; got {key!r} ({type(key).__name__})")
+                    hint = ""
+                    if key is None:
+                        hint = ("; a bare `null:` (or `~:`) key is YAML's null value, not a word — a prediction's "
+                                "nulls are written `nulls:`")
+                    elif isinstance(key, bool):
+                        hint = f"; YAML reads {key_node.value!r} as a boolean — quote it"
+                    self.problem(key_node, path, f"mapping keys must be strings; got {key!r} ({type(key).__name__}){hint}")
                     continue
                 if key in out:
                     first = self.lines.get(path + (key,))

@@ -5,8 +5,9 @@ json``) or result stores (scored on the fly with the suite they record). Every c
 joins the row of its resolved ``architecture`` configuration, whatever the suite or the input.
 
 A row shows
-  * claims agreed / scored: PASS verdicts over all predictions of the row's cases (ERROR counts as
-    scored and not agreed — nothing passes on missing data), and the verdict of every claim
+  * claims supported / scored: PASS verdicts over all predictions of the row's cases (ERROR counts as
+    scored and not supported — nothing passes on missing data; NONSPECIFIC, a test that passes on
+    one of its nulls as well, is not support either and has its own column), and the verdict of every claim
     (columns keyed by the claim's text, so a claim that several suites or architectures state in
     the same words lines up in one column; a row with several predictions of one claim — say
     rg-paper's and controls' — shows each verdict in order, e.g. ``INC/PASS``);
@@ -21,7 +22,8 @@ Rank intervals: in each of `n_resamples` replicates every case's seeds are resam
 case, shared by its predictions) and each prediction counts as agreed when the resampled seed
 fraction reaches its pass band and a normal-approximation 95 % interval of the resampled mean lies
 in its pass region (a t-based TOST for equivalence tests) — an approximation of re-scoring the
-resample. Rows are ranked by agreement in every replicate (ties share the better rank), and the rank
+resample — and none of its nulls, resampled the same way (a null on another case with that
+case's draw), fails to fail. Rows are ranked by agreement in every replicate (ties share the better rank), and the rank
 interval is the 2.5–97.5 % range of those ranks, so rows whose data cannot tell them apart show
 overlapping intervals. Rows are listed by agreed / scored, then by mean bootstrap rank.
 
@@ -86,6 +88,7 @@ class Row:
     agreed: int
     scored: int
     errors: int
+    nonspecific: int
     verdicts: dict[str, str]
     agreement: Interval
     rank: tuple[int, int]
@@ -106,7 +109,7 @@ class Leaderboard:
     data_format_version: int | None
     n_resamples: int
 
-    _VSHORT = {"PASS": "PASS", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR"}
+    _VSHORT = {"PASS": "PASS", "NONSPECIFIC": "NONSP", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR"}
     _FIG = {"collapse": "collapse C", "drift_share": "drift top-2 share", "loss_gap_bayes": "gap to Bayes",
             "loss_gap_tokenwise": "gap to tokenwise"}
 
@@ -119,7 +122,8 @@ class Leaderboard:
             "rows": [
                 {
                     "label": r.label, "architecture": r.architecture, "cases": r.cases, "rank": list(r.rank),
-                    "agreed": r.agreed, "scored": r.scored, "errors": r.errors, "agreement": r.agreement.to_list(),
+                    "agreed": r.agreed, "scored": r.scored, "errors": r.errors, "nonspecific": r.nonspecific,
+                    "agreement": r.agreement.to_list(),
                     "verdicts": r.verdicts,
                     "figures": {k: (None if v is None else v.to_list()) for k, v in r.figures.items()},
                     "wall_seconds": r.wall_seconds,
@@ -138,10 +142,11 @@ class Leaderboard:
         verdicts = [short_form(r.verdicts.get(c, "")) if short else r.verdicts.get(c, "") for c in self.claims]
         figs = [("—" if r.figures.get(k) is None else r.figures[k].text()) for k in FIGURES]
         agreed = f"{r.agreed} / {r.scored}" + (f" ({r.errors} ERROR)" if r.errors else "")
-        return [r.rank_text, r.label, agreed, r.agreement.text(".2f"), *verdicts, *figs, _duration(r.wall_seconds)]
+        return [r.rank_text, r.label, agreed, str(r.nonspecific), r.agreement.text(".2f"), *verdicts, *figs,
+                _duration(r.wall_seconds)]
 
     def _header(self) -> list[str]:
-        return ["rank (95 % CI)", "architecture", "claims agreed / scored", "agreement [95 % CI]",
+        return ["rank (95 % CI)", "architecture", "claims supported / scored", "nonspecific", "agreement [95 % CI]",
                 *[f"C{i + 1}" for i in range(len(self.claims))], *[f"{self._FIG[k]} [95 % CI]" for k in FIGURES],
                 "wall time"]
 
@@ -166,14 +171,14 @@ class Leaderboard:
         buf = io.StringIO()
         w = csv.writer(buf)
         figs = [f"{k}{s}" for k in FIGURES for s in ("", "_lo", "_hi")]
-        w.writerow(["rank_lo", "rank_hi", "architecture", "agreed", "scored", "errors", "agreement", "agreement_lo",
+        w.writerow(["rank_lo", "rank_hi", "architecture", "agreed", "scored", "errors", "nonspecific", "agreement", "agreement_lo",
                     "agreement_hi", *self.claims, *figs, "wall_seconds", "architecture_json"])
         for r in self.rows:
             fig_vals = []
             for k in FIGURES:
                 v = r.figures.get(k)
                 fig_vals += ["", "", ""] if v is None else [f"{x:.6g}" for x in v.to_list()]
-            w.writerow([r.rank[0], r.rank[1], r.label, r.agreed, r.scored, r.errors,
+            w.writerow([r.rank[0], r.rank[1], r.label, r.agreed, r.scored, r.errors, r.nonspecific,
                         *[f"{x:.6g}" for x in r.agreement.to_list()], *[r.verdicts.get(c, "") for c in self.claims],
                         *fig_vals, "" if r.wall_seconds is None else f"{r.wall_seconds:.6g}",
                         json.dumps(r.architecture, sort_keys=True)])
@@ -181,7 +186,7 @@ class Leaderboard:
 
     def to_html(self, full: bool = True) -> str:
         """An HTML table (a whole page when `full`)."""
-        colors = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INC": "#9a6700", "ERR": "#8250df"}
+        colors = {"PASS": "#1a7f37", "NONSP": "#bc4c00", "FAIL": "#cf222e", "INC": "#9a6700", "ERR": "#8250df"}
         head = "".join(f"<th>{html.escape(h)}</th>" for h in self._header())
         body = []
         for r in self.rows:
@@ -256,16 +261,17 @@ def _labels(archs: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _agree_samples(p, idx: np.ndarray | None) -> np.ndarray:
-    """Per replicate: would this prediction be agreed on the resampled seeds? (B,) bool."""
-    if p.verdict is Verdict.ERROR or idx is None:
-        return np.zeros(0 if idx is None else idx.shape[0], dtype=bool)
+def _resampled(p, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per replicate: would the test pass / fail on the resampled seeds? Two (B,) bool arrays.
+
+    `p` is a prediction's or a null's result (per-seed statistics and the prediction's pass region)."""
+    B = idx.shape[0]
     v = np.asarray(p.per_seed.get("statistic", []), dtype=float)
     ok = np.asarray(p.per_seed.get("passed", []), dtype=bool)
     n = len(v)
-    B = idx.shape[0]
-    if n < 2 or p.seeds_at_least is None or p.threshold is None:
-        return np.zeros(B, dtype=bool)
+    never = np.zeros(B, dtype=bool)
+    if p.verdict is Verdict.ERROR or n < 2 or idx.shape[1] != n:
+        return never, never
     rv, rp = v[idx], ok[idx]
     frac = rp.mean(axis=1)
     m = rv.mean(axis=1)
@@ -275,15 +281,47 @@ def _agree_samples(p, idx: np.ndarray | None) -> np.ndarray:
     if p.test == "equivalence":
         half = stats.t.ppf(0.95, n - 1) * se
         inside = (m - half > lo_b) & (m + half < hi_b)
+        outside = (m - half > hi_b) | (m + half < lo_b)
     else:
         lo, hi = m - _Z * se, m + _Z * se
         inside = np.ones(B, dtype=bool)
+        outside = np.zeros(B, dtype=bool)
         strict = getattr(TESTS[p.test], "strict_interval", True) if p.test in TESTS else True
         if lo_b is not None:
             inside &= (lo > lo_b) if strict else (lo >= lo_b)
+            outside |= hi < lo_b
         if hi_b is not None:
             inside &= (hi < hi_b) if strict else (hi <= hi_b)
-    return (frac >= q - 1e-12) & inside
+            outside |= lo > hi_b
+    return (frac >= q - 1e-12) & inside, (1 - frac >= q - 1e-12) & outside
+
+
+@dataclass(frozen=True)
+class _NullView:
+    """A null's result with its prediction's test, region and seed rule, as `_resampled` reads them."""
+
+    verdict: Verdict
+    per_seed: dict[str, list]
+    seeds_at_least: float | None
+    threshold: tuple[float | None, float | None] | None
+    test: str
+
+
+def _agree_samples(p, idx: np.ndarray | None, null_draws: list[np.ndarray | None] = ()) -> np.ndarray:
+    """Per replicate: would this prediction be agreed on the resampled seeds? (B,) bool.
+
+    `null_draws` holds the resampling indices of each of the prediction's nulls (None: no seeds)."""
+    if p.verdict is Verdict.ERROR or idx is None:
+        return np.zeros(0 if idx is None else idx.shape[0], dtype=bool)
+    if p.seeds_at_least is None or p.threshold is None:
+        return np.zeros(idx.shape[0], dtype=bool)
+    agree, _ = _resampled(p, idx)
+    for null, nidx in zip(p.nulls, null_draws):
+        if nidx is None:
+            return np.zeros(idx.shape[0], dtype=bool)
+        _, fails = _resampled(_NullView(null.verdict, null.per_seed, p.seeds_at_least, p.threshold, p.test), nidx)
+        agree &= fails
+    return agree
 
 
 def build_leaderboard(reports_or_paths: list[Report | str | Path], *, figures_from: list[str] | None = None,
@@ -341,20 +379,22 @@ def build_leaderboard(reports_or_paths: list[Report | str | Path], *, figures_fr
             verdicts[key] = f"{verdicts[key]} / {p.verdict.value}" if key in verdicts else p.verdict.value
             if key not in claims:
                 claims.append(key)
-            a = _agree_samples(p, draw(ri, p.case, len(p.per_seed.get("statistic", []))))
+            null_draws = [draw(ri, n.case, len(n.per_seed.get("statistic", []))) for n in p.nulls]
+            a = _agree_samples(p, draw(ri, p.case, len(p.per_seed.get("statistic", []))), null_draws)
             if a.size:
                 agree += a
         scored = len(g["preds"])
         scores[gi] = agree / scored if scored else 0.0
         agreed = sum(p.verdict is Verdict.PASS for _, p in g["preds"])
         errors = sum(p.verdict is Verdict.ERROR for _, p in g["preds"])
+        nonspecific = sum(p.verdict is Verdict.NONSPECIFIC for _, p in g["preds"])
         cases = [cs for _, cs in g["cases"] if figures_from is None or cs.case in figures_from]
         figures = {name: _figure([cs.figures.get(name) for cs in cases if cs.status == "complete"], rng, n_resamples)
                    for name in FIGURES}
         walls = [cs.wall_seconds for _, cs in g["cases"] if cs.wall_seconds is not None]
         case_names = [f"{reports[ri].suite}/{cs.case}" for ri, cs in g["cases"]]
         partial.append(dict(label=labels[gi], architecture=g["arch"], cases=case_names, agreed=agreed, scored=scored,
-                            errors=errors, verdicts=verdicts, figures=figures, wall_seconds=sum(walls) if walls else None))
+                            errors=errors, nonspecific=nonspecific, verdicts=verdicts, figures=figures, wall_seconds=sum(walls) if walls else None))
 
     ranks = stats.rankdata(-scores, method="min", axis=0) if len(keys) else np.zeros((0, n_resamples))
     rows = []

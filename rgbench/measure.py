@@ -10,6 +10,12 @@ the same probe sequences). Residual streams are measured at every layer ℓ = 0 
   summary the paper controls for;
 * by role: the (sample, position) rows that are scored ("masked") and an equally many rows that are
   not ("visible") → ``effective_rank_role`` (seed, stage, layer, role);
+* by input, per position: the rows whose input is a vocabulary symbol ("token") and those whose
+  input is [MASK] ("mask"), and for the finite-sample check the first N/2 probe sequences ("half",
+  "token_half") → ``<measure>_rows`` (seed, stage, layer, position, rows); and the distance of the
+  [MASK] rows' mean from the token cloud in token-cloud radii → ``mask_distance`` (a context-free
+  network's stream takes one of V + 1 values at a position, so its rank can move only because the
+  [MASK] point moves: these variables tell that apart);
 * ``kernel_drift`` = 1 − CKA(H_ℓ, H_ℓ₊₁) and ``cka`` (every pair of layers), computed per position
   and averaged over positions; ``update_ratio`` = ‖H_ℓ₊₁ − H_ℓ‖_F / ‖H_ℓ‖_F over the whole batch;
 * the data-side baseline: the same rank measures of the one-hot clean tokens (per position and
@@ -57,6 +63,11 @@ _ATTRS: dict[str, tuple[str, str]] = {
     "participation_ratio_pooled": ("participation ratio of the position-mean-pooled residual stream", "1"),
     "stable_rank_pooled": ("stable rank of the position-mean-pooled residual stream", "1"),
     "effective_rank_role": ("effective rank of the residual stream over (sample, position) rows of one role", "1"),
+    "effective_rank_rows": ("effective rank of the residual stream at one position over a subset of probe rows", "1"),
+    "participation_ratio_rows": ("participation ratio of the residual stream at one position over a subset of probe rows", "1"),
+    "stable_rank_rows": ("stable rank of the residual stream at one position over a subset of probe rows", "1"),
+    "mask_distance": ("distance of the mean [MASK]-input stream from the mean token-input stream at one position, "
+                      "in RMS radii of the token-input rows", "1"),
     "kernel_drift": ("1 - linear CKA between the sample kernels of layer l and l+1, averaged over positions", "1"),
     "update_ratio": ("||h_(l+1) - h_l||_F / ||h_l||_F over the probe batch", "1"),
     "cka": ("linear CKA between the sample kernels of two layers, averaged over positions", "1"),
@@ -66,21 +77,56 @@ _ATTRS: dict[str, tuple[str, str]] = {
 }
 
 
-def _rank_block(x: np.ndarray) -> dict[str, np.ndarray]:
+def _rank_block(x: np.ndarray, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
     from .observables import rank_measures
 
-    return rank_measures(x, nonfinite="nan")
+    return rank_measures(x, nonfinite="nan", rows=rows)
 
 
-def measure_streams(streams: np.ndarray, scored: np.ndarray, cfg: MeasureConfig, *, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Observables of one stage. streams: (seed, n, layer, position, width); scored: (n, position)."""
-    from .observables import cka_matrix, kernel_drift, update_ratio
+ROWS = ("token", "mask", "half", "token_half")  # the `rows` coordinate of `<measure>_rows`
+
+
+def _compact_rows(per_pos: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The selected rows of each position gathered to the front: (…, position, m, d) and their mask (position, m).
+
+    m = the largest count over positions, so a rare row kind (the [MASK] rows, ~12 % of the probe)
+    is measured on m rows instead of all N (the padding rows are deselected)."""
+    counts = rows.sum(axis=1)
+    m = max(int(counts.max()), 2)
+    order = np.argsort(~rows, axis=1, kind="stable")[:, :m]  # selected rows first, in probe order
+    keep = np.take_along_axis(rows, order, axis=1)
+    index = order.reshape((1,) * (per_pos.ndim - 3) + order.shape + (1,))
+    return np.take_along_axis(per_pos, index, axis=-2), keep
+
+
+def measure_streams(streams: np.ndarray, scored: np.ndarray, cfg: MeasureConfig, *, rng: np.random.Generator,
+                    is_mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """Observables of one stage. streams: (seed, n, layer, position, width); scored, is_mask: (n, position).
+
+    `is_mask` marks the rows whose input is [MASK] (default: none, e.g. an input without masking).
+    """
+    from .observables import cka_matrix, cloud_distance, kernel_drift, update_ratio
 
     s, n, nl, t, d = streams.shape
     per_pos = np.moveaxis(streams, 1, 3)  # (seed, layer, position, n, d)
     out: dict[str, np.ndarray] = {}
     for name, value in _rank_block(per_pos).items():
         out[name] = value  # (seed, layer, position)
+
+    mask_rows = np.zeros((t, n), bool) if is_mask is None else np.asarray(is_mask, bool).T  # (position, n)
+    token_rows = ~mask_rows
+    half = n // 2
+    compact, keep = _compact_rows(per_pos, mask_rows)
+    blocks = {
+        "token": _rank_block(per_pos, rows=token_rows),
+        "mask": _rank_block(compact, rows=keep),
+        "half": _rank_block(per_pos[..., :half, :]) if half >= 2 else None,
+        "token_half": _rank_block(per_pos[..., :half, :], rows=token_rows[:, :half]) if half >= 2 else None,
+    }
+    for name in out.copy():
+        out[name + "_rows"] = np.stack([np.full((s, nl, t), np.nan) if blocks[r] is None else blocks[r][name]
+                                        for r in ROWS], axis=-1)  # (seed, layer, position, rows)
+    out["mask_distance"] = cloud_distance(per_pos, mask_rows, token_rows, nonfinite="nan")  # (seed, layer, position)
     for name, value in _rank_block(streams.mean(axis=3).transpose(0, 2, 1, 3)).items():
         out[name + "_pooled"] = value  # (seed, layer)
 
@@ -144,7 +190,7 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
         model = result.init if stage == "init" else result.trained
         streams, _ = forward(model, inputs)
         streams = np.asarray(streams, dtype=np.float32)
-        values = measure_streams(streams, scored, cfg, rng=np.random.default_rng(0))
+        values = measure_streams(streams, scored, cfg, rng=np.random.default_rng(0), is_mask=inputs == data.mask_id)
         if stage == "trained" and diverged.any():
             for v in values.values():
                 v[diverged] = np.nan
@@ -161,6 +207,7 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
         "position": np.arange(length),
         "transition": np.arange(depth),
         "role": np.array(["masked", "visible"], dtype=object),
+        "rows": np.array(ROWS, dtype=object),
         "step": np.asarray(result.steps, dtype=np.int64),
         "eig": np.arange(data.vocab),
         "lag": np.arange(length),
@@ -173,6 +220,10 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
         "participation_ratio_pooled": ("seed", "stage", "layer"),
         "stable_rank_pooled": ("seed", "stage", "layer"),
         "effective_rank_role": ("seed", "stage", "layer", "role"),
+        "effective_rank_rows": ("seed", "stage", "layer", "position", "rows"),
+        "participation_ratio_rows": ("seed", "stage", "layer", "position", "rows"),
+        "stable_rank_rows": ("seed", "stage", "layer", "position", "rows"),
+        "mask_distance": ("seed", "stage", "layer", "position"),
         "kernel_drift": ("seed", "stage", "transition"),
         "update_ratio": ("seed", "stage", "transition"),
         "cka": ("seed", "stage", "layer", "layer2"),
@@ -205,6 +256,8 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
     ds["transition"].attrs.update(long_name="layer transition l -> l+1")
     ds["stage"].attrs.update(long_name="parameter snapshot")
     ds["role"].attrs.update(long_name="scored (masked) or unscored (visible) positions")
+    ds["rows"].attrs.update(long_name="probe rows at a position: token = input is a vocabulary symbol, mask = input is "
+                                      "[MASK], half = the first N/2 probe sequences, token_half = token rows of those")
     ds["step"].attrs.update(long_name="optimizer step")
     ds["position"].attrs.update(long_name="sequence position")
     ds["lag"].attrs.update(long_name="lag r", units="positions")

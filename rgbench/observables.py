@@ -54,7 +54,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import numpy as np
-from jaxtyping import ArrayLike, Float, Real
+from jaxtyping import ArrayLike, Bool, Float, Real
 
 try:  # optional: without it BLAS keeps its own threads (correct, but slow on a busy machine)
     from threadpoolctl import threadpool_limits as _threadpool_limits
@@ -72,6 +72,7 @@ __all__ = [
     "cka_matrix",
     "kernel_drift",
     "update_ratio",
+    "cloud_distance",
 ]
 
 _EPS = float(np.finfo(np.float64).eps)
@@ -158,18 +159,34 @@ def _prepare(
     offset: int,
     normalize: bool = True,
     nonfinite: str = "raise",
+    rows: np.ndarray | None = None,
 ):
     """float64 copy of `block` (b, ..., N, d), centred, constant features zeroed, scaled to max|x| = 1.
 
     Returns the prepared array, the per-matrix scale max|x| (b, ...) and a mask (b,) of items that
     held non-finite values (zeroed here; only with ``nonfinite="nan"``, otherwise they raise). With
     `normalize`, the scale is divided out, so that scale-invariant measures never overflow or
-    underflow and scale-dependent ones can restore it.
+    underflow and scale-dependent ones can restore it. With `rows` (b, ..., N) boolean, only the
+    selected rows count: they are centred on their own mean and every other row is set to 0 (a zero
+    row adds nothing to XᵀX); items with fewer than 2 selected rows are flagged like non-finite ones
+    (their outputs become nan), whatever `nonfinite` says.
     """
     x = np.array(block, dtype=np.float64)  # always a copy: modified in place below
     n = x.shape[-2]
-    col_max = x.max(axis=-2, keepdims=True)
-    col_min = x.min(axis=-2, keepdims=True)
+    w = None
+    if rows is not None:
+        w = np.asarray(rows, dtype=bool)[..., None]  # (b, ..., N, 1)
+        x = np.where(w, x, 0.0)  # excluded rows may hold anything, nan included: they do not count
+        count = w.sum(axis=-2, keepdims=True)  # (b, ..., 1, 1)
+        with np.errstate(invalid="ignore"):
+            col_max = np.where(w, x, -np.inf).max(axis=-2, keepdims=True)
+            col_min = np.where(w, x, np.inf).min(axis=-2, keepdims=True)
+        empty = count < 1
+        col_max, col_min = np.where(empty, 0.0, col_max), np.where(empty, 0.0, col_min)
+        n = np.maximum(count, 1)
+    else:
+        col_max = x.max(axis=-2, keepdims=True)
+        col_min = x.min(axis=-2, keepdims=True)
     col_abs = np.maximum(np.abs(col_max), np.abs(col_min))
     scale = col_abs.max(axis=-1, keepdims=True)  # (b, ..., 1, 1); nan/inf iff x is not finite
     bad = ~np.isfinite(scale.reshape(scale.shape[0], -1)).all(axis=-1)
@@ -183,9 +200,17 @@ def _prepare(
             )
         for arr in (x, col_max, col_min, col_abs, scale):
             arr[bad] = 0.0
+    if w is not None:
+        bad = bad | (count.reshape(count.shape[0], -1) < 2).any(axis=-1)
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = np.where(scale > 0, 1.0 / scale, 0.0) if normalize else np.ones_like(scale)
-    if center:
+    if center and w is not None:
+        for _ in range(2):  # two passes, as below
+            x -= x.sum(axis=-2, keepdims=True) / n
+            x *= w
+        constant = (col_max - col_min) <= n * _EPS * col_abs
+        x *= np.where(constant, 0.0, inv)
+    elif center:
         x -= x.mean(axis=-2, keepdims=True)
         # Second pass: removes the rounding error of the first mean, which is relative to |x|, not to
         # the (possibly much smaller) centred values, and would otherwise leave a spurious direction.
@@ -223,17 +248,28 @@ def _map_batched(
     core_ndim: int,
     normalize: bool = True,
     nonfinite: str = "raise",
+    rows: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Apply `fn(prepared_chunk, scale_chunk)` over chunks of the flattened leading batch axes.
 
     `core_ndim` trailing axes are the per-item core (2 for a matrix, 3 for a layer stack); `fn`
     returns a dict of float arrays whose first axis is the chunk's batch axis. Items that held
-    non-finite values (``nonfinite="nan"``) get nan in every output.
+    non-finite values (``nonfinite="nan"``) get nan in every output, and so do items of a matrix
+    batch with fewer than 2 rows selected by `rows` (boolean, broadcast to ``x.shape[:-1]``).
     """
     _check_nonfinite(nonfinite)
     batch_shape = x.shape[:-core_ndim]
     core_shape = x.shape[-core_ndim:]
     batch, items = _flat_items(x, core_ndim)
+    row_items = None
+    if rows is not None:
+        if core_ndim != 2:
+            raise ValueError("row selection applies to a batch of (N, d) matrices")
+        try:
+            rows = np.broadcast_to(np.asarray(rows, dtype=bool), x.shape[:-1])
+        except ValueError:
+            raise ValueError(f"`rows` of shape {np.shape(rows)} does not broadcast to x.shape[:-1] = {x.shape[:-1]}") from None
+        row_items = _flat_items(rows, 1)[1]
 
     def work(sl: slice) -> dict[str, np.ndarray]:
         prepared, scale, bad = _prepare(
@@ -244,6 +280,7 @@ def _map_batched(
             offset=sl.start,
             normalize=normalize,
             nonfinite=nonfinite,
+            rows=None if row_items is None else row_items(sl),
         )
         out = fn(prepared, scale)
         if bad.any():
@@ -315,7 +352,11 @@ def singular_values(
 
 
 def rank_measures(
-    x: Real[ArrayLike, "*batch n d"], *, center: bool = True, nonfinite: NonFinite = "raise"
+    x: Real[ArrayLike, "*batch n d"],
+    *,
+    center: bool = True,
+    nonfinite: NonFinite = "raise",
+    rows: Bool[ArrayLike, "*#batch n"] | None = None,
 ) -> dict[str, Float[np.ndarray, "*batch"]]:
     """Effective rank, participation ratio and stable rank from ONE eigendecomposition per matrix.
 
@@ -323,13 +364,18 @@ def rank_measures(
     shape ``x.shape[:-2]``; the formulas are those of :func:`effective_rank`,
     :func:`participation_ratio` and :func:`stable_rank` (all three are 0 for an all-zero matrix,
     e.g. a constant layer after centring). Use this in measurement code instead of three calls.
+
+    ``rows`` (boolean, broadcast to ``x.shape[:-1]``) measures each matrix on its selected rows
+    only — centred on their own mean, as if the others were not there — so matrices with different
+    numbers of rows (the [MASK] and the token rows of each position) run as one batch. A matrix
+    with fewer than 2 selected rows has no centred spectrum: nan.
     """
     a = _as_array(x, "x")
 
     def fn(xc, scale):
         return _rank_measures_from_eigenvalues(_gram_eigenvalues(xc))
 
-    return _map_batched(fn, a, name="x", center=center, core_ndim=2, nonfinite=nonfinite)
+    return _map_batched(fn, a, name="x", center=center, core_ndim=2, nonfinite=nonfinite, rows=rows)
 
 
 def effective_rank(
@@ -675,3 +721,53 @@ def update_ratio(
             return {"r": num / den}
 
     return _map_batched(fn, a, name="xs", center=False, core_ndim=3, normalize=False, nonfinite=nonfinite)["r"]
+
+
+def cloud_distance(
+    x: Real[ArrayLike, "*batch n d"],
+    a: Bool[ArrayLike, "*#batch n"],
+    b: Bool[ArrayLike, "*#batch n"],
+    *,
+    nonfinite: NonFinite = "raise",
+) -> Float[np.ndarray, "*batch"]:
+    """Distance between the means of two sets of rows, in units of the second set's RMS radius.
+
+    ``D = ‖μ_a − μ_b‖ / r_b`` with ``μ`` the mean row of each set and
+    ``r_b = (mean_{i∈b} ‖x_i − μ_b‖²)^½`` (two-pass, float64). In measurement: a = the rows whose
+    input is [MASK], b = the token rows, so D says how far the [MASK] symbol's stream sits from the
+    cloud of real tokens. ``a``, ``b`` are boolean, broadcast to ``x.shape[:-1]``. nan where a has
+    no row or b fewer than 2, or where the item holds a non-finite value (``nonfinite="nan"``); inf
+    where b's rows are all equal and the means differ.
+    """
+    arr = _as_array(x, "x")
+    _check_nonfinite(nonfinite)
+    shape = arr.shape[:-1]
+    try:
+        a = np.broadcast_to(np.asarray(a, dtype=bool), shape)
+        b = np.broadcast_to(np.asarray(b, dtype=bool), shape)
+    except ValueError:
+        raise ValueError(f"row selections of shapes {np.shape(a)}, {np.shape(b)} do not broadcast to x.shape[:-1] = {shape}") from None
+    batch, items = _flat_items(arr, 2)
+    a_items, b_items = _flat_items(a, 1)[1], _flat_items(b, 1)[1]
+
+    def work(sl: slice) -> np.ndarray:
+        h = np.array(items(sl), dtype=np.float64)
+        wa, wb = a_items(sl).astype(np.float64), b_items(sl).astype(np.float64)
+        na, nb = wa.sum(axis=-1), wb.sum(axis=-1)
+        finite = np.isfinite(h).all(axis=(-2, -1))
+        if not finite.all():
+            if nonfinite == "raise":
+                raise ValueError("`x` contains non-finite values (nan or inf); pass nonfinite='nan' to get nan for such "
+                                 "items instead")
+            h[~finite] = 0.0
+        with np.errstate(divide="ignore", invalid="ignore"):
+            mu_a = np.einsum("bn,bnd->bd", wa, h) / na[:, None]
+            mu_b = np.einsum("bn,bnd->bd", wb, h) / nb[:, None]
+            mu_b += np.einsum("bn,bnd->bd", wb, h - mu_b[:, None, :]) / nb[:, None]  # second pass: the mean's rounding
+            h -= mu_b[:, None, :]
+            radius = np.sqrt(np.einsum("bn,bn->b", wb, np.einsum("bnd,bnd->bn", h, h)) / nb)
+            dist = np.linalg.norm(mu_a - mu_b, axis=-1) / radius
+        return np.where(finite & (na >= 1) & (nb >= 2), dist, np.nan)
+
+    parts = _run_chunks(batch, 8 * int(np.prod(arr.shape[-2:])), work)
+    return (np.concatenate(parts) if parts else np.zeros(0)).reshape(shape[:-1])

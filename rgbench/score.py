@@ -6,10 +6,14 @@ statistic per seed (`rgbench.predictions`), then decides across seeds.
 
 Verdicts
     PASS / FAIL      the data support the claim / its negation: *both* rules below agree.
+    NONSPECIFIC      the test PASSes, but so does (or cannot be told from passing: INCONCLUSIVE)
+                     one of the prediction's nulls — the same observable and test on the untrained
+                     network, on i.i.d. input, … (`PredictionBase.nulls`). Never counted as PASS.
     INCONCLUSIVE     the rules disagree or either is undecided, or fewer than two seeds.
     ERROR            the case (or the reference case) is missing from the store, diverged or failed,
                      was computed from a different spec (stale hash) or data-format version, or the
-                     observable is absent or NaN. Nothing ever passes on missing data.
+                     observable is absent or NaN — or any of this holds for a null. Nothing
+                     ever passes on missing data.
 
     Seed rule: f = seeds passing / seeds, q = the test's ``seeds_at_least`` (> ½). PASS if f ≥ q,
     FAIL if 1 − f ≥ q, otherwise INCONCLUSIVE (f lies between the pass and the fail band).
@@ -28,11 +32,15 @@ Every result carries the statistic's mean, its 95 % interval, seeds passing / se
     {"suite": ..., "title": ..., "store": ..., "data_format_version": ..., "counts": {...},
      "predictions": [{"case", "claim", "observable", "test", "verdict", "statistic", "ci": [lo, hi],
                       "seeds_passing", "seeds", "threshold": [lo, hi], "reason", "labels", "spec",
-                      "seeds_at_least", "per_seed": {"seed", "statistic", "passed"}, "detail"}],
+                      "seeds_at_least", "per_seed": {"seed", "statistic", "passed"}, "detail",
+                      "nulls": [{"ref", "case", "stage", "compare_to", "verdict", "statistic", "ci",
+                                 "seeds_passing", "seeds", "reason", "per_seed"}]}],
      "cases": {case_id: {"architecture", "input", "status", "data_format_version", "spec_hash",
                          "wall_seconds", "figures": {name: [per-seed values] | null}}}}
 
 ``observable`` and ``test`` are the registered kinds; ``labels`` has readable descriptions of both.
+Each null reports the verdict the same test gets there (``verdict`` of the prediction is already
+NONSPECIFIC or ERROR where a null decides it).
 The keys listed first are the stable contract; the per-seed values and case figures feed the
 leaderboard so it needs reports, never training.
 """
@@ -45,7 +53,7 @@ import math
 import sys
 import warnings
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -72,6 +80,7 @@ __all__ = [
     "Verdict",
     "ScoreError",
     "PredictionResult",
+    "NullResult",
     "CaseSummary",
     "Report",
     "score_store",
@@ -99,6 +108,7 @@ class Verdict(str, Enum):
     """Outcome of one prediction."""
 
     PASS = "PASS"
+    NONSPECIFIC = "NONSPECIFIC"
     FAIL = "FAIL"
     INCONCLUSIVE = "INCONCLUSIVE"
     ERROR = "ERROR"
@@ -107,6 +117,7 @@ class Verdict(str, Enum):
     def advice(self) -> str:
         return {
             Verdict.PASS: "the data support the claim",
+            Verdict.NONSPECIFIC: "the test passes on a null too: it does not tell the effect from its absence",
             Verdict.FAIL: "the data support the negation of the claim",
             Verdict.INCONCLUSIVE: "seeds disagree or the interval straddles the threshold: add seeds or probe samples",
             Verdict.ERROR: "no usable data: (re)run the case with `rgbench run`, or fix the prediction",
@@ -127,9 +138,61 @@ def _num(x: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
+def _ci_list(ci: tuple[float, float] | None) -> list[float | None] | None:
+    return None if ci is None else [_num(ci[0]), _num(ci[1])]
+
+
+def _ci_text(statistic: float | None, ci: tuple[float, float] | None) -> str:
+    if statistic is None:
+        return "—"
+    if ci is None:
+        return f"{statistic:.4g}"
+    return f"{statistic:.4g} [{ci[0]:.4g}, {ci[1]:.4g}]"
+
+
+@dataclass(frozen=True)
+class NullResult:
+    """The same observable and test evaluated on one of a prediction's nulls."""
+
+    ref: str  # readable: 'init', 'iid', 'iid@init', 'shuffle-long vs long-xi'
+    case: str
+    stage: str | None
+    compare_to: str | None
+    verdict: Verdict
+    statistic: float | None = None
+    ci: tuple[float, float] | None = None
+    seeds_passing: int | None = None
+    seeds: int | None = None
+    reason: str = ""
+    per_seed: dict[str, list] = field(default_factory=dict)
+
+    @property
+    def blocks(self) -> bool:
+        """Whether this null makes a PASS nonspecific: the test passes here too, or cannot be told from passing."""
+        return self.verdict in (Verdict.PASS, Verdict.INCONCLUSIVE)
+
+    @property
+    def text(self) -> str:
+        seeds = "" if self.seeds is None else f", {self.seeds_passing}/{self.seeds}"
+        return f"{self.ref}: {self.verdict.value} {_ci_text(self.statistic, self.ci)}{seeds}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ref": self.ref, "case": self.case, "stage": self.stage, "compare_to": self.compare_to,
+                "verdict": self.verdict.value, "statistic": _num(self.statistic), "ci": _ci_list(self.ci),
+                "seeds_passing": self.seeds_passing, "seeds": self.seeds, "reason": self.reason,
+                "per_seed": self.per_seed}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> NullResult:
+        return cls(ref=d["ref"], case=d["case"], stage=d.get("stage"), compare_to=d.get("compare_to"),
+                   verdict=Verdict(d["verdict"]), statistic=d.get("statistic"),
+                   ci=tuple(d["ci"]) if d.get("ci") else None, seeds_passing=d.get("seeds_passing"),
+                   seeds=d.get("seeds"), reason=d.get("reason", ""), per_seed=d.get("per_seed") or {})
+
+
 @dataclass(frozen=True)
 class PredictionResult:
-    """The verdict of one prediction with the numbers behind it."""
+    """The verdict of one prediction with the numbers behind it (and those of its nulls)."""
 
     case: str
     claim: str
@@ -148,6 +211,7 @@ class PredictionResult:
     seeds_at_least: float | None = None
     per_seed: dict[str, list] = field(default_factory=dict)
     detail: dict[str, Any] = field(default_factory=dict)
+    nulls: tuple[NullResult, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -157,7 +221,7 @@ class PredictionResult:
             "test": self.test,
             "verdict": self.verdict.value,
             "statistic": _num(self.statistic),
-            "ci": None if self.ci is None else [_num(self.ci[0]), _num(self.ci[1])],
+            "ci": _ci_list(self.ci),
             "seeds_passing": self.seeds_passing,
             "seeds": self.seeds,
             "threshold": None if self.threshold is None else [_num(self.threshold[0]), _num(self.threshold[1])],
@@ -167,6 +231,7 @@ class PredictionResult:
             "seeds_at_least": self.seeds_at_least,
             "per_seed": self.per_seed,
             "detail": _jsonable(self.detail),
+            "nulls": [n.to_dict() for n in self.nulls],
         }
 
     @classmethod
@@ -179,7 +244,7 @@ class PredictionResult:
             threshold=tuple(d["threshold"]) if d.get("threshold") else None, reason=d.get("reason", ""),
             observable_label=labels.get("observable", d["observable"]), test_label=labels.get("test", d["test"]),
             spec=d.get("spec") or {}, seeds_at_least=d.get("seeds_at_least"), per_seed=d.get("per_seed") or {},
-            detail=d.get("detail") or {},
+            detail=d.get("detail") or {}, nulls=tuple(NullResult.from_dict(n) for n in d.get("nulls") or ()),
         )
 
     @property
@@ -188,11 +253,11 @@ class PredictionResult:
 
     @property
     def statistic_text(self) -> str:
-        if self.statistic is None:
-            return "—"
-        if self.ci is None:
-            return f"{self.statistic:.4g}"
-        return f"{self.statistic:.4g} [{self.ci[0]:.4g}, {self.ci[1]:.4g}]"
+        return _ci_text(self.statistic, self.ci)
+
+    @property
+    def nulls_text(self) -> str:
+        return "; ".join(n.text for n in self.nulls) or "—"
 
 
 def _jsonable(x: Any) -> Any:
@@ -263,8 +328,8 @@ class Report:
         return {v.value: c.get(v.value, 0) for v in Verdict}
 
     def ok(self) -> bool:
-        """False when any prediction is FAIL or ERROR (what ``--strict`` turns into exit status 1)."""
-        return not any(p.verdict in (Verdict.FAIL, Verdict.ERROR) for p in self.predictions)
+        """False when any prediction is FAIL, NONSPECIFIC or ERROR (what ``--strict`` turns into exit status 1)."""
+        return not any(p.verdict in (Verdict.FAIL, Verdict.NONSPECIFIC, Verdict.ERROR) for p in self.predictions)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -293,25 +358,35 @@ class Report:
     def from_json(cls, text: str) -> Report:
         return cls.from_dict(json.loads(text))
 
+    @property
+    def _with_nulls(self) -> bool:
+        return any(p.nulls for p in self.predictions)
+
     def _rows(self) -> list[list[str]]:
-        return [[p.case, p.claim, p.observable_label or p.observable, p.test_label or p.test, p.verdict.value,
+        rows = [[p.case, p.claim, p.observable_label or p.observable, p.test_label or p.test, p.verdict.value,
                  p.statistic_text, "—" if p.seeds is None else f"{p.seeds_passing}/{p.seeds}", p.threshold_text]
                 for p in self.predictions]
+        if self._with_nulls:
+            for row, p in zip(rows, self.predictions):
+                row.append(p.nulls_text)
+        return rows
 
-    _HEADER = ["case", "claim", "observable", "test", "verdict", "statistic [95 % CI]", "seeds", "pass region"]
+    @property
+    def _header(self) -> list[str]:
+        head = ["case", "claim", "observable", "test", "verdict", "statistic [95 % CI]", "seeds", "pass region"]
+        return head + ["nulls (verdict, statistic [95 % CI], seeds)"] if self._with_nulls else head
 
     def summary_line(self) -> str:
         c = self.counts
-        return (f"{len(self.predictions)} predictions: {c['PASS']} PASS, {c['FAIL']} FAIL, "
-                f"{c['INCONCLUSIVE']} INCONCLUSIVE, {c['ERROR']} ERROR")
+        return f"{len(self.predictions)} predictions: " + ", ".join(f"{c[v.value]} {v.value}" for v in Verdict)
 
     def to_markdown(self) -> str:
         def cell(s: str) -> str:
             return s.replace("|", "\\|").replace("\n", " ")
 
         head = f"# {self.suite}" + (f": {self.title}" if self.title else "")
-        lines = [head, "", self.summary_line(), "", "| " + " | ".join(self._HEADER) + " |",
-                 "|" + "---|" * len(self._HEADER)]
+        lines = [head, "", self.summary_line(), "", "| " + " | ".join(self._header) + " |",
+                 "|" + "---|" * len(self._header)]
         for row, p in zip(self._rows(), self.predictions):
             row[4] = f"**{row[4]}**"
             lines.append("| " + " | ".join(cell(c) for c in row) + " |")
@@ -324,8 +399,9 @@ class Report:
         """An HTML fragment: the verdict table and why each non-PASS prediction is not PASS."""
         import html
 
-        colors = {"PASS": "#1a7f37", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700", "ERROR": "#8250df"}
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in self._HEADER)
+        colors = {"PASS": "#1a7f37", "NONSPECIFIC": "#bc4c00", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700",
+                  "ERROR": "#8250df"}
+        head = "".join(f"<th>{html.escape(h)}</th>" for h in self._header)
         body = []
         for row, p in zip(self._rows(), self.predictions):
             cells = [f"<td>{html.escape(c)}</td>" for c in row]
@@ -345,9 +421,10 @@ class Report:
         from rich.markup import escape
         from rich.table import Table
 
-        style = {"PASS": "bold green", "FAIL": "bold red", "INCONCLUSIVE": "bold yellow", "ERROR": "bold magenta"}
+        style = {"PASS": "bold green", "NONSPECIFIC": "bold dark_orange", "FAIL": "bold red", "INCONCLUSIVE": "bold yellow",
+                 "ERROR": "bold magenta"}
         t = Table(title=f"{self.suite}" + (f": {self.title}" if self.title else ""), caption=self.summary_line(), expand=True)
-        for h in self._HEADER:
+        for h in self._header:
             # numbers and verdicts never wrap; words wrap in the text columns
             fixed = h in ("verdict", "seeds", "pass region", "statistic [95 % CI]")
             width = min(12, max((len(p.case) for p in self.predictions), default=4)) if h == "case" else None
@@ -466,8 +543,38 @@ def _diverged_seeds(ds: xr.Dataset) -> list[int]:
 
 def evaluate_prediction(prediction: Any, case_id: str, datasets: dict[str, xr.Dataset],
                         hashes: dict[str, str | None] | None = None) -> PredictionResult:
-    """Verdict of one prediction of case `case_id`, reading `datasets` (case id → stored dataset)."""
-    hashes = hashes or {}
+    """Verdict of one prediction of case `case_id`, reading `datasets` (case id → stored dataset).
+
+    The test is evaluated on the case and on each of the prediction's nulls. A null that is ERROR
+    makes the prediction ERROR; a PASS with a null that PASSes or is INCONCLUSIVE is NONSPECIFIC.
+    """
+    own = _evaluate(prediction, case_id, datasets, hashes or {})
+    nulls = tuple(getattr(prediction, "nulls", None) or ())
+    if not nulls:
+        return own
+    results = []
+    for ref in nulls:
+        target, variant = prediction.null_variant(ref)
+        r = _evaluate(variant, target or case_id, datasets, hashes or {}, what="null case")
+        results.append(NullResult(ref=ref.label(), case=target or case_id, stage=ref.stage, compare_to=ref.compare_to,
+                                  verdict=r.verdict, statistic=r.statistic, ci=r.ci, seeds_passing=r.seeds_passing,
+                                  seeds=r.seeds, reason=r.reason, per_seed=r.per_seed))
+    verdict, reason = own.verdict, own.reason
+    broken = [n for n in results if n.verdict is Verdict.ERROR]
+    blocking = [n for n in results if n.blocks]
+    if verdict is not Verdict.ERROR and broken:
+        verdict = Verdict.ERROR
+        reason = "; ".join(f"null {n.ref!r} cannot be scored: {n.reason}" for n in broken)
+    elif verdict is Verdict.PASS and blocking:
+        verdict = Verdict.NONSPECIFIC
+        also = "; ".join(f"{n.ref!r} {n.verdict.value} ({_ci_text(n.statistic, n.ci)}, {n.seeds_passing}/{n.seeds} seeds)"
+                         for n in blocking)
+        reason = f"the test passes ({reason}), but it also passes or cannot be told from passing on the null {also}"
+    return replace(own, verdict=verdict, reason=reason, nulls=tuple(results))
+
+
+def _evaluate(prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], hashes: dict[str, str | None], *,
+              what: str = "case") -> PredictionResult:
     obs: AbstractObservable = prediction.observable
     test: AbstractTest = prediction.test
     stage, layers, role = prediction.stage, prediction.layers, getattr(prediction, "role", "all")
@@ -481,7 +588,7 @@ def evaluate_prediction(prediction: Any, case_id: str, datasets: dict[str, xr.Da
     def error(reason: str) -> PredictionResult:
         return PredictionResult(verdict=Verdict.ERROR, reason=reason, **base)
 
-    problem = _usable(datasets.get(case_id), case_id, hashes.get(case_id))
+    problem = _usable(datasets.get(case_id), case_id, hashes.get(case_id), what)
     if problem:
         return error(problem)
     ds = datasets[case_id]
@@ -588,7 +695,7 @@ def add_cli(subparsers: Any) -> None:
     p.add_argument("store", help="results store, e.g. results/rg-paper.zarr")
     p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
     p.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="output format")
-    p.add_argument("--strict", action="store_true", help="exit with status 1 on any FAIL or ERROR")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 on any FAIL, NONSPECIFIC or ERROR")
     p.set_defaults(func=_cli_score)
 
 

@@ -5,9 +5,12 @@ A suite file has the top-level keys
     suite:    identifier (letters, digits, ``-``, ``_``, ``.``), used as the store name
     title:    one line for people
     description: optional paragraph
-    include:  other suite files (paths relative to this file) whose ``defaults`` and ``cases``
-              are merged in first; cycles are an error
+    include:  other suite files (paths relative to this file) whose ``defaults``, ``nulls`` and
+              ``cases`` are merged in first; cycles are an error
     defaults: a partial case (architecture, input, train, measure, seeds) merged into every case
+    nulls:    named null sets, e.g. ``untrained-or-iid: [{stage: init}, iid]``, that a prediction's
+              ``nulls:`` may name instead of listing them (a string there is a set name if one is
+              defined, else a case id)
     cases:    the cases, each with ``id``, optional ``architecture``, ``input``, ``train``,
               ``measure``, ``seeds``, ``predict`` and ``grid``
 
@@ -30,6 +33,7 @@ import difflib
 import hashlib
 import itertools
 import json
+import re
 import typing
 from dataclasses import dataclass, field
 from functools import cache
@@ -49,7 +53,7 @@ __all__ = ["Case", "Suite", "SuiteError", "load_suite", "suite_from_json", "case
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 _CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(\[[^\]/]*\])?$"  # base id, then grid values
 _CASE_KEYS = ("architecture", "input", "train", "measure", "seeds")
-_TOP_KEYS = ("suite", "title", "description", "include", "defaults", "cases")
+_TOP_KEYS = ("suite", "title", "description", "include", "defaults", "nulls", "cases")
 
 
 class SuiteError(Exception):
@@ -213,6 +217,7 @@ class _Raw:
     title: str = ""
     description: str = ""
     defaults: list[tuple[dict[str, Any], _Source]] = field(default_factory=list)  # lowest priority first
+    nulls: dict[str, tuple[Any, _Source]] = field(default_factory=dict)  # set name → (refs, where defined)
     cases: list[_RawCase] = field(default_factory=list)
 
 
@@ -284,6 +289,23 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
                                         _unknown_key(key, _CASE_KEYS)))
         raw.defaults.append(({k: v for k, v in defaults.items() if k in _CASE_KEYS}, src))
 
+    null_sets = data.get("nulls", {})
+    if not isinstance(null_sets, dict):
+        problems.append(Located(display, lines.get(("nulls",)), "nulls",
+                                f"must be a mapping of set names to lists of nulls; got {null_sets!r}"))
+    else:
+        for name, refs in null_sets.items():
+            where = lines.get(("nulls", name))
+            if not isinstance(name, str) or not _valid_id(name):
+                problems.append(Located(display, where, f"nulls.{name}",
+                                        f"a null set's name must be an identifier of letters, digits, '-', '_', '.'; got {name!r}"))
+            elif not isinstance(refs, (list, str)):
+                problems.append(Located(display, where, f"nulls.{name}",
+                                        "must be a list of nulls (case ids, {stage: init}, {case: ..., stage: ...}); "
+                                        f"got {refs!r}"))
+            else:
+                raw.nulls[name] = (refs, src)  # the including file's definition wins over an included one's
+
     cases = data.get("cases", [])
     if not isinstance(cases, list):
         problems.append(Located(display, lines.get(("cases",)), "cases", f"must be a list of cases; got {cases!r}"))
@@ -297,8 +319,6 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
 
 
 def _valid_id(s: str) -> bool:
-    import re
-
     return re.fullmatch(_ID_PATTERN, s) is not None
 
 
@@ -548,6 +568,9 @@ def _message(err: dict, value: Any, allowed_keys: list[str] | None, reg: Registr
     return f"{msg}; got {_format_value(value) if value is not None else 'null'}"
 
 
+_NULL_ERROR = re.compile(r"^nulls\[(?P<index>\d+)\] \([^)]*\): (?P<message>.*)$", re.S)
+
+
 def _validate(exp: _Expanded, problems: list[Located]) -> BaseModel | None:
     _, CaseSpec = models()
     data = dict(exp.data)
@@ -560,7 +583,13 @@ def _validate(exp: _Expanded, problems: list[Located]) -> BaseModel | None:
             reg = _slot(loc) or (_slot(loc[:-1]) if loc and loc[-1] == "kind" else None)
             if reg is not None and loc and loc[-1] == "kind":
                 loc = loc[:-1]
-            value = _value_at(data, loc) if err["type"] != "extra_forbidden" else _value_at(data, loc)
+            null = _NULL_ERROR.match(err["msg"].removeprefix("Value error, "))
+            if null and len(loc) == 2 and loc[0] == "predict":  # a prediction's check of one of its nulls
+                loc += ("nulls", int(null["index"]))
+                file, line, key = _locate(exp, loc)
+                problems.append(Located(file, line, key, null["message"]))
+                continue
+            value = _value_at(data, loc)
             allowed = _model_keys(CaseSpec, data, loc[:-1]) if err["type"] == "extra_forbidden" else None
             if err["type"] == "extra_forbidden" and reg is None and allowed is None and loc[:-1] == ():
                 allowed = list(CaseSpec.model_fields) + ["grid"]
@@ -596,6 +625,65 @@ def _cross_checks(expanded: list[_Expanded], problems: list[Located]) -> None:
                                                      f"(cases: {', '.join(ids)})"))
 
 
+def _resolve_null_sets(expanded: list[_Expanded], raw: _Raw, problems: list[Located]) -> None:
+    """Replace the names of top-level null sets in every prediction's `nulls` by the sets' references."""
+    ids = {exp.case_id for exp in expanded}
+    for name, (_, src) in raw.nulls.items():
+        if name in ids:
+            problems.append(Located(src.file, src.lines.get(("nulls", name)), f"nulls.{name}",
+                                    f"a null set may not share its name with case {name!r}: in a prediction's `nulls` "
+                                    "the name would mean both; rename the set"))
+
+    def expand(items: list, chain: tuple[str, ...]) -> list:
+        out: list = []
+        for item in items:
+            if isinstance(item, str) and item in raw.nulls and item not in chain:
+                refs = raw.nulls[item][0]
+                out += expand(refs if isinstance(refs, list) else [refs], (*chain, item))
+            elif isinstance(item, str) and item in chain:
+                src = raw.nulls[item][1]
+                problems.append(Located(src.file, src.lines.get(("nulls", item)), f"nulls.{item}",
+                                        f"null sets name each other in a cycle: {' → '.join((*chain, item))}"))
+            else:
+                out.append(item)
+        return out
+
+    for exp in expanded:
+        predict = exp.data.get("predict")
+        for pred in predict if isinstance(predict, list) else []:
+            if isinstance(pred, dict) and isinstance(pred.get("nulls"), (str, list)):
+                value = pred["nulls"]
+                pred["nulls"] = expand(value if isinstance(value, list) else [value], ())
+
+
+def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_Expanded], problems: list[Located]) -> None:
+    """Every null names a case of the suite that measures the stage the null reads."""
+    from .predictions import resolved_selection
+
+    ids = [exp.case_id for exp in expanded]
+    stages = {exp.case_id: list(spec.measure.stages) for exp, spec in validated}
+    for exp, spec in validated:
+        for i, pred in enumerate(spec.predict):
+            for j, null in enumerate(pred.nulls):
+                file, line, key = _locate(exp, ("predict", i, "nulls", j))
+                missing = [c for c in (null.case, null.compare_to) if c is not None and c not in ids]
+                for c in missing:
+                    close = difflib.get_close_matches(c, ids, n=1)
+                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    problems.append(Located(file, line, key, f"null {null.label()!r} names no case of this suite: {c!r}{hint} "
+                                                             f"(cases: {', '.join(ids)})"))
+                if missing:
+                    continue
+                stage = null.stage if null.stage is not None else resolved_selection(pred.observable, pred.stage, None)[0]
+                needed = [stage] if stage is not None else (["init", "trained"] if pred.observable.staged else [])
+                for c in {null.case or exp.case_id, null.compare_to or pred.test.reference()[0]} - {None}:
+                    absent = [st for st in needed if c in stages and st not in stages[c]]
+                    if absent:
+                        problems.append(Located(file, line, key, f"null {null.label()!r} reads stage {absent[0]!r} of case {c!r}, "
+                                                                 f"which measures only {', '.join(stages[c])}; add it to its "
+                                                                 "`measure.stages`"))
+
+
 def load_suite(path: str | Path) -> Suite:
     """Read, resolve and validate a suite file. Raises SuiteError listing every problem."""
     path = Path(path)
@@ -604,8 +692,10 @@ def load_suite(path: str | Path) -> Suite:
     raw = _Raw()
     _read(path, (), problems, raw, top=True)
     expanded = _expand(raw, problems)
+    _resolve_null_sets(expanded, raw, problems)
     validated = [(exp, spec) for exp in expanded if (spec := _validate(exp, problems)) is not None]
     _cross_checks(expanded, problems)
+    _null_checks(validated, expanded, problems)
     if not expanded and not problems:
         problems.append(Located(_display(path), None, "cases", "the suite has no cases"))
     if problems:

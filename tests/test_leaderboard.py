@@ -92,6 +92,23 @@ def test_error_counts_as_scored_not_agreed():
     assert row.verdicts["collapse is selective"] == "ERROR"
 
 
+def test_nonspecific_is_not_support_and_has_its_own_column():
+    with_null = [pred("effective_rank", MONO, claim="erank falls with depth", nulls=["iid"]), *_predictions()[1:]]
+    s = suite(case("short-xi", with_null), case("long-xi", [], xi=6.7), case("iid", []))
+    flat = np.full(7, 15.0)
+    d = {"short-xi": synthetic_case("short-xi"), "long-xi": synthetic_case("long-xi", erank=flat),
+         "iid": synthetic_case("iid")}  # i.i.d. input falls with depth just as much: the claim is not specific
+    row = LB.build_leaderboard([S.score_datasets(d, s, store="x.zarr")], n_resamples=300).rows[0]
+    assert (row.agreed, row.scored, row.nonspecific) == (2, 3, 1)
+    assert row.verdicts["erank falls with depth"] == "NONSPECIFIC"
+    # the resampled agreement never counts the nonspecific claim: at most 2 of 3 in every replicate
+    assert row.agreement.value == pytest.approx(2 / 3) and row.agreement.hi == pytest.approx(2 / 3)
+    assert "| 2 / 3 | 1 |" in LB.build_leaderboard([S.score_datasets(d, s, store="x.zarr")], n_resamples=100).to_markdown()
+    d["iid"] = synthetic_case("iid", erank=flat)
+    clean = LB.build_leaderboard([S.score_datasets(d, s, store="y.zarr")], n_resamples=300).rows[0]
+    assert (clean.agreed, clean.nonspecific) == (3, 0) and clean.agreement.hi == pytest.approx(1.0)
+
+
 def test_one_claim_from_two_suites_shares_a_column():
     a = _report("tokenwise", store="a.zarr")
     b = _report("tokenwise", short_erank=np.full(7, 15.0), store="b.zarr")  # the same architecture, erank flat
@@ -108,8 +125,8 @@ def test_formats_and_cli(tmp_path, capsys):
     board = LB.build_leaderboard([good, bad], n_resamples=200)
     d = json.loads(board.to_json())
     assert set(d) == {"sources", "data_format_version", "n_resamples", "claims", "rows"}
-    assert set(d["rows"][0]) == {"label", "architecture", "cases", "rank", "agreed", "scored", "errors", "agreement",
-                                 "verdicts", "figures", "wall_seconds"}
+    assert set(d["rows"][0]) == {"label", "architecture", "cases", "rank", "agreed", "scored", "errors", "nonspecific",
+                                 "agreement", "verdicts", "figures", "wall_seconds"}
     rows = list(csv.DictReader(io.StringIO(board.to_csv())))
     assert rows[0]["architecture"] == "tokenwise L=6 d=64" and rows[0]["rank_lo"] == "1"
     assert rows[0]["erank falls with depth"] == "PASS"
@@ -126,7 +143,7 @@ def test_formats_and_cli(tmp_path, capsys):
     args = parser.parse_args(["leaderboard", str(pa), str(pb), "--out", str(out)])
     assert args.func(args) == 0
     text = out.read_text()
-    assert "| 1 | tokenwise L=6 d=64 | 3 / 3 |" in text
+    assert "| 1 | tokenwise L=6 d=64 | 3 / 3 | 0 |" in text
     bogus = tmp_path / "bogus.json"
     bogus.write_text("{}")
     args = parser.parse_args(["leaderboard", str(bogus), "--format", "csv"])

@@ -448,3 +448,74 @@ def test_measure_streams_cka_matrix_is_optional_and_agrees_with_drift():
     np.testing.assert_allclose(full["cka"][:, range(3), range(1, 4)], 1.0 - full["kernel_drift"], atol=1e-6)
     for name in lean:
         np.testing.assert_array_equal(lean[name], full[name])
+
+
+# ------------------------------------------------------------------ row subsets and the [MASK] point
+
+
+def tokenwise_probe(*, vocab=5, width=8, n=80, positions=3, c=3.0):
+    """A context-free stream: token a ↦ e_a (a < V), [MASK] ↦ c·e_V, at every layer.
+
+    At position t the rows i ≡ t (mod 8) are [MASK]; the others take the symbols 0 … V−1 in turn,
+    so every symbol is equally frequent in all the rows and in the first N/2 (70 and 35 token rows).
+    Returns (streams (seed 1, n, layer 2, position, width) float32, is_mask (n, position))."""
+    is_mask = (np.arange(n)[:, None] % 8) == np.arange(positions)[None, :]
+    streams = np.zeros((1, n, 2, positions, width), np.float32)
+    for t in range(positions):
+        tokens = np.flatnonzero(~is_mask[:, t])
+        streams[0, tokens, :, t, :] = np.eye(width)[np.arange(len(tokens)) % vocab][:, None, :]
+        streams[0, is_mask[:, t], :, t, vocab] = c
+    return streams, is_mask
+
+
+@pytest.mark.parametrize("c", [0.5, 3.0, 20.0])
+def test_token_row_rank_of_a_displaced_mask_point_is_the_closed_form(c):
+    # V equally frequent orthonormal points: centred, V − 1 equal singular values → every measure V − 1,
+    # wherever the [MASK] point sits; the [MASK] rows are one point (rank 0); the all-row rank moves with c.
+    from rgbench.measure import ROWS, MeasureConfig, measure_streams
+
+    vocab = 5
+    streams, is_mask = tokenwise_probe(vocab=vocab, c=c)
+    out = measure_streams(streams, np.zeros_like(is_mask), MeasureConfig(), rng=np.random.default_rng(0), is_mask=is_mask)
+    rows = dict(zip(ROWS, np.moveaxis(out["effective_rank_rows"], -1, 0)))
+    np.testing.assert_allclose(rows["token"], vocab - 1, rtol=1e-12)
+    np.testing.assert_allclose(rows["token_half"], vocab - 1, rtol=1e-12)
+    np.testing.assert_array_equal(rows["mask"], 0.0)
+    for name in ("participation_ratio_rows", "stable_rank_rows"):
+        np.testing.assert_allclose(out[name][..., 0], vocab - 1, rtol=1e-12)
+    assert np.all(np.abs(out["effective_rank"] - (vocab - 1)) > 0.1)  # the [MASK] point adds a direction
+    # D = ‖c·e_V − 𝟙/V‖ / (1 − 1/V)^½: the [MASK] mean against the token cloud's RMS radius
+    np.testing.assert_allclose(out["mask_distance"], np.sqrt(c**2 + 1 / vocab) / np.sqrt(1 - 1 / vocab), rtol=1e-6)
+
+
+def test_rows_measure_as_if_the_other_rows_were_not_there(rng):
+    x = rng.standard_normal((3, 40, 6))
+    keep = rng.random((3, 40)) < 0.6
+    got = rank_measures(x, rows=keep)
+    for i in range(3):
+        ref = rank_measures(x[i][keep[i]])
+        for k in got:
+            assert got[k][i] == pytest.approx(float(ref[k]), rel=1e-10)
+    nan_elsewhere = np.where(keep[..., None], x, np.nan)  # what is outside the selection does not matter
+    for k, v in rank_measures(nan_elsewhere, rows=keep).items():
+        np.testing.assert_allclose(v, got[k], rtol=1e-12)
+    one_row = np.zeros((3, 40), bool)
+    one_row[:, 0] = True
+    assert np.isnan(rank_measures(x, rows=one_row)["effective_rank"]).all()  # one row has no centred spectrum
+    with pytest.raises(ValueError, match="does not broadcast"):
+        rank_measures(x, rows=np.ones(7, bool))
+
+
+def test_cloud_distance_closed_form_and_edges(rng):
+    # b: ±1 along two axes around 0 (RMS radius 1), a: the point (3, 4) → D = 5
+    b = np.array([[1, 0], [-1, 0], [0, 1], [0, -1]], float)
+    x = np.concatenate([b, [[3.0, 4.0]] * 3])
+    a_rows = np.r_[np.zeros(4, bool), np.ones(3, bool)]
+    assert obs.cloud_distance(x, a_rows, ~a_rows) == pytest.approx(5.0)
+    assert obs.cloud_distance(x * 7 + 2, a_rows, ~a_rows) == pytest.approx(5.0)  # invariant to shift and scale
+    assert np.isnan(obs.cloud_distance(x, np.zeros(7, bool), ~a_rows))  # no [MASK] row
+    bad = x.copy()
+    bad[0, 0] = np.nan
+    assert np.isnan(obs.cloud_distance(bad, a_rows, ~a_rows, nonfinite="nan"))
+    with pytest.raises(ValueError, match="non-finite"):
+        obs.cloud_distance(bad, a_rows, ~a_rows)

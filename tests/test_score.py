@@ -446,13 +446,14 @@ def test_report_json_shape_is_stable():
     contract = {"case", "claim", "observable", "test", "verdict", "statistic", "ci", "seeds_passing", "seeds", "threshold"}
     for p in d["predictions"]:
         assert contract <= set(p)
-        assert set(p) == contract | {"reason", "labels", "spec", "seeds_at_least", "per_seed", "detail"}
-        assert p["verdict"] in {"PASS", "FAIL", "INCONCLUSIVE", "ERROR"}
+        assert set(p) == contract | {"reason", "labels", "spec", "seeds_at_least", "per_seed", "detail", "nulls"}
+        assert p["verdict"] in {"PASS", "NONSPECIFIC", "FAIL", "INCONCLUSIVE", "ERROR"}
+        assert p["nulls"] == []
         assert p["ci"] is None or (len(p["ci"]) == 2 and p["ci"][0] <= p["statistic"] <= p["ci"][1])
         assert p["threshold"] is None or len(p["threshold"]) == 2
     verdicts = [p["verdict"] for p in d["predictions"]]
     assert verdicts == ["PASS", "PASS", "PASS", "PASS", "FAIL", "ERROR"]
-    assert d["counts"] == {"PASS": 4, "FAIL": 1, "INCONCLUSIVE": 0, "ERROR": 1}
+    assert d["counts"] == {"PASS": 4, "NONSPECIFIC": 0, "FAIL": 1, "INCONCLUSIVE": 0, "ERROR": 1}
     first = d["predictions"][0]
     assert first["observable"] == "effective_rank" and first["test"] == "monotone" and first["threshold"] == [None, -0.9]
     assert first["spec"]["layers"] == "1:" and len(first["per_seed"]["statistic"]) == 10
@@ -567,3 +568,159 @@ def test_an_untrained_case_has_no_headline_figures():
                            suite(trained, untrained), store="x.zarr")
     assert rep.cases["short-xi"].figures["collapse"] == pytest.approx([7.5] * 10)
     assert all(v is None for v in rep.cases["untrained"].figures.values())
+
+
+# --------------------------------------------------------------------------------------------
+# Nulls and specificity: the same test on the untrained network, on another case, on both
+
+
+FALLING = 15.0 - 1.5 * np.arange(7)  # a clean monotone fall: Spearman −1 in every seed
+MONOTONE = {"kind": "monotone", "spearman_at_most": -0.9}
+
+
+def test_a_claim_whose_null_also_passes_is_nonspecific():
+    # the untrained network already falls with depth: the trained fall says nothing about training
+    ds = {"a": synthetic_case("a", erank_init=FALLING), "iid": synthetic_case("iid", erank=np.full(7, 15.0))}
+    r = verdict(ds, pred("effective_rank", MONOTONE, nulls=[{"stage": "init"}, "iid"]), "a")
+    assert r.verdict is S.Verdict.NONSPECIFIC
+    assert [(n.ref, n.verdict) for n in r.nulls] == [("init", PASS), ("iid", FAIL)]
+    assert r.nulls[0].statistic == pytest.approx(-1.0) and r.nulls[0].seeds_passing == 10
+    assert "init" in r.reason and "also passes" in r.reason
+    # the test's own numbers are unchanged: only the verdict says NONSPECIFIC
+    alone = verdict(ds, pred("effective_rank", MONOTONE), "a")
+    assert alone.verdict is PASS and alone.statistic == r.statistic and alone.ci == r.ci
+
+
+def test_a_null_that_cannot_be_told_from_passing_makes_a_pass_nonspecific():
+    half = np.where(np.arange(10)[:, None] < 5, FALLING, np.full(7, 15.0))  # half the seeds fall at init
+    r = verdict({"a": synthetic_case("a", erank_init=half)}, pred("effective_rank", MONOTONE, nulls=[{"stage": "init"}]), "a")
+    assert r.nulls[0].verdict is INC and r.verdict is S.Verdict.NONSPECIFIC
+
+
+def test_a_claim_whose_nulls_fail_is_pass():
+    flat = np.full(7, 15.0)
+    ds = {"a": synthetic_case("a"), "iid": synthetic_case("iid", erank=flat)}
+    r = verdict(ds, pred("effective_rank", MONOTONE, nulls=[{"stage": "init"}, "iid", {"case": "iid", "stage": "init"}]), "a")
+    assert r.verdict is PASS, r.reason
+    assert [n.verdict for n in r.nulls] == [FAIL, FAIL, FAIL]
+    assert [n.ref for n in r.nulls] == ["init", "iid", "iid@init"]
+
+
+def test_a_null_does_not_rescue_a_failing_claim():
+    flat = np.full(7, 15.0)
+    r = verdict({"a": synthetic_case("a", erank=flat, erank_init=FALLING)},
+                pred("effective_rank", MONOTONE, nulls=[{"stage": "init"}]), "a")
+    assert r.verdict is FAIL and r.nulls[0].verdict is PASS
+
+
+def test_an_absent_null_case_is_error():
+    r = verdict({"a": synthetic_case("a")}, pred("effective_rank", MONOTONE, nulls=["iid"]), "a")
+    assert r.verdict is ERR and "null 'iid'" in r.reason and "no complete result" in r.reason
+    assert r.nulls[0].verdict is ERR and r.statistic is not None  # the case's own numbers are still reported
+    diverged = synthetic_case("iid", status="diverged")
+    r = verdict({"a": synthetic_case("a"), "iid": diverged}, pred("effective_rank", MONOTONE, nulls=["iid"]), "a")
+    assert r.verdict is ERR and "diverged" in r.reason
+
+
+def test_an_equivalence_claim_is_nonspecific_when_its_margin_also_calls_the_present_case_absent():
+    # "collapse absent at long ξ" with δ = 1: the short-ξ case, where collapse is present (C = 0.6),
+    # is also called equivalent to 0 — the margin cannot tell presence from absence.
+    short = synthetic_case("short", erank=15.0 - 0.1 * np.arange(7), erank_init=np.full(7, 15.0))
+    long_ = synthetic_case("long", erank=np.full(7, 15.0))
+    wide = pred("rank_collapse", {"kind": "equivalence", "delta": 1.0}, nulls=["short"])
+    narrow = pred("rank_collapse", {"kind": "equivalence", "delta": 0.3}, nulls=["short"])
+    ds = {"short": short, "long": long_}
+    assert verdict(ds, wide, "long").verdict is S.Verdict.NONSPECIFIC
+    r = verdict(ds, narrow, "long")
+    assert r.verdict is PASS and r.nulls[0].verdict is FAIL, r.reason
+
+
+def test_a_null_can_replace_the_reference_of_a_comparison():
+    flat = np.full(7, 15.0)
+    ds = {"short": synthetic_case("short"), "long": synthetic_case("long", erank=flat),
+          "shuffle": synthetic_case("shuffle")}
+    p = pred("rank_collapse", {"kind": "difference", "compare_to": "long", "at_least": 0.0},
+             nulls=[{"case": "shuffle"}, {"compare_to": "shuffle"}])
+    r = verdict(ds, p, "short")
+    # shuffle − long passes too (the effect is not about order); short − shuffle is exactly 0 (not a pass)
+    assert [n.ref for n in r.nulls] == ["shuffle", "this case vs shuffle"]
+    assert [n.verdict for n in r.nulls] == [PASS, INC] and r.verdict is S.Verdict.NONSPECIFIC
+
+
+def test_nulls_in_reports_json_markdown_and_strict():
+    ds = {"a": synthetic_case("a", erank_init=FALLING), "iid": synthetic_case("iid", erank=np.full(7, 15.0))}
+    p = pred("effective_rank", MONOTONE, claim="falls", nulls=[{"stage": "init"}, "iid"])
+    rep = S.score_datasets(ds, suite(case("a", [p]), case("iid")), store="mem://x")
+    d = json.loads(rep.to_json())
+    (only,) = d["predictions"]
+    assert only["verdict"] == "NONSPECIFIC" and d["counts"]["NONSPECIFIC"] == 1 and d["counts"]["PASS"] == 0
+    assert [(n["ref"], n["verdict"]) for n in only["nulls"]] == [("init", "PASS"), ("iid", "FAIL")]
+    assert set(only["nulls"][0]) >= {"ref", "verdict", "statistic", "ci"} and len(only["nulls"][0]["ci"]) == 2
+    assert S.Report.from_json(rep.to_json()).to_json() == rep.to_json()
+    md = rep.to_markdown()
+    assert "nulls" in md.splitlines()[4] and "init: PASS -1" in md and "iid: FAIL" in md
+    assert "1 NONSPECIFIC" in rep.summary_line()
+    assert not rep.ok()  # --strict fails on NONSPECIFIC
+
+
+def test_null_variant_keeps_everything_but_what_the_null_names():
+    p = pred("rank_collapse", {"kind": "difference", "compare_to": "long", "at_least": 0.0}, layers="2:",
+             nulls=[{"stage": "init", "compare_to": "iid"}])
+    case_id, v = p.null_variant(p.nulls[0])
+    assert case_id is None and v.stage == "init" and v.test.compare_to == "iid" and v.layers == "2:" and v.nulls == []
+    assert p.test.compare_to == "long"  # the original is untouched
+
+
+def test_null_references_are_checked_against_the_prediction():
+    with pytest.raises(pydantic.ValidationError, match="the prediction itself"):
+        pred("effective_rank", MONOTONE, nulls=[{"stage": "trained"}])
+    with pytest.raises(pydantic.ValidationError, match="has no stages"):
+        pred("final_loss", {"kind": "threshold", "at_most": 1}, nulls=[{"stage": "init"}])
+    with pytest.raises(pydantic.ValidationError, match="compares stage 'init' with itself"):
+        pred("drift_concentration", {"kind": "difference", "against_stage": "init", "at_least": 0}, nulls=[{"stage": "init"}])
+    with pytest.raises(pydantic.ValidationError, match="`compare_to` applies only"):
+        pred("effective_rank", MONOTONE, nulls=[{"compare_to": "b"}])
+    with pytest.raises(pydantic.ValidationError, match="names a `case`"):
+        pred("effective_rank", MONOTONE, nulls=[{}])
+
+
+# --------------------------------------------------------------------------------------------
+# The observables the audit asked for: token rows, the [MASK] point, drift against update ratio
+
+
+def _with_rows(ds: xr.Dataset, token: Any, mask: Any) -> xr.Dataset:
+    """`ds` with effective_rank_rows whose token / mask rows hold the given (stage, layer) profiles."""
+    er = ds["effective_rank"]
+    rows = np.stack([np.broadcast_to(np.asarray(v, float)[..., None], er.shape) for v in (token, mask, token, token)], -1)
+    return ds.assign(effective_rank_rows=(er.dims + ("rows",), rows), mask_distance=er * 0 + 2.0).assign_coords(
+        rows=["token", "mask", "half", "token_half"])
+
+
+def test_token_rows_tell_a_collapse_carried_by_the_mask_symbol():
+    # all rows: a fall of 7.5 after training (the [MASK] point moves); token rows: flat at V − 1 = 15
+    ds = _with_rows(synthetic_case("a"), token=np.full((2, 7), 15.0), mask=np.zeros((2, 7)))
+    assert P.RankCollapse().values(ds).values == pytest.approx([7.5] * 10)
+    assert P.RankCollapse().values(ds, role="token").values == pytest.approx([0.0] * 10)
+    assert P.EffectiveRank().values(ds, role="mask").values == pytest.approx(np.zeros((10, 6)))
+    assert P.EffectiveRank(probe="full_minus_half").values(ds, role="token").values == pytest.approx(np.zeros((10, 6)))
+    assert P.MaskDistance().values(ds).values == pytest.approx(np.full((10, 7), 2.0))
+    with pytest.raises(P.ObservableUnavailable, match="effective_rank_rows"):
+        P.EffectiveRank().values(synthetic_case("a"), role="token")
+    with pytest.raises(pydantic.ValidationError, match="probe"):
+        pred({"kind": "effective_rank", "probe": "half"}, MONOTONE, role="mask")
+
+
+def test_drift_relative_to_the_squared_update_ratio_is_one_when_drift_is_a_function_of_it():
+    u = np.array([0.9, 0.5, 0.3, 0.2, 0.1, 0.05])
+    ds = synthetic_case("a", drift=0.4 * u**2, drift_init=0.4 * (u[::-1]) ** 2)
+    ds["update_ratio"] = (ds["kernel_drift"] / 0.4) ** 0.5  # drift = c·u² exactly, at both stages
+    rel = P.DriftConcentration(relative_to="update_ratio").values(ds)
+    assert rel.values == pytest.approx(np.ones(10))
+    share = P.DriftConcentration().values(ds).values
+    assert share == pytest.approx(np.full(10, (0.81 + 0.25) / np.sum(u**2)))
+    even = P.DriftConcentration(relative_to="even").values(ds, layers="1:")  # transitions 1..5: k/n = 2/5
+    assert even.values == pytest.approx(np.full(10, (0.25 + 0.09) / np.sum(u[1:] ** 2) / 0.4))
+    assert P.DominantTransition().values(ds).values == pytest.approx(np.zeros(10))
+    assert P.DominantTransition().values(ds, stage="init").values == pytest.approx(np.full(10, 5.0))
+    with pytest.raises(pydantic.ValidationError, match="of: kernel_drift"):
+        P.DriftConcentration(of="update_ratio", relative_to="update_ratio")

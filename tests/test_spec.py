@@ -297,3 +297,70 @@ def test_kind_switch_in_a_fresh_process_keeps_shared_parameters(tmp_path):
     code = f"from rgbench.spec import load_suite; a = load_suite({str(path)!r}).case('long-xi').architecture; print(a.kind, a.depth, a.width)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["mixer", "5", "48"]
+
+
+NULLS = """\
+suite: nulls-demo
+nulls:
+  untrained-or-iid: [{stage: init}, iid]
+  all-controls: [untrained-or-iid, shuffle]
+defaults:
+  architecture: {kind: tokenwise, depth: 3, width: 8}
+  input: {kind: sticky, vocab: 4, length: 8, xi: 1.2}
+  seeds: 2
+cases:
+  - id: short
+    predict:
+      - claim: falls
+        observable: effective_rank
+        role: token
+        test: {kind: monotone}
+        nulls: all-controls
+      - claim: selective
+        observable: rank_collapse
+        test: {kind: difference, compare_to: long, at_least: 0}
+        nulls: [{stage: init}, {case: shuffle, compare_to: long}, iid]
+  - id: long
+    input: {xi: 6.7}
+  - id: iid
+    input: {kind: iid}
+  - id: shuffle
+    input: {kind: shuffle, of: {kind: sticky, xi: 6.7}}
+"""
+
+
+def test_nulls_and_named_null_sets_resolve(tmp_path):
+    suite = load_suite(write(tmp_path, NULLS))
+    falls, selective = suite.case("short").predict
+    assert [n.label() for n in falls.nulls] == ["init", "iid", "shuffle"]  # sets expand, nested ones too
+    assert [n.label() for n in selective.nulls] == ["init", "shuffle vs long", "iid"]
+    again = suite_from_json(suite.to_json())  # nulls survive the store's provenance
+    assert again.case("short").predict[1].nulls == selective.nulls
+    # predictions are not part of what a case computes: adding nulls changes no hash
+    plain = load_suite(write(tmp_path, NULLS.replace("        nulls: all-controls\n", ""), "plain.yaml"))
+    assert plain.case("short").hash == suite.case("short").hash
+
+
+@pytest.mark.parametrize(
+    "old, new, line, key, fragment",
+    [
+        ("nulls: all-controls", "nulls: [iidd]", 16, "cases[short].predict[0].nulls[0]",
+         "names no case of this suite: 'iidd'; did you mean 'iid'?"),
+        ("{case: shuffle, compare_to: long}", "{case: shuffle, compare_to: lnog}", 20, "cases[short].predict[1].nulls[1]",
+         "'lnog'; did you mean 'long'?"),
+        ("    input: {kind: iid}", "    input: {kind: iid}\n    measure: {stages: [trained]}", 20,
+         "cases[short].predict[1].nulls[2]", "reads stage 'init' of case 'iid', which measures only trained"),
+        ("nulls: all-controls", "nulls: [{stage: trained}]", 16, "cases[short].predict[0].nulls[0]", "the prediction itself"),
+        ("nulls: all-controls", "nulls: [{stage: later}]", 16, "cases[short].predict[0].nulls[0].stage", "'init' or 'trained'"),
+        ("nulls: all-controls", "null: [iid]", 16, "cases[0].predict[0]", "a prediction's nulls are written `nulls:`"),
+        ("  untrained-or-iid:", "  iid:", 3, "nulls.iid", "may not share its name with case 'iid'"),
+        ("  all-controls: [untrained-or-iid, shuffle]", "  all-controls: [all-controls]", 4, "nulls.all-controls",
+         "cycle"),
+    ],
+)
+def test_bad_nulls_give_located_messages(tmp_path, old, new, line, key, fragment):
+    assert old in NULLS
+    path = write(tmp_path, NULLS.replace(old, new))
+    (problem, *_) = problems_of(path)
+    assert problem.startswith(f"{path}:{line}: {key}: "), problem
+    assert fragment in problem, problem
