@@ -17,7 +17,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     bad = 0
     for path in args.paths:
         try:
-            suite = load_suite(path)
+            suite = load_suite(path, args.overrides)
         except SuiteError as e:
             bad += 1
             for p in sorted(e.problems, key=lambda p: (p.file, p.line or 0)):
@@ -94,7 +94,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from .spec import SuiteError, load_suite
 
     try:
-        suite = load_suite(args.suite)
+        suite = load_suite(args.suite, args.overrides)
     except SuiteError as e:
         for p in e.problems:
             print(p, file=sys.stderr)
@@ -115,11 +115,18 @@ def _cmd_show(args: argparse.Namespace) -> int:
             f"{a.kind} L={a.depth} d={a.width}",
             f"{i.kind} V={i.vocab} T={i.length}" + (f" ξ={xi:g}" if isinstance(xi, float) else ""),
             f"{t.steps} steps × {t.batch}",
-            str(c.seeds),
+            str(c.seeds) + (f" (from {c.seed_start})" if c.seed_start else ""),
             str(len(c.predict)),
         )
     console.print(table)
     return 0
+
+
+def add_set_option(p: argparse.ArgumentParser) -> None:
+    """``--set KEY=VALUE`` (repeatable): override a dotted key in every case of the suite."""
+    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
+                   help="set a dotted key in every case, above what the file says (repeatable), e.g. "
+                   "--set train.steps=10000 --set seeds=10; validated like the file")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -132,6 +139,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check suite files; exit 2 and one line per problem if any is invalid")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("-q", "--quiet", action="store_true", help="print problems only")
+    add_set_option(p)
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("list", help="every registered kind with its description and parameters")
@@ -142,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("show", help="a suite's expanded cases with their hashes")
     p.add_argument("suite", metavar="SUITE")
     p.add_argument("--json", action="store_true", help="the resolved suite as JSON")
+    add_set_option(p)
     p.set_defaults(func=_cmd_show)
 
     import importlib

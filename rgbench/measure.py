@@ -182,7 +182,7 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
     tokens = data.sample(jax.random.fold_in(probe_key, 0), n)
     inputs, scored = data.corrupt(jax.random.fold_in(probe_key, 1), tokens)
     tokens, inputs, scored = np.asarray(tokens), np.asarray(inputs), np.asarray(scored)
-    seeds = np.arange(case.seeds)
+    seeds = np.asarray(case.seed_list)
     diverged = np.asarray(result.diverged, dtype=bool)
 
     per_stage: dict[str, list[np.ndarray]] = {}

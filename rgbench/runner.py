@@ -95,14 +95,41 @@ def provenance(case: Case, suite_name: str) -> dict[str, Any]:
     return attrs
 
 
-def run_case(case: Case, suite_name: str, *, progress: Callable[[int, int, Any], None] | None = None):
-    """Train and measure one case; returns its dataset (status ``complete`` or ``diverged``)."""
-    from .measure import measure
+# The last training run of this process, reused by a following case that differs only in what it
+# measures (a probe-size sweep: `grid: {measure.samples: [...]}`). Training is deterministic for a
+# given architecture, input, training config and seed list, so reuse changes no number.
+_LAST_TRAINING: dict[str, Any] = {}
+
+
+def _training_key(case: Case) -> str:
+    r = case.resolved()
+    return json.dumps({k: r[k] for k in ("architecture", "input", "train")} | {"seeds": case.seed_list}, sort_keys=True)
+
+
+def _train(case: Case, data: Any, progress: Callable[[int, int, Any], None] | None) -> tuple[Any, str | None]:
+    """(TrainResult, id of the case whose training was reused or None)."""
     from .train import train
+
+    key = _training_key(case)
+    if _LAST_TRAINING.get("key") == key:
+        return _LAST_TRAINING["result"], _LAST_TRAINING["case"]
+    _LAST_TRAINING.clear()
+    result = train(case.architecture, data, case.train, case.seed_list, progress=progress)
+    _LAST_TRAINING.update(key=key, result=result, case=case.id)
+    return result, None
+
+
+def run_case(case: Case, suite_name: str, *, progress: Callable[[int, int, Any], None] | None = None):
+    """Train and measure one case; returns its dataset (status ``complete`` or ``diverged``).
+
+    A case that trains exactly as the previous case run in this process (same architecture, input,
+    training and seeds: it differs only in `measure`) measures that case's trained networks instead
+    of training them again; its ``train_reused_from`` attribute names the case."""
+    from .measure import measure
 
     start, t0 = _now(), time.perf_counter()
     data = case.input.build()
-    result = train(case.architecture, data, case.train, list(range(case.seeds)), progress=progress)
+    result, reused = _train(case, data, progress)
     n_div = int(result.diverged.sum())
     status = "diverged" if n_div else "complete"
     attrs = provenance(case, suite_name)
@@ -114,10 +141,12 @@ def run_case(case: Case, suite_name: str, *, progress: Callable[[int, int, Any],
         start_time=start,
         end_time=_now(),
         wall_seconds=round(wall, 3),
-        train_seconds=round(float(result.wall_seconds), 3),
+        train_seconds=0.0 if reused else round(float(result.wall_seconds), 3),
         train_devices=int(result.devices),
         history=f"{start} rgbench {__version__} run (suite {suite_name}, case {case.id})",
     )
+    if reused:
+        ds.attrs["train_reused_from"] = reused
     return ds
 
 
@@ -266,6 +295,7 @@ def run_suite(
         elif workers > 1:
             outcomes = _run_processes(cases, suite.name, store_path, force, workers, reporter)
         else:
+            _LAST_TRAINING.clear()  # reuse trained networks between consecutive cases of this run only
             for case in cases:
                 reporter.start_case(case.id)
                 out = execute_case(
@@ -275,6 +305,7 @@ def run_suite(
                 reporter.finish_case(out)
                 outcomes.append(out)
     finally:
+        _LAST_TRAINING.clear()
         reporter.close()
     return outcomes
 
@@ -334,10 +365,14 @@ def _run_dask(cases, suite_name, store_path, force, scheduler, reporter) -> list
 
 def _cmd_run(args: argparse.Namespace) -> int:
     try:
-        suite = load_suite(args.suite)
+        suite = load_suite(args.suite, args.overrides)
     except SuiteError as e:
         for p in e.problems:
             print(p, file=sys.stderr)
+        return 2
+    if args.overrides and not args.store:
+        print(f"rgbench run: --set changes what the cases compute; name the store they go to with --store (e.g. "
+              f"--store runs/{suite.name}.zarr), so that {default_store(suite)} is not overwritten", file=sys.stderr)
         return 2
     if args.devices != 1:
         if args.devices < 1 or args.workers > 1 or args.scheduler:
@@ -388,5 +423,8 @@ def add_cli(sub) -> None:
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
     p.add_argument("--quiet", action="store_true", help="print nothing")
+    from .cli import add_set_option
+
+    add_set_option(p)
     p.set_defaults(func=_cmd_run)
 

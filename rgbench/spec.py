@@ -7,7 +7,7 @@ A suite file has the top-level keys
     description: optional paragraph
     include:  other suite files (paths relative to this file) whose ``defaults``, ``nulls`` and
               ``cases`` are merged in first; cycles are an error
-    defaults: a partial case (architecture, input, train, measure, seeds) merged into every case
+    defaults: a partial case (architecture, input, train, measure, seeds, seed_start) merged into every case
     nulls:    named null sets, e.g. ``untrained-or-iid: [{stage: init}, iid]``, that a prediction's
               ``nulls:`` may name instead of listing them (a string there is a set name if one is
               defined, else a case id)
@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Annotated, Any, Union
 
 import pydantic
+import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import DATA_FORMAT_VERSION
@@ -52,7 +53,8 @@ __all__ = ["Case", "Suite", "SuiteError", "load_suite", "suite_from_json", "case
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 _CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(\[[^\]/]*\])?$"  # base id, then grid values
-_CASE_KEYS = ("architecture", "input", "train", "measure", "seeds")
+_CASE_KEYS = ("architecture", "input", "train", "measure", "seeds")  # the hash payload (and seed_start when set)
+_DEFAULT_KEYS = (*_CASE_KEYS, "seed_start")  # what `defaults:` and a case may set besides id, predict, grid
 _TOP_KEYS = ("suite", "title", "description", "include", "defaults", "nulls", "cases")
 
 
@@ -104,6 +106,10 @@ def models() -> tuple[type[BaseModel], type[BaseModel]]:
         train: TrainConfig = Field(default_factory=TrainConfig)
         measure: MeasureConfig = Field(default_factory=MeasureConfig)
         seeds: int = Field(10, ge=1, le=1000, description="number of seeds, trained together (vmap)")
+        seed_start: int = Field(
+            0, ge=0, le=2**31 - 1000, description="first seed: the case runs seeds seed_start … seed_start + seeds − 1 "
+            "(fresh seeds for a replication; cases compared by seed should share it)"
+        )
         predict: list[Prediction] = Field(default_factory=list)  # type: ignore[valid-type]
 
     return Prediction, CaseSpec
@@ -119,8 +125,12 @@ COMPONENT_SLOTS: dict[tuple[str, ...], Registry] = {
 
 
 def case_hash(resolved: dict[str, Any]) -> str:
-    """Stable identity of a case: what it computes (not its id or predictions) + data-format version."""
+    """Stable identity of a case: what it computes (not its id or predictions) + data-format version.
+
+    ``seed_start`` enters only when it is not 0, so every case written before it existed keeps its hash."""
     payload = {k: resolved[k] for k in _CASE_KEYS}
+    if resolved.get("seed_start"):
+        payload["seed_start"] = resolved["seed_start"]
     payload["data_format_version"] = DATA_FORMAT_VERSION
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"), allow_nan=False)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
@@ -139,10 +149,15 @@ class Case:
     def id(self) -> str:
         return self.spec.id
 
-    def __getattr__(self, name: str) -> Any:  # architecture, input, train, measure, seeds, predict
-        if name in ("architecture", "input", "train", "measure", "seeds", "predict"):
+    def __getattr__(self, name: str) -> Any:  # architecture, input, train, measure, seeds, seed_start, predict
+        if name in ("architecture", "input", "train", "measure", "seeds", "seed_start", "predict"):
             return getattr(self.spec, name)
         raise AttributeError(name)
+
+    @property
+    def seed_list(self) -> list[int]:
+        """The seeds this case trains: seed_start … seed_start + seeds − 1."""
+        return list(range(self.spec.seed_start, self.spec.seed_start + self.spec.seeds))
 
     def resolved(self) -> dict[str, Any]:
         """The case as plain JSON-able data (what it computes, its id and its predictions)."""
@@ -159,6 +174,7 @@ class Suite:
     cases: tuple[Case, ...]
     path: str | None = None
     description: str = ""
+    overrides: tuple[str, ...] = ()  # the `--set KEY=VALUE` applied on top of the file
 
     def case(self, case_id: str) -> Case:
         for c in self.cases:
@@ -179,6 +195,7 @@ class Suite:
                 "description": self.description,
                 "cases": [case_to_dict(c) for c in self.cases],
                 "data_format_version": DATA_FORMAT_VERSION,
+                **({"overrides": list(self.overrides)} if self.overrides else {}),
             },
             sort_keys=True,
         )
@@ -284,10 +301,10 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
         problems.append(Located(display, lines.get(("defaults",)), "defaults", f"must be a mapping; got {defaults!r}"))
     else:
         for key in defaults:
-            if key not in _CASE_KEYS:
+            if key not in _DEFAULT_KEYS:
                 problems.append(Located(display, lines.get(("defaults", key)), f"defaults.{key}",
-                                        _unknown_key(key, _CASE_KEYS)))
-        raw.defaults.append(({k: v for k, v in defaults.items() if k in _CASE_KEYS}, src))
+                                        _unknown_key(key, _DEFAULT_KEYS)))
+        raw.defaults.append(({k: v for k, v in defaults.items() if k in _DEFAULT_KEYS}, src))
 
     null_sets = data.get("nulls", {})
     if not isinstance(null_sets, dict):
@@ -421,9 +438,9 @@ def _expand(raw: _Raw, problems: list[Located]) -> list[_Expanded]:
         for gkey, values in grid.items():
             gline = src.lines.get(gpath + (gkey,))
             head = gkey.split(".")[0]
-            if head not in _CASE_KEYS:
+            if head not in _DEFAULT_KEYS:
                 problems.append(Located(src.file, gline, f"{label}.grid.{gkey}",
-                                        f"grid key does not exist: must start with one of {', '.join(_CASE_KEYS)}"))
+                                        f"grid key does not exist: must start with one of {', '.join(_DEFAULT_KEYS)}"))
                 ok = False
             elif not isinstance(values, list) or not values:
                 problems.append(Located(src.file, gline, f"{label}.grid.{gkey}",
@@ -684,14 +701,56 @@ def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_E
                                                                  "`measure.stages`"))
 
 
-def load_suite(path: str | Path) -> Suite:
-    """Read, resolve and validate a suite file. Raises SuiteError listing every problem."""
+def _parse_overrides(overrides: typing.Sequence[str], problems: list[Located]) -> list[tuple[str, Any]]:
+    """``KEY=VALUE`` strings → (dotted key, value); the value is read as YAML (safe: scalars, lists, mappings)."""
+    out = []
+    for text in overrides:
+        key, sep, value = str(text).partition("=")
+        key = key.strip()
+        if not sep or not key:
+            problems.append(Located("--set", None, str(text), "must be KEY=VALUE, e.g. --set train.steps=10000"))
+            continue
+        head = key.split(".")[0]
+        if head not in _DEFAULT_KEYS:
+            problems.append(Located("--set", None, key, "no such key: " + _unknown_key(head, _DEFAULT_KEYS)))
+            continue
+        try:
+            parsed = yaml.safe_load(value) if value.strip() else None
+        except yaml.YAMLError as e:
+            problems.append(Located("--set", None, key, f"value {value!r} is not valid YAML: {str(e).splitlines()[0]}"))
+            continue
+        out.append((key, parsed))
+    return out
+
+
+def _apply_overrides(expanded: list[_Expanded], overrides: list[tuple[str, Any]], problems: list[Located]) -> None:
+    """Set each override in every case, above defaults, the case itself and its grid."""
+    source = _Source("--set", {}, {})
+    for key, value in overrides:
+        keys = key.split(".")
+        for exp in expanded:
+            clash = [g for g in exp.grid if g == key or g.startswith(key + ".") or key.startswith(g + ".")]
+            if clash:
+                problems.append(Located("--set", None, key, f"case {exp.base_id!r} sweeps {clash[0]!r} in its grid; "
+                                                            "an override would give its cases ids that no longer say what they compute"))
+                continue
+            _set_dotted(exp.data, keys, value)
+            exp.where.insert(0, (tuple(keys), source, (), key))
+
+
+def load_suite(path: str | Path, overrides: typing.Sequence[str] = ()) -> Suite:
+    """Read, resolve and validate a suite file. Raises SuiteError listing every problem.
+
+    `overrides` (``rgbench run --set KEY=VALUE``) set a dotted key in every case, above everything the
+    file says — e.g. ``train.steps=10000`` or ``seeds=10`` for a longer run on an accelerator — and are
+    validated with the file, their problems reported as ``--set: KEY: …``."""
     path = Path(path)
     models()  # populate the registries first: merging needs to know each kind's parameters
     problems: list[Located] = []
     raw = _Raw()
     _read(path, (), problems, raw, top=True)
     expanded = _expand(raw, problems)
+    _apply_overrides(expanded, _parse_overrides(overrides, problems), problems)
     _resolve_null_sets(expanded, raw, problems)
     validated = [(exp, spec) for exp in expanded if (spec := _validate(exp, problems)) is not None]
     _cross_checks(expanded, problems)
@@ -701,7 +760,7 @@ def load_suite(path: str | Path) -> Suite:
     if problems:
         raise SuiteError(_dedupe(problems))
     cases = tuple(Case(spec, case_hash(spec.model_dump(mode="json")), exp.base_id, exp.grid) for exp, spec in validated)
-    return Suite(raw.name or path.stem, raw.title, cases, _display(path), raw.description)
+    return Suite(raw.name or path.stem, raw.title, cases, _display(path), raw.description, tuple(overrides))
 
 
 def _dedupe(problems: list[Located]) -> list[Located]:
@@ -730,5 +789,6 @@ def suite_from_json(text: str) -> Suite:
     """Rebuild a suite from `Suite.to_json()` (e.g. from a store's provenance)."""
     data = json.loads(text)
     cases = tuple(case_from_dict(c) for c in data["cases"])
-    return Suite(data["suite"], data.get("title", ""), cases, None, data.get("description", ""))
+    return Suite(data["suite"], data.get("title", ""), cases, None, data.get("description", ""),
+                 tuple(data.get("overrides", ())))
 

@@ -607,7 +607,7 @@ def theory_variables(case: Any, data: Any, result: Any, inputs: Any) -> xr.Datas
     """
     from .observables import rank_measures
 
-    seeds = np.arange(case.seeds)
+    seeds = np.asarray(case.seed_list)
     out: dict[str, xr.DataArray] = {}
     streams = _symbol_streams(result.init)
     if streams is not None:

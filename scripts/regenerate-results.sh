@@ -1,11 +1,16 @@
 #!/usr/bin/env bash
-# Regenerate every shipped result from scratch: the five standard suites' stores, their score
-# reports, results/LEADERBOARD.md and the figures under results/figures/ (git keeps each suite's
-# overview.png; the per-case PNGs and report.html are regenerated locally).
+# Regenerate every shipped result from scratch: the standard suites' stores, their score reports,
+# the leaderboards and the figures under results/figures/ (git keeps each suite's overview.png; the
+# per-case PNGs and report.html are regenerated locally).
 #
-#   scripts/regenerate-results.sh            # all suites (about 40 minutes on 2 CPU cores)
-#   scripts/regenerate-results.sh smoke theory   # only these suites (the leaderboard is rebuilt
-#                                                # from whatever stores exist)
+#   scripts/regenerate-results.sh                  # every shipped suite (about 2 hours on 2 CPU cores)
+#   scripts/regenerate-results.sh rg-paper noise   # only these suite files (suites/<name>.yaml); the
+#                                                  # leaderboards are rebuilt from whatever stores exist
+#   scripts/regenerate-results.sh archive/rg-paper-v1   # an archived version, into results/archive/
+#
+# A suite file's store is results/<suite name>.zarr (suites/rg-paper.yaml holds `suite: rg-paper-v2`:
+# results/rg-paper-v2.zarr); an archived file's is results/archive/<file name>.zarr. Scores go beside
+# the store as <store>.score.json / .score.md.
 #
 # Every suite runs with its seeds split over DEVICES CPU devices (default 2, `rgbench run --devices`):
 # the number is fixed here rather than taken from the machine's core count, because it decides the
@@ -21,33 +26,54 @@ pip install -q -e .
 devices="${DEVICES:-2}"
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-    suites=(smoke rg-paper controls architectures theory)
+    suites=(smoke rg-paper noise controls architectures architectures-full theory archive/rg-paper-v1)
 fi
 
-mkdir -p results/figures
+suite_name() {  # the `suite:` identifier of a suite file
+    python -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))["suite"])' "$1"
+}
+
+mkdir -p results/figures results/archive
 for suite in "${suites[@]}"; do
-    store="results/${suite}.zarr"
-    marker="results/.${suite}.regenerating"
+    file="suites/${suite}.yaml"
+    if [[ "$suite" == archive/* ]]; then
+        base="results/${suite}"
+        figures=""
+    else
+        name="$(suite_name "$file")"
+        base="results/${name}"
+        figures="results/figures/${name}"
+    fi
+    store="${base}.zarr"
+    marker="${base}.regenerating"
     # A fresh start unless an interrupted regeneration of this suite is being resumed.
     if [ ! -e "$marker" ]; then
         rm -rf "$store"
         touch "$marker"
     fi
     start=$SECONDS
-    rgbench run "suites/${suite}.yaml" --store "$store" --devices "$devices"
+    rgbench run "$file" --store "$store" --devices "$devices"
     echo "${suite}: $((SECONDS - start)) s wall"
-    rgbench score "$store" --format json > "results/${suite}.score.json"
-    rgbench score "$store" --format markdown > "results/${suite}.score.md"
-    if [ "$suite" != theory ] && [ "$suite" != smoke ]; then  # nothing trained in theory; smoke is a toy
-        rm -rf "results/figures/${suite}"
-        rgbench plot "$store" --out "results/figures/${suite}"
+    rgbench score "$store" --format json > "${base}.score.json"
+    rgbench score "$store" --format markdown > "${base}.score.md"
+    if [ -n "$figures" ] && [ "$suite" != theory ] && [ "$suite" != smoke ]; then  # nothing trained in theory; smoke is a toy
+        rm -rf "$figures"
+        rgbench plot "$store" --out "$figures"
     fi
     rm -f "$marker"
 done
 
-stores=()
-for suite in rg-paper controls architectures; do
-    [ -d "results/${suite}.zarr" ] && stores+=("results/${suite}.zarr")
-done
-rgbench leaderboard "${stores[@]}" --format markdown --out results/LEADERBOARD.md
-echo "results regenerated: results/*.zarr, results/*.score.{json,md}, results/LEADERBOARD.md, results/figures/"
+leaderboard() {  # OUT STORE...: the leaderboard of the stores that exist
+    local out="$1"
+    shift
+    local stores=()
+    for s in "$@"; do
+        [ -d "$s" ] && stores+=("$s")
+    done
+    if [ ${#stores[@]} -gt 0 ]; then
+        rgbench leaderboard "${stores[@]}" --format markdown --out "$out"
+    fi
+}
+leaderboard results/LEADERBOARD.md results/rg-paper-v2.zarr results/architectures-full.zarr
+leaderboard results/archive/LEADERBOARD-v1.md results/archive/rg-paper-v1.zarr results/controls.zarr results/architectures.zarr
+echo "results regenerated: results/*.zarr, results/*.score.{json,md}, results/LEADERBOARD.md, results/archive/, results/figures/"

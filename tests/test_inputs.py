@@ -309,3 +309,32 @@ def test_empirical_autocorrelation_and_marginal(name, built, samples):
     onehot = (x[:, :, None] == np.arange(inp.vocab)).mean(1)  # per-sequence token frequencies
     se = onehot.std(0, ddof=1) / math.sqrt(n)
     assert np.all(np.abs(onehot.mean(0) - pi) <= 4 * se), (onehot.mean(0), pi)
+
+
+@pytest.mark.parametrize("xi", [1.2, 6.7])
+def test_count_variance_factor_closed_form_for_the_sticky_chain(xi):
+    # π-matched sticky chain: P(x_t = a, x_{t+r} = a) − π_a² = π_a(1 − π_a) λ^r, λ = e^(−1/ξ)
+    T, p, V = 64, 0.15, 16
+    lam, pi, r = math.exp(-1 / xi), 1 / V, np.arange(1, T)
+    var_n = T * pi * (1 - pi) * (1 + 2 * np.sum((1 - r / T) * lam**r))
+    expected = (p * (1 - p) * T * pi + p**2 * var_n) / (p * (1 - p) * T * pi + p**2 * T * pi * (1 - pi))
+    got = Sticky(vocab=V, length=T, xi=xi).build().count_variance_factor()
+    np.testing.assert_allclose(got, expected, rtol=1e-12)
+    assert got[0] == pytest.approx({1.2: 1.2122, 6.7: 2.5650}[xi], abs=1e-4)  # the values suites/noise.yaml uses
+    np.testing.assert_allclose(IID(vocab=V, length=T).build().count_variance_factor(), 1.0)
+    assert Sticky(vocab=V, length=T, xi=xi, masking={"scheme": "single"}).build().count_variance_factor()[0] == 1.0
+
+
+def test_count_variance_factor_against_sampled_sequences(getkey):
+    # Var of the per-sequence count of scored targets equal to a, sampled through sample → corrupt
+    inp = Sticky(vocab=4, length=16, xi=3.0, masking={"scheme": "bert", "rate": 0.3}).build()
+    n = 40_000
+    x = _sample(inp, getkey(), n)
+    _, scored = jax.jit(inp.corrupt)(getkey(), x)
+    x, scored = np.asarray(x), np.asarray(scored)
+    counts = np.stack([((x == a) & scored).sum(axis=1) for a in range(4)], axis=1)
+    iid_var = 0.3 * 0.7 * 16 * 0.25 + 0.09 * 16 * 0.25 * 0.75
+    sampled = counts.var(axis=0, ddof=1) / iid_var
+    # the sample variance of n draws has relative SE ≈ √(2/n)·(kurtosis factor) ≲ 2 %
+    np.testing.assert_allclose(sampled, inp.count_variance_factor(), rtol=0.05)
+    assert inp.count_variance_factor()[0] > 1.5  # correlated: clearly above the i.i.d. value

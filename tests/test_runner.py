@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -115,3 +114,34 @@ def test_diverged_training_is_recorded_as_diverged(tmp_path):
     assert outcomes[0].status == "diverged"
     ds = open_results(tmp_path / "d.zarr")["short"]
     assert ds["diverged"].values.all() and np.isnan(ds["effective_rank"].sel(stage="trained").values).all()
+
+
+def test_a_case_that_differs_only_in_measure_reuses_the_trained_networks(tmp_path):
+    text = TINY.read_text() + "  - id: short-more-probes\n    measure: {samples: 48, role_samples: 32}\n"
+    path = tmp_path / "probe.yaml"
+    path.write_text(text)
+    suite = load_suite(path)
+    together = run_suite(suite, str(tmp_path / "a.zarr"), only=["short", "short-more-probes"], quiet=True)
+    assert [o.status for o in together] == ["complete", "complete"]
+    alone = run_suite(suite, str(tmp_path / "b.zarr"), only=["short-more-probes"], quiet=True)
+    reused, trained = open_results(tmp_path / "a.zarr")["short-more-probes"], open_results(tmp_path / "b.zarr")["short-more-probes"]
+    assert reused.attrs["train_reused_from"] == "short" and "train_reused_from" not in trained.attrs
+    assert alone[0].status == "complete" and reused.attrs["probe_samples"] == 48
+    for name in trained.data_vars:  # reuse changes no number: training is deterministic
+        np.testing.assert_array_equal(reused[name].values, trained[name].values, err_msg=name)
+    # a case that trains differently is trained, not reused
+    other = run_suite(suite, str(tmp_path / "c.zarr"), only=["short", "long"], quiet=True)
+    assert [o.status for o in other] == ["complete", "complete"]
+    assert "train_reused_from" not in open_results(tmp_path / "c.zarr")["long"].attrs
+
+
+def test_seed_start_labels_the_seeds_it_trains(tmp_path):
+    path = tmp_path / "seeds.yaml"
+    path.write_text(TINY.read_text().replace("  seeds: 2\n", "  seeds: 2\n  seed_start: 7\n"))
+    run_suite(load_suite(path), str(tmp_path / "s.zarr"), only=["short"], quiet=True)
+    ds = open_results(tmp_path / "s.zarr")["short"]
+    assert list(ds["seed"].values) == [7, 8]
+    ref = run_suite(load_suite(TINY), str(tmp_path / "r.zarr"), only=["short"], quiet=True)
+    assert ref[0].status == "complete"
+    base = open_results(tmp_path / "r.zarr")["short"]
+    assert not np.array_equal(ds["final_loss"].values, base["final_loss"].values)  # other seeds, other networks

@@ -10,13 +10,13 @@ import pytest
 from rgbench.score import score_store
 
 RESULTS = Path(__file__).resolve().parents[1] / "results"
-SHIPPED = sorted(RESULTS.glob("*.score.json"))
+SHIPPED = sorted([*RESULTS.glob("*.score.json"), *RESULTS.glob("archive/*.score.json")])
 
 
-@pytest.mark.parametrize("score_file", SHIPPED, ids=[p.name for p in SHIPPED])
+@pytest.mark.parametrize("score_file", SHIPPED, ids=[str(p.relative_to(RESULTS)) for p in SHIPPED])
 def test_shipped_store_scores_as_committed(score_file):
     committed = json.loads(score_file.read_text())
-    store = RESULTS / score_file.name.replace(".score.json", ".zarr")
+    store = score_file.with_name(score_file.name.replace(".score.json", ".zarr"))
     fresh = json.loads(score_store(store).to_json())
     key = lambda p: (p["case"], p["claim"])  # noqa: E731
     assert sorted(map(key, fresh["predictions"])) == sorted(map(key, committed["predictions"]))
@@ -31,7 +31,7 @@ def test_shipped_store_scores_as_committed(score_file):
 
 
 def test_readme_quotes_the_rg_paper_verdicts():
-    committed = json.loads((RESULTS / "rg-paper.score.json").read_text())
+    committed = json.loads((RESULTS / "archive" / "rg-paper-v1.score.json").read_text())
     readme = (RESULTS.parent / "README.md").read_text()
     counts = {v: sum(p["verdict"] == v for p in committed["predictions"]) for v in ("PASS", "FAIL", "INCONCLUSIVE")}
     table = readme.split("### rg-paper", 1)[1].split("###", 1)[0]
@@ -45,9 +45,9 @@ def test_leaderboard_is_what_the_shipped_stores_give(monkeypatch):
     from rgbench.leaderboard import build_leaderboard
 
     monkeypatch.chdir(RESULTS.parent)
-    stores = [f"results/{s}.zarr" for s in ("rg-paper", "controls", "architectures")]
+    stores = ["results/archive/rg-paper-v1.zarr", "results/controls.zarr", "results/architectures.zarr"]
     assert all(Path(s).is_dir() for s in stores)
-    assert build_leaderboard(stores).to_markdown() == (RESULTS / "LEADERBOARD.md").read_text()
+    assert build_leaderboard(stores).to_markdown() == (RESULTS / "archive" / "LEADERBOARD-v1.md").read_text()
 
 
 def test_readme_quotes_every_shipped_suite_count():

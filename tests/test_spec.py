@@ -364,3 +364,36 @@ def test_bad_nulls_give_located_messages(tmp_path, old, new, line, key, fragment
     (problem, *_) = problems_of(path)
     assert problem.startswith(f"{path}:{line}: {key}: "), problem
     assert fragment in problem, problem
+
+
+def test_seed_start_is_hash_neutral_at_zero_and_part_of_the_identity_otherwise(tmp_path):
+    base = load_suite(write(tmp_path, VALID))
+    zero = load_suite(write(tmp_path, VALID.replace("  seeds: 3\n", "  seeds: 3\n  seed_start: 0\n"), "zero.yaml"))
+    later = load_suite(write(tmp_path, VALID.replace("  seeds: 3\n", "  seeds: 3\n  seed_start: 100\n"), "later.yaml"))
+    assert [c.hash for c in zero.cases] == [c.hash for c in base.cases]  # stores written before seed_start stay valid
+    assert all(a.hash != b.hash for a, b in zip(base.cases, later.cases))
+    assert later.case("short-xi").seed_list == [100, 101, 102] and base.case("short-xi").seed_list == [0, 1, 2]
+
+
+def test_overrides_apply_to_every_case_and_are_validated_like_the_file(tmp_path):
+    path = write(tmp_path, VALID)
+    suite = load_suite(path, ["train.steps=10000", "seeds=10"])
+    assert {c.train.steps for c in suite.cases} == {10000} and {c.seeds for c in suite.cases} == {10}
+    assert suite.overrides == ("train.steps=10000", "seeds=10")
+    assert suite_from_json(suite.to_json()).overrides == suite.overrides  # recorded in the store's provenance
+    assert load_suite(path).case("short-xi").hash != suite.case("short-xi").hash
+    with pytest.raises(SuiteError) as info:
+        load_suite(path, ["train.steps=many", "trian.steps=1", "seeds", "architecture.depth=4"])
+    lines = sorted(str(p) for p in info.value.problems)
+    assert "--set: train.steps: must be a valid integer, unable to parse string as an integer; got many" in lines
+    assert any(line.startswith("--set: trian.steps: no such key") and "did you mean 'train'" in line for line in lines)
+    assert "--set: seeds: must be KEY=VALUE, e.g. --set train.steps=10000" in lines
+    assert any(line.startswith("--set: architecture.depth: case 'depth-sweep' sweeps 'architecture.depth'") for line in lines)
+
+
+def test_run_with_overrides_needs_an_explicit_store(tmp_path, capsys):
+    path = write(tmp_path, VALID)
+    assert main(["run", str(path), "--set", "seeds=1"]) == 2
+    assert "--store" in capsys.readouterr().err and not (tmp_path / "results").exists()
+    assert main(["validate", str(path), "--set", "seeds=0"]) == 2
+    assert "--set: seeds: must be greater than or equal to 1; got 0" in capsys.readouterr().err

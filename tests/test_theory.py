@@ -156,7 +156,7 @@ def _case_dataset(arch, seeds: int, *, vocab: int = 8, length: int = 2) -> xr.Da
     static = eqx.partition(shapes, lambda x: isinstance(x, jax.ShapeDtypeStruct))[1]
     arrays = jax.jit(lambda ks: jax.lax.map(lambda k: eqx.filter(arch.build(vocab, length, key=k), eqx.is_array), ks))(keys)
     models = eqx.combine(arrays, static)
-    case = SimpleNamespace(seeds=seeds, measure=SimpleNamespace(samples=8))
+    case = SimpleNamespace(seeds=seeds, seed_list=list(range(seeds)), measure=SimpleNamespace(samples=8))
     ds = T.theory_variables(case, data, SimpleNamespace(init=models), np.zeros((8, length), np.int32))
     spec = {"architecture": arch.model_dump(mode="json"), "input": {"kind": "sticky"}}
     ds = ds.assign_coords(transition=np.arange(arch.depth))

@@ -215,6 +215,27 @@ class AbstractInput(eqx.Module):
     def lag_joint(self, r: int) -> np.ndarray:
         """Joint P(x_t = a, x_{t+r} = b) of the stationary process, float64 (V, V)."""
 
+    def count_variance_factor(self) -> np.ndarray:
+        """Per symbol a, F_a: how much the input's correlations inflate the noise of a batch's target counts.
+
+        With selection rate p (``mask``, ``bert``; positions selected independently of the tokens),
+        the count of scored targets equal to a in one sequence, m_a = Σ_t s_t 1[x_t = a], has
+        Var(m_a) = p(1−p)·Tπ_a + p²·Var(n_a), n_a = Σ_t 1[x_t = a], and for a stationary process
+        Var(n_a) = Tπ_a(1−π_a) + 2 Σ_{r=1}^{T−1} (T − r)·[P(x_t = a, x_{t+r} = a) − π_a²]
+        (from `lag_joint`). F_a = Var(m_a) / Var_iid(m_a), the i.i.d. value dropping the lag sum, so
+        F ≡ 1 for i.i.d. input; for the π-matched sticky chain the lag term is π_a(1−π_a)λ^r,
+        λ = e^(−1/ξ). A batch of B·F_long/F_short sequences of a long-ξ chain has the per-batch count
+        noise of B sequences of the short-ξ chain. ``single`` scores one position: F ≡ 1.
+        """
+        pi = self.stationary()
+        if self.scheme == "single":
+            return np.ones_like(pi)
+        t, p = self.length, self.rate
+        lag = sum((t - r) * (np.diag(self.lag_joint(r)) - pi**2) for r in range(1, t))
+        var_n_iid = t * pi * (1 - pi)
+        var_iid = p * (1 - p) * t * pi + p**2 * var_n_iid
+        return (p * (1 - p) * t * pi + p**2 * (var_n_iid + 2 * lag)) / var_iid
+
     @property
     def xi(self) -> float:
         """Correlation length ξ = −1/ln|λ₂| (0.0 when λ₂ = 0, e.g. i.i.d.)."""
