@@ -11,7 +11,8 @@ Per case (PNG, one file per figure, ``<case>_<figure>.png``):
 Per store, ``overview.png`` — every trained case on one page: (a) effective rank (position-averaged,
 trained) vs layer, one line per case, the band the standard error over seeds; (b) the rank collapse
 (drop of effective rank from layer 1 to the last layer, trained minus init, per seed) against the
-input's correlation length ξ, one marker per case, coloured by architecture.
+input's correlation length ξ, one marker per case, coloured by architecture; (c), where the store
+has them, the same on token rows only (no [MASK] input).
 
 A figure whose variables are absent is skipped (and listed in the report). ``report.html`` is a
 single self-contained file (images embedded) with the verdicts, the leaderboard of the store and
@@ -229,9 +230,13 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
     from matplotlib.lines import Line2D
     from matplotlib.ticker import NullLocator
 
-    fig, (ax, bx) = _figure(2)
-    fig.set_size_inches(11.5, 4.4)
-    fig.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.91, wspace=0.22)
+    token_rows = any("effective_rank_rows" in ds.data_vars for ds in cases.values())
+    fig, axes = _figure(3 if token_rows else 2)
+    ax, bx = axes[0], axes[1]
+    cx = axes[2] if token_rows else None
+    fig.set_size_inches(16.5 if token_rows else 11.5, 4.6)
+    fig.subplots_adjust(left=0.05 if token_rows else 0.07, right=0.99, bottom=0.13, top=0.91,
+                        wspace=0.25 if token_rows else 0.22)
     kind = {c: str(ds.attrs.get("architecture_kind", "?")) for c, ds in cases.items()}
     archs = sorted(set(kind.values()))
     markers = dict(zip(archs, "osD^v<>p*"))
@@ -244,17 +249,26 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
         m, e = _mean_se(np.asarray(RankCollapse().values(ds).values, float))
         bx.errorbar([float(ds.attrs.get("xi", np.nan))], [m], yerr=[e], color=color, marker=markers[kind[case]],
                     ms=5, capsize=2, lw=1)
+        if cx is not None and "effective_rank_rows" in ds.data_vars:
+            m, e = _mean_se(np.asarray(RankCollapse().values(ds, role="token").values, float))
+            cx.errorbar([float(ds.attrs.get("xi", np.nan))], [m], yerr=[e], color=color, marker=markers[kind[case]],
+                        ms=5, capsize=2, lw=1)
     ax.set(xlabel="layer", ylabel="effective rank, trained (position mean)", title="(a) effective rank vs depth")
     ax.legend(fontsize=6, ncol=2 if len(cases) > 8 else 1)
-    bx.axhline(0, color="0.5", lw=0.8)
-    bx.set_xscale("symlog", linthresh=0.5)
     xis = sorted({round(x, 3) for x in (float(ds.attrs.get("xi", np.nan)) for ds in cases.values()) if np.isfinite(x)})
     ticks = _uncrowded(xis, linthresh=0.5)
-    bx.set_xticks(ticks, [f"{x:g}" for x in ticks], fontsize=7)
-    bx.xaxis.set_minor_locator(NullLocator())
-    bx.set(xlabel="input correlation length ξ", ylabel="rank collapse, trained − init",
-           title="(b) collapse (layer 1 → last) vs ξ, mean ± SE over seeds")
-    bx.legend([Line2D([], [], color="0.3", marker=markers[a], ls="") for a in archs], archs, fontsize=7)
+    titles = (("(b) collapse (layer 1 → last) vs ξ" + (", all rows" if cx is not None else ", mean ± SE over seeds")),
+              "(c) the same on token rows (no [MASK] input)")
+    for panel, title in zip((bx, cx), titles):
+        if panel is None:
+            continue
+        panel.axhline(0, color="0.5", lw=0.8)
+        panel.set_xscale("symlog", linthresh=0.5)
+        panel.margins(x=0.08)
+        panel.set_xticks(ticks, [f"{x:g}" for x in ticks], fontsize=7)
+        panel.xaxis.set_minor_locator(NullLocator())
+        panel.set(xlabel="input correlation length ξ", ylabel="rank collapse, trained − init (mean ± SE)", title=title)
+        panel.legend([Line2D([], [], color="0.3", marker=markers[a], ls="") for a in archs], archs, fontsize=7)
     out = Path(out_dir) / "overview.png"
     fig.savefig(out, dpi=110)
     return out

@@ -32,15 +32,15 @@ Every result carries the statistic's mean, its 95 % interval, seeds passing / se
     {"suite": ..., "title": ..., "store": ..., "data_format_version": ..., "counts": {...},
      "predictions": [{"case", "claim", "observable", "test", "verdict", "statistic", "ci": [lo, hi],
                       "seeds_passing", "seeds", "threshold": [lo, hi], "reason", "labels", "spec",
-                      "seeds_at_least", "per_seed": {"seed", "statistic", "passed"}, "detail",
+                      "seeds_at_least", "per_seed": {"seed", "statistic", "passed"}, "detail", "test_verdict",
                       "nulls": [{"ref", "case", "stage", "compare_to", "verdict", "statistic", "ci",
                                  "seeds_passing", "seeds", "reason", "per_seed"}]}],
      "cases": {case_id: {"architecture", "input", "status", "data_format_version", "spec_hash",
                          "wall_seconds", "figures": {name: [per-seed values] | null}}}}
 
 ``observable`` and ``test`` are the registered kinds; ``labels`` has readable descriptions of both.
-Each null reports the verdict the same test gets there (``verdict`` of the prediction is already
-NONSPECIFIC or ERROR where a null decides it).
+Each null reports the verdict the same test gets there; ``test_verdict`` is the test's own outcome
+on the case and ``verdict`` the final one (NONSPECIFIC or ERROR where a null decides it).
 The keys listed first are the stable contract; the per-seed values and case figures feed the
 leaderboard so it needs reports, never training.
 """
@@ -212,6 +212,7 @@ class PredictionResult:
     per_seed: dict[str, list] = field(default_factory=dict)
     detail: dict[str, Any] = field(default_factory=dict)
     nulls: tuple[NullResult, ...] = ()
+    test_verdict: Verdict | None = None  # the test's own outcome on the case, before the nulls (None: = verdict)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -220,6 +221,7 @@ class PredictionResult:
             "observable": self.observable,
             "test": self.test,
             "verdict": self.verdict.value,
+            "test_verdict": (self.test_verdict or self.verdict).value,
             "statistic": _num(self.statistic),
             "ci": _ci_list(self.ci),
             "seeds_passing": self.seeds_passing,
@@ -245,6 +247,7 @@ class PredictionResult:
             observable_label=labels.get("observable", d["observable"]), test_label=labels.get("test", d["test"]),
             spec=d.get("spec") or {}, seeds_at_least=d.get("seeds_at_least"), per_seed=d.get("per_seed") or {},
             detail=d.get("detail") or {}, nulls=tuple(NullResult.from_dict(n) for n in d.get("nulls") or ()),
+            test_verdict=Verdict(d["test_verdict"]) if d.get("test_verdict") else None,
         )
 
     @property
@@ -570,7 +573,7 @@ def evaluate_prediction(prediction: Any, case_id: str, datasets: dict[str, xr.Da
         also = "; ".join(f"{n.ref!r} {n.verdict.value} ({_ci_text(n.statistic, n.ci)}, {n.seeds_passing}/{n.seeds} seeds)"
                          for n in blocking)
         reason = f"the test passes ({reason}), but it also passes or cannot be told from passing on the null {also}"
-    return replace(own, verdict=verdict, reason=reason, nulls=tuple(results))
+    return replace(own, verdict=verdict, reason=reason, nulls=tuple(results), test_verdict=own.verdict)
 
 
 def _evaluate(prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], hashes: dict[str, str | None], *,

@@ -63,17 +63,19 @@ for suite in "${suites[@]}"; do
     rm -f "$marker"
 done
 
-leaderboard() {  # OUT STORE...: the leaderboard of the stores that exist
+leaderboard() {  # OUT "STORE..." [OPTION...]: the leaderboard of those stores that exist
     local out="$1"
-    shift
     local stores=()
-    for s in "$@"; do
+    for s in $2; do
         [ -d "$s" ] && stores+=("$s")
     done
+    shift 2
     if [ ${#stores[@]} -gt 0 ]; then
-        rgbench leaderboard "${stores[@]}" --format markdown --out "$out"
+        rgbench leaderboard "${stores[@]}" --format markdown --out "$out" "$@"
     fi
 }
-leaderboard results/LEADERBOARD.md results/rg-paper-v2.zarr results/architectures-full.zarr
-leaderboard results/archive/LEADERBOARD-v1.md results/archive/rg-paper-v1.zarr results/controls.zarr results/architectures.zarr
+# v2: each row's figures from its ξ = 1.2 case (the i.i.d. and probe-size cases would weigh in otherwise)
+leaderboard results/LEADERBOARD.md "results/rg-paper-v2.zarr results/architectures-full.zarr" \
+    --figures-from short-xi mixer-short-xi windowed-short-xi
+leaderboard results/archive/LEADERBOARD-v1.md "results/archive/rg-paper-v1.zarr results/controls.zarr results/architectures.zarr"
 echo "results regenerated: results/*.zarr, results/*.score.{json,md}, results/LEADERBOARD.md, results/archive/, results/figures/"

@@ -60,3 +60,20 @@ def test_plot_store_end_to_end(tmp_path):
     assert set(out.figures) == {"short-xi"} and len(out.figures["short-xi"]) == 4
     page = out.html.read_text()
     assert "rgbench report: e2e" in page and "ERROR" in page and "rgbench-leaderboard" in page
+
+
+def test_overview_adds_the_token_row_panel_when_the_store_has_token_rows(tmp_path):
+    import struct
+
+    from test_score import _with_rows
+
+    plain = {"a": synthetic_case("a")}
+    rows = {"a": _with_rows(synthetic_case("a"), token=np.full((2, 7), 15.0), mask=np.zeros((2, 7)))}
+
+    def width(path):  # PNG IHDR: the width is the first field after the 8-byte signature and 8-byte chunk header
+        return struct.unpack(">I", path.read_bytes()[16:20])[0]
+
+    narrow = width(PL.plot_overview(plain, tmp_path))
+    (tmp_path / "rows").mkdir()
+    wide = width(PL.plot_overview(rows, tmp_path / "rows"))
+    assert narrow == round(11.5 * 110) and wide == round(16.5 * 110)

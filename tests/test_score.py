@@ -446,7 +446,8 @@ def test_report_json_shape_is_stable():
     contract = {"case", "claim", "observable", "test", "verdict", "statistic", "ci", "seeds_passing", "seeds", "threshold"}
     for p in d["predictions"]:
         assert contract <= set(p)
-        assert set(p) == contract | {"reason", "labels", "spec", "seeds_at_least", "per_seed", "detail", "nulls"}
+        assert set(p) == contract | {"reason", "labels", "spec", "seeds_at_least", "per_seed", "detail", "nulls", "test_verdict"}
+        assert p["test_verdict"] == p["verdict"]  # no nulls: the test's outcome is the verdict
         assert p["verdict"] in {"PASS", "NONSPECIFIC", "FAIL", "INCONCLUSIVE", "ERROR"}
         assert p["nulls"] == []
         assert p["ci"] is None or (len(p["ci"]) == 2 and p["ci"][0] <= p["statistic"] <= p["ci"][1])
@@ -654,6 +655,7 @@ def test_nulls_in_reports_json_markdown_and_strict():
     d = json.loads(rep.to_json())
     (only,) = d["predictions"]
     assert only["verdict"] == "NONSPECIFIC" and d["counts"]["NONSPECIFIC"] == 1 and d["counts"]["PASS"] == 0
+    assert only["test_verdict"] == "PASS"
     assert [(n["ref"], n["verdict"]) for n in only["nulls"]] == [("init", "PASS"), ("iid", "FAIL")]
     assert set(only["nulls"][0]) >= {"ref", "verdict", "statistic", "ci"} and len(only["nulls"][0]["ci"]) == 2
     assert S.Report.from_json(rep.to_json()).to_json() == rep.to_json()

@@ -31,15 +31,16 @@ def test_shipped_store_scores_as_committed(score_file):
 
 
 def test_readme_quotes_the_rg_paper_verdicts():
-    committed = json.loads((RESULTS / "archive" / "rg-paper-v1.score.json").read_text())
+    """README's rg-paper-v2 table has one row per prediction, its final verdict in bold in the last column."""
+    committed = json.loads((RESULTS / "rg-paper-v2.score.json").read_text())
     readme = (RESULTS.parent / "README.md").read_text()
-    counts = {v: sum(p["verdict"] == v for p in committed["predictions"]) for v in ("PASS", "FAIL", "INCONCLUSIVE")}
-    table = readme.split("### rg-paper", 1)[1].split("###", 1)[0]
-    for verdict, n in counts.items():
-        assert table.count(verdict) == n, verdict
+    table = readme.split("### rg-paper-v2", 1)[1].split("###", 1)[0]
+    for verdict in ("PASS", "NONSPECIFIC", "FAIL", "INCONCLUSIVE", "ERROR"):
+        n = sum(p["verdict"] == verdict for p in committed["predictions"])
+        assert table.count(f"| **{verdict}** |") == n, verdict
 
 
-def test_leaderboard_is_what_the_shipped_stores_give(monkeypatch):
+def test_the_v1_leaderboard_is_what_the_v1_stores_give(monkeypatch):
     """results/LEADERBOARD.md is exactly `rgbench leaderboard` of the shipped stores, as
     scripts/regenerate-results.sh builds it (relative store paths, from the repository root)."""
     from rgbench.leaderboard import build_leaderboard
@@ -51,9 +52,34 @@ def test_leaderboard_is_what_the_shipped_stores_give(monkeypatch):
 
 
 def test_readme_quotes_every_shipped_suite_count():
-    """README states each shipped suite's verdict counts as `N PASS, N FAIL, N INCONCLUSIVE, N ERROR`."""
+    """README states each shipped suite's verdict counts as `N PASS, N NONSPECIFIC, N FAIL, N INCONCLUSIVE, N ERROR`."""
     readme = (RESULTS.parent / "README.md").read_text()
     for score_file in SHIPPED:
         counts = json.loads(score_file.read_text())["counts"]
-        line = ", ".join(f"{counts[v]} {v}" for v in ("PASS", "FAIL", "INCONCLUSIVE", "ERROR"))
+        line = ", ".join(f"{counts[v]} {v}" for v in ("PASS", "NONSPECIFIC", "FAIL", "INCONCLUSIVE", "ERROR"))
         assert line in readme, (score_file.name, line)
+
+
+V2 = [p for p in SHIPPED if p.name in ("rg-paper-v2.score.json", "noise.score.json", "architectures-full.score.json")]
+
+
+@pytest.mark.parametrize("score_file", V2, ids=[p.name for p in V2])
+def test_every_shipped_v2_pass_is_specific(score_file):
+    """A PASS of a pre-registered (v2) suite has FAILed on every one of its nulls; its RG claims all have nulls."""
+    for p in json.loads(score_file.read_text())["predictions"]:
+        if p["claim"].startswith(("(i)", "(ii)", "(iii)", "(N")):
+            assert p["nulls"], p["claim"]
+        if p["verdict"] == "PASS":
+            assert all(n["verdict"] == "FAIL" for n in p["nulls"]), (p["case"], p["claim"])
+        if p["verdict"] == "NONSPECIFIC":
+            assert any(n["verdict"] in ("PASS", "INCONCLUSIVE") for n in p["nulls"]), (p["case"], p["claim"])
+
+
+def test_the_v2_leaderboard_is_what_the_v2_stores_give(monkeypatch):
+    from rgbench.leaderboard import build_leaderboard
+
+    monkeypatch.chdir(RESULTS.parent)
+    stores = ["results/rg-paper-v2.zarr", "results/architectures-full.zarr"]
+    assert all(Path(s).is_dir() for s in stores)
+    board = build_leaderboard(stores, figures_from=["short-xi", "mixer-short-xi", "windowed-short-xi"])
+    assert board.to_markdown() == (RESULTS / "LEADERBOARD.md").read_text()
