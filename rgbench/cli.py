@@ -7,6 +7,7 @@ import json
 import sys
 
 from . import __version__
+from ._options import add_plugin_option, add_set_option
 
 EXIT_INVALID = 2
 
@@ -46,6 +47,7 @@ def _cmd_list(args: argparse.Namespace) -> int:
             cat: {
                 kind: {
                     "description": describe(cls),
+                    "source": str(registries[cat].source(kind)),
                     "parameters": [
                         {"name": p.name, "type": p.type, "default": p.default, "description": p.description}
                         for p in parameters(cls)
@@ -79,9 +81,10 @@ def _cmd_list(args: argparse.Namespace) -> int:
         table.add_column("kind", style="bold")
         table.add_column("description")
         table.add_column("parameters (default)")
+        table.add_column("from")
         for kind, cls in registries[cat].items():
             params = "\n".join(f"{p.name}: {p.type} = {json.dumps(p.default, default=str)}" for p in parameters(cls))
-            table.add_row(escape(kind), escape(describe(cls)), escape(params) or "—")
+            table.add_row(escape(kind), escape(describe(cls)), escape(params) or "—", escape(str(registries[cat].source(kind))))
         console.print(table)
     return 0
 
@@ -122,13 +125,6 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_set_option(p: argparse.ArgumentParser) -> None:
-    """``--set KEY=VALUE`` (repeatable): override a dotted key in every case of the suite."""
-    p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
-                   help="set a dotted key in every case, above what the file says (repeatable), e.g. "
-                   "--set train.steps=10000 --set seeds=10; validated like the file")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rgbench", description="Declarative benchmark suite for renormalization-group claims about deep networks."
@@ -140,30 +136,42 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("-q", "--quiet", action="store_true", help="print problems only")
     add_set_option(p)
+    add_plugin_option(p)
     p.set_defaults(func=_cmd_validate)
 
     p = sub.add_parser("list", help="every registered kind with its description and parameters")
     p.add_argument("category", nargs="?", choices=["architecture", "input", "observable", "test", "theory"])
     p.add_argument("--json", action="store_true")
+    add_plugin_option(p)
     p.set_defaults(func=_cmd_list)
 
     p = sub.add_parser("show", help="a suite's expanded cases with their hashes")
     p.add_argument("suite", metavar="SUITE")
     p.add_argument("--json", action="store_true", help="the resolved suite as JSON")
     add_set_option(p)
+    add_plugin_option(p)
     p.set_defaults(func=_cmd_show)
 
     import importlib
 
     for name in ("runner", "score", "leaderboard", "plots"):
         importlib.import_module(f".{name}", __package__).add_cli(sub)
+    for name, p in sub.choices.items():
+        if name in ("run", "score", "leaderboard", "plot"):
+            add_plugin_option(p)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    from .plugins import PluginError, load_plugins
+
     args = build_parser().parse_args(argv)
     try:
+        load_plugins(getattr(args, "plugins", None) or [])
         return int(args.func(args) or 0)
+    except PluginError as e:
+        print(f"rgbench: {e}", file=sys.stderr)
+        return EXIT_INVALID
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

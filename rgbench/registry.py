@@ -14,26 +14,78 @@ A config class declares its kind as a literal field, e.g.::
         xi: float = Field(1.2, gt=0, description="correlation length −1/ln|λ₂|")
 
 The first docstring line is the one-line description shown by ``rgbench list``.
+
+Every registry knows the abstract base its classes must subclass (set by the module that defines
+the base: ``ARCHITECTURES.require(ArchitectureConfig)``) and where each kind comes from: rgbench
+itself, an installed distribution's ``rgbench.components`` entry point, or a ``--plugin`` module
+(`Source`, set by `rgbench.plugins` while it imports one). Registering a kind that another source
+already registered is an error naming both.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import difflib
+import inspect
 import typing
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
+from . import __version__
+
 __all__ = [
     "Component",
     "Registry",
+    "Source",
+    "BUILTIN",
+    "registering_as",
+    "generation",
     "ARCHITECTURES",
     "INPUTS",
     "OBSERVABLES",
     "TESTS",
     "Parameter",
 ]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where registered kinds come from: a distribution (or ``--plugin`` module) and its version."""
+
+    name: str
+    version: str
+    entry_point: str | None = None  # the entry point (``name = module``) that loaded it, if any
+
+    @property
+    def builtin(self) -> bool:
+        return self is BUILTIN or self.name == "rgbench"
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.version}"
+
+
+BUILTIN = Source("rgbench", __version__)
+_CURRENT: contextvars.ContextVar[Source] = contextvars.ContextVar("rgbench_registering_as", default=BUILTIN)
+_GENERATION = [0]
+
+
+@contextlib.contextmanager
+def registering_as(source: Source) -> Iterator[None]:
+    """Attribute every registration made inside the block (a plugin's import) to `source`."""
+    token = _CURRENT.set(source)
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+def generation() -> int:
+    """A counter that grows with every new registration (the suite models rebuild when it changes)."""
+    return _GENERATION[0]
 
 
 class Component(BaseModel):
@@ -95,18 +147,59 @@ class Registry(Generic[C]):
 
     def __init__(self, category: str):
         self.category = category
+        self.base: type | None = None
         self._entries: dict[str, type[C]] = {}
+        self._sources: dict[str, Source] = {}
+
+    def require(self, base: type) -> None:
+        """Declare the abstract base every class of this registry must subclass."""
+        self.base = base
 
     def register(self, cls: type[C]) -> type[C]:
+        """Register a config class under its ``kind`` literal (a decorator). Raises TypeError / ValueError."""
+        where = f"{cls.__module__}.{cls.__qualname__}"
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            raise TypeError(f"{where} is not a pydantic config class; a {self.category} subclasses "
+                            f"{self.base.__name__ if self.base else 'rgbench.registry.Component'}")
+        if self.base is not None and not issubclass(cls, self.base):
+            raise TypeError(f"{where} cannot be registered as a {self.category}: it must subclass "
+                            f"{self.base.__module__}.{self.base.__qualname__}")
+        if inspect.isabstract(cls):
+            missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+            raise TypeError(f"{where} cannot be registered as a {self.category}: it leaves abstract methods "
+                            f"unimplemented ({missing})")
         field = cls.model_fields.get("kind")
         args = typing.get_args(field.annotation) if field is not None else ()
         if field is None or typing.get_origin(field.annotation) is not typing.Literal or len(args) != 1:
             raise TypeError(f"{cls.__name__} must declare `kind: Literal['<name>']` to be registered")
         kind = args[0]
-        if kind in self._entries and self._entries[kind] is not cls:
-            raise ValueError(f"{self.category} kind {kind!r} is already registered by {self._entries[kind].__name__}")
+        source = _CURRENT.get()
+        if kind in self._entries:
+            old = self._entries[kind]
+            if old is cls:
+                return cls
+            old_where = f"{old.__module__}.{old.__qualname__}"
+            if (old_where, self._sources[kind]) == (where, source):  # the same module imported again
+                self._entries[kind] = cls
+                return cls
+            raise ValueError(f"{self.category} kind {kind!r} is registered twice: by {old_where} ({self._sources[kind]}) "
+                             f"and by {where} ({source}); uninstall one of them or rename its kind")
         self._entries[kind] = cls
+        self._sources[kind] = source
+        _GENERATION[0] += 1
         return cls
+
+    def reattribute(self, provisional: Source, final: Source) -> None:
+        """Give the kinds registered under `provisional` the `final` source (a plugin's version is known late)."""
+        for kind, src in self._sources.items():
+            if src == provisional:
+                self._sources[kind] = final
+
+    def source(self, kind: str) -> Source:
+        """Where `kind` comes from (rgbench itself, a distribution, a --plugin module)."""
+        if kind not in self._entries:
+            raise KeyError(self.unknown_message(kind))
+        return self._sources[kind]
 
     def __contains__(self, kind: object) -> bool:
         return kind in self._entries
@@ -130,7 +223,9 @@ class Registry(Generic[C]):
         allowed = sorted(self._entries)
         close = difflib.get_close_matches(str(kind), allowed, n=1) if isinstance(kind, str) else []
         hint = f"; did you mean {close[0]!r}?" if close else ""
-        return f"unknown {self.category} kind {kind!r}{hint} (allowed: {', '.join(allowed)})"
+        plugin = "" if close else ("; a kind from another package needs that package installed (it registers through "
+                                   "the rgbench.components entry point) or `--plugin MODULE_OR_PATH` on the command line")
+        return f"unknown {self.category} kind {kind!r}{hint} (allowed: {', '.join(allowed)}){plugin}"
 
     def parse(self, data: Any) -> C:
         """Validate a mapping with a ``kind`` key into its config class (raises pydantic.ValidationError)."""

@@ -28,7 +28,17 @@ from pathlib import Path
 from typing import Any
 
 from . import DATA_FORMAT_VERSION, __version__
-from .spec import Case, Suite, SuiteError, case_from_dict, case_to_dict, load_suite
+from ._options import add_set_option
+from .plugins import loaded_plugins
+from .spec import (
+    Case,
+    Suite,
+    SuiteError,
+    case_from_dict,
+    case_to_dict,
+    load_suite,
+    plugin_sources,
+)
 from .store import Store
 
 __all__ = ["run_suite", "run_case", "execute_case", "Outcome", "default_store"]
@@ -89,6 +99,9 @@ def provenance(case: Case, suite_name: str) -> dict[str, Any]:
         "python_version": platform.python_version(),
         **_versions(),
     }
+    plugins = plugin_sources(case.resolved(), predictions=True)
+    if plugins:
+        attrs["plugins"] = json.dumps(plugins, sort_keys=True)  # kind → "distribution version"
     commit = _git_commit()
     if commit:
         attrs["git_commit"] = commit
@@ -165,8 +178,15 @@ def _failed_dataset(case: Case, suite_name: str, exc: BaseException, wall: float
     )
 
 
-def execute_case(case_json: str, suite_name: str, store_path: str, force: bool = False, progress=None) -> Outcome:
-    """Claim, skip-or-compute, write. Top-level and picklable: the unit of work of every executor."""
+def execute_case(case_json: str, suite_name: str, store_path: str, force: bool = False, progress=None,
+                 plugins: Sequence[str] = ()) -> Outcome:
+    """Claim, skip-or-compute, write. Top-level and picklable: the unit of work of every executor.
+
+    `plugins` are the ``--plugin`` specs of the run, imported here first (a worker process or a dask
+    worker starts without them; installed entry points load by themselves)."""
+    from .plugins import load_plugins
+
+    load_plugins(plugins)
     case = case_from_dict(json.loads(case_json))
     store = Store(store_path)
     if not store.claim(case.id):
@@ -208,7 +228,14 @@ class _Reporter:
         self._last_line = 0.0
         if self.live:
             from rich.console import Console
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             self._progress = Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -320,7 +347,8 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter) -> l
             futures = {}
             for case in cases:
                 reporter.start_case(case.id)
-                futures[pool.submit(execute_case, _case_payload(case), suite_name, store_path, force)] = case.id
+                futures[pool.submit(execute_case, _case_payload(case), suite_name, store_path, force, None,
+                                    loaded_plugins())] = case.id
             outcomes = []
             for fut in as_completed(futures):
                 try:
@@ -339,13 +367,15 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter) -> l
 
 
 def _run_dask(cases, suite_name, store_path, force, scheduler, reporter) -> list[Outcome]:
-    from distributed import Client, as_completed as dask_completed
+    from distributed import Client
+    from distributed import as_completed as dask_completed
 
     with Client(scheduler) as client:
         futures = {}
         for case in cases:
             reporter.start_case(case.id)
-            fut = client.submit(execute_case, _case_payload(case), suite_name, store_path, force, pure=False, key=f"rgbench-{case.hash}-{case.id}")
+            fut = client.submit(execute_case, _case_payload(case), suite_name, store_path, force, None, loaded_plugins(),
+                                pure=False, key=f"rgbench-{case.hash}-{case.id}")
             futures[fut] = case.id
         outcomes = []
         for fut in dask_completed(list(futures)):
@@ -423,8 +453,6 @@ def add_cli(sub) -> None:
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
     p.add_argument("--quiet", action="store_true", help="print nothing")
-    from .cli import add_set_option
-
     add_set_option(p)
     p.set_defaults(func=_cmd_run)
 

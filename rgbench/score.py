@@ -658,23 +658,35 @@ def _load_suite(path: str | Path, suite: Any) -> Any:
         return load_suite(suite)
     if suite is not None:
         return suite
-    try:
-        from .spec import suite_from_store
-    except ImportError:
-        suite_from_store = None
-    try:
-        if suite_from_store is not None:
-            return suite_from_store(path)
-        from .spec import suite_from_json
-        from .store import Store
+    from .spec import suite_from_json, unknown_kinds
+    from .store import Store
 
+    try:
         text = Store(path).attrs().get("suite_json")
         if not text:
             raise KeyError("suite_json")
+        missing = unknown_kinds(json.loads(text))
+        if missing:
+            raise ScoreError(f"the store {str(path)!r} was computed with kinds this rgbench does not have: "
+                             f"{', '.join(missing)}{_plugin_hint(path)}; install the package that provides them or "
+                             "pass `--plugin MODULE_OR_PATH`")
         return suite_from_json(text)
     except (KeyError, FileNotFoundError, ValueError, TypeError) as e:
         raise ScoreError(f"the store {str(path)!r} carries no readable suite provenance ({e}); "
                          "pass the suite file with --suite") from e
+
+
+def _plugin_hint(path: str | Path) -> str:
+    """' (from …)': the plugin sources the store's cases recorded, if any."""
+    from .store import open_results
+
+    sources: set[str] = set()
+    try:
+        for ds in open_results(path).values():
+            sources.update(json.loads(ds.attrs.get("plugins", "{}")).values())
+    except Exception:  # noqa: BLE001 - only a hint
+        return ""
+    return f" (recorded as coming from {', '.join(sorted(sources))})" if sources else ""
 
 
 def score_store(path: str | Path, suite: Any = None) -> Report:

@@ -24,7 +24,7 @@ import numpy as np
 from jaxtyping import Array, Bool, Int, PRNGKeyArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..registry import Component
+from ..registry import INPUTS, Component
 from . import _floors
 
 __all__ = ["AbstractInput", "InputConfig", "Masking", "eigenvalues_of_joint", "xi_from_eigenvalues"]
@@ -68,9 +68,12 @@ class InputConfig(Component):
             )
         return self
 
+    @abc.abstractmethod
     def build(self) -> AbstractInput:
         """The runtime object (sampler, corruption, exact spectrum and floors) for this config."""
-        raise NotImplementedError(f"{type(self).__name__} does not implement build()")
+
+
+INPUTS.require(InputConfig)
 
 
 def check_pi(pi: tuple[float, ...] | None, vocab: int, where: str = "pi") -> None:

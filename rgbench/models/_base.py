@@ -23,7 +23,7 @@ import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 from pydantic import Field
 
-from ..registry import Component
+from ..registry import ARCHITECTURES, Component
 from ._ops import along_last, dense, gelu, layernorm, rmsnorm
 
 Activation = Literal["gelu", "relu", "tanh"]
@@ -76,13 +76,15 @@ class ArchitectureConfig(Component):
             return self.network(vocab, length, key=key)
         return _builder(self, vocab, length)(key)
 
+    @abc.abstractmethod
     def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> AbstractArchitecture:
         """Construct the network (eagerly, or under a trace); ``build`` is the compiled entry point.
 
-        A family implements this (or overrides ``build`` itself).
+        Every family implements this: inputs are 0 … vocab (vocab is [MASK]), sequences of `length`.
         """
-        raise NotImplementedError(f"{type(self).__name__} must implement network() or override build()")
 
+
+ARCHITECTURES.require(ArchitectureConfig)
 
 INIT_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
 

@@ -63,7 +63,7 @@ import numpy as np
 import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..registry import Component
+from ..registry import OBSERVABLES, TESTS, Component
 from ..theory import TheoryContext
 
 Stage = Literal["init", "trained"]
@@ -263,6 +263,9 @@ class AbstractObservable(Component):
         return ""
 
 
+OBSERVABLES.require(AbstractObservable)
+
+
 def case_name(ds: xr.Dataset) -> str:
     """The case id of a stored dataset, quoted, for messages."""
     return repr(ds.attrs.get("case_id", "?"))
@@ -444,3 +447,6 @@ class AbstractTest(Component):
         if along not in x.dims:
             raise ObservableUnavailable(f"test {self.kind!r} runs along {along!r} but the observable has dims {x.dims}")
         return x.transpose("seed", along)
+
+
+TESTS.require(AbstractTest)

@@ -17,7 +17,13 @@ import xarray as xr
 from pydantic import Field, model_validator
 
 from ..registry import OBSERVABLES
-from ._base import AbstractObservable, ObservableUnavailable, at_stage, case_name, variable
+from ._base import (
+    AbstractObservable,
+    ObservableUnavailable,
+    at_stage,
+    case_name,
+    variable,
+)
 
 __all__ = [
     "EffectiveRank",
