@@ -108,6 +108,21 @@ class _Builder:
         return value
 
 
+def _hint(msg: str, text: str, mark: Any) -> str:
+    """What the common slips behind a YAML syntax error usually are, and the fix."""
+    if "mapping values are not allowed here" in msg and mark is not None:
+        source = text.splitlines()[mark.line] if mark.line < len(text.splitlines()) else ""
+        key, _, rest = source.partition(":")
+        key = key.strip().removeprefix("- ")
+        if rest.strip():
+            return (f"; a value holding a colon must be quoted, e.g. {key}: \"{rest.strip()}\" "
+                    "(a layer slice such as 1: is text, not a mapping)")
+        return "; a value holding a colon must be quoted (e.g. layers: \"1:\")"
+    if "found character '\\t'" in msg:
+        return "; indent with spaces, not tabs"
+    return ""
+
+
 def load(path: str | Path, display: str | None = None) -> tuple[Any, dict[Path_, int], list[Located]]:
     """Parse a YAML file safely.
 
@@ -138,7 +153,15 @@ def load(path: str | Path, display: str | None = None) -> tuple[Any, dict[Path_,
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark is not None else None
         msg = " ".join(str(p) for p in (e.context, e.problem) if p)
-        raise YamlProblem([Located(display, line, "", f"YAML syntax: {msg}")]) from None
+        if mark is not None:
+            msg += f" (line {mark.line + 1}, column {mark.column + 1})"
+        raise YamlProblem([Located(display, line, "", f"YAML syntax: {msg}{_hint(msg, text, mark)}")]) from None
+    except yaml.reader.ReaderError as e:  # a control character: locate it by line and column
+        before = text[: e.position]
+        line, column = before.count("\n") + 1, e.position - (before.rfind("\n") + 1) + 1
+        code = e.character if isinstance(e.character, int) else ord(e.character)
+        raise YamlProblem([Located(display, line, "", f"control character U+{code:04X} at column {column} is not allowed "
+                                                      "in YAML text; delete it")]) from None
     except yaml.YAMLError as e:
         raise YamlProblem([Located(display, None, "", f"YAML syntax: {e}")]) from None
     except RecursionError:

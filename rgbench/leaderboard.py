@@ -27,7 +27,8 @@ case's draw), fails to fail. Rows are ranked by agreement in every replicate (ti
 interval is the 2.5–97.5 % range of those ranks, so rows whose data cannot tell them apart show
 overlapping intervals. Rows are listed by agreed / scored, then by mean bootstrap rank.
 
-Reports written in different data-format versions are refused (`MixedFormatError`).
+Rows with no scored claim are listed apart and never ranked. Reports written in different
+data-format versions are refused (`MixedFormatError`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ import io
 import json
 import math
 import sys
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -108,6 +110,7 @@ class Leaderboard:
     sources: list[str]
     data_format_version: int | None
     n_resamples: int
+    unranked: list[Row] = field(default_factory=list)  # rows with no scored claim: listed apart, never ranked
 
     _VSHORT = {"PASS": "PASS", "NONSPECIFIC": "NONSP", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR"}
     _FIG = {"collapse": "collapse C", "drift_share": "drift top-2 share", "loss_gap_bayes": "gap to Bayes",
@@ -130,10 +133,22 @@ class Leaderboard:
                 }
                 for r in self.rows
             ],
+            "unranked": [{"label": r.label, "architecture": r.architecture, "cases": r.cases,
+                          "figures": {k: (None if v is None else v.to_list()) for k, v in r.figures.items()},
+                          "wall_seconds": r.wall_seconds} for r in self.unranked],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
+
+    def _repr_html_(self) -> str:  # Jupyter
+        return self.to_html(full=False)
+
+    def to_pandas(self):
+        """One row per ranked architecture, the CSV's columns — a `pandas.DataFrame`."""
+        import pandas as pd
+
+        return pd.read_csv(io.StringIO(self.to_csv()))
 
     def _cells(self, r: Row, short: bool = True) -> list[str]:
         def short_form(v: str) -> str:
@@ -165,7 +180,12 @@ class Leaderboard:
         lines += ["| " + " | ".join(cell(c) for c in self._cells(r)) + " |" for r in self.rows]
         lines += ["", *[f"- {cell(x)}" for x in self._legend()], "", self._METHOD,
                   f"Sources: {', '.join(self.sources)}; data format v{self.data_format_version}."]
+        if self.unranked:
+            lines += ["", self._UNRANKED, ""]
+            lines += [f"- {cell(r.label)}: {', '.join(r.cases)}" for r in self.unranked]
         return "\n".join(lines) + "\n"
+
+    _UNRANKED = "Not ranked — no scored claims (their cases carry no predictions):"
 
     def to_csv(self) -> str:
         buf = io.StringIO()
@@ -199,6 +219,9 @@ class Leaderboard:
         frag = (f'<table class="rgbench-leaderboard"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
                 f"<ul>{legend}</ul><p>{html.escape(self._METHOD)} Sources: {html.escape(', '.join(self.sources))}; "
                 f"data format v{self.data_format_version}.</p>")
+        if self.unranked:
+            items = "".join(f"<li>{html.escape(r.label)}: {html.escape(', '.join(r.cases))}</li>" for r in self.unranked)
+            frag += f"<p>{html.escape(self._UNRANKED)}</p><ul>{items}</ul>"
         if not full:
             return frag
         return _page("rgbench leaderboard", f"<h1>rgbench leaderboard</h1>{frag}")
@@ -396,7 +419,15 @@ def build_leaderboard(reports_or_paths: list[Report | str | Path], *, figures_fr
         partial.append(dict(label=labels[gi], architecture=g["arch"], cases=case_names, agreed=agreed, scored=scored,
                             errors=errors, nonspecific=nonspecific, verdicts=verdicts, figures=figures, wall_seconds=sum(walls) if walls else None))
 
-    ranks = stats.rankdata(-scores, method="min", axis=0) if len(keys) else np.zeros((0, n_resamples))
+    # Rows with no scored claim (e.g. an architecture that appears only in cases without
+    # predictions) have nothing to be ranked on: they are listed apart, not ranked level with a
+    # row whose claims all failed.
+    scored_rows = [gi for gi, d in enumerate(partial) if d["scored"]]
+    unranked = [Row(agreement=Interval(0.0, 0.0, 0.0), rank=(0, 0), **partial[gi])
+                for gi in range(len(partial)) if not partial[gi]["scored"]]
+    scores = scores[scored_rows]
+    partial = [partial[gi] for gi in scored_rows]
+    ranks = stats.rankdata(-scores, method="min", axis=0) if len(partial) else np.zeros((0, n_resamples))
     rows = []
     for gi, d in enumerate(partial):
         lo = int(np.percentile(ranks[gi], 2.5, method="lower"))
@@ -407,7 +438,8 @@ def build_leaderboard(reports_or_paths: list[Report | str | Path], *, figures_fr
                         rank=(lo, hi), **d))
     mean_rank = {id(r): float(np.mean(ranks[i])) for i, r in enumerate(rows)}
     rows.sort(key=lambda r: (-r.agreement.value, mean_rank[id(r)], r.label))
-    return Leaderboard(rows=rows, claims=claims, sources=sources, data_format_version=version, n_resamples=n_resamples)
+    return Leaderboard(rows=rows, claims=claims, sources=sources, data_format_version=version, n_resamples=n_resamples,
+                       unranked=sorted(unranked, key=lambda r: r.label))
 
 
 def _figure(per_case: list[list[float] | None], rng: np.random.Generator, n_resamples: int) -> Interval | None:
@@ -453,3 +485,20 @@ def _cli_leaderboard(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+class _CallableModule(types.ModuleType):
+    """``rgbench.leaderboard`` is this module and, called, the notebook function `rgbench.api.leaderboard`.
+
+    The package exports the function under the module's name (``rgbench.leaderboard(...)``), and Python sets
+    a package attribute to the submodule once it is imported; making the module callable lets both
+    ``rgbench.leaderboard(...)`` and ``from rgbench import leaderboard; leaderboard.<name>`` mean what they say.
+    """
+
+    def __call__(self, *args, **kwargs):
+        from .api import leaderboard as _leaderboard
+
+        return _leaderboard(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

@@ -7,7 +7,7 @@ handles a whole batch: the work is batched matrix products and batched symmetric
 over the batch in fixed-size chunks so that float32 input of several GiB never needs a float64 copy
 of itself. There is no Python loop over batch elements.
 
-Conventions shared by all functions (see ``shared/science.md``, "Observables"):
+Conventions shared by all functions (see ``docs/science.md``, "Observables"):
 
 * **float64.** Input is cast to float64 chunk by chunk; spectra of nearly degenerate matrices need it.
 * **Centred over samples** by default (``center=True``): ``x ← x − mean over the N axis`` (two
@@ -706,7 +706,7 @@ def update_ratio(
 
     **Uncentred** (the residual update itself, mean included), on the raw activations. Reported next
     to kernel drift so that one dominant block is not mistaken for a fixed-point plateau
-    (``shared/PITFALLS.md``, Measuring). IEEE conventions for a zero layer: ``inf`` if the next layer
+    (``docs/engineering.md``, "Measuring"). IEEE conventions for a zero layer: ``inf`` if the next layer
     is non-zero, ``nan`` if both are zero (no warnings are raised).
     """
     a = _check_layers(xs)

@@ -339,7 +339,7 @@ def add_cli(subparsers: Any) -> None:
     """Add ``rgbench plot STORE --out DIR [--suite SUITE]``."""
     p = subparsers.add_parser("plot", help="figures of a results store and a single-file HTML report",
                               description="Write PNG figures of every case and report.html (verdicts, leaderboard, figures).")
-    p.add_argument("store", help="results store, e.g. results/rg-paper.zarr")
+    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
     p.set_defaults(func=_cli_plot)
@@ -351,5 +351,6 @@ def _cli_plot(args: argparse.Namespace) -> int:
         return 2
     out = plot_store(args.store, args.out, args.suite)
     n = sum(len(f) for f in out.figures.values())
-    print(f"wrote {n} figures and {out.html}")
+    overview = f", {out.overview.name}" if out.overview is not None else ""
+    print(f"wrote {n} case figures{overview} and {out.html.name} to {Path(args.out)} ({len(out.paths)} files)")
     return 0

@@ -44,6 +44,7 @@ __all__ = [
     "BUILTIN",
     "registering_as",
     "generation",
+    "closest",
     "ARCHITECTURES",
     "INPUTS",
     "OBSERVABLES",
@@ -81,6 +82,21 @@ def registering_as(source: Source) -> Iterator[None]:
         yield
     finally:
         _CURRENT.reset(token)
+
+
+def closest(word: object, allowed: typing.Iterable[str]) -> str | None:
+    """The allowed name a typo most plausibly meant, or None when none is close.
+
+    A name that is a prefix or suffix of the word wins (``probe_samples`` → ``samples``); otherwise
+    difflib's closest match, if its similarity is at least 0.75 (``stpes`` → ``steps``, ``lnog`` →
+    ``long``; ``window`` is not offered ``kind``)."""
+    word = str(word)
+    allowed = list(allowed)
+    inside = [a for a in allowed if len(a) >= 4 and a != word and (word.startswith(a) or word.endswith(a))]
+    if inside:
+        return max(inside, key=len)
+    close = difflib.get_close_matches(word, allowed, n=1, cutoff=0.75)
+    return close[0] if close else None
 
 
 def generation() -> int:
@@ -221,8 +237,8 @@ class Registry(Generic[C]):
 
     def unknown_message(self, kind: object) -> str:
         allowed = sorted(self._entries)
-        close = difflib.get_close_matches(str(kind), allowed, n=1) if isinstance(kind, str) else []
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        close = closest(kind, allowed) if isinstance(kind, str) else None
+        hint = f"; did you mean {close!r}?" if close else ""
         plugin = "" if close else ("; a kind from another package needs that package installed (it registers through "
                                    "the rgbench.components entry point) or `--plugin MODULE_OR_PATH` on the command line")
         return f"unknown {self.category} kind {kind!r}{hint} (allowed: {', '.join(allowed)}){plugin}"

@@ -43,7 +43,7 @@ from .store import Store
 
 __all__ = ["run_suite", "run_case", "execute_case", "Outcome", "default_store"]
 
-# One XLA thread per process when several cases run side by side (PITFALLS.md: unknown flags abort).
+# One XLA thread per process when several cases run side by side (docs/engineering.md: unknown flags abort).
 _SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
 
 
@@ -179,7 +179,7 @@ def _failed_dataset(case: Case, suite_name: str, exc: BaseException, wall: float
 
 
 def execute_case(case_json: str, suite_name: str, store_path: str, force: bool = False, progress=None,
-                 plugins: Sequence[str] = ()) -> Outcome:
+                 plugins: Sequence[str] = (), on_start: Callable[[], None] | None = None) -> Outcome:
     """Claim, skip-or-compute, write. Top-level and picklable: the unit of work of every executor.
 
     `plugins` are the ``--plugin`` specs of the run, imported here first (a worker process or a dask
@@ -194,6 +194,8 @@ def execute_case(case_json: str, suite_name: str, store_path: str, force: bool =
     try:
         if not force and store.is_done(case.id, case.hash):
             return Outcome(case.id, "skipped", message="already complete with the same spec hash")
+        if on_start is not None:
+            on_start()
         t0 = time.perf_counter()
         try:
             ds = run_case(case, suite_name, progress=progress)
@@ -203,6 +205,25 @@ def execute_case(case_json: str, suite_name: str, store_path: str, force: bool =
         return Outcome(case.id, str(ds.attrs["status"]), float(ds.attrs.get("wall_seconds", 0.0)))
     finally:
         store.release(case.id)
+
+
+def case_cost(case: Case, *, reuses_training: bool = False) -> float:
+    """Relative cost of computing a case, in rough multiply-adds: what the progress ETA weighs cases by.
+
+    Training: steps × rows × parameters per seed, rows = batch·T for networks that mix positions
+    and the V + 1 symbol rows (per position with learned positions) for context-free ones, which
+    train on a symbol table; measurement: rank spectra of every (stage, layer, position), ~6·N·d²
+    each, plus the CKA pairs. Only ratios matter: the ETA scales them by the rate measured so far.
+    A case that reuses the previous case's training (`run_case`) costs its measurement only.
+    """
+    a, t, m, x = case.architecture, case.train, case.measure, case.input
+    params = a.depth * a.width * (2 * a.hidden + a.width)
+    if getattr(a, "context_free", False):  # small matmuls run at about half the rate of batch·T ones
+        rows = 2 * (x.vocab + 1) * (x.length if getattr(a, "positions", False) else 1)
+    else:
+        rows = t.batch * x.length
+    measure = 6 * len(m.stages) * m.samples * x.length * (a.depth + 1) * a.width**2
+    return float(case.seeds * ((0 if reuses_training else t.steps * rows * params) + measure))
 
 
 def _case_payload(case: Case) -> str:
@@ -222,6 +243,13 @@ class _Reporter:
         self.total = len(cases)
         self.done = 0
         self.t0 = time.perf_counter()
+        keys = [_training_key(c) for c in cases]
+        self._cost = {c.id: case_cost(c, reuses_training=i > 0 and keys[i] == keys[i - 1]) for i, c in enumerate(cases)}
+        self._left = sum(self._cost.values())  # cost of the cases not finished yet
+        self._n_left = len(cases)
+        self._spent = 0.0  # cost, seconds and number of the cases computed so far (skipped ones cost nothing)
+        self._seconds = 0.0
+        self._computed = 0
         self.live = not quiet and self.stream.isatty()
         self._progress = None
         self._task = None
@@ -253,6 +281,10 @@ class _Reporter:
         else:
             print(f"[{self.done}/{self.total}] {case_id}: running", file=self.stream, flush=True)
 
+    def note(self, text: str) -> None:
+        if not self.quiet:
+            (self._progress.console.print if self.live else lambda t: print(t, file=self.stream, flush=True))(text)
+
     def step(self, case_id: str, step: int, total: int, loss) -> None:
         if self.quiet:
             return
@@ -268,12 +300,29 @@ class _Reporter:
             self._last_line = time.perf_counter()
             print(f"  {text}", file=self.stream, flush=True)
 
+    # Seconds every computed case costs whatever its size (compilation, building the input, writing).
+    OVERHEAD_S = 6.0
+
+    def eta(self) -> float | None:
+        """Seconds left: each case left costs OVERHEAD_S plus its `case_cost` at the rate measured so far."""
+        if self._computed == 0:
+            return None
+        rate = max(0.0, self._seconds - self._computed * self.OVERHEAD_S) / max(self._spent, 1.0)
+        return self._n_left * self.OVERHEAD_S + rate * self._left
+
     def finish_case(self, out: Outcome) -> None:
         self.done += 1
+        cost = self._cost.get(out.case_id, 0.0)
+        self._left = max(0.0, self._left - cost)
+        self._n_left -= 1
+        if out.status not in ("skipped", "busy") and out.wall_seconds > 0:
+            self._spent += cost
+            self._seconds += out.wall_seconds
+            self._computed += 1
         if self.quiet:
             return
         elapsed = time.perf_counter() - self.t0
-        eta = elapsed / self.done * (self.total - self.done)
+        eta = self.eta()
         line = f"[{self.done}/{self.total}] {out.case_id}: {out.status}"
         if out.wall_seconds:
             line += f" in {out.wall_seconds:.1f}s"
@@ -283,7 +332,8 @@ class _Reporter:
             self._progress.console.print(line)
             self._progress.update(self._task, advance=1, detail="")
         else:
-            print(f"{line} — elapsed {elapsed:.0f}s, ETA {eta:.0f}s", file=self.stream, flush=True)
+            left = "" if self.done == self.total else (", ETA —" if eta is None else f", ETA {eta:.0f}s")
+            print(f"{line} — elapsed {elapsed:.0f}s{left}", file=self.stream, flush=True)
 
     def close(self) -> None:
         if self._progress is not None:
@@ -324,16 +374,17 @@ def run_suite(
         else:
             _LAST_TRAINING.clear()  # reuse trained networks between consecutive cases of this run only
             for case in cases:
-                reporter.start_case(case.id)
                 out = execute_case(
                     _case_payload(case), suite.name, store_path, force,
                     progress=lambda step, total, loss, cid=case.id: reporter.step(cid, step, total, loss),
+                    on_start=lambda cid=case.id: reporter.start_case(cid),
                 )
                 reporter.finish_case(out)
                 outcomes.append(out)
     finally:
         _LAST_TRAINING.clear()
         reporter.close()
+    Store(store_path).consolidate()  # the run is over: a plain xr.open_zarr now opens without warnings
     return outcomes
 
 
@@ -345,8 +396,8 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter) -> l
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
             futures = {}
+            reporter.note(f"{len(cases)} case(s) on {workers} worker processes; each line below is a finished case")
             for case in cases:
-                reporter.start_case(case.id)
                 futures[pool.submit(execute_case, _case_payload(case), suite_name, store_path, force, None,
                                     loaded_plugins())] = case.id
             outcomes = []
@@ -372,8 +423,8 @@ def _run_dask(cases, suite_name, store_path, force, scheduler, reporter) -> list
 
     with Client(scheduler) as client:
         futures = {}
+        reporter.note(f"{len(cases)} case(s) sent to the dask scheduler {scheduler}; each line below is a finished case")
         for case in cases:
-            reporter.start_case(case.id)
             fut = client.submit(execute_case, _case_payload(case), suite_name, store_path, force, None, loaded_plugins(),
                                 pure=False, key=f"rgbench-{case.hash}-{case.id}")
             futures[fut] = case.id

@@ -51,6 +51,7 @@ import argparse
 import json
 import math
 import sys
+import types
 import warnings
 from collections import Counter
 from dataclasses import asdict, dataclass, field, replace
@@ -419,6 +420,21 @@ class Report:
         return [f"{p.case} — {p.claim}: {p.verdict.value}: {p.reason}" for p in self.predictions
                 if p.verdict is not Verdict.PASS and p.reason]
 
+    def _repr_html_(self) -> str:  # Jupyter
+        return f"<h4>{self.suite}" + (f": {self.title}" if self.title else "") + "</h4>" + self.to_html()
+
+    def to_pandas(self):
+        """One row per prediction: case, claim, verdict, test_verdict, statistic, ci_lo, ci_hi, seeds_passing,
+        seeds, nulls (text), reason — a `pandas.DataFrame`."""
+        import pandas as pd
+
+        return pd.DataFrame([{
+            "case": p.case, "claim": p.claim, "verdict": p.verdict.value,
+            "test_verdict": (p.test_verdict or p.verdict).value, "statistic": p.statistic,
+            "ci_lo": None if p.ci is None else p.ci[0], "ci_hi": None if p.ci is None else p.ci[1],
+            "seeds_passing": p.seeds_passing, "seeds": p.seeds, "nulls": p.nulls_text, "reason": p.reason,
+        } for p in self.predictions])
+
     def to_table(self):
         """A `rich.table.Table` for the terminal."""
         from rich.markup import escape
@@ -707,7 +723,7 @@ def add_cli(subparsers: Any) -> None:
     """Add ``rgbench score STORE [--suite SUITE] [--format table|json|markdown] [--strict]``."""
     p = subparsers.add_parser("score", help="verdicts of a suite's predictions on a results store",
                               description="Score every prediction of a suite against a results store.")
-    p.add_argument("store", help="results store, e.g. results/rg-paper.zarr")
+    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
     p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
     p.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="output format")
     p.add_argument("--strict", action="store_true", help="exit with status 1 on any FAIL, NONSPECIFIC or ERROR")
@@ -734,3 +750,20 @@ def _cli_score(args: argparse.Namespace) -> int:
         for note in report.notes():
             console.print(escape(note), highlight=False)
     return 1 if args.strict and not report.ok() else 0
+
+
+class _CallableModule(types.ModuleType):
+    """``rgbench.score`` is this module and, called, the notebook function `rgbench.api.score`.
+
+    The package exports the function under the module's name (``rgbench.score(...)``), and Python sets
+    a package attribute to the submodule once it is imported; making the module callable lets both
+    ``rgbench.score(...)`` and ``from rgbench import score; score.<name>`` mean what they say.
+    """
+
+    def __call__(self, *args, **kwargs):
+        from .api import score as _score
+
+        return _score(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

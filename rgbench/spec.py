@@ -29,7 +29,6 @@ file, line, dotted key, bad value and what is allowed (`SuiteError.problems`).
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import itertools
 import json
@@ -47,7 +46,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import DATA_FORMAT_VERSION
 from ._yaml import Located, YamlProblem, dotted
 from ._yaml import load as load_yaml
-from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, Registry, generation
+from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, Registry, closest, generation
 
 __all__ = ["Case", "Suite", "SuiteError", "load_suite", "suite_from_json", "case_from_dict", "case_to_dict", "case_hash",
            "plugin_sources", "unknown_kinds"]
@@ -412,8 +411,8 @@ def _valid_id(s: str) -> bool:
 
 def _unknown_key(key: Any, allowed: typing.Iterable[str]) -> str:
     allowed = list(allowed)
-    close = difflib.get_close_matches(str(key), allowed, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    close = closest(key, allowed)
+    hint = f"; did you mean {close!r}?" if close else ""
     return f"unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
 
 
@@ -706,8 +705,8 @@ def _cross_checks(expanded: list[_Expanded], problems: list[Located]) -> None:
             target = _value_at(pred, ("test", "compare_to"))
             if not isinstance(target, str) or target in seen:
                 continue
-            close = difflib.get_close_matches(target, ids, n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
+            close = closest(target, ids)
+            hint = f"; did you mean {close!r}?" if close else ""
             file, line, key = _locate(exp, ("predict", i, "test", "compare_to"))
             problems.append(Located(file, line, key, f"compare_to names no case of this suite: {target!r}{hint} "
                                                      f"(cases: {', '.join(ids)})"))
@@ -756,8 +755,8 @@ def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_E
                 file, line, key = _locate(exp, ("predict", i, "nulls", j))
                 missing = [c for c in (null.case, null.compare_to) if c is not None and c not in ids]
                 for c in missing:
-                    close = difflib.get_close_matches(c, ids, n=1)
-                    hint = f"; did you mean {close[0]!r}?" if close else ""
+                    close = closest(c, ids)
+                    hint = f"; did you mean {close!r}?" if close else ""
                     problems.append(Located(file, line, key, f"null {null.label()!r} names no case of this suite: {c!r}{hint} "
                                                              f"(cases: {', '.join(ids)})"))
                 if missing:

@@ -14,7 +14,9 @@ the case's spec hash — has been written; that is the last write of a case. A g
 killed run) or with another hash (the case's spec changed) is invisible to readers and recomputed;
 a recomputation first deletes the old group (``mode="w"``), so old and new data are never mixed.
 
-Plain ``xr.open_zarr(path, group=case_id, consolidated=False)`` reads a case without rgbench.
+Plain ``xr.open_zarr(path, group=case_id)`` reads a case without rgbench: a run writes the store's
+consolidated metadata when it ends (`Store.consolidate`), so it opens without warnings; while a
+run is writing, pass ``consolidated=False``.
 """
 
 from __future__ import annotations
@@ -68,7 +70,18 @@ class Store:
 
     # -- root ------------------------------------------------------------------------------------
     def _root(self, mode: str = "a") -> zarr.Group:
-        return zarr.open_group(self.path, mode=mode, zarr_format=3)
+        # Never through consolidated metadata: it may be stale while a run writes (`consolidate`), and
+        # a root rewritten from here drops it, so a run in progress is never read from a stale copy.
+        return zarr.open_group(self.path, mode=mode, zarr_format=3, use_consolidated=False)
+
+    def consolidate(self) -> None:
+        """Write the store's consolidated metadata (once a run is over), so a plain ``xr.open_zarr(path,
+        group=…)`` opens a case without warnings and in one read. The next run's `init` drops it again."""
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # zarr notes that consolidation is not in the v3 spec, and the lock folder
+            zarr.consolidate_metadata(self.path, zarr_format=3)
 
     def init(self, suite_name: str, title: str, suite_json: str) -> None:
         """Create the store (or update its root provenance) for a suite."""

@@ -47,7 +47,6 @@ Roy & Vetterli (2007), effective rank; Kornblith et al. (2019), CKA.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import inspect
 import json
@@ -61,6 +60,7 @@ import numpy as np
 import xarray as xr
 
 from .models import _plain  # noqa: F401  (registers architecture kind 'plain')
+from .registry import closest
 
 __all__ = [
     "THEORY",
@@ -178,7 +178,7 @@ def pooled_covariance(lag_joint: Callable[[int], np.ndarray], pi: np.ndarray, le
     """Covariance of the position-mean one-hot histogram h = T⁻¹ Σ_t e_{x_t} of a stationary sequence.
 
     Σ = T⁻² Σ_{t,s} Cov(e_{x_t}, e_{x_s}) = T⁻² [T·(D − ππᵀ) + Σ_{r=1}^{T−1} (T − r)(J_r + J_rᵀ − 2ππᵀ)],
-    J_r(a, b) = P(x_t = a, x_{t+r} = b), D = diag π (rgbench science notes, "Data-side pooling
+    J_r(a, b) = P(x_t = a, x_{t+r} = b), D = diag π (docs/science.md, "Data-side pooling
     artifact"). For a sticky chain with uniform π, Σ ∝ I − 𝟙𝟙ᵀ/V at every ξ.
     """
     pi = np.asarray(pi, dtype=np.float64)
@@ -296,8 +296,8 @@ def check_theory(name: str, observable: str | None = None, stage: str | None = N
     """Raise ValueError (with a did-you-mean) for an unknown theory, or one that does not predict
     `observable` or does not hold at `stage` (the prediction's stage, resolved against the observable's default)."""
     if name not in THEORY:
-        close = difflib.get_close_matches(str(name), list(THEORY), n=1)
-        hint = f"; did you mean {close[0]!r}?" if close else ""
+        close = closest(name, THEORY)
+        hint = f"; did you mean {close!r}?" if close else ""
         raise ValueError(f"unknown theory {name!r}{hint} (known: {', '.join(sorted(THEORY))})")
     theory = THEORY[name]
     if observable is not None and observable not in theory.observables:
@@ -463,7 +463,7 @@ def _nngp_residual_relu_limit(ctx: TheoryContext) -> xr.DataArray:
     return _correlation_theory(ctx, lambda r0: np.concatenate([r0[None], np.ones((depth, *r0.shape))]))
 
 
-@_register("tokenwise_symmetry", ("effective_rank", "kernel_drift"), "rgbench science notes, 'Tokenwise symmetry at init'")
+@_register("tokenwise_symmetry", ("effective_rank", "kernel_drift"), "docs/science.md, 'Tokenwise symmetry at init'")
 def _tokenwise_symmetry(ctx: TheoryContext) -> xr.DataArray:
     """At init and infinite width a tokenwise network's centred position kernel is the same at every layer.
 
@@ -490,7 +490,7 @@ def _tokenwise_symmetry(ctx: TheoryContext) -> xr.DataArray:
     return xr.DataArray(np.full(len(layer), erank), dims=("layer",), coords={"layer": layer})
 
 
-@_register("pooled_histogram_rank", ("data_effective_rank_pooled",), "rgbench science notes, 'Data-side pooling artifact'",
+@_register("pooled_histogram_rank", ("data_effective_rank_pooled",), "docs/science.md, 'Data-side pooling artifact'",
            stages=("init", "trained"))
 def _pooled_histogram_rank(ctx: TheoryContext) -> xr.DataArray:
     """Population effective rank of the position-pooled one-hot histogram: erank of the exact pooled covariance.

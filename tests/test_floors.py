@@ -107,10 +107,10 @@ def test_forward_backward_equals_generative_enumeration(scheme, seed):
     assert abs(mean - expected_num / expected_den) < 4 * se
 
 
-# --- the V = 16 table (rgbench science notes) -------------------------------------------------------
+# --- the V = 16 table (docs/science.md) -------------------------------------------------------
 # References for Bernoulli(0.15) selection over all 64 positions: (mean, SE) over 40 000 sequences
 # (keys 1000…1009 for sampling, 2000…2009 for corruption, 4000 sequences each; sequence-clustered
-# SE), and the science notes' Monte Carlo value. Those read "~1.655 / ~0.310 (80/10/10), ~1.755 /
+# SE), and docs/science.md's Monte Carlo value. Those read "~1.655 / ~0.310 (80/10/10), ~1.755 /
 # ~0.342 ([MASK]-only), ± ~0.01"; the exact-per-position floors here differ from them by 0.011–0.018,
 # more than the stated ± 0.01, while forward–backward is checked exactly against enumeration
 # above and against the independent run formula (P^(t−s))_aj (P^(e−t))_jb / (P^(e−s))_ab.

@@ -124,7 +124,7 @@ def test_formats_and_cli(tmp_path, capsys):
     bad = _report("mixer", short_erank=np.full(7, 15.0), store="b.zarr")
     board = LB.build_leaderboard([good, bad], n_resamples=200)
     d = json.loads(board.to_json())
-    assert set(d) == {"sources", "data_format_version", "n_resamples", "claims", "rows"}
+    assert set(d) == {"sources", "data_format_version", "n_resamples", "claims", "rows", "unranked"}
     assert set(d["rows"][0]) == {"label", "architecture", "cases", "rank", "agreed", "scored", "errors", "nonspecific",
                                  "agreement", "verdicts", "figures", "wall_seconds"}
     rows = list(csv.DictReader(io.StringIO(board.to_csv())))
@@ -148,3 +148,15 @@ def test_formats_and_cli(tmp_path, capsys):
     bogus.write_text("{}")
     args = parser.parse_args(["leaderboard", str(bogus), "--format", "csv"])
     assert args.func(args) == 2 and "score report" in capsys.readouterr().err
+
+
+def test_rows_without_scored_claims_are_listed_apart_and_not_ranked():
+    good = _report("tokenwise", store="a.zarr")
+    silent = S.score_datasets({"c": synthetic_case("c", architecture="mixer")}, suite(case("c", [], kind="mixer")),
+                              store="b.zarr")  # a mixer case with no predictions
+    board = LB.build_leaderboard([good, silent], n_resamples=200)
+    assert [r.label for r in board.rows] == ["tokenwise L=6 d=64"] and board.rows[0].rank == (1, 1)
+    assert [r.label for r in board.unranked] == ["mixer L=6 d=64"]
+    md = board.to_markdown()
+    assert "| mixer" not in md and "Not ranked — no scored claims" in md and "- mixer L=6 d=64: synthetic/c" in md
+    assert json.loads(board.to_json())["unranked"][0]["label"] == "mixer L=6 d=64"

@@ -1,4 +1,4 @@
-"""Observables against the closed forms of shared/science.md ("Observables", "Closed forms")."""
+"""Observables against the closed forms of docs/science.md ("Observables", "Closed forms")."""
 
 import warnings
 

@@ -145,3 +145,28 @@ def test_seed_start_labels_the_seeds_it_trains(tmp_path):
     assert ref[0].status == "complete"
     base = open_results(tmp_path / "r.zarr")["short"]
     assert not np.array_equal(ds["final_loss"].values, base["final_loss"].values)  # other seeds, other networks
+
+
+def test_a_rerun_reports_skipped_cases_as_skipped_never_as_running(reference, capsys):
+    path, _ = reference
+    capsys.readouterr()
+    run_suite(load_suite(TINY), str(path), quiet=False)
+    err = capsys.readouterr().err
+    assert err.count(": skipped") == 3 and "running" not in err
+
+
+def test_the_eta_is_the_cost_left_at_the_rate_measured_so_far():
+    from io import StringIO
+
+    from rgbench.runner import Outcome, _Reporter, case_cost
+
+    cases = list(load_suite(TINY).cases)  # short, long (tokenwise), mixer
+    cost = [case_cost(c) for c in cases]
+    assert cost[2] > cost[0]  # a context-mixing step runs batch·T rows, a tokenwise one the V + 1 symbols
+    rep = _Reporter(cases, quiet=False, stream=StringIO())
+    assert rep.eta() is None  # nothing measured yet
+    rep.finish_case(Outcome(cases[0].id, "complete", wall_seconds=rep.OVERHEAD_S + 10.0))
+    rate = 10.0 / cost[0]
+    assert rep.eta() == pytest.approx(2 * rep.OVERHEAD_S + rate * (cost[1] + cost[2]))
+    rep.finish_case(Outcome(cases[1].id, "skipped"))  # a skipped case takes its cost off, not time
+    assert rep.eta() == pytest.approx(rep.OVERHEAD_S + rate * cost[2])

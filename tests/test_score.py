@@ -21,7 +21,7 @@ from rgbench.registry import OBSERVABLES, TESTS
 PASS, FAIL, INC, ERR = S.Verdict.PASS, S.Verdict.FAIL, S.Verdict.INCONCLUSIVE, S.Verdict.ERROR
 
 # --------------------------------------------------------------------------------------------
-# Synthetic stored datasets (the public contract of DESIGN.md, built in memory)
+# Synthetic stored datasets (the public contract of README "The stored data", built in memory)
 
 
 def _per_seed(x: Any, seeds: int, n: int) -> np.ndarray:

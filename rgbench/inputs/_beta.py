@@ -28,7 +28,7 @@ class BetaStickyInput(AbstractInput):
     """Mixture of sticky chains P_α = αI + (1−α)𝟙πᵀ, α ~ Beta(a, b) once per sequence.
 
     Not Markov and not ergodic within a sequence. C(r) = E[α^r](1 − Σπ²) with
-    E[α^r] = B(a + r, b)/B(a, b) ~ r^(−b) (rgbench science notes, long-range inputs).
+    E[α^r] = B(a + r, b)/B(a, b) ~ r^(−b) (docs/science.md, "Long-range").
     ``eigenvalues`` are those of the one-step transition P(x_{t+1} | x_t) = ᾱI + (1−ᾱ)𝟙πᵀ,
     ᾱ = a/(a + b): {1, ᾱ (V − 1 times)}; ξ is read from it, though the decay is a power law.
     """

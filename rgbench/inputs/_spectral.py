@@ -60,7 +60,7 @@ class Spectral(InputConfig):
     """Reversible Markov chain with a prescribed real spectrum {1, λ₂, …, λ_V} and stationary law π.
 
     P = D^(−½) U diag(1, λ₂, …) Uᵀ D^(½) with D = diag(π) and U orthogonal, first column √π
-    (rgbench science notes, "Markov inputs with chosen spectra"). U's further columns are the
+    (docs/science.md, "Markov inputs with chosen spectra"). U's further columns are the
     smooth DCT-II modes (Gram–Schmidt against √π), λ_k assigned in the given order, lowest
     frequency first. Entries are guaranteed non-negative only for max|λ| ≤ π_min/(1−π_min);
     beyond, the config is checked and refused with the offending entry (use block, cyclic or
@@ -116,7 +116,7 @@ def block_matrix(vocab: int, blocks: int, lam_fast: float, lam_slow: float) -> n
 class Block(InputConfig):
     """Block chain with two correlation lengths: aI + bB + cJ/V, B averaging within m blocks.
 
-    Eigenvalues (rgbench science notes): a = e^(−1/ξ_fast) (V − m times, directions within
+    Eigenvalues (docs/science.md): a = e^(−1/ξ_fast) (V − m times, directions within
     blocks), a + b = e^(−1/ξ_slow) (m − 1 times, directions between blocks) and 1; c = 1 − a − b.
     Blocks are contiguous runs of V/m tokens; π is uniform; reversible.
     """

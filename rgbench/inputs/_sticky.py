@@ -25,7 +25,7 @@ class Sticky(InputConfig):
     Give the correlation length ``xi`` (α = e^(−1/ξ)) or the second eigenvalue ``lambda2`` = α
     directly (which may be negative, down to −min π_i/(1−π_i)), not both; neither means ξ = 1.2.
     π is the same at every ξ (the π-matched family). Reversible; C(r) = α^r (1 − Σπ_a²).
-    ξ = 1, 1.2, 6.7, 7 ↔ α = 0.3679, 0.4346, 0.8614, 0.8669 (rgbench science notes).
+    ξ = 1, 1.2, 6.7, 7 ↔ α = 0.3679, 0.4346, 0.8614, 0.8669 (docs/science.md).
     """
 
     kind: Literal["sticky"] = "sticky"

@@ -47,6 +47,10 @@ class ArchitectureConfig(Component):
     )
     positions: bool = Field(False, description="add a learned positional embedding (zero at init)")
 
+    #: The network's output at a position depends only on that position's symbol (tokenwise, plain):
+    #: training evaluates it once per symbol, so a step costs V + 1 rows, not batch · T.
+    context_free: ClassVar[bool] = False
+
     @property
     def hidden(self) -> int:
         """Hidden width of each block's MLP: round(hidden_mult · width), at least 1."""

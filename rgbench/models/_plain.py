@@ -18,7 +18,7 @@ table, once per symbol rather than once per token.
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import ClassVar, Literal
 
 import equinox as eqx
 import jax
@@ -47,6 +47,7 @@ class Plain(ArchitectureConfig):
     """Bias-free MLP stack h ← W φ(h) (or h ← h + α·W φ(h)), no norm, no hidden layer: exactly solvable at init."""
 
     kind: Literal["plain"] = "plain"
+    context_free: ClassVar[bool] = True
     residual: bool = Field(False, description="true: h ← h + α·W φ(h) (α = residual_scale); false: h ← W φ(h)")
     activation: Activation = Field("relu", description="nonlinearity φ (the exact theory is for relu)")
     norm: Literal["none"] = Field("none", description="plain stacks have no normalisation; 'none' is the only value")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import equinox as eqx
 import jax
@@ -17,6 +17,7 @@ class Tokenwise(ArchitectureConfig):
     """Pre-LN residual MLP applied to each position on its own (no context; bounded by the tokenwise floor)."""
 
     kind: Literal["tokenwise"] = "tokenwise"
+    context_free: ClassVar[bool] = True
 
     def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> TokenwiseNet:
         return TokenwiseNet(self, vocab, length, key=key)
@@ -53,7 +54,7 @@ class TokenwiseNet(ContextFreeArchitecture):
         def step(block: ChannelMLP, h):
             return h + self.alpha * block.out(block.hidden(self.activation, block.norm(self.norm, h)))
 
-        # Checkpointing this cheap per-token block made the step slower (PITFALLS.md): no remat.
+        # Checkpointing this cheap per-token block made the step slower (docs/engineering.md): no remat.
         return scan_blocks(step, h, self.blocks, collect=collect, remat=False, stream_axis=1)
 
     @property

@@ -1,0 +1,105 @@
+"""The Python API for notebooks: the CLI's run, score and leaderboard as functions.
+
+Re-exported at the top level (``rgbench.run``, ``rgbench.score``, ``rgbench.leaderboard``,
+``rgbench.open_results``, ``rgbench.open_datatree``) and imported only when first used, so that
+``import rgbench`` stays instant. Reports and leaderboards render as tables in Jupyter
+(``_repr_html_``) and export to pandas (``.to_pandas()``)::
+
+    import rgbench
+    rgbench.run("suites/smoke.yaml", store="runs/smoke.zarr")
+    report = rgbench.score("runs/smoke.zarr")        # a Report: shows as a table in a notebook
+    report.to_pandas()                               # one row per prediction
+    tree = rgbench.open_datatree("runs/smoke.zarr")   # every complete case as an xarray.DataTree
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+__all__ = ["run", "score", "leaderboard", "open_results", "open_datatree"]
+
+
+def run(
+    suite: str | os.PathLike | Any,
+    store: str | os.PathLike | None = None,
+    *,
+    only: Sequence[str] | None = None,
+    force: bool = False,
+    devices: int = 1,
+    workers: int = 1,
+    scheduler: str | None = None,
+    overrides: Sequence[str] = (),
+    plugins: Sequence[str] = (),
+    quiet: bool = True,
+) -> list[Any]:
+    """Train, measure and store every case of a suite (a file path or a loaded `Suite`); resumable.
+
+    As ``rgbench run``: `store` defaults to ``results/<suite>.zarr`` (and must be given with
+    `overrides`, ``["train.steps=10000"]``, so a shipped store is never overwritten); `devices`
+    splits each case's seeds over that many CPU devices (once per process). Returns one
+    ``Outcome`` (case id, status, wall seconds) per case. Raises ``SuiteError`` for a bad suite.
+    """
+    from .plugins import load_plugins
+    from .runner import run_suite
+    from .spec import load_suite
+
+    load_plugins(list(plugins))
+    if isinstance(suite, (str, os.PathLike)):
+        suite = load_suite(suite, list(overrides))
+    elif overrides:
+        raise ValueError("`overrides` apply to a suite file; pass its path, not a loaded Suite")
+    if overrides and store is None:
+        raise ValueError("`overrides` change what the cases compute: give `store`, so the suite's default store is "
+                         "not overwritten")
+    if devices != 1:
+        from .train import use_cpu_devices
+
+        use_cpu_devices(devices)
+    return run_suite(suite, None if store is None else str(store), only=only, force=force, workers=workers,
+                     scheduler=scheduler, quiet=quiet)
+
+
+def score(store: str | os.PathLike, suite: str | os.PathLike | Any = None, *, plugins: Sequence[str] = ()) -> Any:
+    """The verdicts of a store (`rgbench.score.Report`), with the suite recorded in it unless `suite` is given."""
+    from .plugins import load_plugins
+    from .score import score_store
+
+    load_plugins(list(plugins))
+    return score_store(store, suite)
+
+
+def leaderboard(stores: Sequence[str | os.PathLike | Any], *, figures_from: Sequence[str] | None = None,
+                plugins: Sequence[str] = (), **kwargs: Any) -> Any:
+    """Architectures compared across stores or reports (`rgbench.leaderboard.Leaderboard`)."""
+    from .leaderboard import build_leaderboard
+    from .plugins import load_plugins
+
+    load_plugins(list(plugins))
+    items = [str(s) if isinstance(s, (str, os.PathLike)) else s for s in stores]
+    return build_leaderboard(items, figures_from=None if figures_from is None else list(figures_from), **kwargs)
+
+
+def open_results(path: str | os.PathLike, *, load: bool = True) -> dict[str, Any]:
+    """The complete cases of a store as ``{case_id: xarray.Dataset}`` (see `rgbench.store.open_results`)."""
+    from .store import open_results as _open
+
+    return _open(path, load=load)
+
+
+def open_datatree(path: str | os.PathLike, *, load: bool = True) -> Any:
+    """The complete cases of a store as one `xarray.DataTree`: a child per case, the store's attributes at the root.
+
+    Cases of different depth keep their own ``layer`` dimension (a tree, not one dataset);
+    ``tree["short-xi"].effective_rank`` is a case's variable, ``tree.attrs["suite"]`` the suite.
+    """
+    import xarray as xr
+
+    from .store import Store
+
+    cases = open_results(path, load=load)
+    tree = xr.DataTree.from_dict({f"/{case_id}": ds for case_id, ds in cases.items()}, name=Path(str(path)).name)
+    tree.attrs.update({k: v for k, v in Store(path).attrs().items() if k != "suite_json"})
+    return tree
