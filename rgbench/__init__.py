@@ -10,10 +10,9 @@ The notebook API (`rgbench.api`) is imported on first use, so ``import rgbench``
     rgbench.open_datatree("runs/smoke.zarr")  # the same as one xarray.DataTree
 """
 
+from ._version import DATA_FORMAT_VERSION as DATA_FORMAT_VERSION
+from ._version import __version__ as __version__
 from ._warnings import RgbenchWarning as RgbenchWarning
-
-__version__ = "0.1.0"
-DATA_FORMAT_VERSION = 2
 
 _API = ("run", "score", "leaderboard", "open_results", "open_datatree")
 __all__ = ["RgbenchWarning", "__version__", "DATA_FORMAT_VERSION", *_API]

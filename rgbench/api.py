@@ -63,23 +63,18 @@ def run(
 
 
 def score(store: str | os.PathLike, suite: str | os.PathLike | Any = None, *, plugins: Sequence[str] = ()) -> Any:
-    """The verdicts of a store (`rgbench.score.Report`), with the suite recorded in it unless `suite` is given."""
-    from .plugins import load_plugins
-    from .score import score_store
+    """The verdicts of a store (a `rgbench.score.Report`); see `rgbench.score.score`."""
+    from .score import score as _score
 
-    load_plugins(list(plugins))
-    return score_store(store, suite)
+    return _score(store, suite, plugins=plugins)
 
 
 def leaderboard(stores: Sequence[str | os.PathLike | Any], *, figures_from: Sequence[str] | None = None,
                 plugins: Sequence[str] = (), **kwargs: Any) -> Any:
-    """Architectures compared across stores or reports (`rgbench.leaderboard.Leaderboard`)."""
-    from .leaderboard import build_leaderboard
-    from .plugins import load_plugins
+    """Architectures compared across stores or reports; see `rgbench.leaderboard.leaderboard`."""
+    from .leaderboard import leaderboard as _leaderboard
 
-    load_plugins(list(plugins))
-    items = [str(s) if isinstance(s, (str, os.PathLike)) else s for s in stores]
-    return build_leaderboard(items, figures_from=None if figures_from is None else list(figures_from), **kwargs)
+    return _leaderboard(stores, figures_from=figures_from, plugins=plugins, **kwargs)
 
 
 def open_results(path: str | os.PathLike, *, load: bool = True) -> dict[str, Any]:

@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from . import __version__
 from ._options import add_plugin_option, add_set_option
+from ._version import __version__
 
 EXIT_INVALID = 2
 
@@ -30,70 +30,68 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from ._console import console as make_console
+    from .reference import CATEGORIES, KIND_CATEGORIES, XI_NOTE, reference
+
+    wanted = [args.category] if args.category else list(CATEGORIES)
+    ref = reference(wanted)
+    if args.json:
+        print(json.dumps(ref, indent=2, default=str))
+        return 0
+
     from rich.markup import escape
     from rich.table import Table
 
-    from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, describe, parameters
-    from .spec import models
+    from ._console import console as make_console
 
-    from .theory import THEORY
+    def value(v) -> str:
+        return v if isinstance(v, str) and v.startswith("(") else json.dumps(v, default=str, ensure_ascii=False)
 
-    models()  # registers every component
-    registries = {"architecture": ARCHITECTURES, "input": INPUTS, "observable": OBSERVABLES, "test": TESTS}
-    wanted = [args.category] if args.category else [*registries, "theory"]
-    if args.json:
-        out = {
-            cat: {
-                kind: {
-                    "description": describe(cls),
-                    "source": str(registries[cat].source(kind)),
-                    "parameters": [
-                        {"name": p.name, "type": p.type, "default": p.default, "description": p.description}
-                        for p in parameters(cls)
-                    ],
-                }
-                for kind, cls in registries[cat].items()
-            }
-            for cat in wanted
-            if cat in registries
-        }
-        if "theory" in wanted:
-            out["theory"] = {
-                t.name: {"description": t.doc, "observables": list(t.observables), "stages": list(t.stages), "source": t.source}
-                for t in THEORY.values()
-            }
-        print(json.dumps(out, indent=2, default=str))
-        return 0
+    def key_columns(table: Table) -> None:
+        table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("type")
+        table.add_column("default")
+        table.add_column("allowed")
+        table.add_column("meaning", ratio=1)
+
     console = make_console()
     for cat in wanted:
+        section = ref[cat]
         if cat == "theory":
             table = Table(title="theories (a prediction's `value: {theory: NAME}`)", show_lines=True, title_justify="left")
-            table.add_column("theory", style="bold")
-            table.add_column("formula")
-            table.add_column("predicts")
-            table.add_column("source")
-            for t in THEORY.values():
-                table.add_row(escape(t.name), escape(t.doc), escape(", ".join(t.observables) + f"\n(stage {'|'.join(t.stages)})"), escape(t.source))
-            console.print(table)
-            continue
-        table = Table(title=f"{cat} kinds", show_lines=True, title_justify="left")
-        table.add_column("kind", style="bold")
-        table.add_column("description")
-        table.add_column("parameters (default)")
-        table.add_column("from")
-        for kind, cls in registries[cat].items():
-            params = "\n".join(f"{p.name}: {p.type} = {json.dumps(p.default, default=str)}" for p in parameters(cls))
-            table.add_row(escape(kind), escape(describe(cls)), escape(params) or "—", escape(str(registries[cat].source(kind))))
+            for col in ("theory", "formula", "predicts", "source"):
+                table.add_column(col, style="bold" if col == "theory" else None)
+            for name, t in section.items():
+                table.add_row(escape(name), escape(t["description"]),
+                              escape(", ".join(t["observables"]) + f"\n(stage {'|'.join(t['stages'])})"), escape(t["source"]))
+        elif cat in KIND_CATEGORIES:
+            title = f"{cat} kinds (`{cat}: {{kind: NAME, …}}`)"
+            if cat == "input":
+                title += "\n" + XI_NOTE
+            table = Table(title=escape(title), title_justify="left")
+            table.add_column("kind", style="bold", no_wrap=True)
+            key_columns(table)
+            for kind, info in section.items():
+                table.add_row(escape(kind), "", "", "", "", f"[italic]{escape(info['description'])}[/] "
+                              f"[dim]({escape(info['source'])})[/]")
+                for p in info["parameters"]:
+                    table.add_row("", escape(p["name"]), escape(p["type"]), escape(value(p["default"])), escape(p["allowed"]),
+                                  escape(p["description"]))
+                table.add_section()
+        else:
+            table = Table(title=escape(f"{cat} keys: {section['description']}"), title_justify="left")
+            key_columns(table)
+            for p in section["parameters"]:
+                table.add_row(escape(p["name"]), escape(p["type"]), escape(value(p["default"])), escape(p["allowed"]),
+                              escape(p["description"]))
         console.print(table)
     return 0
 
 
 def _cmd_show(args: argparse.Namespace) -> int:
-    from ._console import console as make_console
     from rich.markup import escape
     from rich.table import Table
 
+    from ._console import console as make_console
     from .spec import SuiteError, load_suite
 
     try:
@@ -125,7 +123,19 @@ def _cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _lazy(module: str, name: str):
+    """A command whose module (JAX, xarray, matplotlib …) is imported only when the command runs."""
+
+    def command(args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(f".{module}", __package__), name)(args)
+
+    return command
+
+
 def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; building it imports nothing heavy (``rgbench --help`` is instant)."""
     parser = argparse.ArgumentParser(
         prog="rgbench", description="Declarative benchmark suite for renormalization-group claims about deep networks."
     )
@@ -139,8 +149,11 @@ def build_parser() -> argparse.ArgumentParser:
     add_plugin_option(p)
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("list", help="every registered kind with its description and parameters")
-    p.add_argument("category", nargs="?", choices=["architecture", "input", "observable", "test", "theory"])
+    p = sub.add_parser("list", help="the reference: every key a suite may hold and every registered kind, with "
+                       "defaults, what is allowed and what it means")
+    p.add_argument("category", nargs="?", choices=["suite", "case", "train", "measure", "masking", "prediction", "architecture",
+                                                   "input", "observable", "test", "theory"],
+                   help="one section only (default: all)")
     p.add_argument("--json", action="store_true")
     add_plugin_option(p)
     p.set_defaults(func=_cmd_list)
@@ -152,13 +165,51 @@ def build_parser() -> argparse.ArgumentParser:
     add_plugin_option(p)
     p.set_defaults(func=_cmd_show)
 
-    import importlib
+    p = sub.add_parser("run", help="train, measure and store every case of a suite (resumable)")
+    p.add_argument("suite", metavar="SUITE")
+    p.add_argument("--store", help="Zarr store path or fsspec URL (default results/<suite>.zarr)")
+    p.add_argument("--only", nargs="+", metavar="CASE_ID",
+                   help="run only these cases: case ids, or a grid's base id for all of its cases")
+    p.add_argument("--force", action="store_true", help="recompute cases even if complete")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes, one case each (default 1: in-process)")
+    p.add_argument(
+        "--devices", type=int, default=1, metavar="N",
+        help="split each case's seeds over N CPU devices trained side by side (e.g. N = cores; default 1). "
+        "Results are bitwise reproducible for a given N; another N changes float rounding",
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
+    p.add_argument("--quiet", action="store_true", help="print nothing")
+    add_set_option(p)
+    add_plugin_option(p)
+    p.set_defaults(func=_lazy("runner", "_cmd_run"))
 
-    for name in ("runner", "score", "leaderboard", "plots"):
-        importlib.import_module(f".{name}", __package__).add_cli(sub)
-    for name, p in sub.choices.items():
-        if name in ("run", "score", "leaderboard", "plot"):
-            add_plugin_option(p)
+    p = sub.add_parser("score", help="verdicts of a suite's predictions on a results store",
+                       description="Score every prediction of a suite against a results store.")
+    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
+    p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
+    p.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="output format")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 on any FAIL, NONSPECIFIC or ERROR")
+    add_plugin_option(p)
+    p.set_defaults(func=_lazy("score", "_cli_score"))
+
+    p = sub.add_parser("leaderboard", help="compare architectures across result stores",
+                       description="One row per architecture configuration across all stores (or score "
+                                   "report JSON files) given, with bootstrap rank intervals.")
+    p.add_argument("stores", nargs="+", metavar="STORE", help="results stores or `rgbench score --format json` reports")
+    p.add_argument("--format", choices=["markdown", "csv", "html", "json"], default="markdown", help="output format")
+    p.add_argument("--out", default=None, help="write to FILE instead of standard output")
+    p.add_argument("--figures-from", nargs="+", default=None, metavar="CASE",
+                   help="case ids whose figures each row reports (default: all of the row's cases)")
+    add_plugin_option(p)
+    p.set_defaults(func=_lazy("leaderboard", "_cli_leaderboard"))
+
+    p = sub.add_parser("plot", help="figures of a results store and a single-file HTML report",
+                       description="Write PNG figures of every case and report.html (verdicts, leaderboard, figures).")
+    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
+    add_plugin_option(p)
+    p.set_defaults(func=_lazy("plots", "_cli_plot"))
     return parser
 
 

@@ -39,8 +39,10 @@ import html
 import io
 import json
 import math
+import os
 import sys
 import types
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -51,8 +53,7 @@ from scipy import stats
 from .registry import TESTS
 from .score import FIGURES, Report, ScoreError, Verdict, score_store
 
-__all__ = ["Leaderboard", "Row", "Interval", "LeaderboardError", "MixedFormatError", "build_leaderboard", "load_report",
-           "add_cli"]
+__all__ = ["Leaderboard", "Row", "Interval", "LeaderboardError", "MixedFormatError", "build_leaderboard", "load_report"]
 
 _Z = 1.959963984540054
 
@@ -216,7 +217,8 @@ class Leaderboard:
                 cells.append(f"<td{style}>{html.escape(c)}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         legend = "".join(f"<li>{html.escape(x)}</li>" for x in self._legend())
-        frag = (f'<table class="rgbench-leaderboard"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        frag = (f'<div class="scroll"><table class="rgbench-leaderboard"><thead><tr>{head}</tr></thead>'
+                f'<tbody>{"".join(body)}</tbody></table></div>'
                 f"<ul>{legend}</ul><p>{html.escape(self._METHOD)} Sources: {html.escape(', '.join(self.sources))}; "
                 f"data format v{self.data_format_version}.</p>")
         if self.unranked:
@@ -229,7 +231,13 @@ class Leaderboard:
 
 _CSS = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:90em}table{border-collapse:collapse;margin:1em 0}"
         "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f6f8fa}"
-        "img{max-width:100%}figure{display:inline-block;margin:.5em;vertical-align:top;max-width:46%}")
+        ".scroll{overflow-x:auto}"  # a table with a column per claim scrolls rather than overflow the page
+        # Figures at their natural size (they are drawn for it: legible at 1 image pixel per CSS pixel),
+        # side by side as the window allows; an image shrinks only in a window narrower than itself.
+        # A wide figure (class "wide") has a row of its own.
+        "figure{display:inline-block;margin:.5em;vertical-align:top;max-width:calc(100% - 1em)}"
+        "figure.wide{display:block}figure img{display:block;max-width:100%;height:auto}"
+        "figcaption{color:#444;font-size:.95em;margin-top:.2em}")
 
 
 def _page(title: str, body: str) -> str:
@@ -459,19 +467,6 @@ def _figure(per_case: list[list[float] | None], rng: np.random.Generator, n_resa
 # CLI
 
 
-def add_cli(subparsers: Any) -> None:
-    """Add ``rgbench leaderboard STORE... [--format markdown|csv|html|json] [--out FILE]``."""
-    p = subparsers.add_parser("leaderboard", help="compare architectures across result stores",
-                              description="One row per architecture configuration across all stores (or score "
-                                          "report JSON files) given, with bootstrap rank intervals.")
-    p.add_argument("stores", nargs="+", metavar="STORE", help="results stores or `rgbench score --format json` reports")
-    p.add_argument("--format", choices=["markdown", "csv", "html", "json"], default="markdown", help="output format")
-    p.add_argument("--out", default=None, help="write to FILE instead of standard output")
-    p.add_argument("--figures-from", nargs="+", default=None, metavar="CASE",
-                   help="case ids whose figures each row reports (default: all of the row's cases)")
-    p.set_defaults(func=_cli_leaderboard)
-
-
 def _cli_leaderboard(args: argparse.Namespace) -> int:
     try:
         board = build_leaderboard(args.stores, figures_from=args.figures_from)
@@ -487,8 +482,20 @@ def _cli_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
+def leaderboard(stores: Sequence[str | os.PathLike | Report], *, figures_from: Sequence[str] | None = None,
+                plugins: Sequence[str] = (), **kwargs: Any) -> Leaderboard:
+    """Architectures compared across stores or score reports: the notebook function, exported as
+    ``rgbench.leaderboard`` (plugins named in `plugins` are imported first; `kwargs` go to
+    `build_leaderboard`)."""
+    from .plugins import load_plugins
+
+    load_plugins(list(plugins))
+    items = [str(s) if isinstance(s, (str, os.PathLike)) else s for s in stores]
+    return build_leaderboard(items, figures_from=None if figures_from is None else list(figures_from), **kwargs)
+
+
 class _CallableModule(types.ModuleType):
-    """``rgbench.leaderboard`` is this module and, called, the notebook function `rgbench.api.leaderboard`.
+    """``rgbench.leaderboard`` is this module and, called, its function `leaderboard`.
 
     The package exports the function under the module's name (``rgbench.leaderboard(...)``), and Python sets
     a package attribute to the submodule once it is imported; making the module callable lets both
@@ -496,9 +503,7 @@ class _CallableModule(types.ModuleType):
     """
 
     def __call__(self, *args, **kwargs):
-        from .api import leaderboard as _leaderboard
-
-        return _leaderboard(*args, **kwargs)
+        return leaderboard(*args, **kwargs)
 
 
 sys.modules[__name__].__class__ = _CallableModule

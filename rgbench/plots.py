@@ -5,14 +5,19 @@ Per case (PNG, one file per figure, ``<case>_<figure>.png``):
 * ``erank``  — effective rank (position-averaged) vs layer; init dashed, trained solid, the band is
   the range over seeds, the dotted line the one-hot input's own effective rank (data-side baseline);
 * ``pooled`` — position-level (averaged) vs mean-pooled effective rank vs layer, both stages;
-* ``drift``  — kernel drift 1 − CKA and update ratio ‖h_{ℓ+1} − h_ℓ‖/‖h_ℓ‖ per transition;
+* ``drift``  — kernel drift 1 − CKA above update ratio ‖h_{ℓ+1} − h_ℓ‖/‖h_ℓ‖ per transition;
 * ``loss``   — training loss (mean over seeds, seed range) against the Bayes and tokenwise floors.
 
 Per store, ``overview.png`` — every trained case on one page: (a) effective rank (position-averaged,
 trained) vs layer, one line per case, the band the standard error over seeds; (b) the rank collapse
 (drop of effective rank from layer 1 to the last layer, trained minus init, per seed) against the
-input's correlation length ξ, one marker per case, coloured by architecture; (c), where the store
-has them, the same on token rows only (no [MASK] input).
+input's correlation length ξ, one marker per case; (c), where the store has them, the same on token
+rows only (no [MASK] input). A case has one colour and marker (its shape by architecture) in every
+panel, keyed by one legend below them.
+
+Every figure is drawn for the size the report shows it at (its natural size, one image pixel per CSS
+pixel): a per-case figure fits one of two columns, the overview one row; each title names the case,
+the architecture and the input with all its parameters (`_title`).
 
 A figure whose variables are absent is skipped (and listed in the report). ``report.html`` is a
 single self-contained file (images embedded) with the verdicts, the leaderboard of the store and
@@ -33,7 +38,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-__all__ = ["plot_store", "plot_datasets", "plot_case", "plot_overview", "PlotOutput", "add_cli", "FIGURES"]
+__all__ = ["plot_store", "plot_datasets", "plot_case", "plot_overview", "PlotOutput", "FIGURES"]
 
 FIGURES = {
     "erank": "effective rank vs layer",
@@ -64,14 +69,49 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name).strip("_") or "case"
 
 
-def _figure(ncols: int = 1):
+# One style for every figure, applied with rc_context (no global change): sizes in points at _DPI
+# pixels per inch, so 9 pt is 13.75 px on screen when the report shows the PNG at its natural size —
+# which it does (every per-case figure fits one column of about 560 px, the overview one row of the
+# page). Legend lines are 4 font sizes long: a dashed line's gaps show on both sides of its marker.
+_DPI = 110
+_RC = {"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "xtick.labelsize": 9, "ytick.labelsize": 9,
+       "legend.fontsize": 8.5, "legend.handlelength": 4.0, "legend.title_fontsize": 8.5}
+_WIDTH = 5.0  # inches per panel column: about 550 px with the tight margins
+
+
+def _styled(plot):
+    """`plot` run under the figures' style `_RC`."""
+
+    def styled(*args, **kwargs):
+        import matplotlib
+
+        with matplotlib.rc_context(_RC):
+            return plot(*args, **kwargs)
+
+    styled.__name__, styled.__qualname__, styled.__doc__ = plot.__name__, plot.__qualname__, plot.__doc__
+    return styled
+
+
+def _figure(nrows: int = 1, ncols: int = 1, *, width: float = _WIDTH, height: float = 3.5, sharex: bool = False,
+            wspace: float = 0.3, hspace: float = 0.12):
+    """A figure of nrows × ncols panels of about `width` × `height` inches each, labels included.
+
+    The spacing between panels is fixed and the outer margins are whatever the labels need:
+    `_save` crops to the drawn artists (``bbox_inches="tight"``, one extra layout pass) rather than
+    running constrained layout, whose solver doubled the drawing time.
+    """
     from matplotlib.figure import Figure
 
-    # Fixed margins rather than constrained layout: the layout solver doubles the drawing time.
-    fig = Figure(figsize=(5.2 * ncols, 3.6))
-    fig.subplots_adjust(left=0.12 / ncols, right=1 - 0.03 / ncols, bottom=0.14, top=0.9, wspace=0.3)
-    axes = [fig.add_subplot(1, ncols, i + 1) for i in range(ncols)]
+    fig = Figure(figsize=(width * ncols, height * nrows))
+    fig.subplots_adjust(left=0.15 / ncols, right=1 - 0.03 / ncols, bottom=0.13 / nrows, top=1 - 0.11 / nrows,
+                        wspace=wspace, hspace=hspace)
+    axes = fig.subplots(nrows, ncols, sharex=sharex, squeeze=False).ravel().tolist()
     return fig, axes
+
+
+def _save(fig, path: Path) -> Path:
+    fig.savefig(path, dpi=_DPI, bbox_inches="tight", pad_inches=0.06)
+    return path
 
 
 def _band(ax, x, da: xr.DataArray, *, color, ls, label, marker: str | None = "o") -> None:
@@ -93,13 +133,87 @@ def _need(ds: xr.Dataset, *names: str) -> None:
         raise KeyError(f"not stored: {', '.join(missing)}")
 
 
-def _title(ds: xr.Dataset, case: str) -> str:
-    arch = ds.attrs.get("architecture_kind")
+# Parameter names as the titles write them (the rest by their field names).
+_SYMBOLS = {"vocab": "V", "length": "T", "xi": "ξ", "xi_fast": "ξ_fast", "xi_slow": "ξ_slow", "lambda2": "λ₂", "pi": "π"}
+_XI_FIELDS = ("xi", "xi_fast", "xi_slow")
+_DEFAULT_MASKING = {"scheme": "bert", "rate": 0.15}
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool) or v is None:
+        return str(v)
+    if isinstance(v, float):
+        return f"{v:.3g}"
+    if isinstance(v, (list, tuple)):
+        return "(" + ", ".join(_value(x) for x in v[:3]) + (", …" if len(v) > 3 else "") + ")"
+    if isinstance(v, dict):
+        return "{" + ", ".join(f"{k}: {_value(x)}" for k, x in v.items()) + "}"
+    return str(v)
+
+
+def _input_spec(ds: xr.Dataset) -> dict[str, Any] | None:
+    """The case's input section, from the spec JSON the runner stores in the attributes (None if absent)."""
+    import json
+
+    try:
+        spec = json.loads(ds.attrs["spec"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    inp = spec.get("input") if isinstance(spec, dict) else None
+    return inp if isinstance(inp, dict) else None
+
+
+def _input_params(inp: dict[str, Any], outer: dict[str, Any] | None = None) -> tuple[list[str], list[float]]:
+    """``name = value`` for V, T and every set parameter of the input (a wrapped input in brackets, less
+    what it shares with the wrapper), the masking where not the default; and the ξ values stated."""
+    bits, xis = [], []
+    for key in ("vocab", "length"):
+        if key in inp and (outer is None or inp[key] != outer.get(key)):
+            bits.append(f"{_SYMBOLS[key]} = {_value(inp[key])}")
+    for key, v in inp.items():
+        if key in ("kind", "vocab", "length", "masking") or v is None:
+            continue
+        if isinstance(v, dict) and "kind" in v:  # shuffle: of = another input
+            inner, inner_xis = _input_params(v, inp)
+            bits.append(f"{key} {v['kind']}" + (f" ({', '.join(inner)})" if inner else ""))
+            xis += inner_xis
+            continue
+        bits.append(f"{_SYMBOLS.get(key, key)} = {_value(v)}")
+        if key in _XI_FIELDS and isinstance(v, (int, float)):
+            xis.append(float(v))
+    masking = inp.get("masking")
+    if isinstance(masking, dict) and masking != (outer or {}).get("masking", _DEFAULT_MASKING):
+        scheme, rate = masking.get("scheme", "?"), masking.get("rate")
+        bits.append(f"{scheme} masking" + (f" {float(rate) * 100:g} %" if scheme != "single" and rate is not None else ""))
+    return bits, xis
+
+
+def _input_title(ds: xr.Dataset) -> str:
+    """The input's kind and every parameter that tells it apart, e.g. ``block, V = 16, T = 64, blocks = 4,
+    ξ_fast = 1, ξ_slow = 7``. The stored correlation length (attribute ``xi``) is added where no stated
+    ξ equals it: ``ξ = 0`` for i.i.d., ``effective ξ = 0.574`` for a shuffled chain."""
+    inp = _input_spec(ds)
+    kind = (inp or {}).get("kind", ds.attrs.get("input_kind"))
+    bits, stated = _input_params(inp) if inp is not None else ([], [])
     xi = ds.attrs.get("xi")
-    bits = [case] + ([str(arch)] if arch else []) + ([f"ξ = {float(xi):.3g}"] if xi is not None else [])
-    return " · ".join(bits)
+    try:
+        xi = float(xi) if xi is not None else None
+    except (TypeError, ValueError):
+        xi = None
+    if xi is not None and np.isfinite(xi) and not any(np.isclose(xi, x, rtol=1e-6, atol=1e-9) for x in stated):
+        bits.append(f"{'effective ' if stated else ''}ξ = {xi:.3g}")
+    return ", ".join(([str(kind)] if kind else []) + bits)
 
 
+def _title(ds: xr.Dataset, case: str, sep: str = " · ") -> str:
+    """Case, architecture and the input with all its parameters; `sep` = "\\n" puts the input on a line of its own."""
+    arch = ds.attrs.get("architecture_kind")
+    head = " · ".join([case] + ([str(arch)] if arch else []))
+    inp = _input_title(ds)
+    return head + (sep + inp if inp else "")
+
+
+@_styled
 def _erank(ds: xr.Dataset, case: str):
     _need(ds, "effective_rank")
     fig, (ax,) = _figure()
@@ -109,11 +223,12 @@ def _erank(ds: xr.Dataset, case: str):
         _band(ax, x, er.sel(stage=stage), color="C0", ls=_STAGE_STYLE.get(stage, ":"), label=stage)
     if "input_effective_rank" in ds.data_vars:
         ax.axhline(float(ds["input_effective_rank"].mean()), color="0.4", ls=":", lw=1, label="one-hot input")
-    ax.set(xlabel="layer", ylabel="effective rank (position-averaged)", title=_title(ds, case))
-    ax.legend(fontsize=8)
+    ax.set(xlabel="layer", ylabel="effective rank (position-averaged)", title=_title(ds, case, "\n"))
+    ax.legend()
     return fig
 
 
+@_styled
 def _pooled(ds: xr.Dataset, case: str):
     _need(ds, "effective_rank", "effective_rank_pooled")
     fig, (ax,) = _figure()
@@ -125,28 +240,34 @@ def _pooled(ds: xr.Dataset, case: str):
         _band(ax, x, ds["effective_rank_pooled"].sel(stage=stage), color="C3", ls=ls, label=f"mean-pooled, {stage}")
     if "input_effective_rank_pooled" in ds.data_vars:
         ax.axhline(float(ds["input_effective_rank_pooled"]), color="C3", ls=":", lw=1, label="input, pooled")
-    ax.set(xlabel="layer", ylabel="effective rank", title=_title(ds, case))
-    ax.legend(fontsize=7)
+    ax.set(xlabel="layer", ylabel="effective rank", title=_title(ds, case, "\n"))
+    ax.legend()
     return fig
 
 
+@_styled
 def _drift(ds: xr.Dataset, case: str):
+    """Kernel drift above update ratio (one column, shared transition axis), so that the figure is as
+    wide as the others."""
     names = [n for n in ("kernel_drift", "update_ratio") if n in ds.data_vars]
     if not names:
         raise KeyError("not stored: kernel_drift, update_ratio")
-    fig, axes = _figure(len(names))
+    fig, axes = _figure(len(names), height=3.0 if len(names) > 1 else 3.5, sharex=True)
     ylabels = {"kernel_drift": "kernel drift 1 − CKA", "update_ratio": "update ratio ‖Δh‖/‖h‖"}
     for ax, name in zip(axes, names):
         da = ds[name]
         t = da["transition"].values
         for stage in _stages(da):
             _band(ax, t, da.sel(stage=stage), color="C2", ls=_STAGE_STYLE.get(stage, ":"), label=stage)
-        ax.set_xticks(t, [f"{int(i)}→{int(i) + 1}" for i in t], fontsize=7)
-        ax.set(xlabel="transition ℓ→ℓ+1", ylabel=ylabels[name], title=_title(ds, case))
-        ax.legend(fontsize=8)
+        ax.set(ylabel=ylabels[name])
+        ax.legend()
+    axes[0].set_title(_title(ds, case, "\n"))
+    axes[-1].set_xticks(t, [f"{int(i)}→{int(i) + 1}" for i in t], rotation=45 if len(t) > 8 else 0)
+    axes[-1].set_xlabel("transition ℓ→ℓ+1")
     return fig
 
 
+@_styled
 def _loss(ds: xr.Dataset, case: str):
     _need(ds, "loss")
     if ds.sizes.get("step", 0) == 0:
@@ -159,8 +280,8 @@ def _loss(ds: xr.Dataset, case: str):
             ax.axhline(float(ds[name]), color=color, ls="--", lw=1, label=f"{text} {float(ds[name]):.3f}")
     if "final_loss" in ds.data_vars:
         ax.scatter([steps[-1]] * ds.sizes["seed"], ds["final_loss"].values, s=8, color="k", zorder=3, label="final (eval)")
-    ax.set(xlabel="step", ylabel="masked-token loss (nats)", title=_title(ds, case))
-    ax.legend(fontsize=8)
+    ax.set(xlabel="step", ylabel="masked-token loss (nats)", title=_title(ds, case, "\n"))
+    ax.legend()
     return fig
 
 
@@ -169,6 +290,8 @@ _PLOTTERS = {"erank": _erank, "pooled": _pooled, "drift": _drift, "loss": _loss}
 
 def plot_case(ds: xr.Dataset, out_dir: str | Path, case: str | None = None) -> tuple[dict[str, Path], dict[str, str]]:
     """Write the PNG figures of one case dataset; returns (written, skipped-with-reason)."""
+    import matplotlib
+
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     case = case or str(ds.attrs.get("case_id", "case"))
@@ -179,9 +302,8 @@ def plot_case(ds: xr.Dataset, out_dir: str | Path, case: str | None = None) -> t
         except (KeyError, ValueError) as e:
             skipped[name] = str(e).strip("'\"")
             continue
-        path = out / f"{_safe(case)}_{name}.png"
-        fig.savefig(path, dpi=110)
-        written[name] = path
+        with matplotlib.rc_context(_RC):
+            written[name] = _save(fig, out / f"{_safe(case)}_{name}.png")
     return written, skipped
 
 
@@ -210,10 +332,12 @@ def _uncrowded(values: list[float], linthresh: float, min_gap: float = 0.06) -> 
     return kept
 
 
+@_styled
 def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path | None:
     """Write ``overview.png`` (see the module docstring); None if no case has both stages stored.
 
-    Panel (b) is the ``rank_collapse`` observable of the suites (default layers 1:), per seed.
+    Panel (b) is the ``rank_collapse`` observable of the suites (default layers 1:), per seed. One
+    legend below the panels serves them all: a case has the same colour and marker everywhere.
     """
     from .predictions import RankCollapse
 
@@ -227,37 +351,34 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
     if not cases:
         return None
     import matplotlib
-    from matplotlib.lines import Line2D
     from matplotlib.ticker import NullLocator
 
     token_rows = any("effective_rank_rows" in ds.data_vars for ds in cases.values())
-    fig, axes = _figure(3 if token_rows else 2)
+    # Panels of 3.8 in: the three-panel figure is about 1250 px wide, one row of the report at natural size.
+    fig, axes = _figure(1, 3 if token_rows else 2, width=3.8, height=3.4, wspace=0.34)
+    fig.subplots_adjust(bottom=0.2)  # room for the x labels above the legend
     ax, bx = axes[0], axes[1]
     cx = axes[2] if token_rows else None
-    fig.set_size_inches(16.5 if token_rows else 11.5, 4.6)
-    fig.subplots_adjust(left=0.05 if token_rows else 0.07, right=0.99, bottom=0.13, top=0.91,
-                        wspace=0.25 if token_rows else 0.22)
     kind = {c: str(ds.attrs.get("architecture_kind", "?")) for c, ds in cases.items()}
     archs = sorted(set(kind.values()))
     markers = dict(zip(archs, "osD^v<>p*"))
     for i, (case, ds) in enumerate(cases.items()):
         color = f"C{i % 10}" if len(cases) <= 10 else matplotlib.colormaps["tab20"](i % 20)
+        style = dict(color=color, marker=markers[kind[case]])
         mean, se = _mean_se(np.asarray(_position_mean_rank(ds).sel(stage="trained").transpose("seed", "layer").values, float))
         x = ds["layer"].values
-        ax.plot(x, mean, color=color, marker=markers[kind[case]], ms=3, lw=1.2, label=case)
+        label = case if len(archs) == 1 or kind[case] in case else f"{case} ({kind[case]})"
+        ax.plot(x, mean, ms=4, lw=1.2, label=label, **style)
         ax.fill_between(x, mean - se, mean + se, color=color, alpha=0.2, lw=0)
         m, e = _mean_se(np.asarray(RankCollapse().values(ds).values, float))
-        bx.errorbar([float(ds.attrs.get("xi", np.nan))], [m], yerr=[e], color=color, marker=markers[kind[case]],
-                    ms=5, capsize=2, lw=1)
+        bx.errorbar([float(ds.attrs.get("xi", np.nan))], [m], yerr=[e], ms=6, capsize=2, lw=1, **style)
         if cx is not None and "effective_rank_rows" in ds.data_vars:
             m, e = _mean_se(np.asarray(RankCollapse().values(ds, role="token").values, float))
-            cx.errorbar([float(ds.attrs.get("xi", np.nan))], [m], yerr=[e], color=color, marker=markers[kind[case]],
-                        ms=5, capsize=2, lw=1)
+            cx.errorbar([float(ds.attrs.get("xi", np.nan))], [m], yerr=[e], ms=6, capsize=2, lw=1, **style)
     ax.set(xlabel="layer", ylabel="effective rank, trained (position mean)", title="(a) effective rank vs depth")
-    ax.legend(fontsize=6, ncol=2 if len(cases) > 8 else 1)
     xis = sorted({round(x, 3) for x in (float(ds.attrs.get("xi", np.nan)) for ds in cases.values()) if np.isfinite(x)})
-    ticks = _uncrowded(xis, linthresh=0.5)
-    titles = (("(b) collapse (layer 1 → last) vs ξ" + (", all rows" if cx is not None else ", mean ± SE over seeds")),
+    ticks = _uncrowded(xis, linthresh=0.5, min_gap=0.08)
+    titles = ("(b) collapse (layer 1 → last) vs ξ" + (", all rows" if cx is not None else ""),
               "(c) the same on token rows (no [MASK] input)")
     for panel, title in zip((bx, cx), titles):
         if panel is None:
@@ -265,13 +386,18 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
         panel.axhline(0, color="0.5", lw=0.8)
         panel.set_xscale("symlog", linthresh=0.5)
         panel.margins(x=0.08)
-        panel.set_xticks(ticks, [f"{x:g}" for x in ticks], fontsize=7)
+        panel.set_xticks(ticks, [f"{x:g}" for x in ticks])
         panel.xaxis.set_minor_locator(NullLocator())
-        panel.set(xlabel="input correlation length ξ", ylabel="rank collapse, trained − init (mean ± SE)", title=title)
-        panel.legend([Line2D([], [], color="0.3", marker=markers[a], ls="") for a in archs], archs, fontsize=7)
+        panel.set(xlabel="input correlation length ξ", ylabel="rank collapse, trained − init", title=title)
+    handles, labels = ax.get_legend_handles_labels()
+    width_pt = fig.get_figwidth() * 72
+    entry_pt = (max(map(len, labels)) * 0.6 + 2.5 + 2) * _RC["legend.fontsize"]  # characters, handle and padding
+    ncol = int(max(1, min(len(labels), width_pt // entry_pt)))
+    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.05), ncol=ncol, handlelength=2.5,
+               frameon=False, title=("mean ± SE over seeds; colour and marker per case, the same in every panel"
+                                     + (", marker shape by architecture" if len(archs) > 1 else "")))
     out = Path(out_dir) / "overview.png"
-    fig.savefig(out, dpi=110)
-    return out
+    return _save(fig, out)
 
 
 def plot_datasets(datasets: dict[str, xr.Dataset], out_dir: str | Path, *, report: Any = None, leaderboard: Any = None,
@@ -291,7 +417,7 @@ def plot_datasets(datasets: dict[str, xr.Dataset], out_dir: str | Path, *, repor
     parts.append("<h2>Figures</h2>")
     if result.overview is not None:
         data = base64.b64encode(result.overview.read_bytes()).decode()
-        parts.append(f'<figure><img alt="overview" src="data:image/png;base64,{data}"><figcaption>every case: '
+        parts.append(f'<figure class="wide"><img alt="overview" src="data:image/png;base64,{data}"><figcaption>every case: '
                      "effective rank vs depth, and rank collapse vs ξ</figcaption></figure>")
     for case, figs in result.figures.items():
         ds = datasets[case]
@@ -319,7 +445,7 @@ def plot_store(path: str | Path, out_dir: str | Path, suite: Any = None) -> Plot
     cannot be scored, the report holds the figures alone and says why.
     """
     from .leaderboard import LeaderboardError, build_leaderboard
-    from .score import ScoreError, score_datasets, _load_suite
+    from .score import ScoreError, _load_suite, score_datasets
     from .store import open_results
 
     datasets = open_results(path)
@@ -333,16 +459,6 @@ def plot_store(path: str | Path, out_dir: str | Path, suite: Any = None) -> Plot
     except (ScoreError, LeaderboardError) as e:
         print(f"rgbench plot: figures only, no verdicts ({e})", file=sys.stderr)
     return plot_datasets(datasets, out_dir, report=report, leaderboard=board, title=title)
-
-
-def add_cli(subparsers: Any) -> None:
-    """Add ``rgbench plot STORE --out DIR [--suite SUITE]``."""
-    p = subparsers.add_parser("plot", help="figures of a results store and a single-file HTML report",
-                              description="Write PNG figures of every case and report.html (verdicts, leaderboard, figures).")
-    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
-    p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
-    p.set_defaults(func=_cli_plot)
 
 
 def _cli_plot(args: argparse.Namespace) -> int:

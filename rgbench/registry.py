@@ -35,7 +35,7 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from . import __version__
+from ._version import __version__
 
 __all__ = [
     "Component",
@@ -129,6 +129,8 @@ def _type_name(annotation: Any) -> str:
         return " | ".join(repr(a) for a in typing.get_args(annotation))
     if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
         return " | ".join(_type_name(a) for a in typing.get_args(annotation))
+    if origin is tuple and typing.get_args(annotation)[-1:] == (Ellipsis,):  # tuple[float, ...]: a YAML list
+        return f"list[{_type_name(typing.get_args(annotation)[0])}]"
     if origin is not None:
         args = ", ".join(_type_name(a) for a in typing.get_args(annotation))
         return f"{getattr(origin, '__name__', str(origin))}[{args}]"
@@ -151,6 +153,21 @@ def parameters(cls: type[BaseModel]) -> list[Parameter]:
             default = default.model_dump(mode="json")
         out.append(Parameter(name, _type_name(field.annotation), default, field.description or ""))
     return out
+
+
+def public_name(cls: type) -> str:
+    """Where users import `cls` from: ``rgbench.models.ArchitectureConfig``, not the private module
+    that defines it (``rgbench.models._configs``); the defining module when no parent re-exports it."""
+    import sys
+
+    module = cls.__module__
+    parts = module.split(".")
+    while len(parts) > 1 and parts[-1].startswith("_"):
+        parent = sys.modules.get(".".join(parts[:-1]))
+        if parent is None or getattr(parent, cls.__name__, None) is not cls:
+            break
+        parts = parts[:-1]
+    return f"{'.'.join(parts)}.{cls.__qualname__}"
 
 
 def describe(cls: type) -> str:
@@ -179,7 +196,7 @@ class Registry(Generic[C]):
                             f"{self.base.__name__ if self.base else 'rgbench.registry.Component'}")
         if self.base is not None and not issubclass(cls, self.base):
             raise TypeError(f"{where} cannot be registered as a {self.category}: it must subclass "
-                            f"{self.base.__module__}.{self.base.__qualname__}")
+                            f"{public_name(self.base)}")
         if inspect.isabstract(cls):
             missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
             raise TypeError(f"{where} cannot be registered as a {self.category}: it leaves abstract methods "

@@ -27,8 +27,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import DATA_FORMAT_VERSION, __version__
-from ._options import add_set_option
+from ._version import DATA_FORMAT_VERSION, __version__
 from .plugins import loaded_plugins
 from .spec import (
     Case,
@@ -41,7 +40,7 @@ from .spec import (
 )
 from .store import Store
 
-__all__ = ["run_suite", "run_case", "execute_case", "Outcome", "default_store"]
+__all__ = ["run_suite", "run_case", "execute_case", "select_cases", "Outcome", "default_store"]
 
 # One XLA thread per process when several cases run side by side (docs/engineering.md: unknown flags abort).
 _SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
@@ -344,6 +343,19 @@ class _Reporter:
 # Executors
 
 
+def select_cases(suite: Suite, only: Sequence[str]) -> list[Case]:
+    """The cases named by `only`, in suite order: each name is a case id or a grid's base id (all
+    its expanded cases). A name that matches nothing raises KeyError listing the ids and base ids."""
+    wanted = set(only)
+    bases = {c.base_id for c in suite.cases}
+    unknown = [name for name in only if name not in suite.ids and name not in bases]
+    if unknown:
+        grids = sorted(b for b in bases if b not in suite.ids)
+        raise KeyError(f"--only names no case of suite {suite.name!r}: {', '.join(unknown)} (cases: {', '.join(suite.ids)}"
+                       + (f"; grids: {', '.join(grids)}" if grids else "") + ")")
+    return [c for c in suite.cases if c.id in wanted or c.base_id in wanted]
+
+
 def run_suite(
     suite: Suite,
     store_path: str | None = None,
@@ -358,10 +370,7 @@ def run_suite(
     store_path = store_path or default_store(suite)
     cases = list(suite.cases)
     if only:
-        unknown = [c for c in only if c not in suite.ids]
-        if unknown:
-            raise KeyError(f"--only names no case of suite {suite.name!r}: {', '.join(unknown)} (cases: {', '.join(suite.ids)})")
-        cases = [c for c in cases if c.id in set(only)]
+        cases = select_cases(suite, only)
     Store(store_path).init(suite.name, suite.title, suite.to_json())
 
     reporter = _Reporter(cases, quiet)
@@ -488,22 +497,3 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if busy:
             print(f"  {len(busy)} case(s) were being computed by another runner; rerun to pick up any it did not finish", file=sys.stderr)
     return min(len(failed), 125)
-
-
-def add_cli(sub) -> None:
-    p = sub.add_parser("run", help="train, measure and store every case of a suite (resumable)")
-    p.add_argument("suite", metavar="SUITE")
-    p.add_argument("--store", help="Zarr store path or fsspec URL (default results/<suite>.zarr)")
-    p.add_argument("--only", nargs="+", metavar="CASE_ID", help="run only these cases")
-    p.add_argument("--force", action="store_true", help="recompute cases even if complete")
-    p.add_argument("--workers", type=int, default=1, help="local worker processes, one case each (default 1: in-process)")
-    p.add_argument(
-        "--devices", type=int, default=1, metavar="N",
-        help="split each case's seeds over N CPU devices trained side by side (e.g. N = cores; default 1). "
-        "Results are bitwise reproducible for a given N; another N changes float rounding",
-    )
-    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
-    p.add_argument("--quiet", action="store_true", help="print nothing")
-    add_set_option(p)
-    p.set_defaults(func=_cmd_run)
-

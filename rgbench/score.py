@@ -50,10 +50,12 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import types
 import warnings
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
@@ -63,7 +65,7 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
-from . import DATA_FORMAT_VERSION
+from ._version import DATA_FORMAT_VERSION
 from .predictions import (
     AbstractObservable,
     AbstractTest,
@@ -90,8 +92,7 @@ __all__ = [
     "bootstrap_ci",
     "decide",
     "case_figures",
-    "add_cli",
-    "BOOTSTRAP_SEED",
+        "BOOTSTRAP_SEED",
     "N_RESAMPLES",
 ]
 
@@ -719,17 +720,6 @@ def score_store(path: str | Path, suite: Any = None) -> Report:
 # CLI
 
 
-def add_cli(subparsers: Any) -> None:
-    """Add ``rgbench score STORE [--suite SUITE] [--format table|json|markdown] [--strict]``."""
-    p = subparsers.add_parser("score", help="verdicts of a suite's predictions on a results store",
-                              description="Score every prediction of a suite against a results store.")
-    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
-    p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
-    p.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="output format")
-    p.add_argument("--strict", action="store_true", help="exit with status 1 on any FAIL, NONSPECIFIC or ERROR")
-    p.set_defaults(func=_cli_score)
-
-
 def _cli_score(args: argparse.Namespace) -> int:
     try:
         report = score_store(args.store, args.suite)
@@ -752,8 +742,17 @@ def _cli_score(args: argparse.Namespace) -> int:
     return 1 if args.strict and not report.ok() else 0
 
 
+def score(store: str | os.PathLike, suite: str | os.PathLike | Any = None, *, plugins: Sequence[str] = ()) -> Report:
+    """The verdicts of a store, with the suite recorded in it unless `suite` is given: the notebook
+    function, exported as ``rgbench.score`` (plugins named in `plugins` are imported first)."""
+    from .plugins import load_plugins
+
+    load_plugins(list(plugins))
+    return score_store(store, suite)
+
+
 class _CallableModule(types.ModuleType):
-    """``rgbench.score`` is this module and, called, the notebook function `rgbench.api.score`.
+    """``rgbench.score`` is this module and, called, its function `score`.
 
     The package exports the function under the module's name (``rgbench.score(...)``), and Python sets
     a package attribute to the submodule once it is imported; making the module callable lets both
@@ -761,9 +760,7 @@ class _CallableModule(types.ModuleType):
     """
 
     def __call__(self, *args, **kwargs):
-        from .api import score as _score
-
-        return _score(*args, **kwargs)
+        return score(*args, **kwargs)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -43,7 +43,7 @@ import pydantic
 import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import DATA_FORMAT_VERSION
+from ._version import DATA_FORMAT_VERSION
 from ._yaml import Located, YamlProblem, dotted
 from ._yaml import load as load_yaml
 from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, Registry, closest, generation
@@ -55,7 +55,20 @@ _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 _CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(\[[^\]/]*\])?$"  # base id, then grid values
 _CASE_KEYS = ("architecture", "input", "train", "measure", "seeds")  # the hash payload (and seed_start when set)
 _DEFAULT_KEYS = (*_CASE_KEYS, "seed_start")  # what `defaults:` and a case may set besides id, predict, grid
-_TOP_KEYS = ("suite", "title", "description", "include", "defaults", "nulls", "cases")
+#: The top-level keys of a suite file: (type, default, meaning), for validation messages and `rgbench list`.
+TOP_KEY_MEANINGS: dict[str, tuple[str, Any, str]] = {
+    "suite": ("str", "(required)", "identifier (letters, digits, -, _, .), the store's default name results/<suite>.zarr"),
+    "title": ("str", None, "one line for people"),
+    "description": ("str", None, "a paragraph: what the suite tests and why"),
+    "include": ("list[path]", [], "suite files (relative to this one) whose defaults, nulls and cases are merged in "
+                                  "first; cycles are an error"),
+    "defaults": ("partial case", {}, "architecture, input, train, measure, seeds, seed_start merged into every case "
+                                     "(the case wins; a switch of kind keeps only what the new kind accepts)"),
+    "nulls": ("mapping[name, list[null]]", {}, "named null sets, e.g. untrained-or-iid: [{stage: init}, iid], that a "
+                                               "prediction's nulls: may name"),
+    "cases": ("list[case]", "(required)", "the cases (see case keys)"),
+}
+_TOP_KEYS = tuple(TOP_KEY_MEANINGS)
 
 
 class SuiteError(Exception):
@@ -96,9 +109,9 @@ def models() -> tuple[type[BaseModel], type[BaseModel]]:
 
 @cache
 def _models(registrations: int) -> tuple[type[BaseModel], type[BaseModel]]:
+    from ._train_config import TrainConfig
     from .measure import MeasureConfig
     from .predictions import PredictionBase
-    from .train import TrainConfig
 
     Prediction = pydantic.create_model(
         "Prediction",

@@ -32,7 +32,7 @@ from typing import Any
 import xarray as xr
 import zarr
 
-from . import DATA_FORMAT_VERSION, __version__
+from ._version import DATA_FORMAT_VERSION, __version__
 
 __all__ = ["Store", "CaseRecord", "open_results", "group_name", "COMPLETE_KEY"]
 

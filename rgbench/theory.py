@@ -54,13 +54,15 @@ import math
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
-from .models import _plain  # noqa: F401  (registers architecture kind 'plain')
+from . import models as _models  # noqa: F401  (registers the architecture kinds, 'plain' among them)
 from .registry import closest
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "THEORY",
@@ -369,6 +371,8 @@ def _pairs(ctx: TheoryContext) -> np.ndarray:
 
 def _along_layer(ctx: TheoryContext, values: np.ndarray, per_seed: bool) -> xr.DataArray:
     """Wrap (layer,) or (seed, layer) values with the dataset's coordinates."""
+    import xarray as xr
+
     ds = ctx.dataset
     layer = ds["layer"].values if "layer" in ds.coords else np.arange(values.shape[-1])
     if per_seed:
@@ -477,6 +481,8 @@ def _tokenwise_symmetry(ctx: TheoryContext) -> xr.DataArray:
     it, and the erank's mean shift is second order plus the O(1/width) mean correction of the kernel:
     both deviations ∝ 1/width.
     """
+    import xarray as xr
+
     _init_only(ctx)
     kind = ctx.architecture.get("kind")
     if kind not in ("tokenwise", "plain"):
@@ -501,6 +507,8 @@ def _pooled_histogram_rank(ctx: TheoryContext) -> xr.DataArray:
     of the sample spectrum; 0.014 at V = 16, N = 2048): allow for it in the tolerance.
     """
     cov = ctx.variable("input_pooled_covariance").values
+    import xarray as xr
+
     return xr.DataArray(effective_rank_of_covariance(cov))
 
 
@@ -608,6 +616,8 @@ def theory_variables(case: Any, data: Any, result: Any, inputs: Any) -> xr.Datas
     from .observables import rank_measures
 
     seeds = np.asarray(case.seed_list)
+    import xarray as xr
+
     out: dict[str, xr.DataArray] = {}
     streams = _symbol_streams(result.init)
     if streams is not None:

@@ -23,7 +23,7 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import equinox as eqx
 import jax
@@ -31,8 +31,8 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
-from pydantic import BaseModel, ConfigDict, Field
 
+from ._train_config import TrainConfig
 from .models import AbstractArchitecture, ArchitectureConfig
 from .models._base import INIT_COMPILER_OPTIONS, ContextFreeArchitecture, stack_blocks, unstack_blocks
 
@@ -52,27 +52,6 @@ _EVAL_CHUNK = 128  # sequences per evaluation / forward chunk (bounds the activa
 _FORWARD_BYTES = 64 * 2**20  # target size of one forward chunk's stream output
 _DRAW_BYTES = 64 * 2**20  # target size of the batches drawn at once inside a training chunk
 _VMAP_WORK = 1_000_000  # seeds are vmapped together while a seed-step is below ~this many multiply-adds
-
-
-class TrainConfig(BaseModel):
-    """How a case is trained."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    steps: int = Field(10_000, ge=0, le=10_000_000, description="optimizer steps (0 = untrained)")
-    batch: int = Field(32, ge=1, le=1_000_000, description="sequences per step")
-    optimizer: Literal["adam", "adamw", "sgd"] = Field("adam", description="optax optimizer")
-    lr: float = Field(3e-4, gt=0, le=100, description="peak learning rate")
-    weight_decay: float = Field(0.0, ge=0, description="decoupled weight decay (adamw) or L2 (others)")
-    warmup: int = Field(0, ge=0, description="linear warmup steps from 0 to lr")
-    schedule: Literal["constant", "cosine"] = Field(
-        "constant", description="learning-rate schedule after warmup (cosine decays to 0 at `steps`)"
-    )
-    clip: float | None = Field(None, gt=0, description="global gradient-norm clip, or null")
-    log_every: int = Field(
-        100, ge=1, description="steps per compiled scan chunk; one loss value (the chunk's mean) is recorded per chunk"
-    )
-    eval_sequences: int = Field(1024, ge=1, description="fixed evaluation sequences for final_loss and the floors")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import csv
 import io
 import json
@@ -13,6 +12,7 @@ from test_score import ALT, case, pred, suite, synthetic_case
 
 from rgbench import leaderboard as LB
 from rgbench import score as S
+from rgbench.cli import build_parser
 
 MONO = {"kind": "monotone", "spearman_at_most": -0.9, "seeds_at_least": 0.8}
 SELECTIVE = {"kind": "difference", "compare_to": "long-xi", "at_least": 0.0}
@@ -137,8 +137,7 @@ def test_formats_and_cli(tmp_path, capsys):
     pa, pb = tmp_path / "a.json", tmp_path / "b.json"
     pa.write_text(good.to_json())
     pb.write_text(bad.to_json())
-    parser = argparse.ArgumentParser()
-    LB.add_cli(parser.add_subparsers())
+    parser = build_parser()
     out = tmp_path / "board" / "LEADERBOARD.md"
     args = parser.parse_args(["leaderboard", str(pa), str(pb), "--out", str(out)])
     assert args.func(args) == 0

@@ -21,9 +21,9 @@ from rgbench.models import (
     TokenwiseNet,
     Windowed,
     WindowedNet,
+    _ops,
     per_token_ce_sum,
 )
-from rgbench.models import _ops
 from rgbench.models._base import stack_blocks, unstack_blocks
 from rgbench.registry import ARCHITECTURES
 

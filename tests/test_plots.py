@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import argparse
-
 import numpy as np
 from test_score import case, e2e_store, pred, suite, synthetic_case
 
 from rgbench import leaderboard as LB
 from rgbench import plots as PL
 from rgbench import score as S
+from rgbench.cli import build_parser
 
 PNG = b"\x89PNG\r\n\x1a\n"
+# The report shows every PNG at its natural size: a per-case figure in one of two columns of a page
+# about 1340 CSS px wide (a 1400 px window), the overview in a row of its own.
+COLUMN, PAGE_ROW = 560, 1300
 
 
 def test_plot_datasets_writes_pngs_and_one_html(tmp_path):
@@ -48,8 +50,7 @@ def test_untrained_case_skips_the_loss_figure(tmp_path):
 
 
 def test_plot_cli_reports_missing_store(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    PL.add_cli(parser.add_subparsers())
+    parser = build_parser()
     args = parser.parse_args(["plot", str(tmp_path / "nope.zarr"), "--out", str(tmp_path / "o")])
     assert args.func(args) == 2 and "no store" in capsys.readouterr().err
 
@@ -76,4 +77,138 @@ def test_overview_adds_the_token_row_panel_when_the_store_has_token_rows(tmp_pat
     narrow = width(PL.plot_overview(plain, tmp_path))
     (tmp_path / "rows").mkdir()
     wide = width(PL.plot_overview(rows, tmp_path / "rows"))
-    assert narrow == round(11.5 * 110) and wide == round(16.5 * 110)
+    assert narrow < wide <= PAGE_ROW  # one more panel, still one row of the report at natural size
+
+
+def _png_size(path):
+    import struct
+
+    return struct.unpack(">II", path.read_bytes()[16:24])
+
+
+def test_figures_are_drawn_for_the_size_the_report_shows_them(tmp_path):
+    from matplotlib.image import imread
+    from test_score import _with_rows
+
+    # Long tick labels (15.25, …) beside the long y label, and a long case id in the title, were cut
+    # off by the fixed margins.
+    case_id = "depth-sweep[architecture.depth=12]"
+    ds = synthetic_case(case_id, depth=12, erank=15.3 - 0.14 * np.arange(13))
+    written, _ = PL.plot_case(ds, tmp_path, case_id)
+    for name, path in written.items():
+        w, h = _png_size(path)
+        assert w <= COLUMN, (name, w)
+        img = imread(path)[..., :3]
+        for edge in (img[:, :2], img[:, -2:], img[:2], img[-2:]):  # nothing drawn is cut at the border
+            assert edge.min() > 0.9, name
+    rows = {"a": _with_rows(synthetic_case("a"), token=np.full((2, 7), 15.0), mask=np.zeros((2, 7)))}
+    w, _ = _png_size(PL.plot_overview(rows, tmp_path))
+    assert w <= PAGE_ROW
+    page = PL.plot_datasets({"a": rows["a"]}, tmp_path / "rep").html.read_text()
+    css = page[page.index("<style>"):page.index("</style>")]
+    assert "%" not in css.replace("max-width:100%", "").replace("calc(100% - 1em)", "")  # no image shrunk to a fraction
+    assert '<figure class="wide"><img alt="overview"' in page
+
+
+def _rendered_gaps(fig, line) -> int:
+    """Gaps (runs of ≥ 2 px without the line's colour) along a drawn Line2D's centre, as rendered."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.colors import to_rgb
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    img = np.asarray(canvas.buffer_rgba())[..., :3] / 255.0
+    (x0, y), (x1, _) = line.get_transform().transform(line.get_xydata()[[0, -1]])
+    row = int(round(img.shape[0] - y))
+    band = img[row - 1:row + 2, int(np.ceil(x0)) + 1:int(np.floor(x1)) - 1]
+    ink = (np.abs(band - np.array(to_rgb(line.get_color()))).max(axis=-1) < 0.3).any(axis=0)
+    gaps, run = 0, 0
+    for on in ink:
+        run = 0 if on else run + 1
+        gaps += run == 2
+    return gaps
+
+
+def _legend_entries(fig):
+    """(legend handle, the plotted line of that label) for every line entry of every legend."""
+    lines = {ln.get_label(): ln for ax in fig.axes for ln in ax.get_lines()}
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None] + list(fig.legends)
+    assert legends
+    out = []
+    for leg in legends:
+        for handle, text in zip(leg.legend_handles, leg.get_texts()):
+            if hasattr(handle, "get_linestyle") and text.get_text() in lines and hasattr(handle, "get_marker"):
+                out.append((handle, lines[text.get_text()]))
+    return out
+
+
+def test_legend_entries_look_like_their_lines():
+    """Every legend entry has its line's colour, line style and marker, and a dashed or dotted line's
+    entry shows its gaps once drawn (the marker in the middle of a short entry used to hide the only
+    one, so the pooled figure's init entries looked solid against dashed curves)."""
+    import matplotlib
+    from matplotlib.colors import to_rgba
+    from test_score import _with_rows
+
+    ds = synthetic_case("short-xi")
+    figs = {name: PL._PLOTTERS[name](ds, "short-xi") for name in ("erank", "pooled", "drift", "loss")}
+    captured = []
+    orig = matplotlib.figure.Figure.savefig
+
+    def grab(self, *args, **kwargs):
+        captured.append(self)
+        return orig(self, *args, **kwargs)
+
+    import tempfile
+    from unittest import mock
+
+    with mock.patch.object(matplotlib.figure.Figure, "savefig", grab), tempfile.TemporaryDirectory() as d:
+        rows = {c: _with_rows(synthetic_case(c, xi=x), token=np.full((2, 7), 15.0), mask=np.zeros((2, 7)))
+                for c, x in (("a", 1.2), ("b", 6.7))}
+        PL.plot_overview(rows, d)
+    figs["overview"] = fig = captured[0]
+    # Its legend lies below the panels, outside the canvas that bbox_inches="tight" extends: draw it inside.
+    for leg in fig.legends:
+        leg.set_bbox_to_anchor((0.5, 0.6), transform=fig.transFigure)
+    styles = set()
+    for name, fig in figs.items():
+        entries = _legend_entries(fig)
+        assert entries, name
+        for handle, line in entries:
+            label = line.get_label()
+            assert handle.get_linestyle() == line.get_linestyle(), (name, label)
+            assert to_rgba(handle.get_color()) == to_rgba(line.get_color()), (name, label)
+            assert handle.get_marker() == line.get_marker(), (name, label)
+            dashed = line.get_linestyle() not in ("-", "solid")
+            assert (_rendered_gaps(fig, handle) > 0) == dashed, (name, label, line.get_linestyle())
+            styles.add((name, line.get_linestyle()))
+    assert {("pooled", "--"), ("pooled", "-"), ("erank", "--"), ("erank", ":"), ("drift", "--"), ("loss", "--")} <= styles
+
+
+def _stored_case(tmp_path, yaml_case: str, case_id: str, xi: float):
+    """A synthetic case dataset with the attributes the runner stores for the case of that suite entry."""
+    from rgbench import spec
+    from rgbench.runner import provenance
+
+    (tmp_path / "s.yaml").write_text("suite: t\ntitle: t\ndefaults:\n  architecture: {kind: tokenwise, depth: 6, width: 16}\n"
+                                     "  seeds: 10\ncases:\n" + yaml_case)
+    c = spec.load_suite(tmp_path / "s.yaml").case(case_id)
+    ds = synthetic_case(case_id, xi=xi)
+    ds.attrs.update(provenance(c, "t"), input_kind=c.input.kind)
+    return ds
+
+
+def test_titles_state_every_parameter_of_the_input(tmp_path):
+    block = _stored_case(tmp_path, "  - id: block\n    input: {kind: block, vocab: 16, length: 64, blocks: 4, xi_fast: 1.0, xi_slow: 7.0}\n",
+                         "block", xi=6.999999999999973)
+    title = PL._title(block, "block")
+    assert title == "block · tokenwise · block, V = 16, T = 64, blocks = 4, ξ_fast = 1, ξ_slow = 7"
+    fig = PL._erank(block, "block")
+    assert fig.axes[0].get_title() == "block · tokenwise\nblock, V = 16, T = 64, blocks = 4, ξ_fast = 1, ξ_slow = 7"
+    shuffle = _stored_case(tmp_path, "  - id: sh\n    input: {kind: shuffle, vocab: 8, length: 32, of: {kind: sticky, xi: 6.7}}\n",
+                           "sh", xi=0.5737)
+    assert PL._input_title(shuffle) == "shuffle, V = 8, T = 32, of sticky (ξ = 6.7), effective ξ = 0.574"
+    other = _stored_case(tmp_path, "  - id: o\n    input: {kind: sticky, lambda2: 0.5, masking: {scheme: single}}\n", "o",
+                         xi=1.4427)
+    assert PL._input_title(other) == "sticky, V = 16, T = 64, λ₂ = 0.5, single masking, ξ = 1.44"
+    assert PL._title(synthetic_case("bare"), "bare") == "bare · tokenwise · ξ = 1.2"  # no spec stored: what the attributes say

@@ -88,7 +88,7 @@ def test_a_registered_class_must_subclass_the_abstract_base_and_be_concrete(isol
         def build(self):  # pragma: no cover - never called
             raise AssertionError
 
-    with pytest.raises(TypeError, match="must subclass rgbench.models._base.ArchitectureConfig"):
+    with pytest.raises(TypeError, match=r"must subclass rgbench\.models\.ArchitectureConfig$"):
         R.ARCHITECTURES.register(NotAnArchitecture)
 
     class HalfDone(ArchitectureConfig):

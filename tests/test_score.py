@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from types import SimpleNamespace
 from typing import Annotated, Any, Union
@@ -16,6 +15,7 @@ from pydantic import Field
 from rgbench import DATA_FORMAT_VERSION
 from rgbench import predictions as P
 from rgbench import score as S
+from rgbench.cli import build_parser
 from rgbench.registry import OBSERVABLES, TESTS
 
 PASS, FAIL, INC, ERR = S.Verdict.PASS, S.Verdict.FAIL, S.Verdict.INCONCLUSIVE, S.Verdict.ERROR
@@ -484,9 +484,7 @@ def test_report_markdown_and_table():
 def test_cli_score(monkeypatch, capsys):
     rep = _report()
     monkeypatch.setattr(S, "score_store", lambda path, suite=None: rep)
-    parser = argparse.ArgumentParser()
-    sub = parser.add_subparsers()
-    S.add_cli(sub)
+    parser = build_parser()
     args = parser.parse_args(["score", "store.zarr", "--format", "json", "--strict"])
     assert args.func(args) == 1
     assert json.loads(capsys.readouterr().out)["suite"] == "synthetic"

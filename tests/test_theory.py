@@ -18,7 +18,7 @@ from scipy import integrate, stats
 
 from rgbench import theory as T
 from rgbench.inputs import Block, Sticky
-from rgbench.models._plain import Plain
+from rgbench.models import Plain
 from rgbench.observables import effective_rank
 from rgbench.registry import OBSERVABLES, TESTS
 from rgbench.score import Verdict, evaluate_prediction

@@ -3,14 +3,13 @@
 Each family is a registered config (``rgbench.registry.INPUTS``, YAML ``kind:``); ``cfg.build()``
 returns an ``AbstractInput`` that samples and corrupts sequences in JAX and knows its exact
 eigenvalues, stationary law, correlation length, one-hot autocorrelation and loss floors.
+
+The configs import no JAX; the runtime classes are imported from their modules on first access.
 """
 
-from ._base import AbstractInput as AbstractInput
 from ._base import InputConfig as InputConfig
 from ._base import Masking as Masking
 from ._beta import BetaSticky as BetaSticky
-from ._floors import single_mask_loss as single_mask_loss
-from ._markov import MarkovInput as MarkovInput
 from ._shuffle import Shuffle as Shuffle
 from ._spectral import Block as Block
 from ._spectral import ClusterHMM as ClusterHMM
@@ -18,3 +17,27 @@ from ._spectral import Cyclic as Cyclic
 from ._spectral import Spectral as Spectral
 from ._sticky import IID as IID
 from ._sticky import Sticky as Sticky
+
+_LAZY = {
+    "_runtime": ("AbstractInput",),
+    "_markov": ("MarkovInput",),
+    "_beta_mixture": ("BetaStickyInput",),
+    "_shuffled": ("ShuffledInput",),
+    "_floors": ("single_mask_loss",),
+}
+_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+
+__all__ = ["IID", "BetaSticky", "Block", "ClusterHMM", "Cyclic", "InputConfig", "Masking", "Shuffle", "Spectral",
+           "Sticky", *_WHERE]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -8,7 +8,8 @@ import numpy as np
 from jaxtyping import Array, Int, PRNGKeyArray
 
 from . import _floors
-from ._base import AbstractInput, sort_eigenvalues
+from ._numerics import sort_eigenvalues
+from ._runtime import AbstractInput
 
 __all__ = ["MarkovInput", "sample_markov", "sample_sticky"]
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from ..registry import INPUTS
-from ._base import InputConfig, check_pi, resolve_pi
-from ._markov import MarkovInput
+from ._base import InputConfig
+from ._numerics import check_pi, resolve_pi
 from ._sticky import PI_FIELD_DESCRIPTION
+
+if TYPE_CHECKING:
+    from ._markov import MarkovInput
 
 __all__ = ["Block", "ClusterHMM", "Cyclic", "Spectral", "block_matrix", "cyclic_matrix", "spectral_matrix"]
 
@@ -23,6 +26,8 @@ def _alpha(xi: float) -> float:
 
 
 def _build(cfg: InputConfig, P: np.ndarray, pi: np.ndarray) -> MarkovInput:
+    from ._markov import MarkovInput
+
     return MarkovInput(P, pi, length=cfg.length, scheme=cfg.masking.scheme, rate=cfg.masking.rate)
 
 
@@ -99,6 +104,7 @@ class Spectral(InputConfig):
         return self
 
     def build(self) -> MarkovInput:
+
         pi = resolve_pi(self.pi, self.vocab)
         return _build(self, spectral_matrix(self.spectrum, pi), pi)
 
@@ -144,6 +150,7 @@ class Block(InputConfig):
         return self
 
     def build(self) -> MarkovInput:
+
         P = block_matrix(self.vocab, self.blocks, _alpha(self.xi_fast), _alpha(self.xi_slow))
         return _build(self, P, np.full(self.vocab, 1.0 / self.vocab))
 
@@ -165,6 +172,7 @@ class Cyclic(InputConfig):
     xi: float = Field(1.2, **_XI, description="correlation length ξ = −1/ln α (|λ_k| = α for k ≠ 0)")
 
     def build(self) -> MarkovInput:
+
         return _build(self, cyclic_matrix(self.vocab, _alpha(self.xi)), np.full(self.vocab, 1.0 / self.vocab))
 
 
@@ -190,6 +198,7 @@ class ClusterHMM(InputConfig):
         return self
 
     def build(self) -> MarkovInput:
+
         V, m, a = self.vocab, self.clusters, _alpha(self.xi)
         group = np.arange(V) // (V // m)
         P = (a * (group[:, None] == group[None, :]) + (1.0 - a) / m) * (m / V)

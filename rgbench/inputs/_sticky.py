@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
 
 from ..registry import INPUTS
-from ._base import InputConfig, check_pi, resolve_pi
-from ._markov import MarkovInput
+from ._base import InputConfig
+from ._numerics import check_pi, resolve_pi
+
+if TYPE_CHECKING:
+    from ._markov import MarkovInput
 
 __all__ = ["IID", "PI_FIELD_DESCRIPTION", "Sticky"]
 
@@ -75,6 +78,8 @@ class Sticky(InputConfig):
         return math.exp(-1.0 / self.xi)
 
     def build(self) -> MarkovInput:
+        from ._markov import MarkovInput
+
         pi = resolve_pi(self.pi, self.vocab)
         a = self.alpha
         P = a * np.eye(self.vocab) + (1.0 - a) * np.outer(np.ones(self.vocab), pi)
@@ -94,6 +99,8 @@ class IID(InputConfig):
         return self
 
     def build(self) -> MarkovInput:
+        from ._markov import MarkovInput
+
         pi = resolve_pi(self.pi, self.vocab)
         P = np.outer(np.ones(self.vocab), pi)
         return MarkovInput(P, pi, length=self.length, scheme=self.masking.scheme, rate=self.masking.rate)

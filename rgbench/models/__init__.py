@@ -10,24 +10,37 @@ implements ``network(vocab, length, *, key)``; and a network that subclasses
 `AbstractArchitecture`, holds its residual blocks stacked in a field ``blocks`` (`stacked`) and
 implements ``apply(inputs, *, collect)`` with `scan_blocks`. `Embedding`, `Readout`,
 `Normalization`, `ChannelMLP`, `normal` and `activate` are the pieces the built-in families use.
+
+The configs import no JAX (``_configs``); the networks and pieces are imported from their Equinox
+modules on first access, so reading a suite never pays for JAX.
 """
 
-from ._base import AbstractArchitecture as AbstractArchitecture
-from ._base import ArchitectureConfig as ArchitectureConfig
-from ._base import ChannelMLP as ChannelMLP
-from ._base import Embedding as Embedding
-from ._base import Normalization as Normalization
-from ._base import Readout as Readout
-from ._base import activate as activate
-from ._base import normal as normal
-from ._base import per_token_ce_sum as per_token_ce_sum
-from ._base import scan_blocks as scan_blocks
-from ._base import stacked as stacked
-from ._mixer import Mixer as Mixer
-from ._mixer import MixerNet as MixerNet
-from ._plain import Plain as Plain
-from ._plain import PlainNet as PlainNet
-from ._tokenwise import Tokenwise as Tokenwise
-from ._tokenwise import TokenwiseNet as TokenwiseNet
-from ._windowed import Windowed as Windowed
-from ._windowed import WindowedNet as WindowedNet
+from ._configs import ArchitectureConfig as ArchitectureConfig
+from ._configs import Mixer as Mixer
+from ._configs import Plain as Plain
+from ._configs import Tokenwise as Tokenwise
+from ._configs import Windowed as Windowed
+
+_LAZY = {
+    "_base": ("AbstractArchitecture", "ChannelMLP", "ContextFreeArchitecture", "Embedding", "Normalization", "Readout",
+              "activate", "normal", "per_token_ce_sum", "scan_blocks", "stacked"),
+    "_mixer": ("MixerNet",),
+    "_plain": ("PlainNet",),
+    "_tokenwise": ("TokenwiseNet",),
+    "_windowed": ("WindowedNet",),
+}
+_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+
+__all__ = ["ArchitectureConfig", "Mixer", "Plain", "Tokenwise", "Windowed", *_WHERE]
+
+
+def __getattr__(name: str):
+    if name in _WHERE:
+        import importlib
+
+        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -1,9 +1,8 @@
-"""The architecture contract shared by every family (see rgbench/models/__init__.py).
+"""The network half of the architecture contract (see rgbench/models/__init__.py).
 
-Two halves:
-
-* ``ArchitectureConfig`` — the frozen pydantic config a suite file names with ``kind:``; its
-  ``build(vocab, length, *, key)`` returns the Equinox network.
+* ``ArchitectureConfig`` (in ``_configs``, which imports no JAX and builds on this module, never
+  the other way round) — the frozen pydantic config a
+  suite file names with ``kind:``; its ``build(vocab, length, *, key)`` returns the Equinox network.
 * ``AbstractArchitecture`` — the Equinox network. ``__call__`` maps one sequence of input symbols
   (0 … V, where V is [MASK]) to the residual stream at every layer and the logits over the V
   symbols. ``masked_ce_sum`` is the training objective on a batch; subclasses may override it with
@@ -15,86 +14,21 @@ from __future__ import annotations
 import abc
 import functools
 import math
-from typing import ClassVar, Literal
+from typing import ClassVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
-from pydantic import Field
 
-from ..registry import ARCHITECTURES, Component
 from ._ops import along_last, dense, gelu, layernorm, rmsnorm
-
-Activation = Literal["gelu", "relu", "tanh"]
-Norm = Literal["layernorm", "rmsnorm", "none"]
-
-
-
-class ArchitectureConfig(Component):
-    """Base of every residual MLP family."""
-
-    depth: int = Field(6, ge=1, le=1024, description="number of residual blocks L")
-    width: int = Field(64, ge=1, le=65536, description="residual stream width d")
-    hidden_mult: float = Field(4.0, gt=0, description="hidden width of each MLP as a multiple of d")
-    activation: Activation = Field("gelu", description="MLP nonlinearity (gelu is the exact, erf form)")
-    norm: Norm = Field("layernorm", description="pre-norm of each block and before the readout")
-    residual_scale: float | Literal["1", "1/sqrt(L)", "1/L"] = Field(
-        1.0, description="branch multiplier α in h ← h + α·f(h): a number, '1/sqrt(L)' or '1/L'"
-    )
-    init_scale: float = Field(
-        1.0, gt=0, description="multiplier on the N(0, 1/fan_in) init standard deviation of the block weights"
-    )
-    positions: bool = Field(False, description="add a learned positional embedding (zero at init)")
-
-    #: The network's output at a position depends only on that position's symbol (tokenwise, plain):
-    #: training evaluates it once per symbol, so a step costs V + 1 rows, not batch · T.
-    context_free: ClassVar[bool] = False
-
-    @property
-    def hidden(self) -> int:
-        """Hidden width of each block's MLP: round(hidden_mult · width), at least 1."""
-        return max(1, round(self.hidden_mult * self.width))
-
-    @property
-    def alpha(self) -> float:
-        """The residual-branch multiplier α resolved against the depth."""
-        scale = self.residual_scale
-        if scale == "1":
-            return 1.0
-        if scale == "1/sqrt(L)":
-            return 1.0 / math.sqrt(self.depth)
-        if scale == "1/L":
-            return 1.0 / self.depth
-        return float(scale)
-
-    def build(self, vocab: int, length: int, *, key: PRNGKeyArray) -> AbstractArchitecture:
-        """The network for inputs 0 … vocab (vocab is [MASK]) of the given length, initialised from key.
-
-        Runs ``network`` as one compiled program (cached per config and shape), compiled without
-        XLA's backend optimisations: initialisation is a handful of random draws, and optimising
-        them (threefry, erf⁻¹) took seconds per config, eagerly or jitted, against under one
-        second here. The same key gives bitwise-identical parameters, vmapped over keys or not.
-        """
-        if isinstance(key, jax.core.Tracer):  # inside someone's trace: they compile it
-            return self.network(vocab, length, key=key)
-        return _builder(self, vocab, length)(key)
-
-    @abc.abstractmethod
-    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> AbstractArchitecture:
-        """Construct the network (eagerly, or under a trace); ``build`` is the compiled entry point.
-
-        Every family implements this: inputs are 0 … vocab (vocab is [MASK]), sequences of `length`.
-        """
-
-
-ARCHITECTURES.require(ArchitectureConfig)
 
 INIT_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
 
 
 @functools.lru_cache(maxsize=128)
-def _builder(config: ArchitectureConfig, vocab: int, length: int):
+def compiled_builder(config, vocab: int, length: int):
+    """The jitted `config.network` for one shape (cached): what `ArchitectureConfig.build` runs."""
     return jax.jit(lambda key: config.network(vocab, length, key=key), compiler_options=INIT_COMPILER_OPTIONS)
 
 

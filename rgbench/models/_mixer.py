@@ -3,18 +3,14 @@
 from __future__ import annotations
 
 import math
-from typing import Literal
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
-from pydantic import Field
 
-from ..registry import ARCHITECTURES
 from ._base import (
     AbstractArchitecture,
-    ArchitectureConfig,
     ChannelMLP,
     Embedding,
     Normalization,
@@ -25,22 +21,6 @@ from ._base import (
     stacked,
 )
 from ._ops import along_last, dense
-
-
-@ARCHITECTURES.register
-class Mixer(ArchitectureConfig):
-    """MLP-Mixer: pre-norm residual token-mixing MLP across positions, then a channel MLP, per block."""
-
-    kind: Literal["mixer"] = "mixer"
-    token_hidden: int | None = Field(
-        None, ge=1, description="hidden width of the token-mixing MLP; null = round(hidden_mult × length)"
-    )
-
-    def token_hidden_for(self, length: int) -> int:
-        return self.token_hidden if self.token_hidden is not None else max(1, round(self.hidden_mult * length))
-
-    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> MixerNet:
-        return MixerNet(self, vocab, length, key=key)
 
 
 class TokenMLP(eqx.Module):
@@ -87,7 +67,7 @@ class MixerNet(AbstractArchitecture):
     norm: str = eqx.field(static=True)
     remat: bool = eqx.field(static=True)
 
-    def __init__(self, config: Mixer, vocab: int, length: int, *, key: PRNGKeyArray):
+    def __init__(self, config, vocab: int, length: int, *, key: PRNGKeyArray):  # config: rgbench.models.Mixer
         k_embed, k_blocks, k_out = jax.random.split(key, 3)
         d, th = config.width, config.token_hidden_for(length)
 

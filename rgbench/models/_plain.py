@@ -18,17 +18,12 @@ table, once per symbol rather than once per token.
 from __future__ import annotations
 
 import math
-from typing import ClassVar, Literal
 
 import equinox as eqx
 import jax
 from jaxtyping import Array, Float, PRNGKeyArray
-from pydantic import Field, model_validator
 
-from ..registry import ARCHITECTURES
 from ._base import (
-    Activation,
-    ArchitectureConfig,
     ContextFreeArchitecture,
     Embedding,
     Readout,
@@ -39,39 +34,7 @@ from ._base import (
     stacked,
 )
 
-__all__ = ["Plain", "PlainNet"]
-
-
-@ARCHITECTURES.register
-class Plain(ArchitectureConfig):
-    """Bias-free MLP stack h ← W φ(h) (or h ← h + α·W φ(h)), no norm, no hidden layer: exactly solvable at init."""
-
-    kind: Literal["plain"] = "plain"
-    context_free: ClassVar[bool] = True
-    residual: bool = Field(False, description="true: h ← h + α·W φ(h) (α = residual_scale); false: h ← W φ(h)")
-    activation: Activation = Field("relu", description="nonlinearity φ (the exact theory is for relu)")
-    norm: Literal["none"] = Field("none", description="plain stacks have no normalisation; 'none' is the only value")
-    init_scale: float = Field(
-        math.sqrt(2.0), gt=0, description="σ_w: block weights N(0, σ_w²/width); √2 (He) is critical for relu"
-    )
-    hidden_mult: float | None = Field(None, description="not used: a plain block is one width × width matrix; leave unset")
-
-    @model_validator(mode="after")
-    def _plain_fields(self):
-        if self.hidden_mult is not None:
-            raise ValueError(
-                f"a plain block is one width × width matrix with no hidden layer: leave `hidden_mult` unset "
-                f"(got {self.hidden_mult!r}); use kind tokenwise for W₂ φ(W₁ h) blocks"
-            )
-        if not self.residual and self.residual_scale not in (1.0, "1"):
-            raise ValueError(
-                f"`residual_scale` ({self.residual_scale!r}) multiplies a residual branch; set `residual: true` "
-                "or leave residual_scale at 1"
-            )
-        return self
-
-    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> PlainNet:
-        return PlainNet(self, vocab, length, key=key)
+__all__ = ["PlainNet"]
 
 
 class PlainBlock(eqx.Module):
@@ -95,7 +58,7 @@ class PlainNet(ContextFreeArchitecture):
     residual: bool = eqx.field(static=True)
     positions: bool = eqx.field(static=True)
 
-    def __init__(self, config: Plain, vocab: int, length: int, *, key: PRNGKeyArray):
+    def __init__(self, config, vocab: int, length: int, *, key: PRNGKeyArray):  # config: rgbench.models.Plain
         k_embed, k_blocks, k_out = jax.random.split(key, 3)
         d = config.width
         self.embedding = Embedding(vocab, length, d, config.positions, key=k_embed)

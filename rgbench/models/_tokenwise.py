@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
-
 import equinox as eqx
 import jax
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ..registry import ARCHITECTURES
-from ._base import ArchitectureConfig, ChannelMLP, ContextFreeArchitecture, Embedding, Readout, scan_blocks, stacked
-
-
-@ARCHITECTURES.register
-class Tokenwise(ArchitectureConfig):
-    """Pre-LN residual MLP applied to each position on its own (no context; bounded by the tokenwise floor)."""
-
-    kind: Literal["tokenwise"] = "tokenwise"
-    context_free: ClassVar[bool] = True
-
-    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> TokenwiseNet:
-        return TokenwiseNet(self, vocab, length, key=key)
+from ._base import (
+    ChannelMLP,
+    ContextFreeArchitecture,
+    Embedding,
+    Readout,
+    scan_blocks,
+    stacked,
+)
 
 
 class TokenwiseNet(ContextFreeArchitecture):
@@ -36,7 +29,7 @@ class TokenwiseNet(ContextFreeArchitecture):
     norm: str = eqx.field(static=True)
     positions: bool = eqx.field(static=True)
 
-    def __init__(self, config: ArchitectureConfig, vocab: int, length: int, *, key: PRNGKeyArray):
+    def __init__(self, config, vocab: int, length: int, *, key: PRNGKeyArray):  # config: rgbench.models.Tokenwise
         k_embed, k_blocks, k_out = jax.random.split(key, 3)
         d = config.width
         self.embedding = Embedding(vocab, length, d, config.positions, key=k_embed)

@@ -2,27 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
-from pydantic import Field
 
-from ..registry import ARCHITECTURES
-from ._base import AbstractArchitecture, ArchitectureConfig, ChannelMLP, Embedding, Readout, scan_blocks, stacked
-
-
-@ARCHITECTURES.register
-class Windowed(ArchitectureConfig):
-    """Residual MLP whose block at position t sees the normed stream at t−k … t+k (zero padded at the edges)."""
-
-    kind: Literal["windowed"] = "windowed"
-    radius: int = Field(1, ge=0, le=4096, description="k: each block's MLP reads the 2k + 1 positions t−k … t+k")
-
-    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> WindowedNet:
-        return WindowedNet(self, vocab, length, key=key)
+from ._base import (
+    AbstractArchitecture,
+    ChannelMLP,
+    Embedding,
+    Readout,
+    scan_blocks,
+    stacked,
+)
 
 
 class WindowedNet(AbstractArchitecture):
@@ -32,7 +24,7 @@ class WindowedNet(AbstractArchitecture):
     radius: int = eqx.field(static=True)
     norm: str = eqx.field(static=True)
 
-    def __init__(self, config: Windowed, vocab: int, length: int, *, key: PRNGKeyArray):
+    def __init__(self, config, vocab: int, length: int, *, key: PRNGKeyArray):  # config: rgbench.models.Windowed
         k_embed, k_blocks, k_out = jax.random.split(key, 3)
         d, k = config.width, config.radius
         self.embedding = Embedding(vocab, length, d, config.positions, key=k_embed)

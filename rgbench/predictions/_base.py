@@ -57,14 +57,16 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..registry import OBSERVABLES, TESTS, Component
 from ..theory import TheoryContext
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 Stage = Literal["init", "trained"]
 Role = Literal["all", "token", "mask", "masked", "visible"]

@@ -10,10 +10,9 @@ converged in the probe size).
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 import numpy as np
-import xarray as xr
 from pydantic import Field, model_validator
 
 from ..registry import OBSERVABLES
@@ -24,6 +23,9 @@ from ._base import (
     case_name,
     variable,
 )
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "EffectiveRank",
@@ -355,6 +357,8 @@ class DriftConcentration(AbstractObservable):
             n = _transitions(ds, self.of, stage, sel, "drift_concentration").sizes["transition"]
             share = share / (min(self.top, n) / n)
         seeds = variable(ds, self.of)["seed"].values
+        import xarray as xr
+
         return xr.DataArray(share, dims=("seed",), coords={"seed": seeds})
 
     def _label_extra(self, stage):
@@ -379,6 +383,8 @@ class DominantTransition(AbstractObservable):
         v = da.values.astype(float)
         labels = np.asarray(da["transition"].values, dtype=float)
         idx = np.where(np.isnan(v).any(axis=1), np.nan, labels[np.argmax(np.nan_to_num(v, nan=-np.inf), axis=1)])
+        import xarray as xr
+
         return xr.DataArray(idx, dims=("seed",), coords={"seed": da["seed"].values})
 
     def _label_extra(self, stage):

@@ -10,12 +10,10 @@ from __future__ import annotations
 import math
 import warnings
 from collections import Counter
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
-import xarray as xr
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
-from scipy import stats
 
 from ..registry import TESTS
 from ..theory import check_theory
@@ -35,6 +33,9 @@ from ._base import (
     seeds_at_least_field,
 )
 from ._observables import top_share
+
+if TYPE_CHECKING:
+    import xarray as xr
 
 __all__ = [
     "Monotone",
@@ -182,6 +183,8 @@ class Monotone(AbstractTest):
             if np.ptp(row) == 0:
                 rho[i] = 0.0
             else:
+                from scipy import stats
+
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore", stats.ConstantInputWarning)
                     rho[i] = stats.spearmanr(coord, row).statistic
@@ -354,6 +357,8 @@ class Equivalence(_Comparison, AbstractTest):
             p = 0.0 if abs(m) < d else 1.0
             lo90 = hi90 = m
         else:
+            from scipy import stats
+
             t = stats.t(df)
             p = float(max(t.sf((m + d) / se), t.cdf((m - d) / se)))
             q = t.ppf(1 - self.alpha)
@@ -418,6 +423,8 @@ def _context(x: xr.DataArray, what: str):
 def _predicted(value: float | TheoryValue, x: xr.DataArray) -> xr.DataArray:
     """`value` as an array aligned with the observable values `x` (same dims and coordinates)."""
     if not isinstance(value, TheoryValue):
+        import xarray as xr
+
         return xr.full_like(x, float(value), dtype=float)
     theta = theory_predict(value.theory, _context(x, f"theory {value.theory!r}"))
     for dim in theta.dims:

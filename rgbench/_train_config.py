@@ -1,0 +1,30 @@
+"""`TrainConfig`: what a suite's ``train:`` mapping may say (plain pydantic, no JAX; ``rgbench.train`` runs it)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = ["TrainConfig"]
+
+
+class TrainConfig(BaseModel):
+    """How a case is trained."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    steps: int = Field(10_000, ge=0, le=10_000_000, description="optimizer steps (0 = untrained)")
+    batch: int = Field(32, ge=1, le=1_000_000, description="sequences per step")
+    optimizer: Literal["adam", "adamw", "sgd"] = Field("adam", description="optax optimizer")
+    lr: float = Field(3e-4, gt=0, le=100, description="peak learning rate")
+    weight_decay: float = Field(0.0, ge=0, description="decoupled weight decay (adamw) or L2 (others)")
+    warmup: int = Field(0, ge=0, description="linear warmup steps from 0 to lr")
+    schedule: Literal["constant", "cosine"] = Field(
+        "constant", description="learning-rate schedule after warmup (cosine decays to 0 at `steps`)"
+    )
+    clip: float | None = Field(None, gt=0, description="global gradient-norm clip, or null")
+    log_every: int = Field(
+        100, ge=1, description="steps per compiled scan chunk; one loss value (the chunk's mean) is recorded per chunk"
+    )
+    eval_sequences: int = Field(1024, ge=1, description="fixed evaluation sequences for final_loss and the floors")

@@ -1,0 +1,175 @@
+"""What a suite may say about an architecture: the config of every built-in family.
+
+These classes are plain pydantic and import no JAX, so validating a suite (``rgbench validate``,
+``list``, ``show``) costs no JAX import; each family's ``network`` imports its Equinox module
+(``_tokenwise``, ``_mixer``, ``_windowed``, ``_plain``) when a network is first built.
+"""
+
+from __future__ import annotations
+
+import abc
+import math
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+from pydantic import Field, model_validator
+
+from ..registry import ARCHITECTURES, Component
+
+if TYPE_CHECKING:
+    from jaxtyping import PRNGKeyArray
+
+    from ._base import AbstractArchitecture
+    from ._mixer import MixerNet
+    from ._plain import PlainNet
+    from ._tokenwise import TokenwiseNet
+    from ._windowed import WindowedNet
+
+__all__ = ["Activation", "ArchitectureConfig", "Mixer", "Norm", "Plain", "Tokenwise", "Windowed"]
+
+Activation = Literal["gelu", "relu", "tanh"]
+Norm = Literal["layernorm", "rmsnorm", "none"]
+
+
+class ArchitectureConfig(Component):
+    """Base of every residual MLP family."""
+
+    depth: int = Field(6, ge=1, le=1024, description="number of residual blocks L")
+    width: int = Field(64, ge=1, le=65536, description="residual stream width d")
+    hidden_mult: float = Field(4.0, gt=0, description="hidden width of each MLP as a multiple of d")
+    activation: Activation = Field("gelu", description="MLP nonlinearity (gelu is the exact, erf form)")
+    norm: Norm = Field("layernorm", description="pre-norm of each block and before the readout")
+    residual_scale: float | Literal["1", "1/sqrt(L)", "1/L"] = Field(
+        1.0, description="branch multiplier α in h ← h + α·f(h): a number, '1/sqrt(L)' or '1/L'"
+    )
+    init_scale: float = Field(
+        1.0, gt=0, description="multiplier on the N(0, 1/fan_in) init standard deviation of the block weights"
+    )
+    positions: bool = Field(False, description="add a learned positional embedding (zero at init)")
+
+    #: The network's output at a position depends only on that position's symbol (tokenwise, plain):
+    #: training evaluates it once per symbol, so a step costs V + 1 rows, not batch · T.
+    context_free: ClassVar[bool] = False
+
+    @property
+    def hidden(self) -> int:
+        """Hidden width of each block's MLP: round(hidden_mult · width), at least 1."""
+        return max(1, round(self.hidden_mult * self.width))
+
+    @property
+    def alpha(self) -> float:
+        """The residual-branch multiplier α resolved against the depth."""
+        scale = self.residual_scale
+        if scale == "1":
+            return 1.0
+        if scale == "1/sqrt(L)":
+            return 1.0 / math.sqrt(self.depth)
+        if scale == "1/L":
+            return 1.0 / self.depth
+        return float(scale)
+
+    def build(self, vocab: int, length: int, *, key: PRNGKeyArray) -> AbstractArchitecture:
+        """The network for inputs 0 … vocab (vocab is [MASK]) of the given length, initialised from key.
+
+        Runs ``network`` as one compiled program (cached per config and shape), compiled without
+        XLA's backend optimisations: initialisation is a handful of random draws, and optimising
+        them (threefry, erf⁻¹) took seconds per config, eagerly or jitted, against under one
+        second here. The same key gives bitwise-identical parameters, vmapped over keys or not.
+        """
+        import jax
+
+        from ._base import compiled_builder
+
+        if isinstance(key, jax.core.Tracer):  # inside someone's trace: they compile it
+            return self.network(vocab, length, key=key)
+        return compiled_builder(self, vocab, length)(key)
+
+    @abc.abstractmethod
+    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> AbstractArchitecture:
+        """Construct the network (eagerly, or under a trace); ``build`` is the compiled entry point.
+
+        Every family implements this: inputs are 0 … vocab (vocab is [MASK]), sequences of `length`.
+        """
+
+
+ARCHITECTURES.require(ArchitectureConfig)
+
+
+@ARCHITECTURES.register
+class Tokenwise(ArchitectureConfig):
+    """Pre-LN residual MLP applied to each position on its own (no context; bounded by the tokenwise floor)."""
+
+    kind: Literal["tokenwise"] = "tokenwise"
+    context_free: ClassVar[bool] = True
+
+    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> TokenwiseNet:
+        from ._tokenwise import TokenwiseNet
+
+        return TokenwiseNet(self, vocab, length, key=key)
+
+
+@ARCHITECTURES.register
+class Mixer(ArchitectureConfig):
+    """MLP-Mixer: pre-norm residual token-mixing MLP across positions, then a channel MLP, per block."""
+
+    kind: Literal["mixer"] = "mixer"
+    token_hidden: int | None = Field(
+        None, ge=1, description="hidden width of the token-mixing MLP; null = round(hidden_mult × length)"
+    )
+
+    def token_hidden_for(self, length: int) -> int:
+        return self.token_hidden if self.token_hidden is not None else max(1, round(self.hidden_mult * length))
+
+    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> MixerNet:
+        from ._mixer import MixerNet
+
+        return MixerNet(self, vocab, length, key=key)
+
+
+@ARCHITECTURES.register
+class Windowed(ArchitectureConfig):
+    """Residual MLP whose block at position t sees the normed stream at t−k … t+k (zero padded at the edges)."""
+
+    kind: Literal["windowed"] = "windowed"
+    radius: int = Field(1, ge=0, le=4096, description="k: each block's MLP reads the 2k + 1 positions t−k … t+k")
+
+    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> WindowedNet:
+        from ._windowed import WindowedNet
+
+        return WindowedNet(self, vocab, length, key=key)
+
+
+@ARCHITECTURES.register
+class Plain(ArchitectureConfig):
+    """Bias-free MLP stack h ← W φ(h) (or h ← h + α·W φ(h)), no norm, no hidden layer: exactly solvable at init.
+
+    The reference architecture of the ``theory`` predictions; see ``rgbench.models._plain``.
+    """
+
+    kind: Literal["plain"] = "plain"
+    context_free: ClassVar[bool] = True
+    residual: bool = Field(False, description="true: h ← h + α·W φ(h) (α = residual_scale); false: h ← W φ(h)")
+    activation: Activation = Field("relu", description="nonlinearity φ (the exact theory is for relu)")
+    norm: Literal["none"] = Field("none", description="plain stacks have no normalisation; 'none' is the only value")
+    init_scale: float = Field(
+        math.sqrt(2.0), gt=0, description="σ_w: block weights N(0, σ_w²/width); √2 (He) is critical for relu"
+    )
+    hidden_mult: float | None = Field(None, description="not used: a plain block is one width × width matrix; leave unset")
+
+    @model_validator(mode="after")
+    def _plain_fields(self):
+        if self.hidden_mult is not None:
+            raise ValueError(
+                f"a plain block is one width × width matrix with no hidden layer: leave `hidden_mult` unset "
+                f"(got {self.hidden_mult!r}); use kind tokenwise for W₂ φ(W₁ h) blocks"
+            )
+        if not self.residual and self.residual_scale not in (1.0, "1"):
+            raise ValueError(
+                f"`residual_scale` ({self.residual_scale!r}) multiplies a residual branch; set `residual: true` "
+                "or leave residual_scale at 1"
+            )
+        return self
+
+    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> PlainNet:
+        from ._plain import PlainNet
+
+        return PlainNet(self, vocab, length, key=key)
