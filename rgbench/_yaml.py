@@ -155,6 +155,11 @@ def load(path: str | Path, display: str | None = None) -> tuple[Any, dict[Path_,
         msg = " ".join(str(p) for p in (e.context, e.problem) if p)
         if mark is not None:
             msg += f" (line {mark.line + 1}, column {mark.column + 1})"
+        start = e.context_mark
+        if e.context and start is not None and mark is not None and start.line != mark.line:
+            # an unclosed bracket or quote: the error shows where it was noticed, the slip is where it began
+            msg += f"; the {e.context.removeprefix('while parsing a ').removeprefix('while scanning a ')} began at " \
+                   f"line {start.line + 1}, column {start.column + 1}: is a bracket or quote there left unclosed?"
         raise YamlProblem([Located(display, line, "", f"YAML syntax: {msg}{_hint(msg, text, mark)}")]) from None
     except yaml.reader.ReaderError as e:  # a control character: locate it by line and column
         before = text[: e.position]

@@ -65,3 +65,19 @@ def test_the_api_names_work_beside_the_modules_of_the_same_name(monkeypatch):
     assert isinstance(board, LB.Leaderboard) and "<table" in board._repr_html_()
     tree = rgbench.open_datatree("results/smoke.zarr")
     assert set(tree.children) == {"short-xi", "long-xi", "mixer-long-xi"} and tree.attrs["suite"] == "smoke"
+
+
+def test_every_citation_of_docs_names_a_file_and_passage_that_exist():
+    """What the code and README cite is in the repository: docs/<file>.md, and a quoted heading or
+    passage of it ("Observables", 'Tokenwise symmetry at init') where one is named."""
+    cite = re.compile(r"docs/([\w-]+\.md)`{0,2},?[ \n]*(?:[\"'“]([^\"'”\n]{3,}))?")
+    sources = [README, *(p.read_text() for p in (ROOT / "rgbench").rglob("*.py"))]
+    found = 0
+    for text in sources:
+        for name, passage in cite.findall(text):
+            doc = ROOT / "docs" / name
+            assert doc.is_file(), f"cited docs/{name} does not exist"
+            if passage:
+                assert passage.strip()[:20] in doc.read_text(), f"docs/{name} has no {passage!r}"
+            found += 1
+    assert found >= 10

@@ -397,3 +397,39 @@ def test_run_with_overrides_needs_an_explicit_store(tmp_path, capsys):
     assert "--store" in capsys.readouterr().err and not (tmp_path / "results").exists()
     assert main(["validate", str(path), "--set", "seeds=0"]) == 2
     assert "--set: seeds: must be greater than or equal to 1; got 0" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    # an unquoted slice: located, and the fix spelled out with the user's own key
+    ("suite: s\ncases:\n  - id: a\n    predict:\n      - layers: 1:\n",
+     'suite.yaml:5: YAML syntax: mapping values are not allowed here (line 5, column 18); a value holding a colon '
+     'must be quoted, e.g. layers: "1:"'),
+    ("suite: s\n\tcases: []\n", "suite.yaml:2: YAML syntax: while scanning for the next token found character '\\t' "
+     "that cannot start any token (line 2, column 1); indent with spaces, not tabs"),
+    ("suite: s\ntitle: a\x07b\ncases: []\n", "suite.yaml:2: control character U+0007 at column 9 is not allowed"),
+    # noticed on line 5, begun on line 4: both are named
+    ("suite: s\ncases:\n  - id: a\n    architecture: {kind: tokenwise\n  - id: b\n",
+     "(line 5, column 7); the flow mapping began at line 4, column 19: is a bracket or quote there left unclosed?"),
+    ('suite: s\ntitle: "abc\ncases: []\n', "the quoted scalar began at line 2, column 8"),
+])
+def test_yaml_slips_are_located_by_line_and_column_with_the_fix(tmp_path, text, expected):
+    (tmp_path / "suite.yaml").write_text(text)
+    lines = problems_of(tmp_path / "suite.yaml")
+    assert len(lines) == 1 and expected in lines[0], lines
+
+
+def test_suggestions_only_when_close(tmp_path):
+    text = """\
+        suite: s
+        cases:
+          - id: a
+            architecture: {kind: tokenwise, window: 3}
+            input: {kind: stiky}
+            train: {probe_samples: 3, stpes: 5}
+    """
+    lines = problems_of(write(tmp_path, text))
+    window = next(p for p in lines if ".window" in p)
+    probe = next(p for p in lines if ".probe_samples" in p)
+    assert "did you mean" not in window and "did you mean" not in probe  # not 'kind', not 'role_samples'
+    assert "did you mean 'sticky'" in next(p for p in lines if "cases[a].input" in p)
+    assert "did you mean 'steps'" in next(p for p in lines if ".stpes" in p)
