@@ -214,6 +214,13 @@ def _title(ds: xr.Dataset, case: str, sep: str = " · ") -> str:
 
 
 @_styled
+def _integer_ticks(ax) -> None:
+    """Layers are whole numbers: no 0.5 ticks on a shallow network's layer axis."""
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _erank(ds: xr.Dataset, case: str):
     _need(ds, "effective_rank")
     fig, (ax,) = _figure()
@@ -224,6 +231,7 @@ def _erank(ds: xr.Dataset, case: str):
     if "input_effective_rank" in ds.data_vars:
         ax.axhline(float(ds["input_effective_rank"].mean()), color="0.4", ls=":", lw=1, label="one-hot input")
     ax.set(xlabel="layer", ylabel="effective rank (position-averaged)", title=_title(ds, case, "\n"))
+    _integer_ticks(ax)
     ax.legend()
     return fig
 
@@ -241,6 +249,7 @@ def _pooled(ds: xr.Dataset, case: str):
     if "input_effective_rank_pooled" in ds.data_vars:
         ax.axhline(float(ds["input_effective_rank_pooled"]), color="C3", ls=":", lw=1, label="input, pooled")
     ax.set(xlabel="layer", ylabel="effective rank", title=_title(ds, case, "\n"))
+    _integer_ticks(ax)
     ax.legend()
     return fig
 
@@ -376,6 +385,7 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
             m, e = _mean_se(np.asarray(RankCollapse().values(ds, role="token").values, float))
             cx.errorbar([float(ds.attrs.get("xi", np.nan))], [m], yerr=[e], ms=6, capsize=2, lw=1, **style)
     ax.set(xlabel="layer", ylabel="effective rank, trained (position mean)", title="(a) effective rank vs depth")
+    _integer_ticks(ax)
     xis = sorted({round(x, 3) for x in (float(ds.attrs.get("xi", np.nan)) for ds in cases.values()) if np.isfinite(x)})
     ticks = _uncrowded(xis, linthresh=0.5, min_gap=0.08)
     titles = ("(b) collapse (layer 1 → last) vs ξ" + (", all rows" if cx is not None else ""),

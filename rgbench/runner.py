@@ -301,13 +301,25 @@ class _Reporter:
 
     # Seconds every computed case costs whatever its size (compilation, building the input, writing).
     OVERHEAD_S = 6.0
+    # Seconds per unit of `case_cost` on the 2-core reference machine: the shipped cases run at about
+    # 1e10 units a second (rg-paper-v2: 8.7e11 in 85-126 s; architectures-full: 4.5e12 in 477-500 s).
+    # It is the prior of the measured rate, worth as much cost as one overhead's worth of compute, so a
+    # first case that is mostly compilation (the smoke suite's, 1e8 units in 14 s) cannot set the rate
+    # alone, and a few real cases replace it with what this machine does.
+    PRIOR_S_PER_COST = 1e-10
+    PRIOR_COST = OVERHEAD_S / PRIOR_S_PER_COST
+
+    def rate(self) -> float:
+        """Seconds per unit of cost: the time computed cases took beyond their overhead over their cost,
+        shrunk towards `PRIOR_S_PER_COST` by `PRIOR_COST` pseudo-units."""
+        excess = max(0.0, self._seconds - self._computed * self.OVERHEAD_S)
+        return (excess + self.PRIOR_S_PER_COST * self.PRIOR_COST) / (self._spent + self.PRIOR_COST)
 
     def eta(self) -> float | None:
-        """Seconds left: each case left costs OVERHEAD_S plus its `case_cost` at the rate measured so far."""
+        """Seconds left: each case left costs OVERHEAD_S plus its `case_cost` at `rate()`; None before a case ran."""
         if self._computed == 0:
             return None
-        rate = max(0.0, self._seconds - self._computed * self.OVERHEAD_S) / max(self._spent, 1.0)
-        return self._n_left * self.OVERHEAD_S + rate * self._left
+        return self._n_left * self.OVERHEAD_S + self.rate() * self._left
 
     def finish_case(self, out: Outcome) -> None:
         self.done += 1

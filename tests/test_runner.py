@@ -166,7 +166,28 @@ def test_the_eta_is_the_cost_left_at_the_rate_measured_so_far():
     rep = _Reporter(cases, quiet=False, stream=StringIO())
     assert rep.eta() is None  # nothing measured yet
     rep.finish_case(Outcome(cases[0].id, "complete", wall_seconds=rep.OVERHEAD_S + 10.0))
-    rate = 10.0 / cost[0]
+    # the measured excess (10 s over cost[0]) and the prior (PRIOR_COST units at PRIOR_S_PER_COST) pooled
+    rate = (10.0 + rep.PRIOR_S_PER_COST * rep.PRIOR_COST) / (cost[0] + rep.PRIOR_COST)
+    assert rep.rate() == pytest.approx(rate)
     assert rep.eta() == pytest.approx(2 * rep.OVERHEAD_S + rate * (cost[1] + cost[2]))
     rep.finish_case(Outcome(cases[1].id, "skipped"))  # a skipped case takes its cost off, not time
     assert rep.eta() == pytest.approx(rep.OVERHEAD_S + rate * cost[2])
+
+
+def test_the_eta_rate_tends_to_the_measured_one_and_a_compile_bound_case_does_not_set_it():
+    from io import StringIO
+
+    from rgbench.runner import Outcome, _Reporter
+
+    cases = list(load_suite(TINY).cases)
+    rep = _Reporter(cases, quiet=True, stream=StringIO())
+    # a tiny first case that is mostly compilation: the rate stays within 2x of the prior (the
+    # unpooled rate would be (14 − 6) s / 1e8 = 8e-8 s per unit, 800x the prior)
+    rep._cost[cases[0].id] = 1e8
+    rep.finish_case(Outcome(cases[0].id, "complete", wall_seconds=14.0))
+    assert rep.PRIOR_S_PER_COST < rep.rate() < 2.5 * rep.PRIOR_S_PER_COST
+    # cases of real size at 3x the prior's speed pull the rate to the measured one
+    for c in cases[1:]:
+        rep._cost[c.id] = 1e13
+        rep.finish_case(Outcome(c.id, "complete", wall_seconds=rep.OVERHEAD_S + 3e-10 * 1e13))
+    assert rep.rate() == pytest.approx(3e-10, rel=0.01)
