@@ -31,6 +31,7 @@ def run(
     devices: int = 1,
     workers: int = 1,
     scheduler: str | None = None,
+    resources: dict[str, float] | None = None,
     overrides: Sequence[str] = (),
     plugins: Sequence[str] = (),
     quiet: bool = True,
@@ -59,7 +60,7 @@ def run(
 
         use_cpu_devices(devices)
     return run_suite(suite, None if store is None else str(store), only=only, force=force, workers=workers,
-                     scheduler=scheduler, quiet=quiet)
+                     scheduler=scheduler, resources=resources, quiet=quiet)
 
 
 def score(store: str | os.PathLike, suite: str | os.PathLike | Any = None, *, plugins: Sequence[str] = ()) -> Any:

@@ -178,6 +178,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Results are bitwise reproducible for a given N; another N changes float rounding",
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
+    p.add_argument("--resources", nargs="+", metavar="NAME=AMOUNT",
+                   help="what each case asks of a dask worker, e.g. GPU=1: one case per GPU on workers started "
+                   "with --resources GPU=1 (needs --scheduler)")
     p.add_argument("--quiet", action="store_true", help="print nothing")
     add_set_option(p)
     add_plugin_option(p)

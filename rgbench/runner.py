@@ -44,6 +44,9 @@ __all__ = ["run_suite", "run_case", "execute_case", "select_cases", "Outcome", "
 
 # One XLA thread per process when several cases run side by side (docs/engineering.md: unknown flags abort).
 _SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+# Processes that share one accelerator must not each take ~75 % of its memory at start (JAX's default):
+# a worker allocates what its case needs. No effect on the CPU.
+SHARED_DEVICE_ENV = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,9 @@ def run_case(case: Case, suite_name: str, *, progress: Callable[[int, int, Any],
     n_div = int(result.diverged.sum())
     status = "diverged" if n_div else "complete"
     attrs = provenance(case, suite_name)
+    t_measure = time.perf_counter()
     ds = measure(case, data, result, attrs=attrs)
+    measure_seconds = time.perf_counter() - t_measure
     wall = time.perf_counter() - t0
     ds.attrs.update(
         status=status,
@@ -154,6 +159,7 @@ def run_case(case: Case, suite_name: str, *, progress: Callable[[int, int, Any],
         end_time=_now(),
         wall_seconds=round(wall, 3),
         train_seconds=0.0 if reused else round(float(result.wall_seconds), 3),
+        measure_seconds=round(measure_seconds, 3),
         train_devices=int(result.devices),
         history=f"{start} rgbench {__version__} run (suite {suite_name}, case {case.id})",
     )
@@ -376,9 +382,13 @@ def run_suite(
     force: bool = False,
     workers: int = 1,
     scheduler: str | None = None,
+    resources: dict[str, float] | None = None,
     quiet: bool = False,
 ) -> list[Outcome]:
-    """Run (or resume) a suite into its store. Returns one Outcome per selected case."""
+    """Run (or resume) a suite into its store. Returns one Outcome per selected case.
+
+    `resources` (dask only) is what each case asks of a worker, e.g. ``{"GPU": 1}``: the scheduler then
+    runs a case only on a worker started with ``--resources GPU=1``, one case per GPU at a time."""
     store_path = store_path or default_store(suite)
     cases = list(suite.cases)
     if only:
@@ -389,7 +399,7 @@ def run_suite(
     outcomes: list[Outcome] = []
     try:
         if scheduler:
-            outcomes = _run_dask(cases, suite.name, store_path, force, scheduler, reporter)
+            outcomes = _run_dask(cases, suite.name, store_path, force, scheduler, reporter, resources)
         elif workers > 1:
             outcomes = _run_processes(cases, suite.name, store_path, force, workers, reporter)
         else:
@@ -414,6 +424,9 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter) -> l
 
     old = os.environ.get("XLA_FLAGS")
     os.environ["XLA_FLAGS"] = ((old + " ") if old else "") + _SINGLE_THREAD_XLA
+    shared = {k: os.environ.get(k) for k in SHARED_DEVICE_ENV}
+    for k, v in SHARED_DEVICE_ENV.items():
+        os.environ.setdefault(k, v)  # spawned workers inherit it; a value the user set wins
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
             futures = {}
@@ -434,11 +447,16 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter) -> l
             os.environ.pop("XLA_FLAGS", None)
         else:
             os.environ["XLA_FLAGS"] = old
+        for k, v in shared.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
     order = {c.id: i for i, c in enumerate(cases)}
     return sorted(outcomes, key=lambda o: order[o.case_id])
 
 
-def _run_dask(cases, suite_name, store_path, force, scheduler, reporter) -> list[Outcome]:
+def _run_dask(cases, suite_name, store_path, force, scheduler, reporter, resources=None) -> list[Outcome]:
     from distributed import Client
     from distributed import as_completed as dask_completed
 
@@ -447,7 +465,7 @@ def _run_dask(cases, suite_name, store_path, force, scheduler, reporter) -> list
         reporter.note(f"{len(cases)} case(s) sent to the dask scheduler {scheduler}; each line below is a finished case")
         for case in cases:
             fut = client.submit(execute_case, _case_payload(case), suite_name, store_path, force, None, loaded_plugins(),
-                                pure=False, key=f"rgbench-{case.hash}-{case.id}")
+                                pure=False, key=f"rgbench-{case.hash}-{case.id}", resources=resources or None)
             futures[fut] = case.id
         outcomes = []
         for fut in dask_completed(list(futures)):
@@ -463,6 +481,21 @@ def _run_dask(cases, suite_name, store_path, force, scheduler, reporter) -> list
 
 # -------------------------------------------------------------------------------------------------
 # CLI
+
+
+def parse_resources(items: Sequence[str]) -> dict[str, float]:
+    """``["GPU=1", "MEM=8e9"]`` → ``{"GPU": 1.0, "MEM": 8e9}``; ValueError naming the bad item and the form."""
+    out: dict[str, float] = {}
+    for item in items:
+        name, sep, amount = item.partition("=")
+        try:
+            value = float(amount)
+        except ValueError:
+            value = float("nan")
+        if not sep or not name.strip() or not (value > 0):
+            raise ValueError(f"--resources {item!r}: expected NAME=AMOUNT with AMOUNT > 0, e.g. GPU=1")
+        out[name.strip()] = value
+    return out
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -489,9 +522,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         use_cpu_devices(args.devices)
     try:
+        resources = parse_resources(getattr(args, "resources", None) or [])
+        if resources and not args.scheduler:
+            raise ValueError("--resources is what each case asks of a dask worker: give it with --scheduler")
         outcomes = run_suite(
             suite, args.store, only=args.only, force=args.force, workers=args.workers,
-            scheduler=args.scheduler, quiet=args.quiet,
+            scheduler=args.scheduler, resources=resources, quiet=args.quiet,
         )
     except (KeyError, ValueError) as e:
         print(f"rgbench run: {e.args[0] if e.args else e}", file=sys.stderr)

@@ -17,7 +17,7 @@ from rgbench.spec import load_suite
 from rgbench.store import Store, open_results
 
 TINY = Path(__file__).parent / "data" / "suites" / "tiny.yaml"
-VOLATILE = {"start_time", "end_time", "wall_seconds", "train_seconds", "history"}
+VOLATILE = {"start_time", "end_time", "wall_seconds", "train_seconds", "measure_seconds", "history"}
 
 pytestmark = pytest.mark.slow
 
@@ -80,14 +80,40 @@ def test_two_concurrent_runs_complete_every_case_once(reference, tmp_path):
     assert_same(open_results(path), reference[1])
 
 
-def test_dask_local_cluster_equals_local(reference, tmp_path):
+def test_dask_local_cluster_equals_local(reference, tmp_path, monkeypatch):
+    import distributed
     from distributed import LocalCluster
 
+    asked = []
+    submit = distributed.Client.submit
+
+    def recording(self, *args, **kwargs):
+        asked.append(kwargs.get("resources"))
+        return submit(self, *args, **kwargs)
+
+    monkeypatch.setattr(distributed.Client, "submit", recording)
     path = tmp_path / "dask.zarr"
-    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster:
-        outcomes = run_suite(load_suite(TINY), str(path), scheduler=cluster.scheduler_address, quiet=True)
+    # the worker offers one "GPU" and every case asks for it: cases run one at a time on that worker
+    # (a case asking for a resource no worker offers would wait for ever: the restriction is real)
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
+                      resources={"GPU": 1}) as cluster:
+        outcomes = run_suite(load_suite(TINY), str(path), scheduler=cluster.scheduler_address, quiet=True,
+                             resources={"GPU": 1})
     assert [o.status for o in outcomes] == ["complete"] * 3
+    assert asked == [{"GPU": 1}] * 3
     assert_same(open_results(path), reference[1])
+
+
+def test_resources_are_parsed_and_need_a_scheduler(capsys):
+    from rgbench.cli import main
+    from rgbench.runner import parse_resources
+
+    assert parse_resources(["GPU=1", "MEM=8e9"]) == {"GPU": 1.0, "MEM": 8e9}
+    for bad in ("GPU", "GPU=0", "=1", "GPU=x"):
+        with pytest.raises(ValueError, match="expected NAME=AMOUNT"):
+            parse_resources([bad])
+    assert main(["run", str(TINY), "--store", "unused.zarr", "--resources", "GPU=1", "--quiet"]) == 2
+    assert "give it with --scheduler" in capsys.readouterr().err
 
 
 def test_a_failing_case_is_recorded_and_the_rest_go_on(tmp_path, monkeypatch):
@@ -191,3 +217,9 @@ def test_the_eta_rate_tends_to_the_measured_one_and_a_compile_bound_case_does_no
         rep._cost[c.id] = 1e13
         rep.finish_case(Outcome(c.id, "complete", wall_seconds=rep.OVERHEAD_S + 3e-10 * 1e13))
     assert rep.rate() == pytest.approx(3e-10, rel=0.01)
+
+
+def test_a_case_records_what_training_and_measuring_it_took(reference):
+    for ds in reference[1].values():
+        train, measure, wall = (float(ds.attrs[k]) for k in ("train_seconds", "measure_seconds", "wall_seconds"))
+        assert 0 < measure and 0 < train and train + measure <= wall
