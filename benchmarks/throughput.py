@@ -204,6 +204,17 @@ def torch_rate(step, steps: int) -> float:
     return block / float(np.min(times))
 
 
+def ceiling(seeds: int, devices: int) -> dict:
+    """``benchmarks/seed_scaling.py``'s matmul-only ceiling for `seeds` seeds on `devices` devices, run
+    as that script runs it (a fresh process, so its device count is its own)."""
+    import subprocess
+
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed_scaling.py")
+    out = subprocess.run([sys.executable, script, "--_ceiling", str(seeds), str(devices)], capture_output=True,
+                         text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def torch_peak(threads: int) -> float:
     import torch
 
@@ -307,10 +318,7 @@ def main(args) -> dict:
                                                             / rates["torch_symbol_table_vmap_seed_steps"])
         if name == "tokenwise":
             log(f"[tokenwise] ceiling: the step's matrix products alone, {len(seeds)} seeds on {len(jax.devices())} device(s) …")
-            sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-            from seed_scaling import run_ceiling
-
-            ceil = run_ceiling(len(seeds), len(jax.devices()))
+            ceil = ceiling(len(seeds), len(jax.devices()))
             out["ceiling_seed_steps_per_second"] = ceil["seed_steps_per_second"]
             out["fraction_of_ceiling"] = rates["rgbench_vmapped_seed_steps"] / ceil["seed_steps_per_second"]
         out["vmap_speedup"][name] = rates["rgbench_vmapped_seed_steps"] / loop
