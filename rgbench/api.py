@@ -1,8 +1,9 @@
-"""The Python API for notebooks: the CLI's run, score and leaderboard as functions.
+"""The Python API for notebooks: the CLI's commands as functions.
 
-Re-exported at the top level (``rgbench.run``, ``rgbench.score``, ``rgbench.leaderboard``,
-``rgbench.open_results``, ``rgbench.open_datatree``) and imported only when first used, so that
-``import rgbench`` stays instant. Reports and leaderboards render as tables in Jupyter
+Re-exported at the top level and imported only when first used, so that ``import rgbench`` stays
+instant: ``rgbench.run``, ``rgbench.open_results`` and ``rgbench.open_datatree`` are here;
+``rgbench.score`` and ``rgbench.leaderboard`` are the modules of those names, callable as their
+functions (`rgbench.score.score`, `rgbench.leaderboard.leaderboard`). Reports and leaderboards render as tables in Jupyter
 (``_repr_html_``) and export to pandas (``.to_pandas()``)::
 
     import rgbench
@@ -19,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["run", "score", "leaderboard", "open_results", "open_datatree"]
+__all__ = ["open_datatree", "open_results", "run"]
 
 
 def run(
@@ -61,21 +62,6 @@ def run(
         use_cpu_devices(devices)
     return run_suite(suite, None if store is None else str(store), only=only, force=force, workers=workers,
                      scheduler=scheduler, resources=resources, quiet=quiet)
-
-
-def score(store: str | os.PathLike, suite: str | os.PathLike | Any = None, *, plugins: Sequence[str] = ()) -> Any:
-    """The verdicts of a store (a `rgbench.score.Report`); see `rgbench.score.score`."""
-    from .score import score as _score
-
-    return _score(store, suite, plugins=plugins)
-
-
-def leaderboard(stores: Sequence[str | os.PathLike | Any], *, figures_from: Sequence[str] | None = None,
-                plugins: Sequence[str] = (), **kwargs: Any) -> Any:
-    """Architectures compared across stores or reports; see `rgbench.leaderboard.leaderboard`."""
-    from .leaderboard import leaderboard as _leaderboard
-
-    return _leaderboard(stores, figures_from=figures_from, plugins=plugins, **kwargs)
 
 
 def open_results(path: str | os.PathLike, *, load: bool = True) -> dict[str, Any]:

@@ -41,7 +41,6 @@ import json
 import math
 import os
 import sys
-import types
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -50,6 +49,7 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from ._modules import callable_module
 from .registry import TESTS
 from .score import FIGURES, Report, ScoreError, Verdict, score_store
 
@@ -494,16 +494,4 @@ def leaderboard(stores: Sequence[str | os.PathLike | Report], *, figures_from: S
     return build_leaderboard(items, figures_from=None if figures_from is None else list(figures_from), **kwargs)
 
 
-class _CallableModule(types.ModuleType):
-    """``rgbench.leaderboard`` is this module and, called, its function `leaderboard`.
-
-    The package exports the function under the module's name (``rgbench.leaderboard(...)``), and Python sets
-    a package attribute to the submodule once it is imported; making the module callable lets both
-    ``rgbench.leaderboard(...)`` and ``from rgbench import leaderboard; leaderboard.<name>`` mean what they say.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return leaderboard(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+callable_module(__name__, "leaderboard")

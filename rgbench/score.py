@@ -52,7 +52,6 @@ import json
 import math
 import os
 import sys
-import types
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -65,6 +64,7 @@ import numpy as np
 import xarray as xr
 from scipy import stats
 
+from ._modules import callable_module
 from ._version import DATA_FORMAT_VERSION
 from .predictions import (
     AbstractObservable,
@@ -751,16 +751,4 @@ def score(store: str | os.PathLike, suite: str | os.PathLike | Any = None, *, pl
     return score_store(store, suite)
 
 
-class _CallableModule(types.ModuleType):
-    """``rgbench.score`` is this module and, called, its function `score`.
-
-    The package exports the function under the module's name (``rgbench.score(...)``), and Python sets
-    a package attribute to the submodule once it is imported; making the module callable lets both
-    ``rgbench.score(...)`` and ``from rgbench import score; score.<name>`` mean what they say.
-    """
-
-    def __call__(self, *args, **kwargs):
-        return score(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
+callable_module(__name__, "score")

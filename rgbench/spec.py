@@ -1,18 +1,9 @@
 """Suite files: YAML → validated, fully resolved cases, each with a stable hash.
 
-A suite file has the top-level keys
-
-    suite:    identifier (letters, digits, ``-``, ``_``, ``.``), used as the store name
-    title:    one line for people
-    description: optional paragraph
-    include:  other suite files (paths relative to this file) whose ``defaults``, ``nulls`` and
-              ``cases`` are merged in first; cycles are an error
-    defaults: a partial case (architecture, input, train, measure, seeds, seed_start) merged into every case
-    nulls:    named null sets, e.g. ``untrained-or-iid: [{stage: init}, iid]``, that a prediction's
-              ``nulls:`` may name instead of listing them (a string there is a set name if one is
-              defined, else a case id)
-    cases:    the cases, each with ``id``, optional ``architecture``, ``input``, ``train``,
-              ``measure``, ``seeds``, ``predict`` and ``grid``
+A suite file has the top-level keys of `TOP_KEY_MEANINGS` (suite, title, description, include,
+defaults, nulls, cases; each with its meaning there and in ``rgbench list suite``); a case has
+``id``, optional ``architecture``, ``input``, ``train``, ``measure``, ``seeds``, ``seed_start``,
+``predict`` and ``grid`` (``rgbench list case``).
 
 Merging is a deep merge of mappings, the case winning over the defaults. When a case names a
 different ``kind`` of architecture or input than the defaults, only the defaults that the new kind

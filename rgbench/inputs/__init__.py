@@ -7,6 +7,7 @@ eigenvalues, stationary law, correlation length, one-hot autocorrelation and los
 The configs import no JAX; the runtime classes are imported from their modules on first access.
 """
 
+from .._modules import lazy_exports
 from ._base import InputConfig as InputConfig
 from ._base import Masking as Masking
 from ._beta import BetaSticky as BetaSticky
@@ -25,19 +26,7 @@ _LAZY = {
     "_shuffled": ("ShuffledInput",),
     "_floors": ("single_mask_loss",),
 }
-_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+__getattr__, __dir__, _LAZY_NAMES = lazy_exports(__name__, _LAZY)
 
 __all__ = ["IID", "BetaSticky", "Block", "ClusterHMM", "Cyclic", "InputConfig", "Masking", "Shuffle", "Spectral",
-           "Sticky", *_WHERE]
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+           "Sticky", *_LAZY_NAMES]

@@ -15,6 +15,7 @@ The configs import no JAX (``_configs``); the networks and pieces are imported f
 modules on first access, so reading a suite never pays for JAX.
 """
 
+from .._modules import lazy_exports
 from ._configs import ArchitectureConfig as ArchitectureConfig
 from ._configs import Mixer as Mixer
 from ._configs import Plain as Plain
@@ -29,18 +30,6 @@ _LAZY = {
     "_tokenwise": ("TokenwiseNet",),
     "_windowed": ("WindowedNet",),
 }
-_WHERE = {name: module for module, names in _LAZY.items() for name in names}
+__getattr__, __dir__, _LAZY_NAMES = lazy_exports(__name__, _LAZY)
 
-__all__ = ["ArchitectureConfig", "Mixer", "Plain", "Tokenwise", "Windowed", *_WHERE]
-
-
-def __getattr__(name: str):
-    if name in _WHERE:
-        import importlib
-
-        return getattr(importlib.import_module(f".{_WHERE[name]}", __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__all__ = ["ArchitectureConfig", "Mixer", "Plain", "Tokenwise", "Windowed", *_LAZY_NAMES]
