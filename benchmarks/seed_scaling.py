@@ -20,7 +20,9 @@ The ceiling: a program that runs only the matrix products of a tokenwise trainin
 input gradients and weight gradients of the 6 blocks and the readout, on the V + 1 = 17 symbol
 rows; 20.2 MFLOP per seed-step), chained through 200 steps so nothing is hoisted, for 1 seed on
 one device and for the largest S split over the devices. No training step can outrun its own
-matrix products, so S-seed training on this machine is bounded by that rate.
+matrix products, so S-seed training on this machine is bounded by that rate. And the optimizer
+floor: the same S seeds' Adam update alone (``optimizer_floor``); training does both, so it is
+bounded by ``matmul_plus_optimizer_bound`` = 1 / (1/matmul rate + 1/Adam rate).
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ def parse_args(argv=None):
     p.add_argument("--json", action="store_true", help="print one JSON object instead of the table")
     p.add_argument("--_one", nargs=4, metavar=("SEEDS", "DEVICES", "PARAMS", "LOCKSTEP"), help=argparse.SUPPRESS)
     p.add_argument("--_ceiling", nargs=2, metavar=("SEEDS", "DEVICES"), help=argparse.SUPPRESS)
+    p.add_argument("--_optimizer", nargs=2, metavar=("SEEDS", "DEVICES"), help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
 
@@ -135,14 +138,67 @@ def ceiling(seeds: int, devices: int) -> dict:
             "gflops": rate * mflop_per_seed_step(c) / 1e3}
 
 
+def optimizer_floor(seeds: int, devices: int) -> dict:
+    """Run in a fresh process: seed-steps per second of the step's Adam update alone.
+
+    The optimizer rgbench trains with (``make_optimizer``: Adam with its schedule), applied to the
+    S seeds' real parameter pytree with a fixed gradient, chained through 200 steps. Every training
+    step does this elementwise work on every parameter (read p, g, m, v; write p, m, v) besides its
+    matrix products, so S-seed training is bounded by ``1 / (1/matmul rate + 1/optimizer rate)``.
+    """
+    from rgbench.train import use_cpu_devices
+
+    use_cpu_devices(devices)
+    import time
+
+    import equinox as eqx
+    import jax
+    import optax
+
+    from rgbench.train import SeedPlacement, _init_program, make_optimizer
+
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from throughput import configs, train_config
+
+    c, n = configs(quick=False)[0], 200
+    models = _init_program(c["arch"], c["data"].vocab, c["data"].length)(jax.random.split(jax.random.key(0), seeds))
+    params = eqx.filter(models, eqx.is_array)
+    opt = make_optimizer(train_config(c))
+    grads = jax.tree_util.tree_map(lambda p: 1e-3 * p + 1e-4, params)
+
+    def steps(params, grads):
+        state = jax.vmap(opt.init)(params)
+
+        def step(carry, _):
+            p, st = carry
+            updates, st = jax.vmap(opt.update)(grads, st, p)
+            return (optax.apply_updates(p, updates), st), None
+
+        return jax.lax.scan(step, (params, state), None, length=n)[0][0]
+
+    sharding = SeedPlacement.for_seeds(seeds).sharding
+    if sharding is not None:
+        params, grads = jax.device_put((params, grads), sharding)
+    fun = jax.jit(steps)
+    jax.block_until_ready(fun(params, grads))
+    best = float("inf")
+    for _ in range(5):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fun(params, grads))
+        best = min(best, time.perf_counter() - t0)
+    n_params = sum(x.size for x in jax.tree_util.tree_leaves(params)) // seeds
+    return {"seeds": seeds, "devices": devices, "seed_steps_per_second": seeds * n / best,
+            "parameters_per_seed": int(n_params)}
+
+
 def run(seeds: int, devices: int, steps: int, params_path: str, lockstep: bool = False) -> dict:
     out = subprocess.run([sys.executable, __file__, "--steps", str(steps), "--_one", str(seeds), str(devices), params_path,
                           str(int(lockstep))], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_ceiling(seeds: int, devices: int) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--_ceiling", str(seeds), str(devices)],
+def run_ceiling(seeds: int, devices: int, what: str = "--_ceiling") -> dict:
+    out = subprocess.run([sys.executable, __file__, what, str(seeds), str(devices)],
                          capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -168,6 +224,9 @@ def main(args) -> dict:
             ours = next(r for r in rows if r["seeds"] == s) if d == 1 else result["sharded"]
             result["lockstep"].append({**lock, "rgbench_over_lockstep": ours["steps_per_second"] / lock["steps_per_second"]})
         result["ceiling"] = [run_ceiling(1, 1)] + ([run_ceiling(s, args.devices)] if args.devices > 1 else [run_ceiling(s, 1)])
+        result["optimizer"] = run_ceiling(s, args.devices if args.devices > 1 else 1, "--_optimizer")
+        mm, op = result["ceiling"][-1]["seed_steps_per_second"], result["optimizer"]["seed_steps_per_second"]
+        result["matmul_plus_optimizer_bound"] = 1.0 / (1.0 / mm + 1.0 / op)
         one_seed = next(r for r in rows if r["seeds"] == 1) if 1 in args.seeds else None
         if one_seed:
             result["ceiling_over_one_seed_training"] = result["ceiling"][-1]["seed_steps_per_second"] / one_seed["seed_steps_per_second"]
@@ -190,6 +249,11 @@ def table(r: dict) -> str:
     for c in r.get("ceiling", []):
         lines.append(f"matmuls only, {c['seeds']} seed(s) on {c['devices']} device(s): "
                      f"{c['seed_steps_per_second']:.0f} seed-steps/s ({c['gflops']:.1f} GFLOP/s)")
+    if "optimizer" in r:
+        o = r["optimizer"]
+        lines.append(f"Adam update only ({o['parameters_per_seed']} parameters per seed), {o['seeds']} seeds on "
+                     f"{o['devices']} device(s): {o['seed_steps_per_second']:.0f} seed-steps/s; matmuls + Adam bound: "
+                     f"{r['matmul_plus_optimizer_bound']:.0f} seed-steps/s")
     if "ceiling_over_one_seed_training" in r:
         lines.append(f"ceiling for S-seed training: {r['ceiling_over_one_seed_training']:.2f}× one-seed training's seed-steps/s")
     return "\n".join(lines)
@@ -199,6 +263,8 @@ if __name__ == "__main__":
     ARGS = parse_args()
     if ARGS._ceiling:
         print(json.dumps(ceiling(int(ARGS._ceiling[0]), int(ARGS._ceiling[1]))))
+    elif ARGS._optimizer:
+        print(json.dumps(optimizer_floor(int(ARGS._optimizer[0]), int(ARGS._optimizer[1]))))
     elif ARGS._one:
         s, d, path, lockstep = ARGS._one
         print(json.dumps(one(int(s), int(d), ARGS.steps, path, lockstep=bool(int(lockstep)))))

@@ -32,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["MeasureConfig", "measure", "PROBE_KEY"]
+__all__ = ["MeasureConfig", "measure", "measure_streams", "measure_tables", "PROBE_KEY"]
 
 PROBE_KEY = 2**31 - 2  # seed-independent: every seed and stage is measured on the same rows
 
@@ -78,9 +78,13 @@ _ATTRS: dict[str, tuple[str, str]] = {
 
 
 def _rank_block(x: np.ndarray, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    return rank_measures(x, nonfinite="nan", rows=rows)
+
+
+def rank_measures(x, **kwargs) -> dict[str, np.ndarray]:
     from .observables import rank_measures
 
-    return rank_measures(x, nonfinite="nan", rows=rows)
+    return rank_measures(x, **kwargs)
 
 
 ROWS = ("token", "mask", "half", "token_half")  # the `rows` coordinate of `<measure>_rows`
@@ -149,6 +153,80 @@ def measure_streams(streams: np.ndarray, scored: np.ndarray, cfg: MeasureConfig,
     return out
 
 
+def measure_tables(tables: np.ndarray, inputs: np.ndarray, scored: np.ndarray, cfg: MeasureConfig, *,
+                   rng: np.random.Generator, mask_id: int | None = None) -> dict[str, np.ndarray]:
+    """`measure_streams` for context-free networks, from their symbol tables (the same observables).
+
+    tables: (seed, P, S, layer, width) from `rgbench.train.symbol_tables`; inputs, scored: (n, position).
+    At position t the stream of probe row i is ``tables[:, p(t), inputs[i, t]]``, so the N × d matrix
+    at (seed, layer, t) holds at most S distinct rows: every rank measure, CKA, update ratio and
+    [MASK] distance is computed from those rows weighted by their counts in the probe (exactly the
+    same matrices' Gram matrices, so the same values up to float64 rounding; tested against
+    `measure_streams`). The pooled and role measures need per-sample rows and gather them.
+    """
+    from .observables import cka_matrix, cloud_distance, kernel_drift, update_ratio
+
+    s, p, n_sym, nl, d = tables.shape
+    n, t = inputs.shape
+    prow = np.zeros(t, int) if p == 1 else np.arange(t)
+    per_pos = np.moveaxis(tables[:, prow], 3, 1)  # (seed, layer, position, symbol, d)
+    onehot = inputs[..., None] == np.arange(n_sym)  # (n, position, symbol)
+    mask_rows = np.zeros((n, t), bool) if mask_id is None else inputs == mask_id
+
+    def counts(select: np.ndarray) -> np.ndarray:  # (n, position) → (position, symbol)
+        return (onehot & select[..., None]).sum(axis=0).astype(np.float64)
+
+    def block(select: np.ndarray) -> dict[str, np.ndarray]:
+        return rank_measures(per_pos, nonfinite="nan", weights=counts(select))
+
+    everything = np.ones((n, t), bool)
+    half = n // 2
+    first = np.arange(n)[:, None] < half
+    out = dict(block(everything))  # (seed, layer, position)
+    blocks = {
+        "token": block(~mask_rows),
+        "mask": block(mask_rows),
+        "half": block(first & everything) if half >= 2 else None,
+        "token_half": block(first & ~mask_rows) if half >= 2 else None,
+    }
+    for name in out.copy():
+        out[name + "_rows"] = np.stack([np.full((s, nl, t), np.nan) if blocks[r] is None else blocks[r][name]
+                                        for r in ROWS], axis=-1)
+    out["mask_distance"] = cloud_distance(per_pos, counts(mask_rows), counts(~mask_rows), nonfinite="nan")
+
+    def gather(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:  # → (seed, layer, rows, d), as streams hold them
+        return np.moveaxis(tables[:, prow[positions], inputs[rows, positions]], 2, 1)
+
+    # Pooled: each probe sequence's position mean, in chunks laid out as `measure_streams` has them.
+    pooled = np.empty((s, n, nl, d), np.float32)
+    step = max(1, (64 << 20) // max(1, s * nl * t * d * 4))
+    for lo in range(0, n, step):
+        rows = np.arange(lo, min(n, lo + step))
+        chunk = tables[:, prow[None, :], inputs[rows]]  # (seed, chunk, position, layer, d)
+        pooled[:, rows] = np.ascontiguousarray(np.moveaxis(chunk, 3, 2)).mean(axis=3)
+    for name, value in rank_measures(pooled.transpose(0, 2, 1, 3), nonfinite="nan").items():
+        out[name + "_pooled"] = value  # (seed, layer)
+
+    flat_scored = scored.reshape(-1)
+    masked_rows, visible_rows = np.flatnonzero(flat_scored), np.flatnonzero(~flat_scored)
+    m = min(len(masked_rows), len(visible_rows), cfg.role_samples)
+    role = np.full((s, nl, 2), np.nan)
+    if m >= 2:
+        for r, rows in enumerate((masked_rows, visible_rows)):
+            pick = np.sort(rng.choice(rows, size=m, replace=False))  # flat (sample, position) rows
+            role[:, :, r] = rank_measures(gather(pick // t, pick % t), nonfinite="nan")["effective_rank"]
+    out["effective_rank_role"] = role
+
+    layer_major = np.moveaxis(per_pos, 1, 2)  # (seed, position, layer, symbol, d)
+    c_all = counts(everything)  # (position, symbol)
+    out["kernel_drift"] = _position_mean(kernel_drift(layer_major, nonfinite="nan", weights=c_all))
+    if cfg.cka:
+        out["cka"] = _position_mean(cka_matrix(layer_major, nonfinite="nan", weights=c_all))
+    out["update_ratio"] = update_ratio(per_pos.reshape(s, nl, t * n_sym, d), nonfinite="nan",
+                                       weights=c_all.reshape(-1))
+    return out
+
+
 def _position_mean(x: np.ndarray) -> np.ndarray:
     """Mean over axis 1 (positions), skipping positions where CKA is undefined (a constant layer,
     e.g. a tokenwise network at a position that is always [MASK]); all-NaN stays NaN, silently."""
@@ -174,7 +252,7 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
     import jax
     import xarray as xr
 
-    from .train import forward
+    from .train import forward, symbol_tables
 
     cfg: MeasureConfig = case.measure
     n = cfg.samples
@@ -188,15 +266,19 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
     per_stage: dict[str, list[np.ndarray]] = {}
     for stage in cfg.stages:
         model = result.init if stage == "init" else result.trained
-        streams, _ = forward(model, inputs)
-        streams = np.asarray(streams, dtype=np.float32)
-        values = measure_streams(streams, scored, cfg, rng=np.random.default_rng(0), is_mask=inputs == data.mask_id)
+        tables = symbol_tables(model)
+        if tables is not None:  # context-free: measured from its V + 1 distinct rows per position
+            values = measure_tables(tables, inputs, scored, cfg, rng=np.random.default_rng(0), mask_id=data.mask_id)
+        else:
+            streams, _ = forward(model, inputs)
+            streams = np.asarray(streams, dtype=np.float32)
+            values = measure_streams(streams, scored, cfg, rng=np.random.default_rng(0), is_mask=inputs == data.mask_id)
+            del streams
         if stage == "trained" and diverged.any():
             for v in values.values():
                 v[diverged] = np.nan
         for k, v in values.items():
             per_stage.setdefault(k, []).append(v)
-        del streams
 
     depth = case.architecture.depth
     length = data.length

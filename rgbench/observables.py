@@ -169,18 +169,22 @@ def _prepare(
     underflow and scale-dependent ones can restore it. With `rows` (b, ..., N) boolean, only the
     selected rows count: they are centred on their own mean and every other row is set to 0 (a zero
     row adds nothing to XᵀX); items with fewer than 2 selected rows are flagged like non-finite ones
-    (their outputs become nan), whatever `nonfinite` says.
+    (their outputs become nan), whatever `nonfinite` says. With `rows` of a float dtype, its values
+    are row multiplicities w ≥ 0: rows are centred on the w-weighted mean and scaled by √w, so
+    XᵀX is that of the matrix holding row i w_i times (items with Σw < 2 are flagged).
     """
     x = np.array(block, dtype=np.float64)  # always a copy: modified in place below
     n = x.shape[-2]
     w = None
+    weighted = rows is not None and np.asarray(rows).dtype != bool
     if rows is not None:
-        w = np.asarray(rows, dtype=bool)[..., None]  # (b, ..., N, 1)
-        x = np.where(w, x, 0.0)  # excluded rows may hold anything, nan included: they do not count
+        w = np.asarray(rows, dtype=np.float64 if weighted else bool)[..., None]  # (b, ..., N, 1)
+        present = w > 0 if weighted else w
+        x = np.where(present, x, 0.0)  # excluded rows may hold anything, nan included: they do not count
         count = w.sum(axis=-2, keepdims=True)  # (b, ..., 1, 1)
         with np.errstate(invalid="ignore"):
-            col_max = np.where(w, x, -np.inf).max(axis=-2, keepdims=True)
-            col_min = np.where(w, x, np.inf).min(axis=-2, keepdims=True)
+            col_max = np.where(present, x, -np.inf).max(axis=-2, keepdims=True)
+            col_min = np.where(present, x, np.inf).min(axis=-2, keepdims=True)
         empty = count < 1
         col_max, col_min = np.where(empty, 0.0, col_max), np.where(empty, 0.0, col_min)
         n = np.maximum(count, 1)
@@ -206,8 +210,8 @@ def _prepare(
         inv = np.where(scale > 0, 1.0 / scale, 0.0) if normalize else np.ones_like(scale)
     if center and w is not None:
         for _ in range(2):  # two passes, as below
-            x -= x.sum(axis=-2, keepdims=True) / n
-            x *= w
+            x -= (x * w if weighted else x).sum(axis=-2, keepdims=True) / n
+            x *= present
         constant = (col_max - col_min) <= n * _EPS * col_abs
         x *= np.where(constant, 0.0, inv)
     elif center:
@@ -221,6 +225,8 @@ def _prepare(
         x *= np.where(constant, 0.0, inv)
     elif normalize:
         x *= inv
+    if weighted:
+        x *= np.sqrt(w)  # a row of multiplicity w adds w·xxᵀ to XᵀX
     return x, scale[..., 0, 0], bad
 
 
@@ -249,19 +255,24 @@ def _map_batched(
     normalize: bool = True,
     nonfinite: str = "raise",
     rows: np.ndarray | None = None,
+    weights: np.ndarray | None = None,
 ) -> dict[str, np.ndarray]:
     """Apply `fn(prepared_chunk, scale_chunk)` over chunks of the flattened leading batch axes.
 
     `core_ndim` trailing axes are the per-item core (2 for a matrix, 3 for a layer stack); `fn`
     returns a dict of float arrays whose first axis is the chunk's batch axis. Items that held
     non-finite values (``nonfinite="nan"``) get nan in every output, and so do items of a matrix
-    batch with fewer than 2 rows selected by `rows` (boolean, broadcast to ``x.shape[:-1]``).
+    batch with fewer than 2 rows selected by `rows` (boolean, broadcast to ``x.shape[:-1]``) or of
+    total weight below 2 (`weights`: row multiplicities, broadcast to ``x.shape[:-1]``, or for a
+    layer stack to ``x.shape[:-3] + x.shape[-2:-1]``: every layer has the same rows).
     """
     _check_nonfinite(nonfinite)
     batch_shape = x.shape[:-core_ndim]
     core_shape = x.shape[-core_ndim:]
     batch, items = _flat_items(x, core_ndim)
     row_items = None
+    if rows is not None and weights is not None:
+        raise ValueError("pass `rows` (a selection) or `weights` (multiplicities), not both")
     if rows is not None:
         if core_ndim != 2:
             raise ValueError("row selection applies to a batch of (N, d) matrices")
@@ -270,6 +281,17 @@ def _map_batched(
         except ValueError:
             raise ValueError(f"`rows` of shape {np.shape(rows)} does not broadcast to x.shape[:-1] = {x.shape[:-1]}") from None
         row_items = _flat_items(rows, 1)[1]
+    if weights is not None:
+        w = np.asarray(weights, dtype=np.float64)
+        if not (np.isfinite(w).all() and (w >= 0).all()):
+            raise ValueError("`weights` must be finite and non-negative (row multiplicities)")
+        shape = x.shape[:-1] if core_ndim == 2 else (*x.shape[:-3], 1, x.shape[-2])
+        try:
+            w = np.broadcast_to(w if core_ndim == 2 else w[..., None, :], shape)
+        except ValueError:
+            want = x.shape[:-1] if core_ndim == 2 else (*x.shape[:-3], x.shape[-2])
+            raise ValueError(f"`weights` of shape {np.shape(weights)} does not broadcast to {want}") from None
+        row_items = _flat_items(w, core_ndim - 1)[1]
 
     def work(sl: slice) -> dict[str, np.ndarray]:
         prepared, scale, bad = _prepare(
@@ -357,6 +379,7 @@ def rank_measures(
     center: bool = True,
     nonfinite: NonFinite = "raise",
     rows: Bool[ArrayLike, "*#batch n"] | None = None,
+    weights: Real[ArrayLike, "*#batch n"] | None = None,
 ) -> dict[str, Float[np.ndarray, "*batch"]]:
     """Effective rank, participation ratio and stable rank from ONE eigendecomposition per matrix.
 
@@ -369,13 +392,19 @@ def rank_measures(
     only — centred on their own mean, as if the others were not there — so matrices with different
     numbers of rows (the [MASK] and the token rows of each position) run as one batch. A matrix
     with fewer than 2 selected rows has no centred spectrum: nan.
+
+    ``weights`` (non-negative, broadcast to ``x.shape[:-1]``) are row multiplicities: the matrix
+    measured holds row i ``weights[i]`` times (centred on the weighted mean). A representation that
+    takes few distinct values — a context-free network's stream at a position is one of V + 1
+    rows — is measured from its distinct rows and their counts, equal up to rounding to measuring
+    every sample. Rows of weight 0 do not count (they may hold anything); total weight < 2: nan.
     """
     a = _as_array(x, "x")
 
     def fn(xc, scale):
         return _rank_measures_from_eigenvalues(_gram_eigenvalues(xc))
 
-    return _map_batched(fn, a, name="x", center=center, core_ndim=2, nonfinite=nonfinite, rows=rows)
+    return _map_batched(fn, a, name="x", center=center, core_ndim=2, nonfinite=nonfinite, rows=rows, weights=weights)
 
 
 def effective_rank(
@@ -504,6 +533,12 @@ def _check_debiased(n: int, debiased: bool) -> None:
         raise ValueError(f"debiased CKA needs at least 4 samples (the estimator divides by n−3); got N = {n}")
 
 
+def _check_weighted(weights, debiased: bool) -> None:
+    if weights is not None and debiased:
+        raise ValueError("`weights` apply to biased CKA only: the unbiased HSIC is not a function of the weighted "
+                         "Gram matrix (pass debiased=False, or repeat the rows)")
+
+
 def linear_cka(
     x: Real[ArrayLike, "*batch n dx"],
     y: Real[ArrayLike, "*batch n dy"],
@@ -610,6 +645,7 @@ def cka_matrix(
     debiased: bool = False,
     center: bool = True,
     nonfinite: NonFinite = "raise",
+    weights: Real[ArrayLike, "*#batch n"] | None = None,
 ) -> Float[np.ndarray, "*batch layer layer"]:
     """Linear CKA between every pair of layers: xs (..., L, N, d) → (..., L, L).
 
@@ -617,10 +653,12 @@ def cka_matrix(
     ``debiased`` as there). Each centred layer is prepared once and the cross products ``X_aᵀX_b``
     are formed only for a ≤ b (or, when N < d, the N×N Grams once per layer), so the cost is about
     L(L+1)/2 products of N×d matrices. Symmetric, with ones on the diagonal; rows and columns of a
-    degenerate (constant) layer are ``nan``.
+    degenerate (constant) layer are ``nan``. ``weights`` (..., N): row multiplicities shared by all
+    layers, as in :func:`rank_measures` (biased CKA only).
     """
     a = _check_layers(xs)
     _check_debiased(a.shape[-2], debiased)
+    _check_weighted(weights, debiased)
     return _map_batched(
         lambda x, scale: {"c": _cka_matrix_chunk(x, debiased)},
         a,
@@ -628,6 +666,7 @@ def cka_matrix(
         center=center,
         core_ndim=3,
         nonfinite=nonfinite,
+        weights=weights,
     )["c"]
 
 
@@ -667,6 +706,7 @@ def kernel_drift(
     debiased: bool = False,
     center: bool = True,
     nonfinite: NonFinite = "raise",
+    weights: Real[ArrayLike, "*#batch n"] | None = None,
 ) -> Float[np.ndarray, "*batch transition"]:
     """Inter-layer kernel drift: xs (..., L, N, d) → (..., L − 1), one value per transition ℓ → ℓ+1.
 
@@ -677,7 +717,8 @@ def kernel_drift(
     With ``debiased=True`` CKA can be slightly negative (θ up to π) and θ is no longer a metric.
     CKA is linear CKA (Kornblith et al. 2019; ``debiased`` and ``center`` as in :func:`linear_cka`),
     computed only for adjacent pairs: 2L − 1 products of N×d matrices. ``nan`` where either layer is
-    constant. Rows must be the same probe samples for every layer.
+    constant. Rows must be the same probe samples for every layer. ``weights`` (..., N): row
+    multiplicities shared by all layers, as in :func:`rank_measures` (biased CKA only).
     """
     if metric not in _DRIFT_METRICS:
         raise ValueError(f"unknown kernel-drift metric {metric!r}; allowed: {', '.join(map(repr, _DRIFT_METRICS))}")
@@ -685,6 +726,7 @@ def kernel_drift(
     if a.shape[-3] < 2:
         raise ValueError(f"kernel drift needs at least 2 layers along axis -3; got shape {a.shape}")
     _check_debiased(a.shape[-2], debiased)
+    _check_weighted(weights, debiased)
     cka = _map_batched(
         lambda x, scale: {"c": _adjacent_cka_chunk(x, debiased)},
         a,
@@ -692,6 +734,7 @@ def kernel_drift(
         center=center,
         core_ndim=3,
         nonfinite=nonfinite,
+        weights=weights,
     )["c"]
     if metric == "angle":
         with np.errstate(invalid="ignore"):
@@ -700,14 +743,18 @@ def kernel_drift(
 
 
 def update_ratio(
-    xs: Real[ArrayLike, "*batch layer n d"], *, nonfinite: NonFinite = "raise"
+    xs: Real[ArrayLike, "*batch layer n d"],
+    *,
+    nonfinite: NonFinite = "raise",
+    weights: Real[ArrayLike, "*#batch n"] | None = None,
 ) -> Float[np.ndarray, "*batch transition"]:
     """Relative size of each block's update: ``‖H_ℓ₊₁ − H_ℓ‖_F / ‖H_ℓ‖_F``, xs (..., L, N, d) → (..., L − 1).
 
     **Uncentred** (the residual update itself, mean included), on the raw activations. Reported next
     to kernel drift so that one dominant block is not mistaken for a fixed-point plateau
     (``docs/engineering.md``, "Measuring"). IEEE conventions for a zero layer: ``inf`` if the next layer
-    is non-zero, ``nan`` if both are zero (no warnings are raised).
+    is non-zero, ``nan`` if both are zero (no warnings are raised). ``weights`` (..., N): row
+    multiplicities shared by all layers, as in :func:`rank_measures`.
     """
     a = _check_layers(xs)
     if a.shape[-3] < 2:
@@ -720,7 +767,8 @@ def update_ratio(
         with np.errstate(divide="ignore", invalid="ignore"):
             return {"r": num / den}
 
-    return _map_batched(fn, a, name="xs", center=False, core_ndim=3, normalize=False, nonfinite=nonfinite)["r"]
+    return _map_batched(fn, a, name="xs", center=False, core_ndim=3, normalize=False, nonfinite=nonfinite,
+                        weights=weights)["r"]
 
 
 def cloud_distance(
@@ -735,16 +783,20 @@ def cloud_distance(
     ``D = ‖μ_a − μ_b‖ / r_b`` with ``μ`` the mean row of each set and
     ``r_b = (mean_{i∈b} ‖x_i − μ_b‖²)^½`` (two-pass, float64). In measurement: a = the rows whose
     input is [MASK], b = the token rows, so D says how far the [MASK] symbol's stream sits from the
-    cloud of real tokens. ``a``, ``b`` are boolean, broadcast to ``x.shape[:-1]``. nan where a has
-    no row or b fewer than 2, or where the item holds a non-finite value (``nonfinite="nan"``); inf
-    where b's rows are all equal and the means differ.
+    cloud of real tokens. ``a``, ``b`` are boolean, broadcast to ``x.shape[:-1]``, or non-negative
+    row multiplicities (as ``weights`` in :func:`rank_measures`; a row of weight 0 in both does not
+    count). nan where a has no row or b fewer than 2, or where the item holds a non-finite value
+    (``nonfinite="nan"``); inf where b's rows are all equal and the means differ.
     """
     arr = _as_array(x, "x")
     _check_nonfinite(nonfinite)
     shape = arr.shape[:-1]
+    a, b = (np.asarray(v) if np.asarray(v).dtype == bool else np.asarray(v, dtype=np.float64) for v in (a, b))
+    if any(v.dtype != bool and not (np.isfinite(v).all() and (v >= 0).all()) for v in (a, b)):
+        raise ValueError("row weights `a`, `b` must be finite and non-negative (row multiplicities)")
     try:
-        a = np.broadcast_to(np.asarray(a, dtype=bool), shape)
-        b = np.broadcast_to(np.asarray(b, dtype=bool), shape)
+        a = np.broadcast_to(a, shape)
+        b = np.broadcast_to(b, shape)
     except ValueError:
         raise ValueError(f"row selections of shapes {np.shape(a)}, {np.shape(b)} do not broadcast to x.shape[:-1] = {shape}") from None
     batch, items = _flat_items(arr, 2)
@@ -753,6 +805,7 @@ def cloud_distance(
     def work(sl: slice) -> np.ndarray:
         h = np.array(items(sl), dtype=np.float64)
         wa, wb = a_items(sl).astype(np.float64), b_items(sl).astype(np.float64)
+        h[(wa == 0) & (wb == 0)] = 0.0  # rows in neither set do not count
         na, nb = wa.sum(axis=-1), wb.sum(axis=-1)
         finite = np.isfinite(h).all(axis=(-2, -1))
         if not finite.all():

@@ -37,7 +37,7 @@ from .models import AbstractArchitecture, ArchitectureConfig
 from .models._base import INIT_COMPILER_OPTIONS, ContextFreeArchitecture, stack_blocks, unstack_blocks
 
 __all__ = [
-    "TrainConfig", "TrainResult", "train", "forward", "masked_loss", "make_optimizer", "EVAL_KEY", "use_cpu_devices",
+    "TrainConfig", "TrainResult", "train", "forward", "symbol_tables", "masked_loss", "make_optimizer", "EVAL_KEY", "use_cpu_devices",
 ]
 
 EVAL_KEY = 2**31 - 1
@@ -531,6 +531,24 @@ def _forward_chunk(models, inputs: Int[Array, "n position"]):
         return model.apply(inputs, collect=True)
 
     return eqx.filter_vmap(one_seed)(models)
+
+
+def _tables(models):
+    return eqx.filter_vmap(lambda model: model.symbol_table()[0])(models)
+
+
+def symbol_tables(models) -> Float[np.ndarray, "seed table symbol layer width"] | None:
+    """The streams of stacked context-free networks for every (position row, symbol), or None.
+
+    A context-free network's stream at position t is ``table[p(t), x_t]`` (p(t) = 0 without
+    learned positions, t with them; see ``ContextFreeArchitecture.symbol_table``): measurement
+    needs only this table and the probe's symbol counts, not the seed × n × layer × T × d streams.
+    Returns float32 (seed, P, V + 1, depth + 1, width); None for a network that uses context.
+    """
+    static = eqx.partition(models, eqx.is_array)[1]
+    if not hasattr(static, "symbol_table"):
+        return None
+    return np.asarray(_jit(_tables)(models), dtype=np.float32)
 
 
 def forward(

@@ -519,3 +519,101 @@ def test_cloud_distance_closed_form_and_edges(rng):
     assert np.isnan(obs.cloud_distance(bad, a_rows, ~a_rows, nonfinite="nan"))
     with pytest.raises(ValueError, match="non-finite"):
         obs.cloud_distance(bad, a_rows, ~a_rows)
+
+
+# ------------------------------------------------------------------ row multiplicities (weights)
+
+
+def repeated(x, w):
+    """The matrix that holds row i of x (N, d) w[i] times: what `weights=w` stands for."""
+    return np.repeat(x, w.astype(int), axis=-2)
+
+
+def test_weighted_rank_measures_equal_the_repeated_rows(rng):
+    x = rng.standard_normal((3, 9, 6))
+    w = rng.integers(0, 5, size=(3, 9)).astype(float)
+    w[:, :2] = [3.0, 0.0]  # at least two weighted rows, one row of weight 0
+    got = rank_measures(x, weights=w)
+    for i in range(3):
+        ref = rank_measures(repeated(x[i], w[i]))
+        for k in got:
+            assert got[k][i] == pytest.approx(float(ref[k]), rel=1e-10), f"{k}, matrix {i}"
+    x_nan = x.copy()
+    x_nan[:, 1] = np.nan  # a row of weight 0 may hold anything
+    for k, v in rank_measures(x_nan, weights=w).items():
+        np.testing.assert_allclose(v, got[k], rtol=1e-12, err_msg=k)
+
+
+def test_weights_of_distinct_symbols_give_the_closed_form_rank():
+    # V orthonormal points, equally frequent: centred, V − 1 equal singular values → every measure is V − 1
+    vocab = 5
+    got = rank_measures(np.eye(vocab), weights=np.full(vocab, 7.0))
+    for k, v in got.items():
+        assert v == pytest.approx(vocab - 1, rel=1e-12), k
+    single = rank_measures(np.eye(vocab), weights=np.r_[9.0, np.zeros(vocab - 1)])  # one point, 9 times
+    assert single["effective_rank"] == 0.0, "one distinct row centres to zero: rank 0"
+    assert np.isnan(rank_measures(np.eye(vocab), weights=np.r_[1.0, np.zeros(vocab - 1)])["effective_rank"]), \
+        "total weight below 2 has no centred spectrum"
+
+
+def test_weighted_layer_stack_measures_equal_the_repeated_rows(rng):
+    xs = rng.standard_normal((2, 4, 7, 5))  # (batch, layer, N, d)
+    w = rng.integers(1, 4, size=(2, 7)).astype(float)
+    got_cka, got_drift = cka_matrix(xs, weights=w), kernel_drift(xs, weights=w)
+    got_ratio = update_ratio(xs, weights=w)
+    for i in range(2):
+        rep = np.stack([repeated(xs[i, layer], w[i]) for layer in range(4)])
+        np.testing.assert_allclose(got_cka[i], cka_matrix(rep), rtol=1e-10, err_msg=f"cka, item {i}")
+        np.testing.assert_allclose(got_drift[i], kernel_drift(rep), rtol=1e-9, atol=1e-12, err_msg=f"drift, item {i}")
+        np.testing.assert_allclose(got_ratio[i], update_ratio(rep), rtol=1e-12, err_msg=f"update ratio, item {i}")
+
+
+def test_weighted_cloud_distance_equals_the_repeated_rows(rng):
+    x = rng.standard_normal((6, 3))
+    wa, wb = np.r_[2.0, 0, 0, 0, 0, 0], np.r_[0, 1.0, 3, 2, 0, 4]
+    rows = np.repeat(np.arange(6), (wa + wb).astype(int))
+    a_rows, b_rows = np.repeat(wa > 0, (wa + wb).astype(int)), np.repeat(wb > 0, (wa + wb).astype(int))
+    ref = obs.cloud_distance(x[rows], a_rows, b_rows)
+    assert obs.cloud_distance(x, wa, wb) == pytest.approx(float(ref), rel=1e-12)
+    x[4] = np.nan  # in neither set: does not count
+    assert obs.cloud_distance(x, wa, wb) == pytest.approx(float(ref), rel=1e-12)
+
+
+def test_weights_are_checked():
+    x = np.ones((4, 3))
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        rank_measures(x, weights=np.r_[1.0, -1.0, 1.0, 1.0])
+    with pytest.raises(ValueError, match="does not broadcast"):
+        rank_measures(x, weights=np.ones(5))
+    with pytest.raises(ValueError, match="not both"):
+        rank_measures(x, rows=np.ones(4, bool), weights=np.ones(4))
+    with pytest.raises(ValueError, match="biased CKA only"):
+        kernel_drift(np.ones((2, 4, 3)), debiased=True, weights=np.ones(4))
+    with pytest.raises(ValueError, match="finite and non-negative"):
+        obs.cloud_distance(x, np.r_[1.0, 0, 0, np.nan], np.ones(4))
+
+
+@pytest.mark.parametrize("positions", [False, True])
+def test_measure_tables_equals_measuring_every_probe_row(positions):
+    # The symbol-table path of a context-free network against the generic path on its gathered streams.
+    import equinox as eqx
+    import jax
+
+    from rgbench.inputs import Sticky
+    from rgbench.measure import MeasureConfig, measure_streams, measure_tables
+    from rgbench.models import Tokenwise
+    from rgbench.train import forward, symbol_tables
+
+    arch = Tokenwise(depth=2, width=8, hidden_mult=2, positions=positions)
+    data = Sticky(vocab=4, length=6, xi=1.0).build()
+    models = eqx.filter_vmap(lambda k: arch.build(data.vocab, data.length, key=k))(jax.random.split(jax.random.key(0), 2))
+    tokens = data.sample(jax.random.key(1), 48)
+    inputs, scored = (np.asarray(a) for a in data.corrupt(jax.random.key(2), tokens))
+    cfg = MeasureConfig(samples=48, role_samples=16)
+    streams, _ = forward(models, inputs)
+    ref = measure_streams(np.asarray(streams), scored, cfg, rng=np.random.default_rng(0), is_mask=inputs == data.mask_id)
+    got = measure_tables(symbol_tables(models), inputs, scored, cfg, rng=np.random.default_rng(0), mask_id=data.mask_id)
+    assert set(got) == set(ref)
+    assert (inputs == data.mask_id).any(), "the probe must hold [MASK] rows for the mask block to be tested"
+    for k in ref:
+        np.testing.assert_allclose(got[k], ref[k], rtol=1e-9, atol=1e-12, equal_nan=True, err_msg=k)
