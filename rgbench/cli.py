@@ -206,6 +206,14 @@ def build_parser() -> argparse.ArgumentParser:
     add_plugin_option(p)
     p.set_defaults(func=_lazy("leaderboard", "_cli_leaderboard"))
 
+    p = sub.add_parser("verify", help="check every case of a results store against its digests",
+                       description="Report the state of every case of a store: complete (digests match), unverified "
+                                   "(written before digests), corrupted (with the reason), incomplete, or a replacement "
+                                   "an interruption left half done. Exit 1 if any case is corrupted or interrupted.")
+    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
+    p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
+    p.set_defaults(func=_lazy("store", "_cli_verify"))
+
     p = sub.add_parser("plot", help="figures of a results store and a single-file HTML report",
                        description="Write PNG figures of every case and report.html (verdicts, leaderboard, figures).")
     p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")

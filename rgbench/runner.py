@@ -197,6 +197,7 @@ def execute_case(case_json: str, suite_name: str, store_path: str, force: bool =
     if not store.claim(case.id):
         return Outcome(case.id, "busy", message="another runner holds this case")
     try:
+        store.recover(case.id)  # a replacement an interruption left half done: finished or undone
         if not force and store.is_done(case.id, case.hash):
             return Outcome(case.id, "skipped", message="already complete with the same spec hash")
         if on_start is not None:
@@ -393,6 +394,7 @@ def run_suite(
     cases = list(suite.cases)
     if only:
         cases = select_cases(suite, only)
+    Store(store_path).check_target([c.id for c in cases])  # before any compute: never write over what is not ours
     Store(store_path).init(suite.name, suite.title, suite.to_json())
 
     reporter = _Reporter(cases, quiet)

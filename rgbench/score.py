@@ -532,6 +532,8 @@ def _usable(ds: xr.Dataset | None, case_id: str, expected_hash: str | None, what
     if ds is None:
         return f"{what} {case_id!r} has no complete result in the store; run `rgbench run` to compute it"
     status = str(ds.attrs.get("status", ""))
+    if status.startswith("corrupted"):
+        return f"{what} {case_id!r} is {status}; `rgbench run` recomputes it (`rgbench verify STORE` lists every case)"
     if status.startswith("failed"):
         return f"{what} {case_id!r} {status}; fix it and rerun the case"
     if status == "diverged":
@@ -627,6 +629,10 @@ def _evaluate(prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], ha
         s = test.seed_statistics(x, ref)
     except (ObservableUnavailable, ValueError) as e:
         return error(str(e))
+    if not math.isfinite(s.mean):
+        bad = [str(seed) for seed, v in zip(s.seeds, np.asarray(s.values, dtype=float)) if not np.isfinite(v)]
+        return error(f"the statistic is not finite (mean {s.mean}{'; seeds ' + ', '.join(bad) if bad else ''}): no "
+                     f"verdict can rest on it; check the store with `rgbench verify` or rerun the case with --force")
     verdict, ci, reason, extra = decide(test, s)
     per_seed = {"seed": [int(v) if np.issubdtype(np.asarray(v).dtype, np.integer) else str(v) for v in s.seeds],
                 "statistic": [float(v) for v in s.values], "passed": [bool(v) for v in s.passed]}

@@ -11,8 +11,26 @@ Layout of a store ``results/<suite>.zarr``::
 
 A case group counts only once its completion marker — the attribute ``rgbench_complete`` equal to
 the case's spec hash — has been written; that is the last write of a case. A group without it (a
-killed run) or with another hash (the case's spec changed) is invisible to readers and recomputed;
-a recomputation first deletes the old group (``mode="w"``), so old and new data are never mixed.
+killed run) or with another hash (the case's spec changed) is invisible to readers and recomputed.
+
+**Replacing a case is atomic.** A case is written beside its old group, as ``.<case-id>.new-<pid>``,
+completed there (data, then digests and marker), and swapped in by two renames (old group aside to
+``.<case-id>.old-<pid>``, new group in place); the old one is deleted last. An interruption at any
+moment leaves the old complete case or the new one: the next run that claims the case finishes or
+undoes a half-done swap (`Store.recover`), and readers never see a mixture.
+
+**Integrity.** The completion record holds a SHA-256 digest of every variable and coordinate
+(dims, dtype, shape, attributes, values) and of the case's attributes (``rgbench_digests``), taken
+from the data as read back after writing. `Store.check_case` recomputes them: a case whose data,
+coordinates or provenance changed after completion, or that no longer decodes, is *corrupted* —
+``run`` recomputes it, ``score`` gives ERROR with the reason, ``rgbench verify`` lists it. Cases
+written before digests existed are reported as unverified and used as they are.
+
+**Never destroy what rgbench did not write.** A local store path must be absent, an empty
+directory, or a directory whose root ``zarr.json`` carries rgbench's root attributes (``suite`` and
+``data_format_version``); anything else — a file, a foreign directory, a read-only location — is
+refused before compute (`Store.check_target`), and so is an entry at a case's path that is not a
+zarr group.
 
 Plain ``xr.open_zarr(path, group=case_id)`` reads a case without rgbench: a run writes the store's
 consolidated metadata when it ends (`Store.consolidate`), so it opens without warnings; while a
@@ -21,8 +39,11 @@ run is writing, pass ``consolidated=False``.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import re
+import shutil
 import socket
 import time
 from dataclasses import dataclass
@@ -34,9 +55,13 @@ import zarr
 
 from ._version import DATA_FORMAT_VERSION, __version__
 
-__all__ = ["Store", "CaseRecord", "open_results", "group_name", "COMPLETE_KEY"]
+__all__ = ["Store", "StoreError", "CaseRecord", "CaseCheck", "open_results", "group_name", "dataset_digests",
+           "COMPLETE_KEY", "DIGEST_KEY"]
 
 COMPLETE_KEY = "rgbench_complete"
+DIGEST_KEY = "rgbench_digests"
+_RECORD_KEYS = (COMPLETE_KEY, DIGEST_KEY)  # the completion record: not part of what the digests cover
+_SWAP = re.compile(r"^\.(?P<name>.+)\.(?P<kind>new|old)-(?P<pid>\d+)$")
 FINAL_STATUSES = ("complete", "diverged")  # a rerun keeps these; `failed: ...` is retried
 
 
@@ -47,6 +72,61 @@ def group_name(case_id: str) -> str:
 
 def _is_local(path: str) -> bool:
     return "://" not in path or path.startswith("file://")
+
+
+class StoreError(ValueError):
+    """A store path rgbench will not write to, or a store it cannot read (one clear line)."""
+
+
+def _canonical(a: Any) -> bytes:
+    import numpy as np
+
+    a = np.asarray(a)
+    if a.dtype.kind in "OUS":  # text: its characters, not object pointers or padding
+        return json.dumps([str(v) for v in a.reshape(-1)], ensure_ascii=False).encode()
+    return np.ascontiguousarray(a).tobytes()
+
+
+def _json(x: Any) -> bytes:
+    return json.dumps(x, sort_keys=True, default=str, ensure_ascii=False).encode()
+
+
+def dataset_digests(ds: xr.Dataset) -> dict[str, Any]:
+    """SHA-256 of every variable and coordinate (dims, dtype, shape, attrs, values) and of the
+    dataset's attributes (the completion record excluded): what `Store.check_case` compares."""
+    out: dict[str, str] = {}
+    for name, var in {**ds.coords, **ds.data_vars}.items():
+        h = hashlib.sha256(_json([str(name), list(var.dims), str(var.dtype), list(var.shape), dict(var.attrs)]))
+        h.update(_canonical(var.values))
+        out[str(name)] = h.hexdigest()
+    attrs = {k: v for k, v in ds.attrs.items() if k not in _RECORD_KEYS}
+    return {"variables": out, "attrs": hashlib.sha256(_json(attrs)).hexdigest()}
+
+
+@dataclass(frozen=True)
+class CaseCheck:
+    """The state of one case group: complete (digests match), unverified (complete, written before
+    digests), corrupted, incomplete (no completion marker) or missing; `reason` says why."""
+
+    case_id: str
+    state: str
+    reason: str = ""
+    status: str | None = None
+    spec_hash: str | None = None
+
+    @property
+    def usable(self) -> bool:
+        return self.state in ("complete", "unverified")
+
+
+def _differences(stored: dict[str, Any], now: dict[str, Any]) -> str:
+    want, got = stored.get("variables", {}), now["variables"]
+    parts = [f"{k} missing" for k in sorted(set(want) - set(got))]
+    parts += [f"{k} changed" for k in sorted(set(want) & set(got)) if want[k] != got[k]]
+    parts += [f"{k} added" for k in sorted(set(got) - set(want))]
+    if stored.get("attrs") != now["attrs"]:
+        parts.append("attributes (provenance) changed")
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -83,8 +163,50 @@ class Store:
             warnings.simplefilter("ignore")  # zarr notes that consolidation is not in the v3 spec, and the lock folder
             zarr.consolidate_metadata(self.path, zarr_format=3)
 
+    def check_target(self, case_ids: list[str] | tuple[str, ...] = ()) -> None:
+        """Refuse (StoreError) a local path rgbench must not write to, before any compute: a file, a
+        directory that is neither empty nor an rgbench store, a read-only location, a ``.locks`` that
+        is not a directory, or an entry at one of `case_ids`' group paths that is not a zarr group."""
+        if not _is_local(self.path):
+            return
+        root = Path(self.path.removeprefix("file://"))
+        where = f"--store {self.path}"
+        if root.exists() or root.is_symlink():
+            if not root.is_dir():
+                raise StoreError(f"{where} is not a directory; give a new path (rgbench creates it) or an rgbench store")
+            entries = sorted(p.name for p in root.iterdir())
+            if entries and not self._is_rgbench_root(root):
+                shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
+                raise StoreError(f"{where} is a directory rgbench did not write (it holds {shown}); rgbench never "
+                                 f"writes into or deletes from it: give a new path or an empty directory")
+            locks = root / ".locks"
+            if locks.exists() and not locks.is_dir():
+                raise StoreError(f"{where}: {locks} is not a directory (rgbench keeps its case claims there); move it away")
+            for case_id in case_ids:
+                entry = root / group_name(case_id)
+                if (entry.exists() or entry.is_symlink()) and not (entry.is_dir() and (entry / "zarr.json").is_file()):
+                    raise StoreError(f"{where}: {entry} is not a case group rgbench wrote; move it away (rgbench would "
+                                     f"replace it with case {case_id!r})")
+            probe = root
+        else:
+            probe = next((p for p in root.parents if p.exists()), Path("."))
+            if not probe.is_dir():
+                raise StoreError(f"{where}: {probe} is not a directory")
+        if not os.access(probe, os.W_OK | os.X_OK):
+            raise StoreError(f"{where}: {probe} is not writable; give a store path you can write to")
+
+    @staticmethod
+    def _is_rgbench_root(root: Path) -> bool:
+        try:
+            meta = json.loads((root / "zarr.json").read_text())
+        except (OSError, ValueError):
+            return False
+        attrs = meta.get("attributes", {}) if isinstance(meta, dict) else {}
+        return meta.get("node_type") == "group" and "suite" in attrs and "data_format_version" in attrs
+
     def init(self, suite_name: str, title: str, suite_json: str) -> None:
         """Create the store (or update its root provenance) for a suite."""
+        self.check_target()
         root = self._root("a")
         existing = root.attrs.get("data_format_version")
         if existing is not None and existing != DATA_FORMAT_VERSION:
@@ -105,13 +227,6 @@ class Store:
             return dict(self._root("r").attrs)
         except Exception:  # noqa: BLE001 - no store yet
             return {}
-
-    def exists(self) -> bool:
-        try:
-            self._root("r")
-            return True
-        except Exception:  # noqa: BLE001 - any failure to open means "no store here"
-            return False
 
     # -- cases -----------------------------------------------------------------------------------
     def record(self, case_id: str) -> CaseRecord:
@@ -138,32 +253,130 @@ class Store:
         return [self.record(n) for n in self._group_names()]
 
     def is_done(self, case_id: str, spec_hash: str) -> bool:
+        """Complete with this spec hash, a final status, and intact (a corrupted case is recomputed)."""
         rec = self.record(case_id)
-        return rec.spec_hash == spec_hash and (rec.status or "") in FINAL_STATUSES
+        if rec.spec_hash != spec_hash or (rec.status or "") not in FINAL_STATUSES:
+            return False
+        return self.check_case(case_id).usable
+
+    def _load_checked(self, case_id: str) -> tuple[xr.Dataset | None, CaseCheck]:
+        rec = self.record(case_id)
+        if rec.spec_hash is None:
+            state = "incomplete" if rec.status is not None or self._has_group(case_id) else "missing"
+            return None, CaseCheck(case_id, state, "no completion marker (an interrupted write)" if state == "incomplete" else "")
+        try:
+            ds = self.open_case(case_id).load()
+        except Exception as e:  # noqa: BLE001 - any decoding failure is damage, reported with its message
+            return None, CaseCheck(case_id, "corrupted", f"its data no longer decodes ({type(e).__name__}: {e})",
+                                   rec.status, rec.spec_hash)
+        stored = ds.attrs.get(DIGEST_KEY)
+        if not isinstance(stored, dict):
+            return ds, CaseCheck(case_id, "unverified", "written before rgbench stored digests", rec.status, rec.spec_hash)
+        diff = _differences(stored, dataset_digests(ds))
+        if diff:
+            return None, CaseCheck(case_id, "corrupted", f"changed after completion: {diff}", rec.status, rec.spec_hash)
+        return ds, CaseCheck(case_id, "complete", "digests match", rec.status, rec.spec_hash)
+
+    def check_case(self, case_id: str) -> CaseCheck:
+        """Recompute a case's digests against its completion record (loads the case)."""
+        return self._load_checked(case_id)[1]
+
+    def _local_root(self) -> Path:
+        return Path(self.path.removeprefix("file://"))
+
+    def check_all(self) -> list[CaseCheck]:
+        """`check_case` for every case group, plus swaps an interruption left half done."""
+        checks = [self.check_case(n) for n in self._group_names()]
+        if _is_local(self.path) and self._local_root().is_dir():
+            for entry in sorted(self._local_root().iterdir()):
+                m = _SWAP.match(entry.name)
+                if m:
+                    checks.append(CaseCheck(m["name"], "interrupted", f"a replacement was interrupted ({entry.name}); "
+                                            "`rgbench run` finishes or undoes it"))
+        return checks
+
+    def _has_group(self, case_id: str) -> bool:
+        return not _is_local(self.path) or (self._local_root() / group_name(case_id) / "zarr.json").is_file()
 
     def write_case(self, ds: xr.Dataset, case_id: str, spec_hash: str) -> None:
-        """Write a case's dataset, replacing any earlier group, then mark it complete (last write)."""
+        """Write a case's dataset and its completion record; replaces an earlier group atomically.
+
+        The record (digests, then the marker) is the last write of the new group, and the new group
+        replaces the old by renames, so the case is at every moment the old complete one or the new."""
         name = group_name(case_id)
         ds = ds.copy()
-        ds.attrs.pop(COMPLETE_KEY, None)
-        ds.to_zarr(self.path, group=name, mode="w", consolidated=False, zarr_format=3)
-        group = zarr.open_group(self.path, path=name, mode="r+")
+        for key in _RECORD_KEYS:
+            ds.attrs.pop(key, None)
+        local = _is_local(self.path)
+        target = f".{name}.new-{os.getpid()}" if local else name
+        if local:
+            shutil.rmtree(self._local_root() / target, ignore_errors=True)
+        ds.to_zarr(self.path, group=target, mode="w", consolidated=False, zarr_format=3)
+        written = xr.open_zarr(self.path, group=target, consolidated=False).load()
+        group = zarr.open_group(self.path, path=target, mode="r+")
+        group.attrs[DIGEST_KEY] = dataset_digests(written)
         group.attrs[COMPLETE_KEY] = spec_hash
+        if local:
+            self._swap(name, target)
+
+    def _swap(self, name: str, new: str) -> None:
+        root = self._local_root()
+        old = root / f".{name}.old-{os.getpid()}"
+        if (root / name).exists():
+            os.rename(root / name, old)
+        os.rename(root / new, root / name)
+        shutil.rmtree(old, ignore_errors=True)
+
+    def recover(self, case_id: str) -> None:
+        """Finish or undo a replacement of `case_id` that an interruption left half done.
+
+        Call only while holding the case's claim (no other process is writing it). A new group that
+        was completed replaces a missing case; an old group set aside comes back if nothing replaced
+        it; everything else left over (an incomplete new group, an old one already replaced) is deleted."""
+        if not _is_local(self.path) or not self._local_root().is_dir():
+            return
+        root, name = self._local_root(), group_name(case_id)
+        leftovers = sorted((e for e in root.iterdir() if (m := _SWAP.match(e.name)) and m["name"] == name),
+                           key=lambda e: _SWAP.match(e.name)["kind"] != "new")  # new ones first
+        for entry in leftovers:
+            kind = _SWAP.match(entry.name)["kind"]
+            if not (root / name).exists() and (kind == "old" or self._complete_at(entry)):
+                os.rename(entry, root / name)
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+
+    @staticmethod
+    def _complete_at(path: Path) -> bool:
+        try:
+            return COMPLETE_KEY in json.loads((path / "zarr.json").read_text()).get("attributes", {})
+        except (OSError, ValueError, AttributeError):
+            return False
 
     def open_case(self, case_id: str) -> xr.Dataset:
         return xr.open_zarr(self.path, group=group_name(case_id), consolidated=False)
 
     def open_results(self, *, load: bool = True) -> dict[str, xr.Dataset]:
-        """Every complete case (including diverged and failed ones, by their status)."""
+        """Every complete case (including diverged and failed ones, by their status).
+
+        With `load` (the default) each case is checked against its digests: a corrupted case is
+        returned as an empty dataset with status ``corrupted: <reason>``, so a scorer reports it
+        as ERROR instead of scoring damaged data."""
         out: dict[str, xr.Dataset] = {}
         for rec in self.records():
             if not rec.complete:
                 continue
-            try:
-                ds = self.open_case(rec.case_id)
-                out[str(ds.attrs.get("case_id", rec.case_id))] = ds.load() if load else ds
-            except Exception:  # noqa: BLE001 - a corrupted group is as good as absent
+            if not load:
+                try:
+                    ds = self.open_case(rec.case_id)
+                except Exception:  # noqa: BLE001 - an unreadable group is as good as absent
+                    continue
+                out[str(ds.attrs.get("case_id", rec.case_id))] = ds
                 continue
+            ds, check = self._load_checked(rec.case_id)
+            if ds is None:
+                out[rec.case_id] = xr.Dataset(attrs={"status": f"corrupted: {check.reason}", "case_id": rec.case_id})
+            else:
+                out[str(ds.attrs.get("case_id", rec.case_id))] = ds
         return out
 
     # -- claims, so concurrent runners on one local store never compute a case twice -------------
@@ -219,3 +432,28 @@ def open_results(path: str | os.PathLike, *, load: bool = True) -> dict[str, xr.
     ``failed: ...`` are included so that a scorer can report them as ERROR.
     """
     return Store(path).open_results(load=load)
+
+
+def _cli_verify(args) -> int:
+    """``rgbench verify STORE``: one line per case; exit 1 if any is corrupted or interrupted, 2 if no store."""
+    import sys
+
+    store = Store(args.store)
+    root = store._local_root()
+    if _is_local(store.path) and not (root.is_dir() and Store._is_rgbench_root(root)):
+        print(f"rgbench verify: {args.store} is not an rgbench store (no root zarr.json with rgbench's attributes)",
+              file=sys.stderr)
+        return 2
+    checks = store.check_all()
+    if args.format == "json":
+        print(json.dumps([{"case": c.case_id, "state": c.state, "reason": c.reason, "status": c.status,
+                           "spec_hash": c.spec_hash} for c in checks], indent=2))
+    else:
+        width = max([len(c.case_id) for c in checks] + [4])
+        for c in checks:
+            print(f"{c.case_id:{width}s}  {c.state:11s}  {c.reason}" + (f" (status {c.status})" if c.status else ""))
+        counts: dict[str, int] = {}
+        for c in checks:
+            counts[c.state] = counts.get(c.state, 0) + 1
+        print(f"{args.store}: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no cases"))
+    return 1 if any(c.state in ("corrupted", "interrupted") for c in checks) else 0

@@ -102,6 +102,6 @@ def test_only_selects_a_grid_by_its_base_id():
 def test_parser_has_every_command_and_resolves_them_lazily():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert set(sub.choices) == {"validate", "list", "show", "run", "score", "leaderboard", "plot"}
+    assert set(sub.choices) == {"validate", "list", "show", "run", "score", "verify", "leaderboard", "plot"}
     args = parser.parse_args(["run", "suites/smoke.yaml", "--only", "short-xi", "--plugin", "x"])
     assert args.only == ["short-xi"] and args.plugins == ["x"] and callable(args.func)

@@ -17,7 +17,7 @@ from rgbench.spec import load_suite
 from rgbench.store import Store, open_results
 
 TINY = Path(__file__).parent / "data" / "suites" / "tiny.yaml"
-VOLATILE = {"start_time", "end_time", "wall_seconds", "train_seconds", "measure_seconds", "history"}
+VOLATILE = {"start_time", "end_time", "wall_seconds", "train_seconds", "measure_seconds", "history", "rgbench_digests"}
 
 pytestmark = pytest.mark.slow
 
@@ -28,6 +28,8 @@ def assert_same(a: dict[str, xr.Dataset], b: dict[str, xr.Dataset]) -> None:
         x, y = a[cid], b[cid]
         assert {k: v for k, v in x.attrs.items() if k not in VOLATILE} == {k: v for k, v in y.attrs.items() if k not in VOLATILE}
         assert set(x.variables) == set(y.variables)
+        # the data digests agree too (the attributes' digest covers the run's times, which differ)
+        assert x.attrs["rgbench_digests"]["variables"] == y.attrs["rgbench_digests"]["variables"], cid
         for name in x.variables:
             np.testing.assert_array_equal(x[name].values, y[name].values, err_msg=f"{cid}/{name}")
 

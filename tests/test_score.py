@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from types import SimpleNamespace
 from typing import Annotated, Any, Union
 
@@ -326,6 +327,16 @@ def test_threshold():
     assert r.verdict is PASS and r.statistic == pytest.approx(9.75)
     r = verdict(dsets, pred("effective_rank", {"kind": "threshold", "at_most": 6.1, "reduce": "last"}), "pass")
     assert r.verdict is PASS and r.statistic == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("test", [{"kind": "threshold", "at_most": 2.0}, {"kind": "close_to", "value": 1.8, "tolerance": 0.5}])
+def test_a_non_finite_statistic_is_error_never_inconclusive(bad, test):
+    loss = np.full(10, 1.8)
+    loss[4] = bad  # e.g. a damaged chunk that still decodes
+    r = verdict({"x": synthetic_case("x", final_loss=loss)}, pred("final_loss", test), "x")
+    assert r.verdict is ERR, f"{bad} in one seed gave {r.verdict}"
+    assert re.search(r"(NaN|not finite).*seeds \[?4", r.reason), f"the reason names neither the problem nor seed 4: {r.reason}"
 
 
 def test_threshold_interval_straddles_while_seeds_pass():
@@ -724,3 +735,10 @@ def test_drift_relative_to_the_squared_update_ratio_is_one_when_drift_is_a_funct
     assert P.DominantTransition().values(ds, stage="init").values == pytest.approx(np.full(10, 5.0))
     with pytest.raises(pydantic.ValidationError, match="of: kernel_drift"):
         P.DriftConcentration(of="update_ratio", relative_to="update_ratio")
+
+
+def test_a_corrupted_case_is_error_with_its_reason():
+    ds = xr.Dataset(attrs={"status": "corrupted: changed after completion: effective_rank changed"})
+    r = verdict({"x": ds}, pred("final_loss", {"kind": "threshold", "at_most": 2.0}), "x")
+    assert r.verdict is ERR, r.verdict
+    assert "effective_rank changed" in r.reason and "rgbench run" in r.reason, r.reason

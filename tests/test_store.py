@@ -95,3 +95,184 @@ def test_claims_are_exclusive_and_stale_claims_are_taken_over(tmp_path):
     lock = tmp_path / "s.zarr" / ".locks" / "a"
     lock.write_text(json.dumps({"host": os.uname().nodename, "pid": int(dead.stdout), "time": 0}))
     assert store.claim("a")
+
+
+# ------------------------------------------------------------------ refusing what is not ours
+
+TINY = os.path.join(os.path.dirname(__file__), "data", "suites", "tiny.yaml")
+
+
+def test_a_foreign_directory_is_refused_before_compute_and_left_untouched(tmp_path):
+    # the reported loss: a subdirectory named like a case id was deleted with its contents
+    import pytest
+
+    from rgbench.runner import run_suite
+    from rgbench.spec import load_suite
+    from rgbench.store import StoreError
+
+    (tmp_path / "d" / "short").mkdir(parents=True)
+    precious = tmp_path / "d" / "short" / "precious.txt"
+    precious.write_text("x")
+    with pytest.raises(StoreError, match="did not write"):
+        run_suite(load_suite(TINY), str(tmp_path / "d"), only=["short"], quiet=True)
+    assert precious.read_text() == "x", "a file rgbench did not write was touched"
+    assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["short"], "rgbench wrote into a foreign directory"
+
+
+def test_store_paths_rgbench_must_not_write_to_are_refused(tmp_path):
+    import pytest
+
+    from rgbench.store import StoreError
+
+    a_file = tmp_path / "file.zarr"
+    a_file.write_text("not a store")
+    with pytest.raises(StoreError, match="is not a directory"):
+        Store(a_file).check_target()
+    assert a_file.read_text() == "not a store"
+    store = Store(tmp_path / "s.zarr")
+    store.init("s", "t", "{}")
+    (tmp_path / "s.zarr" / ".locks").write_text("")
+    with pytest.raises(StoreError, match=r"\.locks.* is not a directory"):
+        store.check_target()
+    (tmp_path / "s.zarr" / ".locks").unlink()
+    (tmp_path / "s.zarr" / "a").write_text("a file where case a would go")
+    with pytest.raises(StoreError, match="is not a case group"):
+        store.check_target(["a"])
+    Store(tmp_path / "empty").check_target(["a"])  # an empty directory or a new path is fine
+    (tmp_path / "empty").mkdir()
+    Store(tmp_path / "empty").check_target(["a"])
+
+
+def test_a_read_only_location_is_refused(tmp_path):
+    import pytest
+
+    from rgbench.store import StoreError
+
+    if os.geteuid() == 0:
+        pytest.skip("root writes through permission bits")
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o555)
+    try:
+        with pytest.raises(StoreError, match="not writable"):
+            Store(ro / "s.zarr").check_target()
+    finally:
+        ro.chmod(0o755)
+
+
+# ------------------------------------------------------------------ atomic replacement
+
+
+def _interrupt_after(n_renames: int, monkeypatch):
+    """os.rename that raises (an interruption) once `n_renames` renames have happened."""
+    import rgbench.store as S
+
+    real, done = os.rename, []
+
+    def rename(a, b):
+        if len(done) == n_renames:
+            raise KeyboardInterrupt("killed mid-swap")
+        done.append((a, b))
+        real(a, b)
+
+    monkeypatch.setattr(S.os, "rename", rename)
+
+
+def test_force_replacement_interrupted_at_any_rename_leaves_the_old_or_the_new_case(tmp_path, monkeypatch):
+    import pytest
+
+    for n in (0, 1):  # before the old group is set aside, and between the two renames
+        store = Store(tmp_path / f"s{n}.zarr")
+        store.init("s", "t", "{}")
+        store.write_case(tiny(1.0), "a", "old")
+        with monkeypatch.context() as m:
+            _interrupt_after(n, m)
+            with pytest.raises(KeyboardInterrupt):
+                store.write_case(tiny(5.0), "a", "new")
+        store.recover("a")  # what the next run does once it holds the claim
+        hidden = [p.name for p in (tmp_path / f"s{n}.zarr").iterdir() if p.name.startswith(".a.")]
+        assert hidden == [], f"leftovers after recovery: {hidden}"
+        check = store.check_case("a")
+        assert check.state == "complete", f"interrupted after {n} renames: {check}"
+        value = float(store.open_case("a")["effective_rank"].max())
+        assert (check.spec_hash, value) in {("old", 1.0), ("new", 5.0)}, f"a mixture: {check.spec_hash}, {value}"
+
+
+def test_an_interrupted_new_group_is_discarded(tmp_path):
+    store = Store(tmp_path / "s.zarr")
+    store.init("s", "t", "{}")
+    store.write_case(tiny(1.0), "a", "old")
+    tiny(5.0).to_zarr(store.path, group=".a.new-999999", mode="w", consolidated=False)  # no marker: killed mid-write
+    store.recover("a")
+    assert not (tmp_path / "s.zarr" / ".a.new-999999").exists()
+    assert float(store.open_case("a")["effective_rank"].max()) == 1.0
+
+
+# ------------------------------------------------------------------ integrity
+
+
+def _store_with_case(tmp_path, value: float = 2.0):
+    store = Store(tmp_path / "s.zarr")
+    store.init("s", "t", "{}")
+    store.write_case(tiny(value).assign_attrs(spec='{"id": "a"}'), "a", "h")
+    return store
+
+
+def test_intact_cases_verify_and_legacy_cases_are_unverified(tmp_path):
+    store = _store_with_case(tmp_path)
+    assert store.check_case("a").state == "complete"
+    group = zarr.open_group(store.path, path="a", mode="r+")
+    del group.attrs["rgbench_digests"]  # as written before digests existed
+    assert store.check_case("a").state == "unverified"
+    assert store.is_done("a", "h"), "a legacy complete case must not be recomputed"
+
+
+def test_changed_values_are_corrupted_recomputed_and_scored_error(tmp_path):
+    store = _store_with_case(tmp_path)
+    arr = zarr.open_array(store.path, path="a/effective_rank", mode="r+")
+    arr[0, 0] = 9e23  # a flipped byte that still decodes
+    check = store.check_case("a")
+    assert check.state == "corrupted" and "effective_rank changed" in check.reason, check
+    assert not store.is_done("a", "h"), "run must recompute a corrupted case"
+    status = open_results(store.path)["a"].attrs["status"]
+    assert status.startswith("corrupted") and "effective_rank" in status, status
+
+
+def test_edited_provenance_and_a_deleted_coordinate_are_corrupted(tmp_path):
+    import shutil
+
+    store = _store_with_case(tmp_path)
+    zarr.open_group(store.path, path="a", mode="r+").attrs["spec"] = '{"id": "edited"}'
+    assert "attributes" in store.check_case("a").reason
+    store = _store_with_case(tmp_path / "2")
+    shutil.rmtree(os.path.join(store.path, "a", "layer"))
+    check = store.check_case("a")
+    assert check.state == "corrupted", check
+
+
+def test_a_truncated_chunk_is_corrupted_not_absent(tmp_path):
+    store = _store_with_case(tmp_path)
+    chunks = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(store.path, "a", "effective_rank"))
+              for f in fs if f != "zarr.json"]
+    assert chunks, "the array has no chunk file"
+    with open(chunks[0], "r+b") as f:
+        f.truncate(3)
+    check = store.check_case("a")
+    assert check.state == "corrupted", check
+    assert not store.is_done("a", "h")
+
+
+def test_rgbench_verify_reports_every_case_and_exits_1_on_damage(tmp_path):
+    store = _store_with_case(tmp_path)
+    store.write_case(tiny(3.0), "b", "h")
+    cmd = [sys.executable, "-m", "rgbench", "verify", store.path, "--format", "json"]
+    ok = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert ok.returncode == 0, ok.stderr
+    assert {c["case"]: c["state"] for c in json.loads(ok.stdout)} == {"a": "complete", "b": "complete"}
+    zarr.open_array(store.path, path="b/effective_rank", mode="r+")[1, 1] = -1.0
+    bad = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 1, bad.stderr
+    assert {c["case"]: c["state"] for c in json.loads(bad.stdout)} == {"a": "complete", "b": "corrupted"}
+    foreign = subprocess.run([sys.executable, "-m", "rgbench", "verify", str(tmp_path)], capture_output=True, text=True,
+                             timeout=120)
+    assert foreign.returncode == 2 and "not an rgbench store" in foreign.stderr and "Traceback" not in foreign.stderr
