@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import shlex
 import sys
 
 from ._options import add_plugin_option, add_set_option
@@ -235,8 +237,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rgbench: {e}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+        # Claims were released and no partial case is kept (a case counts only once complete, and a
+        # replacement is swapped in whole). Leave at once: letting the interpreter tear down while XLA
+        # may still hold threads of an interrupted compilation crashed it (SIGSEGV) in 2 of 4 tries.
+        words = " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+        hint = f"; nothing partial is kept — resume with: rgbench {words}" if args.command == "run" else ""
+        print(f"interrupted{hint}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
     except BrokenPipeError:
         return 0
 

@@ -225,3 +225,26 @@ def test_a_case_records_what_training_and_measuring_it_took(reference):
     for ds in reference[1].values():
         train, measure, wall = (float(ds.attrs[k]) for k in ("train_seconds", "measure_seconds", "wall_seconds"))
         assert 0 < measure and 0 < train and train + measure <= wall
+
+
+def test_ctrl_c_during_a_run_exits_130_releases_its_claim_and_says_how_to_resume(tmp_path):
+    import signal
+    import subprocess
+    import sys
+
+    store = tmp_path / "s.zarr"
+    cmd = [sys.executable, "-m", "rgbench", "run", str(TINY), "--store", str(store), "--only", "short",
+           "--set", "train.steps=100000"]
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in p.stdout:  # wait for the case to start (no wall-clock assumption), then interrupt it
+            if "running" in line:
+                break
+        p.send_signal(signal.SIGINT)
+        rest, _ = p.communicate(timeout=300)
+    finally:
+        p.kill()
+    assert p.returncode == 130, f"exit {p.returncode} (−11 is the segfault this guards against):\n{rest}"
+    assert "resume with: rgbench run" in rest and "Traceback" not in rest, rest
+    assert list((store / ".locks").iterdir()) == [], "the claim was not released"
+    assert not Store(str(store)).record("short").complete, "an interrupted case must not count as complete"
