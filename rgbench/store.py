@@ -391,18 +391,24 @@ class Store:
         lock = self._lock_path(case_id)
         lock.parent.mkdir(parents=True, exist_ok=True)
         me = {"host": socket.gethostname(), "pid": os.getpid(), "time": time.time()}
-        for _ in range(2):
-            try:
-                fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            except FileExistsError:
-                if self._stale(lock):
-                    lock.unlink(missing_ok=True)
-                    continue
-                return False
-            with os.fdopen(fd, "w") as f:
-                json.dump(me, f)
-            return True
-        return False
+        # The claim appears with its content in one step (a hard link of a written file): a claim
+        # created empty and filled afterwards could be read in between as "unreadable, stale" and
+        # taken over by a second runner, which then computed the case twice.
+        tmp = lock.parent / f".{lock.name}.{socket.gethostname()}.{os.getpid()}.tmp"
+        tmp.write_text(json.dumps(me))
+        try:
+            for _ in range(2):
+                try:
+                    os.link(tmp, lock)
+                except FileExistsError:
+                    if self._stale(lock):
+                        lock.unlink(missing_ok=True)
+                        continue
+                    return False
+                return True
+            return False
+        finally:
+            tmp.unlink(missing_ok=True)
 
     def release(self, case_id: str) -> None:
         if _is_local(self.path):
