@@ -175,7 +175,7 @@ class Store:
             if not root.is_dir():
                 raise StoreError(f"{where} is not a directory; give a new path (rgbench creates it) or an rgbench store")
             entries = sorted(p.name for p in root.iterdir())
-            if entries and not self._is_rgbench_root(root):
+            if entries and not self._is_rgbench_root(root) and not self._being_created(root, entries):
                 shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
                 raise StoreError(f"{where} is a directory rgbench did not write (it holds {shown}); rgbench never "
                                  f"writes into or deletes from it: give a new path or an empty directory")
@@ -194,6 +194,18 @@ class Store:
                 raise StoreError(f"{where}: {probe} is not a directory")
         if not os.access(probe, os.W_OK | os.X_OK):
             raise StoreError(f"{where}: {probe} is not writable; give a store path you can write to")
+
+    @staticmethod
+    def _being_created(root: Path, entries: list[str]) -> bool:
+        """A store another runner is creating right now: only a root group whose attributes are not
+        written yet (and perhaps the claims folder). Holds nothing anyone could lose."""
+        if not set(entries) <= {"zarr.json", ".locks"}:
+            return False
+        try:
+            meta = json.loads((root / "zarr.json").read_text())
+        except (OSError, ValueError):
+            return "zarr.json" in entries  # being written this instant
+        return isinstance(meta, dict) and meta.get("node_type") == "group" and not meta.get("attributes")
 
     @staticmethod
     def _is_rgbench_root(root: Path) -> bool:
