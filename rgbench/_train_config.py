@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 __all__ = ["TrainConfig"]
 
@@ -18,13 +18,26 @@ class TrainConfig(BaseModel):
     batch: int = Field(32, ge=1, le=1_000_000, description="sequences per step")
     optimizer: Literal["adam", "adamw", "sgd"] = Field("adam", description="optax optimizer")
     lr: float = Field(3e-4, gt=0, le=100, description="peak learning rate")
-    weight_decay: float = Field(0.0, ge=0, description="decoupled weight decay (adamw) or L2 (others)")
-    warmup: int = Field(0, ge=0, description="linear warmup steps from 0 to lr")
+    weight_decay: float = Field(
+        0.0, ge=0, le=100, allow_inf_nan=False, description="decoupled weight decay (adamw) or L2 (others)"
+    )
+    warmup: int = Field(0, ge=0, le=10_000_000, description="linear warmup steps from 0 to lr (at most `steps`)")
     schedule: Literal["constant", "cosine"] = Field(
         "constant", description="learning-rate schedule after warmup (cosine decays to 0 at `steps`)"
     )
-    clip: float | None = Field(None, gt=0, description="global gradient-norm clip, or null")
+    clip: float | None = Field(None, gt=0, le=1e6, allow_inf_nan=False, description="global gradient-norm clip, or null")
     log_every: int = Field(
-        100, ge=1, description="steps per compiled scan chunk; one loss value (the chunk's mean) is recorded per chunk"
+        100, ge=1, le=10_000_000,
+        description="steps per compiled scan chunk; one loss value (the chunk's mean) is recorded per chunk",
     )
-    eval_sequences: int = Field(1024, ge=1, description="fixed evaluation sequences for final_loss and the floors")
+    eval_sequences: int = Field(
+        1024, ge=1, le=1_000_000, description="fixed evaluation sequences for final_loss and the floors"
+    )
+
+    @field_validator("warmup")
+    @classmethod
+    def _warmup_within_steps(cls, warmup: int, info: ValidationInfo) -> int:
+        steps = info.data.get("steps")  # absent when steps itself is invalid (reported on its own)
+        if steps is not None and warmup > steps:
+            raise ValueError(f"warmup must be at most `steps` ({steps}): the warmup is part of training")
+        return warmup

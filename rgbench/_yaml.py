@@ -8,6 +8,8 @@ be constructed), then build plain Python data ourselves, recording `(file, line)
 from __future__ import annotations
 
 import math
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +21,8 @@ Path_ = tuple[str | int, ...]
 # Alias expansion is a tree walk; a "billion laughs" document would otherwise explode.
 _MAX_NODES = 200_000
 _MAX_DEPTH = 64
+#: The largest suite file read, checked before a byte is parsed (rg-paper.yaml is 7 KB).
+MAX_FILE_BYTES = 1 << 20
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
 
 
@@ -123,24 +127,87 @@ def _hint(msg: str, text: str, mark: Any) -> str:
     return ""
 
 
+_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
+               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _not_regular(mode: int) -> str | None:
+    if stat.S_ISREG(mode):
+        return None
+    kind = next((name for test, name in _FILE_TYPES if test(mode)), "not a regular file")
+    return f"is {kind}, not a regular file: a suite is read from a regular file"
+
+
+def _too_large(size: int) -> str | None:
+    if size <= MAX_FILE_BYTES:
+        return None
+    return (f"is {size} bytes, more than the {MAX_FILE_BYTES} bytes (1 MiB) a suite file may have; "
+            "split it into files that `include:` each other")
+
+
+def file_problem(path: str | Path) -> str | None:
+    """Why `path` cannot be read as a suite file (missing, a symlink loop, not a regular file, too large), or None.
+
+    Decided from ``os.stat`` alone, so a FIFO or a device is never opened (opening a FIFO blocks)."""
+    try:
+        info = os.stat(path)
+    except OSError as e:
+        return f"cannot be read: {e.strerror or e}"
+    return _not_regular(info.st_mode) or _too_large(info.st_size)
+
+
+def read_suite_bytes(path: str | Path, display: str) -> bytes:
+    """The bytes of a suite file: a regular file of at most `MAX_FILE_BYTES`, never blocking.
+
+    Checked with ``os.stat`` before opening, then again on the open descriptor (the path may have
+    been replaced in between), which is opened non-blocking and read at most one byte past the cap."""
+    def fail(message: str) -> YamlProblem:
+        return YamlProblem([Located(display, None, "", f"file {message}")])
+
+    problem = file_problem(path)
+    if problem is not None:
+        raise fail(problem)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as e:
+        raise fail(f"cannot be read: {e.strerror or e}") from None
+    with os.fdopen(fd, "rb") as f:
+        info = os.fstat(f.fileno())
+        problem = _not_regular(info.st_mode) or _too_large(info.st_size)
+        if problem is not None:
+            raise fail(problem)
+        try:
+            raw = f.read(MAX_FILE_BYTES + 1)
+        except OSError as e:
+            raise fail(f"cannot be read: {e.strerror or e}") from None
+    if len(raw) > MAX_FILE_BYTES:  # grew after the check
+        raise fail(f"is more than the {MAX_FILE_BYTES} bytes (1 MiB) a suite file may have")
+    return raw
+
+
 def load(path: str | Path, display: str | None = None) -> tuple[Any, dict[Path_, int], list[Located]]:
     """Parse a YAML file safely.
 
     Returns the data, a map from key path to 1-based line number, and the problems that did not stop
     parsing (duplicate keys — the first value is kept —, non-string keys, non-finite numbers), so a
     validator can report them together with its own. Raises YamlProblem when the file cannot be read
-    or parsed at all (syntax errors, unsafe tags, alias bombs).
+    (missing, not a regular file, larger than `MAX_FILE_BYTES`) or parsed at all (syntax errors,
+    unsafe tags, alias bombs).
     """
     display = display or str(path)
-    try:
-        raw = Path(path).read_bytes()
-    except OSError as e:
-        raise YamlProblem([Located(display, None, "", f"cannot read file: {e.strerror or e}")]) from None
+    raw = read_suite_bytes(path, display)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         line = raw[: e.start].count(b"\n") + 1
         raise YamlProblem([Located(display, line, "", "file is not valid UTF-8 text")]) from None
+    return loads(text, display)
+
+
+def loads(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Located]]:
+    """`load` for YAML text that is not a file (a ``--set KEY=VALUE`` value): the same safe builder,
+    the same caps on nodes and depth, the same refusals (unsafe tags, non-finite numbers)."""
     loader = None
     try:
         loader = yaml.SafeLoader(text)

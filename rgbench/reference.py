@@ -75,7 +75,7 @@ def _language() -> dict[str, dict[str, Any]]:
     from .inputs import Masking
     from .measure import MeasureConfig
     from .predictions import PredictionBase
-    from .spec import _CASE_ID_PATTERN, TOP_KEY_MEANINGS, models
+    from .spec import _CASE_ID_PATTERN, MAX_ID_BYTES, RESERVED_IDS, TOP_KEY_MEANINGS, models
 
     _, CaseSpec = models()
     case_meaning = {
@@ -85,7 +85,8 @@ def _language() -> dict[str, dict[str, Any]]:
         "measure": "what is measured on the probe batch (see measure keys)",
     }
     case = [_row("id", "str", "(required)", "case id, unique in the suite; a grid appends [key=value,…]",
-                 f"matches {_CASE_ID_PATTERN}, at most 300 long")]
+                 f"matches {_CASE_ID_PATTERN}, at most {MAX_ID_BYTES} bytes (UTF-8, grid suffix included), not "
+                 f"{', '.join(RESERVED_IDS)} in any letter case; ids differing only in letter case are refused")]
     case += _rows(CaseSpec, skip=("id", "predict"), meaning=case_meaning)
     for row in case:
         if row["name"] in ("architecture", "input"):

@@ -23,6 +23,7 @@ import copy
 import hashlib
 import itertools
 import json
+import math
 import re
 import typing
 from dataclasses import dataclass, field
@@ -31,33 +32,51 @@ from pathlib import Path
 from typing import Annotated, Any, Union
 
 import pydantic
-import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from ._version import DATA_FORMAT_VERSION
-from ._yaml import Located, YamlProblem, dotted
+from ._yaml import MAX_FILE_BYTES, Located, YamlProblem, dotted, file_problem
 from ._yaml import load as load_yaml
+from ._yaml import loads as load_yaml_text
 from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, Registry, closest, generation
 
 __all__ = ["Case", "Suite", "SuiteError", "load_suite", "suite_from_json", "case_from_dict", "case_to_dict", "case_hash",
-           "plugin_sources", "unknown_kinds"]
+           "plugin_sources", "unknown_kinds", "MAX_CASES", "MAX_FILES", "MAX_ID_BYTES", "MAX_NULLS", "RESERVED_IDS"]
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 _CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(\[[^\]/]*\])?$"  # base id, then grid values
 _CASE_KEYS = ("architecture", "input", "train", "measure", "seeds")  # the hash payload (and seed_start when set)
 _DEFAULT_KEYS = (*_CASE_KEYS, "seed_start")  # what `defaults:` and a case may set besides id, predict, grid
+# Bounded loading: what one suite may make rgbench read and hold, checked before it is materialised.
+#: Cases once every grid is expanded (counted before any is built): a sweep beyond this is several suites.
+MAX_CASES = 10_000
+#: Files read through `include:`, the suite itself included (each file is read once).
+MAX_FILES = 256
+#: A case id (grid values included) and a suite name, in UTF-8 bytes: each names a directory of the
+#: store, and the store adds its own prefixes and suffixes (``.<id>.new-<pid>``, lock files) within the
+#: 255 bytes a file name may have.
+MAX_ID_BYTES = 128
+#: The nulls of one prediction once named null sets expand (sets may name sets).
+MAX_NULLS = 256
+#: Names the store uses itself, refused as case ids (compared case-insensitively: macOS and Windows
+#: file systems are). Names beginning with '.' (``.locks``, swap directories) cannot be ids at all.
+RESERVED_IDS = ("zarr.json",)
 #: The top-level keys of a suite file: (type, default, meaning), for validation messages and `rgbench list`.
 TOP_KEY_MEANINGS: dict[str, tuple[str, Any, str]] = {
-    "suite": ("str", "(required)", "identifier (letters, digits, -, _, .), the store's default name results/<suite>.zarr"),
+    "suite": ("str", "(required)", f"identifier (letters, digits, -, _, .; at most {MAX_ID_BYTES} characters), the "
+                                   "store's default name results/<suite>.zarr"),
     "title": ("str", None, "one line for people"),
     "description": ("str", None, "a paragraph: what the suite tests and why"),
     "include": ("list[path]", [], "suite files (relative to this one) whose defaults, nulls and cases are merged in "
-                                  "first; cycles are an error"),
+                                  "first; each file is read once (a file included again is skipped), cycles are an "
+                                  f"error; at most {MAX_FILES} files in all, each a regular file of at most "
+                                  f"{MAX_FILE_BYTES // 2**20} MiB"),
     "defaults": ("partial case", {}, "architecture, input, train, measure, seeds, seed_start merged into every case "
                                      "(the case wins; a switch of kind keeps only what the new kind accepts)"),
     "nulls": ("mapping[name, list[null]]", {}, "named null sets, e.g. untrained-or-iid: [{stage: init}, iid], that a "
                                                "prediction's nulls: may name"),
-    "cases": ("list[case]", "(required)", "the cases (see case keys)"),
+    "cases": ("list[case]", "(required)", f"the cases (see case keys); at most {MAX_CASES} once every grid is "
+                                          "expanded, counted before any case is built"),
 }
 _TOP_KEYS = tuple(TOP_KEY_MEANINGS)
 
@@ -254,7 +273,7 @@ class Suite:
         for c in self.cases:
             if c.id == case_id:
                 return c
-        raise KeyError(f"no case {case_id!r} in suite {self.name!r} (cases: {', '.join(c.id for c in self.cases)})")
+        raise KeyError(f"no case {case_id!r} in suite {self.name!r} (cases: {_listing(self.ids)})")
 
     @property
     def ids(self) -> list[str]:
@@ -310,17 +329,28 @@ class _Raw:
     defaults: list[tuple[dict[str, Any], _Source]] = field(default_factory=list)  # lowest priority first
     nulls: dict[str, tuple[Any, _Source]] = field(default_factory=dict)  # set name → (refs, where defined)
     cases: list[_RawCase] = field(default_factory=list)
+    files: set[Path] = field(default_factory=set)  # every file read (resolved): each is read once
+    too_many_files: bool = False  # MAX_FILES reached and reported
+
+
+def _resolved(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop (RuntimeError before Python 3.13)
+        return path.absolute()
 
 
 def _display(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # elsewhere, or a symlink loop
         return str(path)
 
 
 def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Raw, top: bool) -> None:
     display = _display(path)
+    here = _resolved(path)
+    raw.files.add(here)
     try:
         data, lines, yaml_problems = load_yaml(path, display)
     except YamlProblem as e:
@@ -344,16 +374,36 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
                                 f"must be a list of relative file paths; got {includes!r}"))
         includes = []
     for i, inc in enumerate(includes):
-        target = (path.parent / inc).resolve()
         where = lines.get(("include", i), lines.get(("include",)))
-        if target in stack or target == path.resolve():
-            chain = " → ".join(_display(p) for p in (*stack, path.resolve(), target))
+        try:
+            target = (path.parent / inc).resolve()
+        except (OSError, RuntimeError) as e:  # a symlink loop (RuntimeError before Python 3.13)
+            reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+            if isinstance(e, RuntimeError) and "loop" in reason.lower():
+                reason = f"a symbolic link loop ({reason})"
+            problems.append(Located(display, where, f"include[{i}]", f"included file {inc!r} cannot be resolved: {reason}"))
+            continue
+        if target in stack or target == here:
+            chain = " → ".join(_display(p) for p in (*stack, here, target))
             problems.append(Located(display, where, f"include[{i}]", f"include cycle: {chain}"))
             continue
-        if not target.is_file():
+        if target in raw.files:  # read once: files including a common one (a diamond) do not read it again
+            continue
+        if not target.exists() and not target.is_symlink():
             problems.append(Located(display, where, f"include[{i}]", f"included file {inc!r} not found (looked at {target})"))
             continue
-        _read(target, (*stack, path.resolve()), problems, raw, top=False)
+        problem = file_problem(target)  # from os.stat alone: a FIFO or a directory is never opened
+        if problem is not None:
+            problems.append(Located(display, where, f"include[{i}]", f"included file {inc!r} {problem} (at {target})"))
+            continue
+        if len(raw.files) >= MAX_FILES:
+            if not raw.too_many_files:
+                raw.too_many_files = True
+                problems.append(Located(display, where, f"include[{i}]",
+                                        f"includes read more than {MAX_FILES} suite files; a suite may read at most "
+                                        f"{MAX_FILES} (each file is read once, however often it is included)"))
+            continue
+        _read(target, (*stack, here), problems, raw, top=False)
 
     if top:
         name = data.get("suite")
@@ -362,6 +412,10 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
         elif not isinstance(name, str) or not _valid_id(name):
             problems.append(Located(display, lines.get(("suite",)), "suite",
                                     f"must be an identifier of letters, digits, '-', '_', '.'; got {name!r}"))
+        elif len(name) > MAX_ID_BYTES:
+            problems.append(Located(display, lines.get(("suite",)), "suite",
+                                    f"is {len(name)} characters long; a suite name names its store directory and may "
+                                    f"have at most {MAX_ID_BYTES}: shorten it"))
         else:
             raw.name = name
         for key in ("title", "description"):
@@ -411,6 +465,69 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
 
 def _valid_id(s: str) -> bool:
     return re.fullmatch(_ID_PATTERN, s) is not None
+
+
+def _id_problem(case_id: str) -> str | None:
+    """Why `case_id` cannot name a directory of the store, or None: too long, a character a file name
+    should not hold (a control character, e.g. from a quoted grid value), or a name the store uses."""
+    size = len(case_id.encode("utf-8", "surrogatepass"))
+    if size > MAX_ID_BYTES:
+        chars = f" ({len(case_id)} characters)" if len(case_id) != size else ""
+        return (f"is {size} bytes long in UTF-8{chars}; a case id names a directory of the store and may have at "
+                f"most {MAX_ID_BYTES}")
+    bad = next((c for c in case_id if not c.isprintable()), None)
+    if bad is not None:
+        return f"holds U+{ord(bad):04X}, an unprintable character that no file name should hold"
+    if case_id.casefold() in RESERVED_IDS:
+        return f"is a name the store uses itself (it may not be any of: {', '.join(RESERVED_IDS)})"
+    return None
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _listing(names: typing.Sequence[str], limit: int = 10) -> str:
+    """Names for a message, at most `limit` of them (a grid may make thousands)."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])}, … ({len(names)} in all)"
+
+
+def _case_label(rc: _RawCase) -> str:
+    case_id = rc.data.get("id")
+    return f"cases[{case_id}]" if isinstance(case_id, str) else dotted(rc.path)
+
+
+def _grid_lengths(rc: _RawCase) -> list[int]:
+    """The number of values of each key of a case's grid (1 for a malformed entry: it is reported later)."""
+    grid = rc.data.get("grid")
+    if not isinstance(grid, dict):
+        return []
+    return [len(v) if isinstance(v, list) and v else 1 for v in grid.values()]
+
+
+def _within_case_cap(raw: _Raw, problems: list[Located]) -> bool:
+    """Whether the suite's cases, every grid expanded, number at most MAX_CASES — counted from the
+    grids' lengths before a single case is built (a 10⁶-case grid is refused, never materialised)."""
+    sizes = [math.prod(_grid_lengths(rc)) for rc in raw.cases]
+    total = sum(sizes)
+    if total <= MAX_CASES:
+        return True
+    big = max(range(len(sizes)), key=sizes.__getitem__)
+    rc = raw.cases[big]
+    if sizes[big] > 1:
+        dims = " × ".join(map(str, _grid_lengths(rc)))
+        problems.append(Located(rc.source.file, rc.source.lines.get(rc.path + ("grid",)), f"{_case_label(rc)}.grid",
+                                f"the suite expands to {total} cases, more than the {MAX_CASES} a suite may have; this "
+                                f"grid alone gives {sizes[big]} ({dims} values): sweep fewer values, or split the sweep "
+                                "into several suites"))
+    else:
+        rc = raw.cases[MAX_CASES]  # the first case beyond the cap
+        problems.append(Located(rc.source.file, rc.source.lines.get(rc.path), _case_label(rc),
+                                f"the suite has {total} cases, more than the {MAX_CASES} a suite may have: split it "
+                                "into several suites"))
+    return False
 
 
 def _unknown_key(key: Any, allowed: typing.Iterable[str]) -> str:
@@ -473,6 +590,8 @@ class _Expanded:
 
 
 def _expand(raw: _Raw, problems: list[Located]) -> list[_Expanded]:
+    if not _within_case_cap(raw, problems):
+        return []
     defaults: dict[str, Any] = {}
     default_where: list[tuple[tuple, _Source, tuple, str]] = []
     for d, src in raw.defaults:
@@ -491,6 +610,11 @@ def _expand(raw: _Raw, problems: list[Located]) -> list[_Expanded]:
         if not isinstance(case_id, str) or not _valid_id(case_id):
             problems.append(Located(src.file, src.lines.get(cpath + ("id",)), f"{label}.id",
                                     f"must be an identifier of letters, digits, '-', '_', '.'; got {case_id!r}"))
+            continue
+        bad_id = _id_problem(case_id)
+        if bad_id is not None:
+            problems.append(Located(src.file, src.lines.get(cpath + ("id",)), f"{label}.id",
+                                    f"case id {_short(case_id)!r} {bad_id}: rename the case"))
             continue
         base = {k: copy.deepcopy(v) for k, v in defaults.items()}
         for key, value in rc.data.items():
@@ -523,13 +647,20 @@ def _expand(raw: _Raw, problems: list[Located]) -> list[_Expanded]:
         if not ok:
             continue
         keys = list(grid)
-        for combo in itertools.product(*(grid[k] for k in keys)):
+        combos = list(itertools.product(*(grid[k] for k in keys)))  # at most MAX_CASES (_within_case_cap)
+        gids = [f"{case_id}[{','.join(f'{k}={_format_value(v)}' for k, v in zip(keys, combo))}]" for combo in combos]
+        bad = next(((gid, why) for gid in gids if (why := _id_problem(gid)) is not None), None)
+        if bad is not None:
+            problems.append(Located(src.file, src.lines.get(gpath), f"{label}.grid",
+                                    f"gives the case id {_short(bad[0])!r}, which {bad[1]}: change the case's id or "
+                                    "the values the grid sweeps"))
+            continue
+        gwhere = [(tuple(k.split(".")), src, gpath + (k,), f"{label}.grid.{k}") for k in keys]
+        for combo, gid in zip(combos, gids):
             data = copy.deepcopy(base)
             for k, v in zip(keys, combo):
                 _set_dotted(data, k.split("."), v)
-            gid = f"{case_id}[{','.join(f'{k}={_format_value(v)}' for k, v in zip(keys, combo))}]"
             data["id"] = gid
-            gwhere = [(tuple(k.split(".")), src, gpath + (k,), f"{label}.grid.{k}") for k in keys]
             out.append(_Expanded(gid, str(case_id), data, dict(zip(keys, combo)), gwhere + where))
     return out
 
@@ -588,6 +719,8 @@ def _clean_loc(data: Any, loc: tuple) -> tuple:
             continue
         if isinstance(part, str) and part.startswith(("function-", "tagged-union[")):
             continue
+        if isinstance(part, str) and cur is not None and not isinstance(cur, dict):
+            continue  # a member of a union (``float``, ``literal[...]``): a key cannot index a value or a list
         out.append(part)
         if isinstance(cur, dict):
             cur = cur.get(part)
@@ -695,25 +828,48 @@ def _validate(exp: _Expanded, problems: list[Located]) -> BaseModel | None:
 def _cross_checks(expanded: list[_Expanded], problems: list[Located]) -> None:
     """Checks across cases, on the resolved data (so they run even where a case has other problems)."""
     seen: dict[str, _Expanded] = {}
+    folded: dict[str, _Expanded] = {}  # ids by casefold: one directory on a case-insensitive file system
     for exp in expanded:
         if exp.case_id in seen:
             file, line, key = _locate(exp, ("id",))
             first = _locate(seen[exp.case_id], ("id",))
             problems.append(Located(file, line, key, f"duplicate case id {exp.case_id!r} (first defined at {first[0]}:{first[1]})"))
-        else:
-            seen[exp.case_id] = exp
+            continue
+        seen[exp.case_id] = exp
+        other = folded.setdefault(exp.case_id.casefold(), exp)
+        if other is not exp:
+            file, line, key = _locate(exp, ("id",))
+            first = _locate(other, ("id",))
+            problems.append(Located(file, line, key, f"case id {_short(exp.case_id)!r} differs from {_short(other.case_id)!r} "
+                                                     f"(defined at {first[0]}:{first[1]}) only in letter case: both would "
+                                                     "name one directory of a store on a case-insensitive file system "
+                                                     "(macOS, Windows); rename one"))
     ids = list(seen)
+    hints = _Hints(ids)
     for exp in expanded:
         predict = exp.data.get("predict")
         for i, pred in enumerate(predict if isinstance(predict, list) else []):
             target = _value_at(pred, ("test", "compare_to"))
             if not isinstance(target, str) or target in seen:
                 continue
-            close = closest(target, ids)
-            hint = f"; did you mean {close!r}?" if close else ""
             file, line, key = _locate(exp, ("predict", i, "test", "compare_to"))
-            problems.append(Located(file, line, key, f"compare_to names no case of this suite: {target!r}{hint} "
-                                                     f"(cases: {', '.join(ids)})"))
+            problems.append(Located(file, line, key, f"compare_to names no case of this suite: {target!r}{hints(target)} "
+                                                     f"(cases: {_listing(ids)})"))
+
+
+class _Hints:
+    """``; did you mean 'x'?`` for a name among many case ids, computed once per name (a grid's
+    thousands of cases share their predictions, and so their typos)."""
+
+    def __init__(self, ids: list[str]):
+        self.ids = ids
+        self.memo: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        if name not in self.memo:
+            close = closest(name, self.ids)
+            self.memo[name] = f"; did you mean {close!r}?" if close else ""
+        return self.memo[name]
 
 
 def _resolve_null_sets(expanded: list[_Expanded], raw: _Raw, problems: list[Located]) -> None:
@@ -725,26 +881,36 @@ def _resolve_null_sets(expanded: list[_Expanded], raw: _Raw, problems: list[Loca
                                     f"a null set may not share its name with case {name!r}: in a prediction's `nulls` "
                                     "the name would mean both; rename the set"))
 
+    memo: dict[str, list] = {}  # each set expanded once: sets naming sets twice over cannot grow as 2^depth
+
     def expand(items: list, chain: tuple[str, ...]) -> list:
         out: list = []
         for item in items:
             if isinstance(item, str) and item in raw.nulls and item not in chain:
-                refs = raw.nulls[item][0]
-                out += expand(refs if isinstance(refs, list) else [refs], (*chain, item))
+                if item not in memo:
+                    refs = raw.nulls[item][0]
+                    memo[item] = expand(refs if isinstance(refs, list) else [refs], (*chain, item))
+                out += memo[item]
             elif isinstance(item, str) and item in chain:
                 src = raw.nulls[item][1]
                 problems.append(Located(src.file, src.lines.get(("nulls", item)), f"nulls.{item}",
                                         f"null sets name each other in a cycle: {' → '.join((*chain, item))}"))
             else:
                 out.append(item)
+            if len(out) > MAX_NULLS:
+                return out[: MAX_NULLS + 1]
         return out
 
     for exp in expanded:
         predict = exp.data.get("predict")
-        for pred in predict if isinstance(predict, list) else []:
+        for i, pred in enumerate(predict if isinstance(predict, list) else []):
             if isinstance(pred, dict) and isinstance(pred.get("nulls"), (str, list)):
                 value = pred["nulls"]
                 pred["nulls"] = expand(value if isinstance(value, list) else [value], ())
+                if len(pred["nulls"]) > MAX_NULLS:
+                    file, line, key = _locate(exp, ("predict", i, "nulls"))
+                    problems.append(Located(file, line, key, f"names more than {MAX_NULLS} nulls once its null sets "
+                                                             f"expand; a prediction may have at most {MAX_NULLS}"))
 
 
 def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_Expanded], problems: list[Located]) -> None:
@@ -752,17 +918,17 @@ def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_E
     from .predictions import resolved_selection
 
     ids = [exp.case_id for exp in expanded]
+    known = set(ids)
+    hints = _Hints(ids)
     stages = {exp.case_id: list(spec.measure.stages) for exp, spec in validated}
     for exp, spec in validated:
         for i, pred in enumerate(spec.predict):
             for j, null in enumerate(pred.nulls):
                 file, line, key = _locate(exp, ("predict", i, "nulls", j))
-                missing = [c for c in (null.case, null.compare_to) if c is not None and c not in ids]
+                missing = [c for c in (null.case, null.compare_to) if c is not None and c not in known]
                 for c in missing:
-                    close = closest(c, ids)
-                    hint = f"; did you mean {close!r}?" if close else ""
-                    problems.append(Located(file, line, key, f"null {null.label()!r} names no case of this suite: {c!r}{hint} "
-                                                             f"(cases: {', '.join(ids)})"))
+                    problems.append(Located(file, line, key, f"null {null.label()!r} names no case of this suite: {c!r}{hints(c)} "
+                                                             f"(cases: {_listing(ids)})"))
                 if missing:
                     continue
                 stage = null.stage if null.stage is not None else resolved_selection(pred.observable, pred.stage, None)[0]
@@ -788,10 +954,13 @@ def _parse_overrides(overrides: typing.Sequence[str], problems: list[Located]) -
         if head not in _DEFAULT_KEYS:
             problems.append(Located("--set", None, key, "no such key: " + _unknown_key(head, _DEFAULT_KEYS)))
             continue
-        try:
-            parsed = yaml.safe_load(value) if value.strip() else None
-        except yaml.YAMLError as e:
-            problems.append(Located("--set", None, key, f"value {value!r} is not valid YAML: {str(e).splitlines()[0]}"))
+        try:  # the suite files' own safe builder: its caps on nodes and depth, no tags, no inf or nan
+            parsed, _, refused = load_yaml_text(value, "--set")
+        except YamlProblem as e:
+            problems.append(Located("--set", None, key, f"value {value!r} is not valid YAML: {e.problems[0].message}"))
+            continue
+        if refused:
+            problems.extend(Located("--set", None, key, f"{p.message} (in {value!r})") for p in refused)
             continue
         out.append((key, parsed))
     return out

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import signal
 import subprocess
 import sys
 import textwrap
+import tracemalloc
+import typing
 from pathlib import Path
 
 import hypothesis.strategies as st
@@ -13,8 +18,10 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 
+import rgbench.spec as spec_module
+from rgbench._yaml import MAX_FILE_BYTES
 from rgbench.cli import main
-from rgbench.spec import SuiteError, load_suite, suite_from_json
+from rgbench.spec import MAX_CASES, MAX_ID_BYTES, MAX_NULLS, SuiteError, load_suite, models, suite_from_json
 
 VALID = """\
 suite: demo
@@ -433,3 +440,274 @@ def test_suggestions_only_when_close(tmp_path):
     assert "did you mean" not in window and "did you mean" not in probe  # not 'kind', not 'role_samples'
     assert "did you mean 'sticky'" in next(p for p in lines if "cases[a].input" in p)
     assert "did you mean 'steps'" in next(p for p in lines if ".stpes" in p)
+
+
+# ----------------------------------------------------------------------------------------------
+# Bounded loading: includes read once, a cap on cases, on file size, regular files only, store-safe
+# ids, and an upper bound on every size field. Each test fails if its protection is removed; time
+# is bounded by generous alarms, never asserted.
+
+SMALL = """\
+suite: small
+defaults:
+  architecture: {kind: tokenwise, depth: 2, width: 8}
+  input: {kind: sticky, vocab: 4, length: 8}
+  train: {steps: 10}
+  seeds: 1
+cases:
+"""
+
+
+@contextlib.contextmanager
+def time_limit(seconds: int):
+    """Fail (TimeoutError) instead of hanging or running on: a generous bound, not a speed claim."""
+    def expired(signum, frame):
+        raise TimeoutError(f"did not finish within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def test_an_include_diamond_reads_each_file_once(tmp_path, monkeypatch):
+    # each file includes the next twice: read naively, depth 14 means 2^14 reads of the last one
+    depth = 14
+    for i in range(1, depth):
+        include = f"include: [f{i + 1}.yaml, f{i + 1}.yaml]\n" if i + 1 < depth else ""
+        write(tmp_path, include + ("cases: [{id: x}]\n" if i + 1 == depth else "cases: []\n"), f"f{i}.yaml")
+    top = write(tmp_path, SMALL.replace("suite: small\n", "suite: small\ninclude: [f1.yaml, f1.yaml]\n") + "  []\n")
+    reads = []
+    real_load = spec_module.load_yaml
+    monkeypatch.setattr(spec_module, "load_yaml", lambda path, display: reads.append(path) or real_load(path, display))
+    with time_limit(60):
+        suite = load_suite(top)
+    assert len(reads) == depth, f"{len(reads)} reads of {depth} files"
+    assert suite.ids == ["x"], "the file included 2^13 times contributes its case once"
+
+
+def test_a_file_included_by_two_files_contributes_once(tmp_path):
+    write(tmp_path, "defaults: {seeds: 2}\ncases: [{id: common}]\n", "common.yaml")
+    write(tmp_path, "include: [common.yaml]\ncases: [{id: left}]\n", "left.yaml")
+    write(tmp_path, "include: [common.yaml]\ncases: [{id: right}]\n", "right.yaml")
+    suite = load_suite(write(tmp_path, SMALL.replace("  seeds: 1\n", "").replace("suite: small\n", "suite: small\ninclude: [left.yaml, right.yaml]\n") + "  - id: top\n"))
+    assert suite.ids == ["common", "left", "right", "top"]
+    assert suite.case("top").seeds == 2
+
+
+def test_a_symlink_loop_is_a_located_error(tmp_path):
+    (tmp_path / "loop-a.yaml").symlink_to(tmp_path / "loop-b.yaml")
+    (tmp_path / "loop-b.yaml").symlink_to(tmp_path / "loop-a.yaml")
+    path = write(tmp_path, SMALL.replace("suite: small\n", "suite: small\ninclude: [loop-a.yaml]\n") + "  - id: a\n")
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}:2: include[0]: included file 'loop-a.yaml' "), problem
+    assert "symbolic link" in problem, problem
+    (top,) = problems_of(tmp_path / "loop-a.yaml")  # the suite path itself
+    assert top.startswith(f"{tmp_path / 'loop-a.yaml'}: file cannot be read: "), top
+    assert "symbolic links" in top, top
+
+
+def test_the_case_cap_is_checked_before_a_grid_is_built(tmp_path):
+    values = "[0, 1, 2, 3, 4, 5, 6, 7, 8, 9]"
+    keys = ["architecture.depth", "architecture.width", "input.vocab", "input.length", "seeds", "seed_start"]
+    grid = ", ".join(f"{k}: {values}" for k in keys)  # 10^6 cases (most of them invalid: never looked at)
+    path = write(tmp_path, SMALL + f"  - id: a\n  - id: sweep\n    grid: {{{grid}}}\n")
+    tracemalloc.start()
+    try:
+        with time_limit(60):
+            (problem,) = problems_of(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert problem.startswith(f"{path}:10: cases[sweep].grid: the suite expands to 1000001 cases"), problem
+    assert f"more than the {MAX_CASES} a suite may have" in problem, problem
+    assert "this grid alone gives 1000000 (10 × 10 × 10 × 10 × 10 × 10 values)" in problem, problem
+    assert peak < 200 * 2**20, f"refusing the grid held {peak / 2**20:.0f} MiB"
+
+
+def test_the_case_cap_counts_plain_cases_and_grids_together(tmp_path, monkeypatch):
+    monkeypatch.setattr(spec_module, "MAX_CASES", 4)
+    at_cap = SMALL + "  - id: a\n  - id: g\n    grid: {seeds: [1, 2, 3]}\n"
+    assert len(load_suite(write(tmp_path, at_cap)).cases) == 4
+    (grid,) = problems_of(write(tmp_path, at_cap.replace("[1, 2, 3]", "[1, 2, 3, 4]"), "grid.yaml"))
+    assert ":10: cases[g].grid: the suite expands to 5 cases, more than the 4 a suite may have" in grid, grid
+    (plain,) = problems_of(write(tmp_path, SMALL + "".join(f"  - id: c{i}\n" for i in range(5)), "plain.yaml"))
+    assert ":12: cases[c4]: the suite has 5 cases, more than the 4 a suite may have" in plain, plain
+
+
+def test_a_suite_file_over_the_size_cap_is_refused_before_it_is_parsed(tmp_path):
+    padding = "#" * 99 + "\n"
+    text = SMALL + "  - id: a\n" + padding * (MAX_FILE_BYTES // len(padding) + 1)  # valid YAML, 1 MiB of comments
+    path = write(tmp_path, text)
+    assert path.stat().st_size > MAX_FILE_BYTES
+    (problem,) = problems_of(path)
+    assert problem.startswith(f"{path}: file is {path.stat().st_size} bytes, more than the {MAX_FILE_BYTES} bytes"), problem
+    write(tmp_path, "cases: [{id: b}]\n" + padding * (MAX_FILE_BYTES // len(padding) + 1), "big.yaml")
+    top = write(tmp_path, SMALL.replace("suite: small\n", "suite: small\ninclude: [big.yaml]\n") + "  - id: a\n", "top.yaml")
+    (included,) = problems_of(top)
+    assert included.startswith(f"{top}:2: include[0]: included file 'big.yaml' is "), included
+    assert "(1 MiB) a suite file may have" in included, included
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_a_fifo_or_a_directory_is_refused_at_once_never_opened(tmp_path):
+    os.mkfifo(tmp_path / "pipe.yaml")  # opening it for reading would block until a writer comes
+    (tmp_path / "dir.yaml").mkdir()
+    with time_limit(30):
+        (pipe,) = problems_of(tmp_path / "pipe.yaml")
+        (directory,) = problems_of(tmp_path / "dir.yaml")
+        top = write(tmp_path, SMALL.replace("suite: small\n", "suite: small\ninclude: [pipe.yaml, dir.yaml]\n") + "  - id: a\n")
+        included = problems_of(top)
+    assert pipe == f"{tmp_path / 'pipe.yaml'}: file is a named pipe (FIFO), not a regular file: a suite is read from a regular file"
+    assert directory.startswith(f"{tmp_path / 'dir.yaml'}: file is a directory, not a regular file"), directory
+    assert any(p.startswith(f"{top}:2: include[0]: included file 'pipe.yaml' is a named pipe (FIFO)") for p in included), included
+    assert any(p.startswith(f"{top}:2: include[1]: included file 'dir.yaml' is a directory") for p in included), included
+
+
+@pytest.mark.parametrize(
+    ("case", "line", "key", "fragment"),
+    [
+        ("  - id: " + "a" * (MAX_ID_BYTES + 1), 8, "cases[" + "a" * (MAX_ID_BYTES + 1) + "].id",
+         f"is {MAX_ID_BYTES + 1} bytes long in UTF-8; a case id names a directory of the store and may have at most {MAX_ID_BYTES}"),
+        ("  - id: zarr.json", 8, "cases[zarr.json].id", "is a name the store uses itself"),
+        ("  - id: ZARR.JSON", 8, "cases[ZARR.JSON].id", "is a name the store uses itself"),
+        ("  - id: w\n    grid: {architecture.residual_scale: [" + "9" * 130 + "]}", 9, "cases[w].grid",
+         "bytes long in UTF-8; a case id names a directory of the store"),
+        ('  - id: n\n    grid: {input.xi: ["1\\0"]}', 9, "cases[n].grid",
+         "holds U+0000, an unprintable character that no file name should hold"),
+        ("  - id: Short\n  - id: short", 9, "cases[short].id",
+         "differs from 'Short' (defined at"),
+    ],
+)
+def test_case_ids_a_store_directory_cannot_have_are_located_errors(tmp_path, case, line, key, fragment):
+    path = write(tmp_path, SMALL + case + "\n")
+    lines = problems_of(path)
+    assert any(p.startswith(f"{path}:{line}: {key}: ") and fragment in p for p in lines), lines
+
+
+def test_the_longest_case_id_a_store_directory_can_have_is_accepted(tmp_path):
+    case_id = "a" * MAX_ID_BYTES
+    assert load_suite(write(tmp_path, SMALL + f"  - id: {case_id}\n")).ids == [case_id]
+
+
+def test_a_suite_name_is_bounded_like_a_case_id(tmp_path):
+    name = "s" * (MAX_ID_BYTES + 1)
+    (problem,) = problems_of(write(tmp_path, SMALL.replace("suite: small", f"suite: {name}") + "  - id: a\n"))
+    assert f":1: suite: is {MAX_ID_BYTES + 1} characters long" in problem, problem
+
+
+def test_null_sets_naming_sets_twice_over_are_expanded_once_and_capped(tmp_path):
+    depth = 40  # naively 2^40 expansions
+    sets = "".join(f"  n{i}: [n{i + 1}, n{i + 1}]\n" for i in range(depth))
+    prediction = "    predict: [{claim: c, observable: effective_rank, test: {kind: monotone}, nulls: n0}]\n"
+    empty = SMALL.replace("cases:\n", f"nulls:\n{sets}  n{depth}: []\ncases:\n") + "  - id: a\n" + prediction
+    with time_limit(60):
+        assert load_suite(write(tmp_path, empty)).case("a").predict[0].nulls == []
+        lines = problems_of(write(tmp_path, empty.replace(f"n{depth}: []", f"n{depth}: [{{stage: init}}]"), "full.yaml"))
+    assert any(f"cases[a].predict[0].nulls: names more than {MAX_NULLS} nulls" in p for p in lines), lines
+
+
+@pytest.mark.parametrize(
+    ("snippet", "key", "fragment"),
+    [
+        ("    train: {eval_sequences: 1000000000000}", "cases[bad].train.eval_sequences",
+         "less than or equal to 1000000; got 1000000000000"),
+        ("    architecture: {hidden_mult: 1.0e+300}", "cases[bad].architecture.hidden_mult", "less than or equal to 64; got 1e+300"),
+        ("    train: {warmup: 1000000000000000000000}", "cases[bad].train.warmup", "less than or equal to 10000000"),
+        ("    train: {warmup: 11}", "cases[bad].train.warmup", "warmup must be at most `steps` (10): the warmup is part of training; got 11"),
+        ("    train: {log_every: 100000000000}", "cases[bad].train.log_every", "less than or equal to 10000000"),
+        ("    train: {clip: 1.0e+300}", "cases[bad].train.clip", "less than or equal to 1000000"),
+        ("    train: {weight_decay: 1.0e+300}", "cases[bad].train.weight_decay", "less than or equal to 100"),
+        ("    measure: {role_samples: 100000000000}", "cases[bad].measure.role_samples", "less than or equal to 1000000"),
+        ("    architecture: {kind: mixer, token_hidden: 100000000000}", "cases[bad].architecture.token_hidden",
+         "less than or equal to 4194304"),
+        ("    architecture: {init_scale: 1.0e+300}", "cases[bad].architecture.init_scale", "less than or equal to 100"),
+        ("    architecture: {residual_scale: 1.0e+300}", "cases[bad].architecture.residual_scale",
+         "a numeric residual_scale must be finite with |α| ≤ 100; got 1e+300"),
+        ("    architecture: {residual_scale: many}", "cases[bad].architecture.residual_scale",
+         "must be '1', '1/sqrt(L)' or '1/L'; got many"),
+    ],
+)
+def test_every_size_field_has_a_located_upper_bound(tmp_path, snippet, key, fragment):
+    path = write(tmp_path, SMALL + "  - id: bad\n" + snippet + "\n")
+    lines = problems_of(path)
+    assert any(p.startswith(f"{path}:9: {key}: ") and fragment in p for p in lines), lines
+
+
+def test_warmup_may_equal_steps(tmp_path):
+    suite = load_suite(write(tmp_path, SMALL + "  - id: a\n    train: {warmup: 10}\n"))
+    assert suite.case("a").train.warmup == 10
+
+
+def _numeric(annotation) -> bool:
+    args = typing.get_args(annotation)
+    return annotation in (int, float) or any(a in (int, float) for a in args)
+
+
+# Numeric fields of rgbench's own configs without an `le`/`lt`, and why that is safe (none sizes an array).
+UNBOUNDED_ON_PURPOSE = {
+    "residual_scale": "bounded by its own validator (|α| ≤ 100): a union with the named scales",
+    "Plain.hidden_mult": "refused whatever its value (a plain block has no hidden layer)",
+    "xi": "a correlation length: ξ → ∞ is α → 1, which is handled (ξ = inf)",
+    "xi_fast": "a correlation length", "xi_slow": "a correlation length",
+    "spectrum": "eigenvalues, each checked |λ| < 1, at most vocab − 1 of them",
+    "blocks": "divides vocab (≤ 4096)", "clusters": "divides vocab (≤ 4096)",
+}
+
+
+def test_every_numeric_config_field_has_an_upper_bound():
+    from rgbench._train_config import TrainConfig
+    from rgbench.inputs import Masking
+    from rgbench.measure import MeasureConfig
+    from rgbench.registry import ARCHITECTURES, INPUTS
+
+    models()
+    builtin = [cls for reg in (ARCHITECTURES, INPUTS) for kind, cls in reg.items() if reg.source(kind).builtin]
+    unbounded = []
+    for cls in (TrainConfig, MeasureConfig, Masking, *builtin):
+        for name, info in cls.model_fields.items():
+            if not _numeric(info.annotation) or {name, f"{cls.__name__}.{name}"} & set(UNBOUNDED_ON_PURPOSE):
+                continue
+            if not any(getattr(m, "le", None) is not None or getattr(m, "lt", None) is not None for m in info.metadata):
+                unbounded.append(f"{cls.__name__}.{name}")
+    assert len(builtin) >= 8, [cls.__name__ for cls in builtin]
+    assert unbounded == [], f"numeric fields with no upper bound: {unbounded}"
+
+
+def test_validate_reports_a_bound_located_and_exits_2(tmp_path, capsys):
+    path = write(tmp_path, SMALL + "  - id: bad\n    architecture: {hidden_mult: 1.0e+300}\n")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"{path}:9: cases[bad].architecture.hidden_mult: must be less than or equal to 64; got 1e+300"
+
+
+def test_a_non_finite_override_is_refused_like_one_in_the_file(tmp_path):
+    path = write(tmp_path, SMALL + "  - id: a\n")
+    with pytest.raises(SuiteError) as info:
+        load_suite(path, ["architecture.init_scale=.inf", "input.pi=[.nan, 0.5]"])
+    lines = sorted(str(p) for p in info.value.problems)
+    assert lines == ["--set: architecture.init_scale: non-finite number inf is not allowed in a suite (in '.inf')",
+                     "--set: input.pi: non-finite number nan is not allowed in a suite (in '[.nan, 0.5]')"]
+
+
+def test_an_override_is_read_by_the_suite_files_safe_builder(tmp_path):
+    path = write(tmp_path, SMALL + "  - id: a\n")
+    bomb = "[&a0 [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]" + "".join(f", &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)) + "]"
+    with time_limit(60), pytest.raises(SuiteError) as info:
+        load_suite(path, [f"input.pi={bomb}", "input.xi=!!python/object/apply:os.system [true]"])
+    lines = sorted(str(p) for p in info.value.problems)
+    assert lines[0].startswith("--set: input.pi: value '[&a0 [0,"), lines
+    assert lines[0].endswith("is not valid YAML: document expands to more than 200000 nodes (alias bomb?)"), lines
+    assert lines[1].startswith("--set: input.xi: value '!!python/object/apply:os.system [true]' is not valid YAML: YAML tag"), lines
+
+
+def test_includes_read_at_most_max_files(tmp_path, monkeypatch):
+    monkeypatch.setattr(spec_module, "MAX_FILES", 3)
+    for i in range(1, 4):  # the suite and f1 … f3: four files in a chain
+        write(tmp_path, (f"include: [f{i + 1}.yaml]\n" if i < 3 else "") + f"cases: [{{id: c{i}}}]\n", f"f{i}.yaml")
+    top = write(tmp_path, SMALL.replace("suite: small\n", "suite: small\ninclude: [f1.yaml]\n") + "  - id: top\n")
+    (problem,) = problems_of(top)
+    assert problem.startswith(f"{tmp_path / 'f2.yaml'}:1: include[0]: includes read more than 3 suite files"), problem

@@ -11,7 +11,7 @@ import abc
 import math
 from typing import TYPE_CHECKING, ClassVar, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..registry import ARCHITECTURES, Component
 
@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 __all__ = ["Activation", "ArchitectureConfig", "Mixer", "Norm", "Plain", "Tokenwise", "Windowed"]
 
 Activation = Literal["gelu", "relu", "tanh"]
+#: The largest |residual_scale| a number may give (beyond it the first block's output leaves float32).
+MAX_RESIDUAL_SCALE = 100.0
 Norm = Literal["layernorm", "rmsnorm", "none"]
 
 
@@ -35,16 +37,27 @@ class ArchitectureConfig(Component):
 
     depth: int = Field(6, ge=1, le=1024, description="number of residual blocks L")
     width: int = Field(64, ge=1, le=65536, description="residual stream width d")
-    hidden_mult: float = Field(4.0, gt=0, description="hidden width of each MLP as a multiple of d")
+    hidden_mult: float = Field(
+        4.0, gt=0, le=64, allow_inf_nan=False, description="hidden width of each MLP as a multiple of d"
+    )
     activation: Activation = Field("gelu", description="MLP nonlinearity (gelu is the exact, erf form)")
     norm: Norm = Field("layernorm", description="pre-norm of each block and before the readout")
     residual_scale: float | Literal["1", "1/sqrt(L)", "1/L"] = Field(
-        1.0, description="branch multiplier α in h ← h + α·f(h): a number, '1/sqrt(L)' or '1/L'"
+        1.0, description=f"branch multiplier α in h ← h + α·f(h): a number (|α| ≤ {MAX_RESIDUAL_SCALE:g}), "
+        "'1/sqrt(L)' or '1/L'"
     )
     init_scale: float = Field(
-        1.0, gt=0, description="multiplier on the N(0, 1/fan_in) init standard deviation of the block weights"
+        1.0, gt=0, le=100, allow_inf_nan=False,
+        description="multiplier on the N(0, 1/fan_in) init standard deviation of the block weights",
     )
     positions: bool = Field(False, description="add a learned positional embedding (zero at init)")
+
+    @field_validator("residual_scale")
+    @classmethod
+    def _bounded_residual_scale(cls, scale: float | str) -> float | str:
+        if isinstance(scale, float) and not (math.isfinite(scale) and abs(scale) <= MAX_RESIDUAL_SCALE):
+            raise ValueError(f"a numeric residual_scale must be finite with |α| ≤ {MAX_RESIDUAL_SCALE:g}")
+        return scale
 
     #: The network's output at a position depends only on that position's symbol (tokenwise, plain):
     #: training evaluates it once per symbol, so a step costs V + 1 rows, not batch · T.
@@ -107,17 +120,20 @@ class Tokenwise(ArchitectureConfig):
         return TokenwiseNet(self, vocab, length, key=key)
 
 
+
 @ARCHITECTURES.register
 class Mixer(ArchitectureConfig):
     """MLP-Mixer: pre-norm residual token-mixing MLP across positions, then a channel MLP, per block."""
 
     kind: Literal["mixer"] = "mixer"
     token_hidden: int | None = Field(
-        None, ge=1, description="hidden width of the token-mixing MLP; null = round(hidden_mult × length)"
+        None, ge=1, le=4_194_304,
+        description="hidden width of the token-mixing MLP; null = round(hidden_mult × length)",
     )
 
     def token_hidden_for(self, length: int) -> int:
         return self.token_hidden if self.token_hidden is not None else max(1, round(self.hidden_mult * length))
+
 
     def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> MixerNet:
         from ._mixer import MixerNet
@@ -138,6 +154,7 @@ class Windowed(ArchitectureConfig):
         return WindowedNet(self, vocab, length, key=key)
 
 
+
 @ARCHITECTURES.register
 class Plain(ArchitectureConfig):
     """Bias-free MLP stack h ← W φ(h) (or h ← h + α·W φ(h)), no norm, no hidden layer: exactly solvable at init.
@@ -151,7 +168,8 @@ class Plain(ArchitectureConfig):
     activation: Activation = Field("relu", description="nonlinearity φ (the exact theory is for relu)")
     norm: Literal["none"] = Field("none", description="plain stacks have no normalisation; 'none' is the only value")
     init_scale: float = Field(
-        math.sqrt(2.0), gt=0, description="σ_w: block weights N(0, σ_w²/width); √2 (He) is critical for relu"
+        math.sqrt(2.0), gt=0, le=100, allow_inf_nan=False,
+        description="σ_w: block weights N(0, σ_w²/width); √2 (He) is critical for relu",
     )
     hidden_mult: float | None = Field(None, description="not used: a plain block is one width × width matrix; leave unset")
 
@@ -173,3 +191,4 @@ class Plain(ArchitectureConfig):
         from ._plain import PlainNet
 
         return PlainNet(self, vocab, length, key=key)
+
