@@ -61,6 +61,7 @@ __all__ = ["Store", "StoreError", "CaseRecord", "CaseCheck", "open_results", "gr
 COMPLETE_KEY = "rgbench_complete"
 DIGEST_KEY = "rgbench_digests"
 _RECORD_KEYS = (COMPLETE_KEY, DIGEST_KEY)  # the completion record: not part of what the digests cover
+_ZARR_PARTIAL = re.compile(r"zarr\.[0-9a-f]{32}\.partial")  # zarr's LocalStore writes zarr.json through one
 _SWAP = re.compile(r"^\.(?P<name>.+)\.(?P<kind>new|old)-(?P<pid>\d+)$")
 FINAL_STATUSES = ("complete", "diverged")  # a rerun keeps these; `failed: ...` is retried
 
@@ -101,6 +102,15 @@ def dataset_digests(ds: xr.Dataset) -> dict[str, Any]:
         out[str(name)] = h.hexdigest()
     attrs = {k: v for k, v in ds.attrs.items() if k not in _RECORD_KEYS}
     return {"variables": out, "attrs": hashlib.sha256(_json(attrs)).hexdigest()}
+
+
+def _node_meta(path: Path) -> dict[str, Any] | None:
+    """The zarr.json of the node at `path` (a local directory), or None if absent or unreadable."""
+    try:
+        meta = json.loads((path / "zarr.json").read_text())
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
 
 
 @dataclass(frozen=True)
@@ -174,8 +184,8 @@ class Store:
         if root.exists() or root.is_symlink():
             if not root.is_dir():
                 raise StoreError(f"{where} is not a directory; give a new path (rgbench creates it) or an rgbench store")
-            entries = sorted(p.name for p in root.iterdir())
-            if entries and not self._is_rgbench_root(root) and not self._being_created(root, entries):
+            entries = self._foreign_entries(root)
+            if entries:
                 shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
                 raise StoreError(f"{where} is a directory rgbench did not write (it holds {shown}); rgbench never "
                                  f"writes into or deletes from it: give a new path or an empty directory")
@@ -195,31 +205,46 @@ class Store:
         if not os.access(probe, os.W_OK | os.X_OK):
             raise StoreError(f"{where}: {probe} is not writable; give a store path you can write to")
 
+    @classmethod
+    def _foreign_entries(cls, root: Path, settle_s: float = 2.0) -> list[str]:
+        """The entries of a directory that is not (or not becoming) an rgbench store; [] for one that is.
+
+        Another runner may be creating the store this instant, and a directory listing and the read of
+        zarr.json that follows are not one snapshot: a store is called foreign only once it has looked
+        foreign for `settle_s` seconds (creating one takes milliseconds), so a race never refuses."""
+        deadline = time.monotonic() + settle_s
+        while True:
+            entries = sorted(p.name for p in root.iterdir())
+            settled = [e for e in entries if not _ZARR_PARTIAL.fullmatch(e)]  # zarr's own atomic-write files
+            if not entries or cls._is_rgbench_root(root) or cls._being_created(root, settled):
+                return []
+            if time.monotonic() >= deadline:
+                return entries
+            time.sleep(0.05)
+
     @staticmethod
     def _being_created(root: Path, entries: list[str]) -> bool:
         """A store another runner is creating right now: only a root group whose attributes are not
         written yet (and perhaps the claims folder). Holds nothing anyone could lose."""
         if not set(entries) <= {"zarr.json", ".locks"}:
             return False
-        try:
-            meta = json.loads((root / "zarr.json").read_text())
-        except (OSError, ValueError):
-            return "zarr.json" in entries  # being written this instant
-        return isinstance(meta, dict) and meta.get("node_type") == "group" and not meta.get("attributes")
+        meta = _node_meta(root)
+        if meta is None:
+            return "zarr.json" in entries or not entries  # being written this instant (or only zarr's partial file)
+        return meta.get("node_type") == "group" and not meta.get("attributes")
 
     @staticmethod
     def _is_rgbench_root(root: Path) -> bool:
-        try:
-            meta = json.loads((root / "zarr.json").read_text())
-        except (OSError, ValueError):
-            return False
-        attrs = meta.get("attributes", {}) if isinstance(meta, dict) else {}
-        return meta.get("node_type") == "group" and "suite" in attrs and "data_format_version" in attrs
+        meta = _node_meta(root) or {}
+        return meta.get("node_type") == "group" and {"suite", "data_format_version"} <= set(meta.get("attributes") or {})
 
     def init(self, suite_name: str, title: str, suite_json: str) -> None:
         """Create the store (or update its root provenance) for a suite."""
         self.check_target()
-        root = self._root("a")
+        try:
+            root = self._root("a")
+        except zarr.errors.ContainsGroupError:  # another runner created the root between our look and our write
+            root = self._root("r+")
         existing = root.attrs.get("data_format_version")
         if existing is not None and existing != DATA_FORMAT_VERSION:
             raise ValueError(
@@ -359,10 +384,7 @@ class Store:
 
     @staticmethod
     def _complete_at(path: Path) -> bool:
-        try:
-            return COMPLETE_KEY in json.loads((path / "zarr.json").read_text()).get("attributes", {})
-        except (OSError, ValueError, AttributeError):
-            return False
+        return COMPLETE_KEY in ((_node_meta(path) or {}).get("attributes") or {})
 
     def open_case(self, case_id: str) -> xr.Dataset:
         return xr.open_zarr(self.path, group=group_name(case_id), consolidated=False)

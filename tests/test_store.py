@@ -119,6 +119,18 @@ def test_a_foreign_directory_is_refused_before_compute_and_left_untouched(tmp_pa
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["short"], "rgbench wrote into a foreign directory"
 
 
+def test_a_store_another_runner_is_creating_is_not_foreign(tmp_path):
+    # two runs started together on a new store: the second looks while the first writes the root
+    # (zarr writes zarr.json through a zarr.<hex>.partial file renamed into place)
+    root = tmp_path / "s.zarr"
+    root.mkdir()
+    (root / f"zarr.{'a' * 32}.partial").write_text("{")
+    Store(root).check_target()  # only zarr's partial file: being created
+    (root / "zarr.json").write_text(json.dumps({"zarr_format": 3, "node_type": "group", "attributes": {}}))
+    (root / ".locks").mkdir()
+    Store(root).check_target()  # a root group without attributes yet, and the claims folder
+
+
 def test_store_paths_rgbench_must_not_write_to_are_refused(tmp_path):
     import pytest
 
