@@ -79,12 +79,26 @@ def mflop_per_seed_step(c) -> float:
     return 3 * 2 * (vocab + 1) * matmul_params / 1e6
 
 
+def best_seconds(fun, *args, tries: int = 5) -> float:
+    """Fastest of `tries` timed calls of a jitted `fun`, after one call that compiles it."""
+    import time
+
+    import jax
+
+    jax.block_until_ready(fun(*args))
+    best = float("inf")
+    for _ in range(tries):
+        t0 = time.perf_counter()
+        jax.block_until_ready(fun(*args))
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
 def ceiling(seeds: int, devices: int) -> dict:
     """Run in a fresh process: seed-steps per second of the step's matrix products alone."""
     from rgbench.train import use_cpu_devices
 
     use_cpu_devices(devices)
-    import time
 
     import jax
     import jax.numpy as jnp
@@ -127,13 +141,7 @@ def ceiling(seeds: int, devices: int) -> dict:
         fun = jax.jit(fun, in_shardings=(sharding,) * 4, out_shardings=(sharding,) * 3)
     else:
         fun = jax.jit(fun)
-    jax.block_until_ready(fun(*args))
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fun(*args))
-        best = min(best, time.perf_counter() - t0)
-    rate = seeds * n / best
+    rate = seeds * n / best_seconds(fun, *args)
     return {"seeds": seeds, "devices": devices, "seed_steps_per_second": rate,
             "gflops": rate * mflop_per_seed_step(c) / 1e3}
 
@@ -149,7 +157,6 @@ def optimizer_floor(seeds: int, devices: int) -> dict:
     from rgbench.train import use_cpu_devices
 
     use_cpu_devices(devices)
-    import time
 
     import equinox as eqx
     import jax
@@ -179,13 +186,7 @@ def optimizer_floor(seeds: int, devices: int) -> dict:
     sharding = SeedPlacement.for_seeds(seeds).sharding
     if sharding is not None:
         params, grads = jax.device_put((params, grads), sharding)
-    fun = jax.jit(steps)
-    jax.block_until_ready(fun(params, grads))
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fun(params, grads))
-        best = min(best, time.perf_counter() - t0)
+    best = best_seconds(jax.jit(steps), params, grads)
     n_params = sum(x.size for x in jax.tree_util.tree_leaves(params)) // seeds
     return {"seeds": seeds, "devices": devices, "seed_steps_per_second": seeds * n / best,
             "parameters_per_seed": int(n_params)}

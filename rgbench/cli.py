@@ -239,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         # Claims were released and no partial case is kept (a case counts only once complete, and a
         # replacement is swapped in whole). Leave at once: letting the interpreter tear down while XLA
-        # may still hold threads of an interrupted compilation crashed it (SIGSEGV) in 2 of 4 tries.
+        # may still hold threads of an interrupted compilation could crash it (SIGSEGV; tests/test_runner.py).
         words = " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
         hint = f"; nothing partial is kept — resume with: rgbench {words}" if args.command == "run" else ""
         print(f"interrupted{hint}", file=sys.stderr)

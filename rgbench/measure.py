@@ -47,7 +47,7 @@ class MeasureConfig(BaseModel):
         default_factory=lambda: ["init", "trained"], min_length=1, description="parameter snapshots measured"
     )
     role_samples: int = Field(
-        2048, ge=2, description="rows per role (masked / visible) for effective_rank_role, capped by what the probe has"
+        2048, ge=2, le=1_000_000, description="rows per role (masked / visible) for effective_rank_role, capped by what the probe has"
     )
     cka: bool = Field(
         True, description="store the layer × layer CKA matrix (seed · layer² values per stage; kernel_drift, its "
@@ -77,14 +77,10 @@ _ATTRS: dict[str, tuple[str, str]] = {
 }
 
 
-def _rank_block(x: np.ndarray, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    return rank_measures(x, nonfinite="nan", rows=rows)
-
-
-def rank_measures(x, **kwargs) -> dict[str, np.ndarray]:
+def _rank_block(x: np.ndarray, rows: np.ndarray | None = None, weights: np.ndarray | None = None) -> dict[str, np.ndarray]:
     from .observables import rank_measures
 
-    return rank_measures(x, **kwargs)
+    return rank_measures(x, nonfinite="nan", rows=rows, weights=weights)
 
 
 ROWS = ("token", "mask", "half", "token_half")  # the `rows` coordinate of `<measure>_rows`
@@ -101,6 +97,27 @@ def _compact_rows(per_pos: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np
     keep = np.take_along_axis(rows, order, axis=1)
     index = order.reshape((1,) * (per_pos.ndim - 3) + order.shape + (1,))
     return np.take_along_axis(per_pos, index, axis=-2), keep
+
+
+def _rows_variables(out: dict[str, np.ndarray], blocks: dict[str, dict[str, np.ndarray] | None]) -> dict[str, np.ndarray]:
+    """``<measure>_rows`` (…, rows) from the per-`ROWS` blocks; a block that could not be formed is nan."""
+    return {name + "_rows": np.stack([np.full(value.shape, np.nan) if blocks[r] is None else blocks[r][name] for r in ROWS],
+                                     axis=-1) for name, value in out.items()}
+
+
+def _role_ranks(scored: np.ndarray, cfg: MeasureConfig, rng: np.random.Generator,
+                rows_at: Any, shape: tuple[int, int]) -> np.ndarray:
+    """effective_rank_role (seed, layer, role): m random scored and m unscored (sample, position) rows.
+
+    `rows_at(pick)` gives the streams (seed, layer, m, d) of the flat row indices n_i·T + t_i in `pick`."""
+    masked_rows, visible_rows = np.flatnonzero(scored.reshape(-1)), np.flatnonzero(~scored.reshape(-1))
+    m = min(len(masked_rows), len(visible_rows), cfg.role_samples)
+    role = np.full((*shape, 2), np.nan)
+    if m >= 2:
+        for r, rows in enumerate((masked_rows, visible_rows)):
+            pick = np.sort(rng.choice(rows, size=m, replace=False))
+            role[:, :, r] = _rank_block(rows_at(pick))["effective_rank"]
+    return role
 
 
 def measure_streams(streams: np.ndarray, scored: np.ndarray, cfg: MeasureConfig, *, rng: np.random.Generator,
@@ -127,23 +144,13 @@ def measure_streams(streams: np.ndarray, scored: np.ndarray, cfg: MeasureConfig,
         "half": _rank_block(per_pos[..., :half, :]) if half >= 2 else None,
         "token_half": _rank_block(per_pos[..., :half, :], rows=token_rows[:, :half]) if half >= 2 else None,
     }
-    for name in out.copy():
-        out[name + "_rows"] = np.stack([np.full((s, nl, t), np.nan) if blocks[r] is None else blocks[r][name]
-                                        for r in ROWS], axis=-1)  # (seed, layer, position, rows)
+    out.update(_rows_variables(out, blocks))
     out["mask_distance"] = cloud_distance(per_pos, mask_rows, token_rows, nonfinite="nan")  # (seed, layer, position)
     for name, value in _rank_block(streams.mean(axis=3).transpose(0, 2, 1, 3)).items():
         out[name + "_pooled"] = value  # (seed, layer)
 
-    masked_rows = np.flatnonzero(scored.reshape(-1))
-    visible_rows = np.flatnonzero(~scored.reshape(-1))
-    m = min(len(masked_rows), len(visible_rows), cfg.role_samples)
     flat = np.moveaxis(streams, 2, 1).reshape(s, nl, n * t, d)  # (seed, layer, rows, d)
-    role = np.full((s, nl, 2), np.nan)
-    if m >= 2:
-        for r, rows in enumerate((masked_rows, visible_rows)):
-            pick = np.sort(rng.choice(rows, size=m, replace=False))
-            role[:, :, r] = _rank_block(flat[:, :, pick, :])["effective_rank"]
-    out["effective_rank_role"] = role
+    out["effective_rank_role"] = _role_ranks(scored, cfg, rng, lambda pick: flat[:, :, pick, :], (s, nl))
 
     layer_major = np.moveaxis(per_pos, 1, 2)  # (seed, position, layer, n, d)
     out["kernel_drift"] = _position_mean(kernel_drift(layer_major, nonfinite="nan"))  # (seed, transition)
@@ -177,7 +184,7 @@ def measure_tables(tables: np.ndarray, inputs: np.ndarray, scored: np.ndarray, c
         return (onehot & select[..., None]).sum(axis=0).astype(np.float64)
 
     def block(select: np.ndarray) -> dict[str, np.ndarray]:
-        return rank_measures(per_pos, nonfinite="nan", weights=counts(select))
+        return _rank_block(per_pos, weights=counts(select))
 
     everything = np.ones((n, t), bool)
     half = n // 2
@@ -186,12 +193,10 @@ def measure_tables(tables: np.ndarray, inputs: np.ndarray, scored: np.ndarray, c
     blocks = {
         "token": block(~mask_rows),
         "mask": block(mask_rows),
-        "half": block(first & everything) if half >= 2 else None,
+        "half": block(np.broadcast_to(first, (n, t))) if half >= 2 else None,
         "token_half": block(first & ~mask_rows) if half >= 2 else None,
     }
-    for name in out.copy():
-        out[name + "_rows"] = np.stack([np.full((s, nl, t), np.nan) if blocks[r] is None else blocks[r][name]
-                                        for r in ROWS], axis=-1)
+    out.update(_rows_variables(out, blocks))
     out["mask_distance"] = cloud_distance(per_pos, counts(mask_rows), counts(~mask_rows), nonfinite="nan")
 
     def gather(rows: np.ndarray, positions: np.ndarray) -> np.ndarray:  # → (seed, layer, rows, d), as streams hold them
@@ -204,18 +209,10 @@ def measure_tables(tables: np.ndarray, inputs: np.ndarray, scored: np.ndarray, c
         rows = np.arange(lo, min(n, lo + step))
         chunk = tables[:, prow[None, :], inputs[rows]]  # (seed, chunk, position, layer, d)
         pooled[:, rows] = np.ascontiguousarray(np.moveaxis(chunk, 3, 2)).mean(axis=3)
-    for name, value in rank_measures(pooled.transpose(0, 2, 1, 3), nonfinite="nan").items():
+    for name, value in _rank_block(pooled.transpose(0, 2, 1, 3)).items():
         out[name + "_pooled"] = value  # (seed, layer)
 
-    flat_scored = scored.reshape(-1)
-    masked_rows, visible_rows = np.flatnonzero(flat_scored), np.flatnonzero(~flat_scored)
-    m = min(len(masked_rows), len(visible_rows), cfg.role_samples)
-    role = np.full((s, nl, 2), np.nan)
-    if m >= 2:
-        for r, rows in enumerate((masked_rows, visible_rows)):
-            pick = np.sort(rng.choice(rows, size=m, replace=False))  # flat (sample, position) rows
-            role[:, :, r] = rank_measures(gather(pick // t, pick % t), nonfinite="nan")["effective_rank"]
-    out["effective_rank_role"] = role
+    out["effective_rank_role"] = _role_ranks(scored, cfg, rng, lambda pick: gather(pick // t, pick % t), (s, nl))
 
     layer_major = np.moveaxis(per_pos, 1, 2)  # (seed, position, layer, symbol, d)
     c_all = counts(everything)  # (position, symbol)

@@ -529,24 +529,10 @@ _VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
 
 def _symbol_streams(models) -> np.ndarray | None:
     """Per seed, the stream of every symbol at every layer (row 0 of the symbol table): (seed, symbol, layer, width)."""
-    import equinox as eqx
-    import jax
+    from .train import symbol_tables
 
-    static = eqx.partition(models, eqx.is_array)[1]
-    if not hasattr(static, "symbol_table"):
-        return None
-    return np.asarray(jax.device_get(_symbol_table_program()(models)))
-
-
-@functools.cache
-def _symbol_table_program():
-    import equinox as eqx
-
-    def one(model):
-        table, _ = model.symbol_table()
-        return table[0]
-
-    return eqx.filter_jit(eqx.filter_vmap(one))
+    tables = symbol_tables(models)  # the one compiled program measurement uses too
+    return None if tables is None else tables[:, 0]
 
 
 def _stream_statistics(streams: np.ndarray) -> dict[str, np.ndarray]:
