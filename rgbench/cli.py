@@ -8,19 +8,26 @@ import os
 import shlex
 import sys
 
-from ._options import add_plugin_option, add_set_option
+from ._options import add_budget_options, add_plugin_option, add_set_option
 from ._version import __version__
 
 EXIT_INVALID = 2
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
+    from .cost import budget
     from .spec import SuiteError, load_suite
 
     bad = 0
     for path in args.paths:
         try:
             suite = load_suite(path, args.overrides)
+            refused, warned = budget(suite.cases, max_memory=args.max_memory, max_hours=args.max_hours,
+                                     strict=args.strict)
+            for w in warned:
+                print(w, file=sys.stderr)
+            if refused:
+                raise SuiteError(refused)
         except SuiteError as e:
             bad += 1
             for p in sorted(e.problems, key=lambda p: (p.file, p.line or 0)):
@@ -94,6 +101,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from ._console import console as make_console
+    from .cost import FLOPS_PER_SECOND, OVERHEAD_S, estimate, human_bytes, human_count, human_flops, human_seconds
     from .spec import SuiteError, load_suite
 
     try:
@@ -102,14 +110,23 @@ def _cmd_show(args: argparse.Namespace) -> int:
         for p in e.problems:
             print(p, file=sys.stderr)
         return EXIT_INVALID
+    estimates = [estimate(c) for c in suite.cases]
     if args.json:
-        print(json.dumps(json.loads(suite.to_json()), indent=2))
+        data = json.loads(suite.to_json())
+        data["estimates"] = [e.to_json() for e in estimates]
+        print(json.dumps(data, indent=2))
         return 0
     console = make_console()
-    table = Table(title=f"{suite.name} — {suite.title}" if suite.title else suite.name, title_justify="left")
-    for col in ("case", "hash", "architecture", "input", "train", "seeds", "predictions"):
-        table.add_column(col)
-    for c in suite.cases:
+    table = Table(title=f"{suite.name} — {suite.title}" if suite.title else suite.name, title_justify="left",
+                  caption=f"estimates (rgbench.cost): peak memory of one case, FLOPs, and time at "
+                          f"{FLOPS_PER_SECOND / 1e9:g} GFLOP/s plus {OVERHEAD_S:g} s a case (the 2-core reference "
+                          f"machine); in all ≈ {human_seconds(sum(e.seconds for e in estimates))}, "
+                          f"{human_bytes(sum(e.stored_bytes for e in estimates))} stored",
+                  caption_justify="left")
+    for col in ("case", "hash", "architecture", "input", "train", "seeds", "predictions", "params/seed", "memory",
+                "FLOPs", "time"):
+        table.add_column(col, justify="right" if col in ("params/seed", "memory", "FLOPs", "time") else "left")
+    for c, e in zip(suite.cases, estimates):
         a, i, t = c.architecture, c.input, c.train
         xi = getattr(i, "xi", None)
         table.add_row(
@@ -120,6 +137,10 @@ def _cmd_show(args: argparse.Namespace) -> int:
             f"{t.steps} steps × {t.batch}",
             str(c.seeds) + (f" (from {c.seed_start})" if c.seed_start else ""),
             str(len(c.predict)),
+            human_count(e.params),
+            human_bytes(e.peak_bytes),
+            human_flops(e.total_flops),
+            human_seconds(e.seconds),
         )
     console.print(table)
     return 0
@@ -147,6 +168,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("validate", help="check suite files; exit 2 and one line per problem if any is invalid")
     p.add_argument("paths", nargs="+", metavar="PATH")
     p.add_argument("-q", "--quiet", action="store_true", help="print problems only")
+    add_budget_options(p)
     add_set_option(p)
     add_plugin_option(p)
     p.set_defaults(func=_cmd_validate)
@@ -160,9 +182,9 @@ def build_parser() -> argparse.ArgumentParser:
     add_plugin_option(p)
     p.set_defaults(func=_cmd_list)
 
-    p = sub.add_parser("show", help="a suite's expanded cases with their hashes")
+    p = sub.add_parser("show", help="a suite's expanded cases with their hashes and cost estimates")
     p.add_argument("suite", metavar="SUITE")
-    p.add_argument("--json", action="store_true", help="the resolved suite as JSON")
+    p.add_argument("--json", action="store_true", help="the resolved suite as JSON, with each case's estimate")
     add_set_option(p)
     add_plugin_option(p)
     p.set_defaults(func=_cmd_show)
@@ -184,6 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="what each case asks of a dask worker, e.g. GPU=1: one case per GPU on workers started "
                    "with --resources GPU=1 (needs --scheduler)")
     p.add_argument("--quiet", action="store_true", help="print nothing")
+    add_budget_options(p)
     add_set_option(p)
     add_plugin_option(p)
     p.set_defaults(func=_lazy("runner", "_cmd_run"))
@@ -248,6 +271,17 @@ def main(argv: list[str] | None = None) -> int:
         os._exit(130)
     except BrokenPipeError:
         return 0
+    except Exception as e:  # the errors a user can cause end in their message and exit 2, never a traceback
+        from .spec import SuiteError
+
+        if isinstance(e, SuiteError):  # e.g. `score --suite` or `plot --suite` naming an invalid suite
+            for problem in e.problems:
+                print(problem, file=sys.stderr)
+            return EXIT_INVALID
+        if type(e).__name__ == "StoreError" and type(e).__module__ == f"{__package__}.store":
+            print(f"rgbench {args.command}: {e}", file=sys.stderr)
+            return EXIT_INVALID
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

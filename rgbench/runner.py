@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ._version import DATA_FORMAT_VERSION, __version__
+from .cost import FLOPS_PER_SECOND, OVERHEAD_S, budget, estimate
 from .plugins import loaded_plugins
 from .spec import (
     Case,
@@ -213,25 +214,6 @@ def execute_case(case_json: str, suite_name: str, store_path: str, force: bool =
         store.release(case.id)
 
 
-def case_cost(case: Case, *, reuses_training: bool = False) -> float:
-    """Relative cost of computing a case, in rough multiply-adds: what the progress ETA weighs cases by.
-
-    Training: steps × rows × parameters per seed, rows = batch·T for networks that mix positions
-    and the V + 1 symbol rows (per position with learned positions) for context-free ones, which
-    train on a symbol table; measurement: rank spectra of every (stage, layer, position), ~6·N·d²
-    each, plus the CKA pairs. Only ratios matter: the ETA scales them by the rate measured so far.
-    A case that reuses the previous case's training (`run_case`) costs its measurement only.
-    """
-    a, t, m, x = case.architecture, case.train, case.measure, case.input
-    params = a.depth * a.width * (2 * a.hidden + a.width)
-    if getattr(a, "context_free", False):  # small matmuls run at about half the rate of batch·T ones
-        rows = 2 * (x.vocab + 1) * (x.length if getattr(a, "positions", False) else 1)
-    else:
-        rows = t.batch * x.length
-    measure = 6 * len(m.stages) * m.samples * x.length * (a.depth + 1) * a.width**2
-    return float(case.seeds * ((0 if reuses_training else t.steps * rows * params) + measure))
-
-
 def _case_payload(case: Case) -> str:
     return json.dumps(case_to_dict(case))
 
@@ -250,7 +232,8 @@ class _Reporter:
         self.done = 0
         self.t0 = time.perf_counter()
         keys = [_training_key(c) for c in cases]
-        self._cost = {c.id: case_cost(c, reuses_training=i > 0 and keys[i] == keys[i - 1]) for i, c in enumerate(cases)}
+        self._cost = {c.id: estimate(c, reuses_training=i > 0 and keys[i] == keys[i - 1]).total_flops
+                      for i, c in enumerate(cases)}  # FLOPs (rgbench.cost)
         self._left = sum(self._cost.values())  # cost of the cases not finished yet
         self._n_left = len(cases)
         self._spent = 0.0  # cost, seconds and number of the cases computed so far (skipped ones cost nothing)
@@ -306,14 +289,13 @@ class _Reporter:
             self._last_line = time.perf_counter()
             print(f"  {text}", file=self.stream, flush=True)
 
-    # Seconds every computed case costs whatever its size (compilation, building the input, writing).
-    OVERHEAD_S = 6.0
-    # Seconds per unit of `case_cost` on the 2-core reference machine: the shipped cases run at about
-    # 1e10 units a second (rg-paper-v2: 8.7e11 in 85-126 s; architectures-full: 4.5e12 in 477-500 s).
-    # It is the prior of the measured rate, worth as much cost as one overhead's worth of compute, so a
-    # first case that is mostly compilation (the smoke suite's, 1e8 units in 14 s) cannot set the rate
-    # alone, and a few real cases replace it with what this machine does.
-    PRIOR_S_PER_COST = 1e-10
+    # Seconds every computed case costs whatever its size, and the prior of the rate (seconds per FLOP):
+    # the time estimate of `rgbench.cost`, at the rate the shipped suites ran at on the reference
+    # machine. The prior is worth as much work as one overhead's worth of compute, so a first case that
+    # is mostly compilation (the smoke suite's) cannot set the rate alone, and a few real cases replace
+    # it with what this machine does.
+    OVERHEAD_S = OVERHEAD_S
+    PRIOR_S_PER_COST = 1.0 / FLOPS_PER_SECOND
     PRIOR_COST = OVERHEAD_S / PRIOR_S_PER_COST
 
     def rate(self) -> float:
@@ -323,7 +305,7 @@ class _Reporter:
         return (excess + self.PRIOR_S_PER_COST * self.PRIOR_COST) / (self._spent + self.PRIOR_COST)
 
     def eta(self) -> float | None:
-        """Seconds left: each case left costs OVERHEAD_S plus its `case_cost` at `rate()`; None before a case ran."""
+        """Seconds left: each case left costs OVERHEAD_S plus its estimated FLOPs at `rate()`; None before a case ran."""
         if self._computed == 0:
             return None
         return self._n_left * self.OVERHEAD_S + self.rate() * self._left
@@ -385,8 +367,15 @@ def run_suite(
     scheduler: str | None = None,
     resources: dict[str, float] | None = None,
     quiet: bool = False,
+    max_memory: float | None = None,
+    max_hours: float | None = None,
+    strict: bool = False,
 ) -> list[Outcome]:
     """Run (or resume) a suite into its store. Returns one Outcome per selected case.
+
+    Before any compute, every selected case's cost is estimated (`rgbench.cost`): SuiteError if one
+    needs more memory than `max_memory` bytes (default: this machine's, unless a dask `scheduler`
+    runs the cases elsewhere), or more than `max_hours` when `strict` (otherwise a warning).
 
     `resources` (dask only) is what each case asks of a worker, e.g. ``{"GPU": 1}``: the scheduler then
     runs a case only on a worker started with ``--resources GPU=1``, one case per GPU at a time."""
@@ -394,6 +383,11 @@ def run_suite(
     cases = list(suite.cases)
     if only:
         cases = select_cases(suite, only)
+    refused, warned = budget(cases, max_memory=max_memory, max_hours=max_hours, strict=strict, machine=not scheduler)
+    if refused:
+        raise SuiteError(refused)
+    for w in warned if not quiet else ():
+        print(w, file=sys.stderr)
     Store(store_path).check_target([c.id for c in cases])  # before any compute: never write over what is not ours
     Store(store_path).init(suite.name, suite.title, suite.to_json())
 
@@ -530,7 +524,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
         outcomes = run_suite(
             suite, args.store, only=args.only, force=args.force, workers=args.workers,
             scheduler=args.scheduler, resources=resources, quiet=args.quiet,
+            max_memory=args.max_memory, max_hours=args.max_hours, strict=args.strict,
         )
+    except SuiteError as e:
+        for p in e.problems:
+            print(p, file=sys.stderr)
+        return 2
     except (KeyError, ValueError) as e:
         print(f"rgbench run: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2

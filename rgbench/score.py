@@ -629,6 +629,9 @@ def _evaluate(prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], ha
         s = test.seed_statistics(x, ref)
     except (ObservableUnavailable, ValueError) as e:
         return error(str(e))
+    except Exception as e:  # noqa: BLE001 - stored data is input: whatever reading it raises is this case's ERROR
+        return error(f"the stored data cannot be read as this prediction needs ({type(e).__name__}: {e}); check the "
+                     "store with `rgbench verify` or rerun the case with --force")
     if not math.isfinite(s.mean):
         bad = [str(seed) for seed, v in zip(s.seeds, np.asarray(s.values, dtype=float)) if not np.isfinite(v)]
         return error(f"the statistic is not finite (mean {s.mean}{'; seeds ' + ', '.join(bad) if bad else ''}): no "

@@ -237,6 +237,9 @@ class Case:
     hash: str
     base_id: str  # id before grid expansion
     grid: dict[str, Any] = field(default_factory=dict)
+    #: (file, line, key) of the case's id in its suite file, for messages about the case (None for a
+    #: suite read back from a store): not part of what the case is, so not compared
+    source: tuple[str, int | None, str] | None = field(default=None, compare=False)
 
     @property
     def id(self) -> str:
@@ -1002,7 +1005,8 @@ def load_suite(path: str | Path, overrides: typing.Sequence[str] = ()) -> Suite:
         problems.append(Located(_display(path), None, "cases", "the suite has no cases"))
     if problems:
         raise SuiteError(_dedupe(problems))
-    cases = tuple(Case(spec, case_hash(spec.model_dump(mode="json")), exp.base_id, exp.grid) for exp, spec in validated)
+    cases = tuple(Case(spec, case_hash(spec.model_dump(mode="json")), exp.base_id, exp.grid, _locate(exp, ("id",)))
+                  for exp, spec in validated)
     return Suite(raw.name or path.stem, raw.title, cases, _display(path), raw.description, tuple(overrides))
 
 

@@ -306,6 +306,10 @@ class Store:
         except Exception as e:  # noqa: BLE001 - any decoding failure is damage, reported with its message
             return None, CaseCheck(case_id, "corrupted", f"its data no longer decodes ({type(e).__name__}: {e})",
                                    rec.status, rec.spec_hash)
+        repeated = next((d for d in ds.dims if d in ds.indexes and not ds.indexes[d].is_unique), None)
+        if repeated is not None:  # checked without digests too: a missing chunk decodes as fill values
+            return None, CaseCheck(case_id, "corrupted", f"its coordinate {repeated!r} repeats values (a chunk is "
+                                   "missing or was overwritten)", rec.status, rec.spec_hash)
         stored = ds.attrs.get(DIGEST_KEY)
         if not isinstance(stored, dict):
             return ds, CaseCheck(case_id, "unverified", "written before rgbench stored digests", rec.status, rec.spec_hash)

@@ -541,20 +541,25 @@ def _stream_statistics(streams: np.ndarray) -> dict[str, np.ndarray]:
     h = np.moveaxis(streams.astype(np.float64), 2, 1)  # (seed, layer, symbol, width)
     width = h.shape[-1]
     sq = np.einsum("...i,...i->...", h, h)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        unit = h / np.sqrt(sq)[..., None]
-    cos = np.einsum("slai,slbi->slab", unit, unit)
     a, b = np.triu_indices(h.shape[2], k=1)
-    with warnings.catch_warnings():
-        # A stream that is exactly 0 (every unit of a ReLU layer off: probability 2^−n per symbol and
-        # layer) has no cosine; its pairs are left out of the mean, and a seed with no pair left is NaN.
-        warnings.simplefilter("ignore", RuntimeWarning)
-        correlation = np.nanmean(cos[:, :, a, b], axis=-1)
+    correlation = np.empty(h.shape[:2])
+    first = None
+    for layer in range(h.shape[1]):  # one layer's (seed, symbol, symbol) cosines at a time: (V + 1)² each
+        with np.errstate(divide="ignore", invalid="ignore"):
+            unit = h[:, layer] / np.sqrt(sq[:, layer])[..., None]
+        cos = np.einsum("sai,sbi->sab", unit, unit)[:, a, b]
+        with warnings.catch_warnings():
+            # A stream that is exactly 0 (every unit of a ReLU layer off: probability 2^−n per symbol and
+            # layer) has no cosine; its pairs are left out of the mean, and a seed with no pair left is NaN.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            correlation[:, layer] = np.nanmean(cos, axis=-1)
+        if layer == 0:
+            first = cos
     return {
         "init_sq_norm": (sq / width).mean(axis=-1),
         "init_sq_norm_sq": ((sq / width) ** 2).mean(axis=-1),
         "init_correlation": correlation,
-        "init_input_correlation": cos[:, 0, a, b],
+        "init_input_correlation": first,
     }
 
 

@@ -186,10 +186,11 @@ def test_a_rerun_reports_skipped_cases_as_skipped_never_as_running(reference, ca
 def test_the_eta_is_the_cost_left_at_the_rate_measured_so_far():
     from io import StringIO
 
-    from rgbench.runner import Outcome, _Reporter, case_cost
+    from rgbench.cost import estimate
+    from rgbench.runner import Outcome, _Reporter
 
     cases = list(load_suite(TINY).cases)  # short, long (tokenwise), mixer
-    cost = [case_cost(c) for c in cases]
+    cost = [estimate(c).total_flops for c in cases]
     assert cost[2] > cost[0]  # a context-mixing step runs batch·T rows, a tokenwise one the V + 1 symbols
     rep = _Reporter(cases, quiet=False, stream=StringIO())
     assert rep.eta() is None  # nothing measured yet
@@ -210,15 +211,15 @@ def test_the_eta_rate_tends_to_the_measured_one_and_a_compile_bound_case_does_no
     cases = list(load_suite(TINY).cases)
     rep = _Reporter(cases, quiet=True, stream=StringIO())
     # a tiny first case that is mostly compilation: the rate stays within 2x of the prior (the
-    # unpooled rate would be (14 − 6) s / 1e8 = 8e-8 s per unit, 800x the prior)
+    # unpooled rate would be (14 − 6) s / 1e8 FLOPs = 8e-8 s per FLOP, over 3000x the prior)
     rep._cost[cases[0].id] = 1e8
     rep.finish_case(Outcome(cases[0].id, "complete", wall_seconds=14.0))
     assert rep.PRIOR_S_PER_COST < rep.rate() < 2.5 * rep.PRIOR_S_PER_COST
     # cases of real size at 3x the prior's speed pull the rate to the measured one
     for c in cases[1:]:
         rep._cost[c.id] = 1e13
-        rep.finish_case(Outcome(c.id, "complete", wall_seconds=rep.OVERHEAD_S + 3e-10 * 1e13))
-    assert rep.rate() == pytest.approx(3e-10, rel=0.01)
+        rep.finish_case(Outcome(c.id, "complete", wall_seconds=rep.OVERHEAD_S + 3 * rep.PRIOR_S_PER_COST * 1e13))
+    assert rep.rate() == pytest.approx(3 * rep.PRIOR_S_PER_COST, rel=0.01)
 
 
 def test_a_case_records_what_training_and_measuring_it_took(reference):

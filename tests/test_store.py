@@ -288,3 +288,32 @@ def test_rgbench_verify_reports_every_case_and_exits_1_on_damage(tmp_path):
     foreign = subprocess.run([sys.executable, "-m", "rgbench", "verify", str(tmp_path)], capture_output=True, text=True,
                              timeout=120)
     assert foreign.returncode == 2 and "not an rgbench store" in foreign.stderr and "Traceback" not in foreign.stderr
+
+
+def test_a_missing_coordinate_chunk_is_corrupted_even_without_digests(tmp_path):
+    # a legacy store (no digests): a deleted chunk of the seed coordinate decodes as fill values,
+    # and the repeated seeds used to end `rgbench score` in a pandas traceback
+    import shutil
+
+    store = _store_with_case(tmp_path)
+    del zarr.open_group(store.path, path="a", mode="r+").attrs["rgbench_digests"]
+    shutil.rmtree(os.path.join(store.path, "a", "seed", "c"))
+    check = store.check_case("a")
+    assert check.state == "corrupted", check
+    assert "'seed' repeats values" in check.reason, check.reason
+    assert open_results(store.path)["a"].attrs["status"].startswith("corrupted"), "score would read damaged data"
+
+
+def test_score_of_a_shipped_store_with_a_missing_seed_chunk_is_error_not_a_traceback(tmp_path):
+    import shutil
+
+    shipped = os.path.join(os.path.dirname(__file__), "..", "results", "smoke.zarr")
+    copy = tmp_path / "smoke.zarr"
+    shutil.copytree(shipped, copy)
+    for chunk in (copy / "short-xi" / "seed" / "c").iterdir():
+        chunk.unlink()
+    out = subprocess.run([sys.executable, "-m", "rgbench", "score", str(copy), "--format", "json"],
+                         capture_output=True, text=True, timeout=300)
+    assert "Traceback" not in out.stderr, out.stderr
+    verdicts = {(r["case"], r["verdict"]) for r in json.loads(out.stdout)["predictions"]}
+    assert ("short-xi", "ERROR") in verdicts, verdicts

@@ -18,6 +18,7 @@ from ..registry import ARCHITECTURES, Component
 if TYPE_CHECKING:
     from jaxtyping import PRNGKeyArray
 
+    from ..cost import NetworkCost
     from ._base import AbstractArchitecture
     from ._mixer import MixerNet
     from ._plain import PlainNet
@@ -30,6 +31,10 @@ Activation = Literal["gelu", "relu", "tanh"]
 #: The largest |residual_scale| a number may give (beyond it the first block's output leaves float32).
 MAX_RESIDUAL_SCALE = 100.0
 Norm = Literal["layernorm", "rmsnorm", "none"]
+
+
+def _norm_params(norm: str, width: int) -> int:
+    return {"layernorm": 2 * width, "rmsnorm": width}.get(norm, 0)
 
 
 class ArchitectureConfig(Component):
@@ -80,6 +85,43 @@ class ArchitectureConfig(Component):
             return 1.0 / self.depth
         return float(scale)
 
+    def cost(self, vocab: int, length: int) -> NetworkCost:
+        """This network's size for sequences of `length` (see `rgbench.cost`): parameters, forward FLOPs
+        and activations of one sequence, and its recorded stream.
+
+        Every built-in family states it in closed form. This default serves a plugin family: it counts
+        the parameters of the network built abstractly (``jax.eval_shape``: nothing is allocated) and
+        takes 2 FLOPs per parameter and token, and a stream plus a normed copy and two hidden
+        activations per block and token; a family that knows better overrides it."""
+        import jax
+
+        from ..cost import NetworkCost
+
+        shapes = jax.eval_shape(lambda k: self.network(vocab, length, key=k), jax.random.key(0))
+        params = sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(shapes) if hasattr(x, "shape"))
+        hidden = self.hidden if isinstance(self.hidden_mult, (int, float)) else self.width
+        return NetworkCost(params, 2.0 * params * length,
+                           length * (self.depth * (2 * self.width + 2 * hidden) + 2 * vocab),
+                           (self.depth + 1) * length * self.width)
+
+    def _mlp_cost(self, vocab: int, length: int, fan_in: int, extra: NetworkCost | None = None) -> NetworkCost:
+        """A stack of pre-norm channel MLPs (fan_in → hidden → width) on every token, with the shared
+        embedding and readout, plus `extra` per block (the mixer's token MLP)."""
+        from ..cost import NetworkCost
+
+        d, h, depth = self.width, self.hidden, self.depth
+        norm = _norm_params(self.norm, d)
+        block = norm + fan_in * h + h + h * d + d
+        embed = (vocab + 1) * d + (length * d if self.positions else 0)
+        readout = _norm_params(self.norm, d) + d * vocab + vocab
+        flops = length * (depth * 2.0 * (fan_in * h + h * d) + 2.0 * d * vocab)
+        acts = length * (depth * (3 * d + fan_in + 2 * h) + 2 * vocab)
+        if extra is not None:
+            block += extra.params
+            flops += depth * extra.flops
+            acts += depth * extra.activations
+        return NetworkCost(embed + depth * block + readout, flops, acts, (depth + 1) * length * d)
+
     def build(self, vocab: int, length: int, *, key: PRNGKeyArray) -> AbstractArchitecture:
         """The network for inputs 0 … vocab (vocab is [MASK]) of the given length, initialised from key.
 
@@ -119,6 +161,8 @@ class Tokenwise(ArchitectureConfig):
 
         return TokenwiseNet(self, vocab, length, key=key)
 
+    def cost(self, vocab: int, length: int) -> NetworkCost:
+        return self._mlp_cost(vocab, length, self.width)
 
 
 @ARCHITECTURES.register
@@ -134,6 +178,13 @@ class Mixer(ArchitectureConfig):
     def token_hidden_for(self, length: int) -> int:
         return self.token_hidden if self.token_hidden is not None else max(1, round(self.hidden_mult * length))
 
+    def cost(self, vocab: int, length: int) -> NetworkCost:
+        from ..cost import NetworkCost
+
+        d, th = self.width, self.token_hidden_for(length)
+        token = NetworkCost(_norm_params(self.norm, d) + 2 * length * th + th + length,  # one block's token MLP
+                            4.0 * length * th * d, 3 * length * d + 2 * th * d, 0)
+        return self._mlp_cost(vocab, length, d, token)
 
     def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> MixerNet:
         from ._mixer import MixerNet
@@ -153,6 +204,8 @@ class Windowed(ArchitectureConfig):
 
         return WindowedNet(self, vocab, length, key=key)
 
+    def cost(self, vocab: int, length: int) -> NetworkCost:
+        return self._mlp_cost(vocab, length, (2 * self.radius + 1) * self.width)
 
 
 @ARCHITECTURES.register
@@ -192,3 +245,10 @@ class Plain(ArchitectureConfig):
 
         return PlainNet(self, vocab, length, key=key)
 
+    def cost(self, vocab: int, length: int) -> NetworkCost:
+        from ..cost import NetworkCost
+
+        d, depth = self.width, self.depth
+        embed = (vocab + 1) * d + (length * d if self.positions else 0)
+        return NetworkCost(embed + depth * d * d + d * vocab + vocab, length * (depth * 2.0 * d * d + 2.0 * d * vocab),
+                           length * (depth * 2 * d + 2 * vocab), (depth + 1) * length * d)

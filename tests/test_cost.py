@@ -1,0 +1,160 @@
+"""Cost estimates (rgbench.cost): closed forms against the networks and XLA, and the refusals they drive."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+from rgbench.cli import main
+from rgbench.cost import budget, estimate, parse_bytes, parse_hours
+from rgbench.models import Mixer, Plain, Tokenwise, Windowed
+from rgbench.models._configs import ArchitectureConfig
+from rgbench.spec import load_suite
+
+HERE = os.path.dirname(__file__)
+TINY = os.path.join(HERE, "data", "suites", "tiny.yaml")
+
+CONFIGS = [
+    Tokenwise(depth=3, width=8, positions=True),
+    Tokenwise(depth=2, width=5, norm="rmsnorm", hidden_mult=1.5),
+    Mixer(depth=2, width=8, token_hidden=7),
+    Mixer(depth=2, width=6, norm="none", positions=True),
+    Windowed(depth=2, width=8, radius=2),
+    Plain(depth=4, width=8),
+    Plain(depth=3, width=5, positions=True, residual=True),
+]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=lambda c: f"{c.kind}-L{c.depth}-d{c.width}")
+def test_closed_form_parameters_are_the_networks_own(config):
+    # the generic count builds the network abstractly (jax.eval_shape) and counts its leaves
+    closed, counted = config.cost(5, 6).params, ArchitectureConfig.cost(config, 5, 6).params
+    assert closed == counted, f"{config.kind}: closed form {closed} parameters, the network has {counted}"
+
+
+@pytest.mark.parametrize("config", [Tokenwise(depth=1, width=64), Mixer(depth=1, width=64),
+                                    Windowed(depth=1, width=64, radius=2), Plain(depth=1, width=64)],
+                         ids=lambda c: c.kind)
+def test_closed_form_flops_are_the_matmuls_xla_counts(config):
+    # depth 1: XLA's cost analysis counts a scan's body once, so only then is its figure the whole
+    # network's. Ours counts the matmuls (2 per multiply-add); XLA adds norms and activations (a few %).
+    import jax
+    import jax.numpy as jnp
+
+    vocab, length, batch = 16, 32, 8
+    net = config.build(vocab, length, key=jax.random.key(0))
+    compiled = jax.jit(lambda n, x: n.apply(x, collect=False)[1]).lower(net, jnp.zeros((batch, length), jnp.int32))
+    analysis = compiled.compile().cost_analysis()
+    xla = (analysis[0] if isinstance(analysis, list) else analysis)["flops"] / batch
+    ratio = config.cost(vocab, length).flops / xla
+    assert 0.9 <= ratio <= 1.0, f"{config.kind}: closed-form FLOPs are {ratio:.3f} of XLA's count"
+
+
+def test_estimates_grow_with_what_costs():
+    suite = load_suite(TINY)
+    base = next(c for c in suite.cases if c.architecture.kind == "mixer")
+    e = estimate(base)
+    assert e.params == base.architecture.cost(base.input.vocab, base.input.length).params
+    assert e.peak_bytes > 0 and e.total_flops > 0 and e.stored_bytes > 0
+    wider = load_suite(TINY, ["architecture.width=64"]).case(base.id)
+    assert estimate(wider).peak_bytes > e.peak_bytes, "a wider network was not estimated to need more memory"
+    longer = load_suite(TINY, ["train.steps=2000"]).case(base.id)
+    assert estimate(longer).flops["training"] == pytest.approx(e.flops["training"] * 2000 / base.train.steps)
+    assert estimate(base, reuses_training=True).flops["training"] == 0, "a reused training was counted"
+
+
+@pytest.mark.parametrize("text, value", [("8GB", 8e9), ("512MiB", 512 * 2**20), ("2e9", 2e9), ("1.5 tb", 1.5e12)])
+def test_sizes_parse(text, value):
+    assert parse_bytes(text) == value
+
+
+@pytest.mark.parametrize("text", ["", "-1GB", "0", "12XB", "GB", "nan"])
+def test_bad_sizes_are_refused_with_what_is_allowed(text):
+    with pytest.raises(ValueError, match="expected a positive size such as 8GB"):
+        parse_bytes(text)
+
+
+@pytest.mark.parametrize("text", ["0", "-2", "inf", "nan", "two"])
+def test_bad_hours_are_refused(text):
+    with pytest.raises(ValueError, match="expected a positive number of hours"):
+        parse_hours(text)
+
+
+def test_validate_refuses_a_case_larger_than_the_machine_with_its_place_and_estimate(capsys):
+    # width 65536 is within the field's bound; its parameters alone would fill terabytes
+    assert main(["validate", TINY, "--set", "architecture.width=65536"]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if "needs about" in line]
+    assert len(lines) == 3, f"one refusal per case expected:\n{err}"
+    assert lines[0].startswith(f"{os.path.relpath(TINY)}:") or lines[0].startswith(TINY), lines[0]
+    assert "TB of memory, more than this machine's memory" in lines[0], lines[0]
+
+
+def test_max_memory_refuses_and_max_hours_warns_or_refuses_when_strict(capsys):
+    assert main(["validate", TINY, "--max-memory", "1MB"]) == 2
+    assert "more than --max-memory (1 MB)" in capsys.readouterr().err
+    assert main(["validate", TINY, "--max-hours", "1e-6"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("warning: case") == 3, captured.err
+    assert "ok" in captured.out
+    assert main(["validate", TINY, "--max-hours", "1e-6", "--strict"]) == 2
+    assert capsys.readouterr().err.count("(refused: --strict)") == 3
+
+
+def test_run_refuses_before_creating_the_store(tmp_path, capsys):
+    store = tmp_path / "never.zarr"
+    assert main(["run", TINY, "--store", str(store), "--max-memory", "1MB", "--quiet"]) == 2
+    assert "needs about" in capsys.readouterr().err
+    assert not store.exists(), "a refused run created its store"
+
+
+def test_show_prints_every_estimate(capsys):
+    assert main(["show", TINY, "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    estimates = {e["case"]: e for e in data["estimates"]}
+    assert set(estimates) == {c["id"] for c in data["cases"]}
+    for case in load_suite(TINY).cases:
+        assert estimates[case.id]["peak_bytes"] == pytest.approx(estimate(case).peak_bytes)
+    assert main(["show", TINY]) == 0
+    assert "GFLOP/s" in capsys.readouterr().out
+
+
+def test_random_valid_suites_get_an_estimate_within_the_limit_or_a_clean_refusal(tmp_path):
+    # Property: whatever sizes a valid suite asks for (drawn across each field's whole range, log-uniformly),
+    # validation gives either an estimate no larger than the limit or a located refusal — never a crash.
+    rng = np.random.default_rng(20)
+    limit = 16e9
+
+    def draw(lo, hi):
+        return int(round(np.exp(rng.uniform(np.log(lo), np.log(hi)))))
+
+    for i in range(60):
+        kind = ["tokenwise", "mixer", "windowed", "plain"][i % 4]
+        arch = {"kind": kind, "depth": draw(1, 1024), "width": draw(1, 65536)}
+        if kind == "windowed":
+            arch["radius"] = draw(1, 64)
+        text = json.dumps({
+            "suite": f"random-{i}", "cases": [{
+                "id": "c", "architecture": arch,
+                "input": {"kind": "iid", "vocab": draw(2, 4096), "length": draw(2, 65536)},
+                "train": {"steps": draw(1, 10**6), "batch": draw(1, 10**6), "log_every": 1},
+                "measure": {"samples": draw(2, 10**6)}, "seeds": draw(1, 1000),
+            }],
+        })
+        path = tmp_path / f"random-{i}.yaml"
+        path.write_text(text)  # JSON is YAML
+        suite = load_suite(path)
+        refused, _ = budget(suite.cases, max_memory=limit)
+        case = suite.cases[0]
+        e = estimate(case)
+        # every seed's initial and trained networks are held at once: the estimate is at least that,
+        # counted here on the network itself (built abstractly)
+        held = 2 * 4 * case.seeds * ArchitectureConfig.cost(case.architecture, case.input.vocab, case.input.length).params
+        assert np.isfinite(e.peak_bytes) and e.peak_bytes >= held, f"{text}: estimate {e.peak_bytes} < {held}"
+        if e.peak_bytes > limit:
+            assert len(refused) == 1 and refused[0].line is not None and "needs about" in refused[0].message, text
+        else:
+            assert refused == [], text
