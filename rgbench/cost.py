@@ -37,6 +37,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from .models import NetworkCost
+
 if TYPE_CHECKING:
     from ._yaml import Located
     from .spec import Case
@@ -57,20 +59,6 @@ _DRAW_BYTES = 64 * 2**20  # batches drawn at once inside a training chunk (rgben
 _FORWARD_BYTES = 64 * 2**20  # one measurement forward chunk's output (rgbench.train._FORWARD_BYTES)
 _VMAP_WORK = 1_000_000  # rgbench.train._VMAP_WORK: seeds train in lockstep below this much work a step
 _OPTIMIZER_SLOTS = {"adam": 2, "adamw": 2, "sgd": 0}  # moments per parameter
-
-
-@dataclass(frozen=True)
-class NetworkCost:
-    """One network's size for sequences of a given length: what an architecture states about itself.
-
-    params: parameters (one seed); flops: forward floating-point operations for one sequence
-    (2 per multiply-add); activations: floats one sequence's forward keeps for the backward pass;
-    stream: floats of the recorded residual stream of one sequence, (L + 1) · T · d."""
-
-    params: int
-    flops: float
-    activations: float
-    stream: int
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@ A suite names a family with ``kind:`` (``tokenwise``, ``mixer``, ``windowed``, a
 
 A new family (in rgbench or in a plugin, see ``rgbench.plugins``) is two classes: a config that
 subclasses `ArchitectureConfig`, declares ``kind: Literal["name"]`` and its hyperparameters and
-implements ``network(vocab, length, *, key)``; and a network that subclasses
+implements ``network(vocab, length, *, key)`` (and, to be costed in closed form rather than by
+counting its abstract network, ``cost(vocab, length) -> NetworkCost``); and a network that subclasses
 `AbstractArchitecture`, holds its residual blocks stacked in a field ``blocks`` (`stacked`) and
 implements ``apply(inputs, *, collect)`` with `scan_blocks`. `Embedding`, `Readout`,
 `Normalization`, `ChannelMLP`, `normal` and `activate` are the pieces the built-in families use.
@@ -18,6 +19,7 @@ modules on first access, so reading a suite never pays for JAX.
 from .._modules import lazy_exports
 from ._configs import ArchitectureConfig as ArchitectureConfig
 from ._configs import Mixer as Mixer
+from ._configs import NetworkCost as NetworkCost
 from ._configs import Plain as Plain
 from ._configs import Tokenwise as Tokenwise
 from ._configs import Windowed as Windowed

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import abc
 import math
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -18,19 +19,32 @@ from ..registry import ARCHITECTURES, Component
 if TYPE_CHECKING:
     from jaxtyping import PRNGKeyArray
 
-    from ..cost import NetworkCost
     from ._base import AbstractArchitecture
     from ._mixer import MixerNet
     from ._plain import PlainNet
     from ._tokenwise import TokenwiseNet
     from ._windowed import WindowedNet
 
-__all__ = ["Activation", "ArchitectureConfig", "Mixer", "Norm", "Plain", "Tokenwise", "Windowed"]
+__all__ = ["Activation", "ArchitectureConfig", "Mixer", "NetworkCost", "Norm", "Plain", "Tokenwise", "Windowed"]
 
 Activation = Literal["gelu", "relu", "tanh"]
 #: The largest |residual_scale| a number may give (beyond it the first block's output leaves float32).
 MAX_RESIDUAL_SCALE = 100.0
 Norm = Literal["layernorm", "rmsnorm", "none"]
+
+
+@dataclass(frozen=True)
+class NetworkCost:
+    """One network's size for sequences of a given length: what an architecture states about itself.
+
+    params: parameters (one seed); flops: forward floating-point operations for one sequence
+    (2 per multiply-add); activations: floats one sequence's forward keeps for the backward pass;
+    stream: floats of the recorded residual stream of one sequence, (L + 1) · T · d."""
+
+    params: int
+    flops: float
+    activations: float
+    stream: int
 
 
 def _norm_params(norm: str, width: int) -> int:
@@ -95,8 +109,6 @@ class ArchitectureConfig(Component):
         activations per block and token; a family that knows better overrides it."""
         import jax
 
-        from ..cost import NetworkCost
-
         shapes = jax.eval_shape(lambda k: self.network(vocab, length, key=k), jax.random.key(0))
         params = sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(shapes) if hasattr(x, "shape"))
         hidden = self.hidden if isinstance(self.hidden_mult, (int, float)) else self.width
@@ -107,8 +119,6 @@ class ArchitectureConfig(Component):
     def _mlp_cost(self, vocab: int, length: int, fan_in: int, extra: NetworkCost | None = None) -> NetworkCost:
         """A stack of pre-norm channel MLPs (fan_in → hidden → width) on every token, with the shared
         embedding and readout, plus `extra` per block (the mixer's token MLP)."""
-        from ..cost import NetworkCost
-
         d, h, depth = self.width, self.hidden, self.depth
         norm = _norm_params(self.norm, d)
         block = norm + fan_in * h + h + h * d + d
@@ -179,8 +189,6 @@ class Mixer(ArchitectureConfig):
         return self.token_hidden if self.token_hidden is not None else max(1, round(self.hidden_mult * length))
 
     def cost(self, vocab: int, length: int) -> NetworkCost:
-        from ..cost import NetworkCost
-
         d, th = self.width, self.token_hidden_for(length)
         token = NetworkCost(_norm_params(self.norm, d) + 2 * length * th + th + length,  # one block's token MLP
                             4.0 * length * th * d, 3 * length * d + 2 * th * d, 0)
@@ -246,8 +254,6 @@ class Plain(ArchitectureConfig):
         return PlainNet(self, vocab, length, key=key)
 
     def cost(self, vocab: int, length: int) -> NetworkCost:
-        from ..cost import NetworkCost
-
         d, depth = self.width, self.depth
         embed = (vocab + 1) * d + (length * d if self.positions else 0)
         return NetworkCost(embed + depth * d * d + d * vocab + vocab, length * (depth * 2.0 * d * d + 2.0 * d * vocab),
