@@ -7,6 +7,8 @@ import os
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from rgbench.cli import main
 from rgbench.cost import budget, estimate, parse_bytes, parse_hours
@@ -122,39 +124,41 @@ def test_show_prints_every_estimate(capsys):
     assert "GFLOP/s" in capsys.readouterr().out
 
 
-def test_random_valid_suites_get_an_estimate_within_the_limit_or_a_clean_refusal(tmp_path):
-    # Property: whatever sizes a valid suite asks for (drawn across each field's whole range, log-uniformly),
-    # validation gives either an estimate no larger than the limit or a located refusal — never a crash.
-    rng = np.random.default_rng(20)
-    limit = 16e9
+_SIZES = {  # every size field across its whole allowed range (rgbench list gives the bounds)
+    "depth": (1, 1024), "width": (1, 65536), "radius": (0, 64), "vocab": (2, 4096), "length": (2, 65536),
+    "steps": (1, 10**6), "batch": (1, 10**6), "samples": (2, 10**6), "seeds": (1, 1000),
+}
 
-    def draw(lo, hi):
-        return int(round(np.exp(rng.uniform(np.log(lo), np.log(hi)))))
 
-    for i in range(60):
-        kind = ["tokenwise", "mixer", "windowed", "plain"][i % 4]
-        arch = {"kind": kind, "depth": draw(1, 1024), "width": draw(1, 65536)}
-        if kind == "windowed":
-            arch["radius"] = draw(1, 64)
-        text = json.dumps({
-            "suite": f"random-{i}", "cases": [{
-                "id": "c", "architecture": arch,
-                "input": {"kind": "iid", "vocab": draw(2, 4096), "length": draw(2, 65536)},
-                "train": {"steps": draw(1, 10**6), "batch": draw(1, 10**6), "log_every": 1},
-                "measure": {"samples": draw(2, 10**6)}, "seeds": draw(1, 1000),
-            }],
-        })
-        path = tmp_path / f"random-{i}.yaml"
-        path.write_text(text)  # JSON is YAML
-        suite = load_suite(path)
-        refused, _ = budget(suite.cases, max_memory=limit)
-        case = suite.cases[0]
-        e = estimate(case)
-        # every seed's initial and trained networks are held at once: the estimate is at least that,
-        # counted here on the network itself (built abstractly)
-        held = 2 * 4 * case.seeds * ArchitectureConfig.cost(case.architecture, case.input.vocab, case.input.length).params
-        assert np.isfinite(e.peak_bytes) and e.peak_bytes >= held, f"{text}: estimate {e.peak_bytes} < {held}"
-        if e.peak_bytes > limit:
-            assert len(refused) == 1 and refused[0].line is not None and "needs about" in refused[0].message, text
-        else:
-            assert refused == [], text
+@st.composite
+def valid_cases(draw):
+    size = {k: draw(st.integers(lo, hi)) for k, (lo, hi) in _SIZES.items()}
+    kind = draw(st.sampled_from(["tokenwise", "mixer", "windowed", "plain"]))
+    arch = {"kind": kind, "depth": size["depth"], "width": size["width"]}
+    if kind == "windowed":
+        arch["radius"] = size["radius"]
+    return {"id": "c", "architecture": arch, "input": {"kind": "iid", "vocab": size["vocab"], "length": size["length"]},
+            "train": {"steps": size["steps"], "batch": size["batch"], "log_every": 1},
+            "measure": {"samples": size["samples"]}, "seeds": size["seeds"]}
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(case=valid_cases(), limit=st.sampled_from([1e9, 16e9, 1e12]))
+def test_random_valid_suites_get_an_estimate_within_the_limit_or_a_clean_refusal(tmp_path, case, limit):
+    # Property: whatever sizes a valid suite asks for, validation gives either an estimate no larger
+    # than the limit or a located refusal — never a crash, never a silent pass above the limit.
+    path = tmp_path / "random.yaml"
+    path.write_text(json.dumps({"suite": "random", "cases": [case]}))  # JSON is YAML
+    suite = load_suite(path)
+    refused, _ = budget(suite.cases, max_memory=limit)
+    c = suite.cases[0]
+    e = estimate(c)
+    # every seed's initial and trained networks are held at once: the estimate is at least that,
+    # counted here on the network itself (built abstractly)
+    held = 2 * 4 * c.seeds * ArchitectureConfig.cost(c.architecture, c.input.vocab, c.input.length).params
+    assert np.isfinite(e.peak_bytes) and e.peak_bytes >= held, f"{case}: estimate {e.peak_bytes} < {held}"
+    if e.peak_bytes > limit:
+        assert len(refused) == 1, f"{case}: {e.peak_bytes:.3g} B > {limit:.3g} B but not refused"
+        assert refused[0].line is not None and "needs about" in refused[0].message, refused[0]
+    else:
+        assert refused == [], f"{case}: {e.peak_bytes:.3g} B within {limit:.3g} B but refused"
