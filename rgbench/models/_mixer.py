@@ -9,17 +9,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from ._base import (
-    AbstractArchitecture,
-    ChannelMLP,
-    Embedding,
-    Normalization,
-    Readout,
-    activate,
-    normal,
-    scan_blocks,
-    stacked,
-)
+from ._base import AbstractArchitecture, scan_blocks, stacked
+from ._layers import ChannelMLP, Embedding, Normalization, Readout, activate, normal
 from ._ops import along_last, dense
 
 
@@ -65,7 +56,6 @@ class MixerNet(AbstractArchitecture):
 
     blocks: MixerBlock  # stacked: every leaf has a leading layer axis
     norm: str = eqx.field(static=True)
-    remat: bool = eqx.field(static=True)
 
     def __init__(self, config, vocab: int, length: int, *, key: PRNGKeyArray):  # config: rgbench.models.Mixer
         k_embed, k_blocks, k_out = jax.random.split(key, 3)
@@ -83,7 +73,6 @@ class MixerNet(AbstractArchitecture):
         self.readout = Readout(config.norm, d, vocab, key=k_out)
         self.vocab, self.length, self.depth, self.width = vocab, length, config.depth, d
         self.activation, self.norm, self.alpha = config.activation, config.norm, config.alpha
-        self.remat = False
 
     def _trunk(self, h: Float[Array, "position batch width"], *, collect: bool):
         """The blocks on the position-major stream (position, batch, width): the channel MLP is a
@@ -98,7 +87,7 @@ class MixerNet(AbstractArchitecture):
             rows = h.reshape(t * b, d)
             return h + self.alpha * c.out(c.hidden(self.activation, c.norm(self.norm, rows))).reshape(t, b, d)
 
-        return scan_blocks(step, h, self.blocks, collect=collect, remat=self.remat, stream_axis=0)
+        return scan_blocks(step, h, self.blocks, collect=collect, remat=False, stream_axis=0)
 
     def apply(
         self, inputs: Int[Array, "batch position"], *, collect: bool
