@@ -115,16 +115,6 @@ class Verdict(str, Enum):
     INCONCLUSIVE = "INCONCLUSIVE"
     ERROR = "ERROR"
 
-    @property
-    def advice(self) -> str:
-        return {
-            Verdict.PASS: "the data support the claim",
-            Verdict.NONSPECIFIC: "the test passes on a null too: it does not tell the effect from its absence",
-            Verdict.FAIL: "the data support the negation of the claim",
-            Verdict.INCONCLUSIVE: "seeds disagree or the interval straddles the threshold: add seeds or probe samples",
-            Verdict.ERROR: "no usable data: (re)run the case with `rgbench run`, or fix the prediction",
-        }[self]
-
     def __str__(self) -> str:
         return self.value
 

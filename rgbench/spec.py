@@ -702,13 +702,12 @@ def _locate(exp: _Expanded, loc: tuple) -> tuple[str, int | None, str]:
 
 
 def _value_at(data: Any, loc: tuple) -> Any:
+    """The value at `loc` inside nested mappings and lists, or None where the path leads nowhere."""
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
-            data = data[part]
-        else:
+        if not ((isinstance(data, dict) and part in data)
+                or (isinstance(data, list) and isinstance(part, int) and part < len(data))):
             return None
+        data = data[part]
     return data
 
 
