@@ -15,7 +15,7 @@ from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from ._ops import along_last, dense, gelu, layernorm, rmsnorm
 
-__all__ = ["ChannelMLP", "Embedding", "Normalization", "Readout", "activate", "normal"]
+__all__ = ["ChannelMLP", "Embedding", "Normalization", "Readout", "activate", "mlp_weights", "normal"]
 
 
 def activate(name: str, x: Float[Array, "..."]) -> Float[Array, "..."]:
@@ -83,6 +83,16 @@ class Readout(eqx.Module):
         return along_last(dense(self.norm(norm, h), self.weight), None, self.bias)
 
 
+def mlp_weights(
+    fan_in: int, hidden: int, fan_out: int, init_scale: float, *, key: PRNGKeyArray
+) -> tuple[Float[Array, "fan_in hidden"], Float[Array, " hidden"], Float[Array, "hidden fan_out"], Float[Array, " fan_out"]]:
+    """(W₁, b₁, W₂, b₂) of a two-layer MLP fan_in → hidden → fan_out: each W ~ N(0, s²/its fan-in), s =
+    `init_scale`, from the two halves of `key`; zero biases."""
+    k1, k2 = jax.random.split(key)
+    return (normal(k1, (fan_in, hidden), init_scale / math.sqrt(fan_in)), jnp.zeros((hidden,), jnp.float32),
+            normal(k2, (hidden, fan_out), init_scale / math.sqrt(hidden)), jnp.zeros((fan_out,), jnp.float32))
+
+
 class ChannelMLP(eqx.Module):
     """One residual branch acting on the last axis: norm → W₁ → activation → W₂ (weights N(0, s²/fan_in))."""
 
@@ -93,12 +103,8 @@ class ChannelMLP(eqx.Module):
     b2: Float[Array, " width"]
 
     def __init__(self, norm: str, width: int, fan_in: int, hidden: int, init_scale: float, *, key: PRNGKeyArray):
-        k1, k2 = jax.random.split(key)
         self.norm = Normalization(norm, width)
-        self.w1 = normal(k1, (fan_in, hidden), init_scale / math.sqrt(fan_in))
-        self.b1 = jnp.zeros((hidden,), jnp.float32)
-        self.w2 = normal(k2, (hidden, width), init_scale / math.sqrt(hidden))
-        self.b2 = jnp.zeros((width,), jnp.float32)
+        self.w1, self.b1, self.w2, self.b2 = mlp_weights(fan_in, hidden, width, init_scale, key=key)
 
     def hidden(self, activation: str, u: Float[Array, "*rows fan_in"]) -> Float[Array, "*rows hidden"]:
         return activate(activation, along_last(dense(u, self.w1), None, self.b1))

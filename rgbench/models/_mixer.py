@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
 from ._base import AbstractArchitecture, scan_blocks, stacked
-from ._layers import ChannelMLP, Embedding, Normalization, Readout, activate, normal
+from ._layers import ChannelMLP, Embedding, Normalization, Readout, activate, mlp_weights
 from ._ops import along_last, dense
 
 
@@ -24,12 +22,8 @@ class TokenMLP(eqx.Module):
     b2: Float[Array, " position"]
 
     def __init__(self, norm: str, width: int, length: int, hidden: int, init_scale: float, *, key: PRNGKeyArray):
-        k1, k2 = jax.random.split(key)
         self.norm = Normalization(norm, width)
-        self.w1 = normal(k1, (length, hidden), init_scale / math.sqrt(length))
-        self.b1 = jnp.zeros((hidden,), jnp.float32)
-        self.w2 = normal(k2, (hidden, length), init_scale / math.sqrt(hidden))
-        self.b2 = jnp.zeros((length,), jnp.float32)
+        self.w1, self.b1, self.w2, self.b2 = mlp_weights(length, hidden, length, init_scale, key=key)
 
     def __call__(
         self, norm: str, activation: str, h: Float[Array, "position batch width"]
