@@ -14,6 +14,12 @@ from ._version import __version__
 EXIT_INVALID = 2
 
 
+def _print_problems(problems) -> None:
+    """A suite's located problems, one line each, on standard error (the caller exits EXIT_INVALID)."""
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .cost import budget
     from .spec import SuiteError, load_suite
@@ -30,8 +36,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
                 raise SuiteError(refused)
         except SuiteError as e:
             bad += 1
-            for p in sorted(e.problems, key=lambda p: (p.file, p.line or 0)):
-                print(p, file=sys.stderr)
+            _print_problems(sorted(e.problems, key=lambda p: (p.file, p.line or 0)))
             continue
         if not args.quiet:
             print(f"{path}: ok — suite {suite.name!r}, {len(suite.cases)} case(s)")
@@ -102,14 +107,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     from ._console import console as make_console
     from .cost import FLOPS_PER_SECOND, OVERHEAD_S, estimate, human_bytes, human_count, human_flops, human_seconds
-    from .spec import SuiteError, load_suite
+    from .spec import load_suite
 
-    try:
-        suite = load_suite(args.suite, args.overrides)
-    except SuiteError as e:
-        for p in e.problems:
-            print(p, file=sys.stderr)
-        return EXIT_INVALID
+    suite = load_suite(args.suite, args.overrides)  # a SuiteError is printed by `main`
     estimates = [estimate(c) for c in suite.cases]
     if args.json:
         data = json.loads(suite.to_json())
@@ -274,9 +274,8 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as e:  # the errors a user can cause end in their message and exit 2, never a traceback
         from .spec import SuiteError
 
-        if isinstance(e, SuiteError):  # e.g. `score --suite` or `plot --suite` naming an invalid suite
-            for problem in e.problems:
-                print(problem, file=sys.stderr)
+        if isinstance(e, SuiteError):  # an invalid suite (show, run, `score --suite`, `plot --suite`) or a refused case
+            _print_problems(e.problems)
             return EXIT_INVALID
         if type(e).__name__ == "StoreError" and type(e).__module__ == f"{__package__}.store":
             print(f"rgbench {args.command}: {e}", file=sys.stderr)

@@ -317,7 +317,7 @@ def _resampled(p, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = m - _Z * se, m + _Z * se
         inside = np.ones(B, dtype=bool)
         outside = np.zeros(B, dtype=bool)
-        strict = getattr(TESTS[p.test], "strict_interval", True) if p.test in TESTS else True
+        strict = TESTS[p.test].strict_interval if p.test in TESTS else True
         if lo_b is not None:
             inside &= (lo > lo_b) if strict else (lo >= lo_b)
             outside |= hi < lo_b

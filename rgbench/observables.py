@@ -656,11 +656,18 @@ def cka_matrix(
     degenerate (constant) layer are ``nan``. ``weights`` (..., N): row multiplicities shared by all
     layers, as in :func:`rank_measures` (biased CKA only).
     """
-    a = _check_layers(xs)
+    return _layer_cka(_check_layers(xs), _cka_matrix_chunk, debiased, center, nonfinite, weights)
+
+
+def _layer_cka(a: np.ndarray, chunk: Callable[[np.ndarray, bool], np.ndarray], debiased: bool, center: bool,
+               nonfinite: NonFinite, weights: Real[ArrayLike, "*#batch n"] | None) -> np.ndarray:
+    """CKA between the layers of `a` (..., L, N, d) as `chunk` (a prepared chunk (b, L, N, d), debiased)
+    computes it, with the checks and preparation (centring, weights, non-finite rows) of :func:`linear_cka`:
+    what `cka_matrix` and `kernel_drift` share."""
     _check_debiased(a.shape[-2], debiased)
     _check_weighted(weights, debiased)
     return _map_batched(
-        lambda x, scale: {"c": _cka_matrix_chunk(x, debiased)},
+        lambda x, scale: {"c": chunk(x, debiased)},
         a,
         name="xs",
         center=center,
@@ -725,17 +732,7 @@ def kernel_drift(
     a = _check_layers(xs)
     if a.shape[-3] < 2:
         raise ValueError(f"kernel drift needs at least 2 layers along axis -3; got shape {a.shape}")
-    _check_debiased(a.shape[-2], debiased)
-    _check_weighted(weights, debiased)
-    cka = _map_batched(
-        lambda x, scale: {"c": _adjacent_cka_chunk(x, debiased)},
-        a,
-        name="xs",
-        center=center,
-        core_ndim=3,
-        nonfinite=nonfinite,
-        weights=weights,
-    )["c"]
+    cka = _layer_cka(a, _adjacent_cka_chunk, debiased, center, nonfinite, weights)
     if metric == "angle":
         with np.errstate(invalid="ignore"):
             return np.arccos(np.clip(cka, -1.0, 1.0))

@@ -28,6 +28,7 @@ import contextlib
 import contextvars
 import difflib
 import inspect
+import types
 import typing
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -105,7 +106,11 @@ def generation() -> int:
 
 
 class Component(BaseModel):
-    """Base of every registered config: strict about unknown keys, immutable, hashable."""
+    """Base of every registered config: strict about unknown keys, immutable, hashable.
+
+    A registered kind subclasses the abstract base its registry requires (`ArchitectureConfig`,
+    `InputConfig`, `AbstractObservable`, `AbstractTest`: each docstring lists what to implement),
+    declares ``kind: Literal["name"]``, and implements every abstract method."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, validate_default=True)
 
@@ -127,7 +132,7 @@ def _type_name(annotation: Any) -> str:
     origin = typing.get_origin(annotation)
     if origin is typing.Literal:
         return " | ".join(repr(a) for a in typing.get_args(annotation))
-    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+    if origin in (typing.Union, types.UnionType):
         return " | ".join(_type_name(a) for a in typing.get_args(annotation))
     if origin is tuple and typing.get_args(annotation)[-1:] == (Ellipsis,):  # tuple[float, ...]: a YAML list
         return f"list[{_type_name(typing.get_args(annotation)[0])}]"
@@ -198,7 +203,7 @@ class Registry(Generic[C]):
             raise TypeError(f"{where} cannot be registered as a {self.category}: it must subclass "
                             f"{public_name(self.base)}")
         if inspect.isabstract(cls):
-            missing = ", ".join(sorted(getattr(cls, "__abstractmethods__", ())))
+            missing = ", ".join(sorted(cls.__abstractmethods__))
             raise TypeError(f"{where} cannot be registered as a {self.category}: it leaves abstract methods "
                             f"unimplemented ({missing})")
         field = cls.model_fields.get("kind")

@@ -430,14 +430,7 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter) -> l
             for case in cases:
                 futures[pool.submit(execute_case, _case_payload(case), suite_name, store_path, force, None,
                                     loaded_plugins())] = case.id
-            outcomes = []
-            for fut in as_completed(futures):
-                try:
-                    out = fut.result()
-                except Exception as exc:  # noqa: BLE001 - a worker died (e.g. out of memory)
-                    out = Outcome(futures[fut], f"failed: worker died: {type(exc).__name__}: {exc}")
-                reporter.finish_case(out)
-                outcomes.append(out)
+            outcomes = _collect(futures, as_completed(futures), reporter, "worker died")
     finally:
         if old is None:
             os.environ.pop("XLA_FLAGS", None)
@@ -448,8 +441,7 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter) -> l
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
-    order = {c.id: i for i, c in enumerate(cases)}
-    return sorted(outcomes, key=lambda o: order[o.case_id])
+    return _in_suite_order(outcomes, cases)
 
 
 def _run_dask(cases, suite_name, store_path, force, scheduler, reporter, resources=None) -> list[Outcome]:
@@ -463,14 +455,26 @@ def _run_dask(cases, suite_name, store_path, force, scheduler, reporter, resourc
             fut = client.submit(execute_case, _case_payload(case), suite_name, store_path, force, None, loaded_plugins(),
                                 pure=False, key=f"rgbench-{case.hash}-{case.id}", resources=resources or None)
             futures[fut] = case.id
-        outcomes = []
-        for fut in dask_completed(list(futures)):
-            try:
-                out = fut.result()
-            except Exception as exc:  # noqa: BLE001
-                out = Outcome(futures[fut], f"failed: worker error: {type(exc).__name__}: {exc}")
-            reporter.finish_case(out)
-            outcomes.append(out)
+        outcomes = _collect(futures, dask_completed(list(futures)), reporter, "worker error")
+    return _in_suite_order(outcomes, cases)
+
+
+def _collect(futures: dict[Any, str], finished, reporter: _Reporter, failure: str) -> list[Outcome]:
+    """The outcome of every case an executor was handed (`futures`: future → case id), reported as each
+    future in `finished` completes. A future that raises (its worker died, e.g. out of memory) is a
+    failed case, ``failed: <failure>: <exception>``; the others go on."""
+    outcomes = []
+    for fut in finished:
+        try:
+            out = fut.result()
+        except Exception as exc:  # noqa: BLE001 - the case failed with its worker, the rest of the suite goes on
+            out = Outcome(futures[fut], f"failed: {failure}: {type(exc).__name__}: {exc}")
+        reporter.finish_case(out)
+        outcomes.append(out)
+    return outcomes
+
+
+def _in_suite_order(outcomes: list[Outcome], cases: Sequence[Case]) -> list[Outcome]:
     order = {c.id: i for i, c in enumerate(cases)}
     return sorted(outcomes, key=lambda o: order[o.case_id])
 
@@ -495,12 +499,8 @@ def parse_resources(items: Sequence[str]) -> dict[str, float]:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    try:
-        suite = load_suite(args.suite, args.overrides)
-    except SuiteError as e:
-        for p in e.problems:
-            print(p, file=sys.stderr)
-        return 2
+    # A SuiteError (an invalid suite, a case refused by its cost) is printed by `rgbench.cli.main`: exit 2.
+    suite = load_suite(args.suite, args.overrides)
     if args.overrides and not args.store:
         print(f"rgbench run: --set changes what the cases compute; name the store they go to with --store (e.g. "
               f"--store runs/{suite.name}.zarr), so that {default_store(suite)} is not overwritten", file=sys.stderr)
@@ -526,10 +526,6 @@ def _cmd_run(args: argparse.Namespace) -> int:
             scheduler=args.scheduler, resources=resources, quiet=args.quiet,
             max_memory=args.max_memory, max_hours=args.max_hours, strict=args.strict,
         )
-    except SuiteError as e:
-        for p in e.problems:
-            print(p, file=sys.stderr)
-        return 2
     except (KeyError, ValueError) as e:
         print(f"rgbench run: {e.args[0] if e.args else e}", file=sys.stderr)
         return 2

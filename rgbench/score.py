@@ -115,16 +115,6 @@ class Verdict(str, Enum):
     INCONCLUSIVE = "INCONCLUSIVE"
     ERROR = "ERROR"
 
-    @property
-    def advice(self) -> str:
-        return {
-            Verdict.PASS: "the data support the claim",
-            Verdict.NONSPECIFIC: "the test passes on a null too: it does not tell the effect from its absence",
-            Verdict.FAIL: "the data support the negation of the claim",
-            Verdict.INCONCLUSIVE: "seeds disagree or the interval straddles the threshold: add seeds or probe samples",
-            Verdict.ERROR: "no usable data: (re)run the case with `rgbench run`, or fix the prediction",
-        }[self]
-
     def __str__(self) -> str:
         return self.value
 
@@ -291,26 +281,23 @@ class CaseSummary:
     figures: dict[str, list[float] | None] = field(default_factory=dict)
 
 
-FIGURES = {
-    "collapse": "rank collapse C: erank drop over layers 1..L, trained minus init",
-    "drift_share": "top-2 share of trained kernel drift",
-    "loss_gap_bayes": "final loss − Bayes floor (nats)",
-    "loss_gap_tokenwise": "final loss − tokenwise floor (nats)",
+# The headline figures of a case: name → (the observable, with its defaults, whose per-seed values it
+# is; what it means).
+_FIGURE_SOURCES: dict[str, tuple[type[AbstractObservable], str]] = {
+    "collapse": (RankCollapse, "rank collapse C: erank drop over layers 1..L, trained minus init"),
+    "drift_share": (DriftConcentration, "top-2 share of trained kernel drift"),
+    "loss_gap_bayes": (LossGapBayes, "final loss − Bayes floor (nats)"),
+    "loss_gap_tokenwise": (LossGapTokenwise, "final loss − tokenwise floor (nats)"),
 }
+FIGURES = {name: meaning for name, (_, meaning) in _FIGURE_SOURCES.items()}
 
 
 def case_figures(ds: xr.Dataset) -> dict[str, list[float] | None]:
     """Per-seed headline figures of a case (None where the data are absent)."""
-    getters = {
-        "collapse": lambda: RankCollapse().values(ds),
-        "drift_share": lambda: DriftConcentration().values(ds),
-        "loss_gap_bayes": lambda: LossGapBayes().values(ds),
-        "loss_gap_tokenwise": lambda: LossGapTokenwise().values(ds),
-    }
     out: dict[str, list[float] | None] = {}
-    for name, get in getters.items():
+    for name, (observable, _) in _FIGURE_SOURCES.items():
         try:
-            out[name] = [float(v) for v in get().values]
+            out[name] = [float(v) for v in observable().values(ds).values]
         except (ObservableUnavailable, KeyError, ValueError):
             out[name] = None
     return out

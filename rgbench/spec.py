@@ -14,7 +14,8 @@ also accepts are carried over (``vocab``, ``length``, ``masking`` survive a swit
 combination, with ids ``<id>[key=value,...]``.
 
 Validation happens before anything runs and reports *every* problem of a file at once, each with the
-file, line, dotted key, bad value and what is allowed (`SuiteError.problems`).
+file, line, dotted key, bad value and what is allowed (`SuiteError.problems`; pydantic's errors are
+located by ``rgbench._spec_errors``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from typing import Annotated, Any, Union
 import pydantic
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._spec_errors import COMPONENT_SLOTS, case_problems, format_value, locate, shorthand, unknown_key, value_at
 from ._version import DATA_FORMAT_VERSION
 from ._yaml import MAX_FILE_BYTES, Located, YamlProblem, dotted, file_problem
 from ._yaml import load as load_yaml
@@ -104,10 +106,6 @@ def _union(registry: Registry):
     return Annotated[Union[tuple(classes)], Field(discriminator="kind")]  # noqa: UP007
 
 
-def _shorthand(value: Any) -> Any:
-    return {"kind": value} if isinstance(value, str) else value
-
-
 def models() -> tuple[type[BaseModel], type[BaseModel]]:
     """The pydantic models of a prediction and of a case, built from the registries.
 
@@ -126,7 +124,7 @@ def _models(registrations: int) -> tuple[type[BaseModel], type[BaseModel]]:
     Prediction = pydantic.create_model(
         "Prediction",
         __base__=PredictionBase,
-        observable=(Annotated[_union(OBSERVABLES), pydantic.BeforeValidator(_shorthand)], ...),
+        observable=(Annotated[_union(OBSERVABLES), pydantic.BeforeValidator(shorthand)], ...),
         test=(_union(TESTS), ...),
     )
 
@@ -146,15 +144,6 @@ def _models(registrations: int) -> tuple[type[BaseModel], type[BaseModel]]:
         predict: list[Prediction] = Field(default_factory=list)  # type: ignore[valid-type]
 
     return Prediction, CaseSpec
-
-
-# Which registry decides the allowed `kind` at a path inside a case (for error messages).
-COMPONENT_SLOTS: dict[tuple[str, ...], Registry] = {
-    ("architecture",): ARCHITECTURES,
-    ("input",): INPUTS,
-    ("predict", "*", "observable"): OBSERVABLES,
-    ("predict", "*", "test"): TESTS,
-}
 
 
 def _kinds(tree: Any, registry: Registry, out: dict[str, str]) -> None:
@@ -309,13 +298,6 @@ class _Source:
     data: dict[str, Any]
     lines: dict[tuple, int]
 
-    def at(self, path: tuple) -> tuple[str, int | None] | None:
-        # longest recorded prefix
-        for n in range(len(path), -1, -1):
-            if path[:n] in self.lines:
-                return self.file, self.lines[path[:n]]
-        return None
-
 
 @dataclass
 class _RawCase:
@@ -367,7 +349,7 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
         return
     for key in data:
         if key not in _TOP_KEYS:
-            problems.append(Located(display, lines.get((key,)), key, _unknown_key(key, _TOP_KEYS)))
+            problems.append(Located(display, lines.get((key,)), key, unknown_key(key, _TOP_KEYS)))
 
     includes = data.get("include", [])
     if isinstance(includes, str):
@@ -434,7 +416,7 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
         for key in defaults:
             if key not in _DEFAULT_KEYS:
                 problems.append(Located(display, lines.get(("defaults", key)), f"defaults.{key}",
-                                        _unknown_key(key, _DEFAULT_KEYS)))
+                                        unknown_key(key, _DEFAULT_KEYS)))
         raw.defaults.append(({k: v for k, v in defaults.items() if k in _DEFAULT_KEYS}, src))
 
     null_sets = data.get("nulls", {})
@@ -533,13 +515,6 @@ def _within_case_cap(raw: _Raw, problems: list[Located]) -> bool:
     return False
 
 
-def _unknown_key(key: Any, allowed: typing.Iterable[str]) -> str:
-    allowed = list(allowed)
-    close = closest(key, allowed)
-    hint = f"; did you mean {close!r}?" if close else ""
-    return f"unknown key {key!r}{hint} (allowed: {', '.join(allowed)})"
-
-
 # --------------------------------------------------------------------------------------------
 # Resolution: defaults, kind switches, grids
 
@@ -570,16 +545,6 @@ def _set_dotted(data: dict, keys: list[str], value: Any) -> None:
             data[k] = nxt
         data = nxt
     data[keys[-1]] = copy.deepcopy(value)
-
-
-def _format_value(v: Any) -> str:
-    if isinstance(v, str):
-        return v.replace("/", "÷")  # ids become store group names: no path separators
-    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
-        return repr(v)
-    if isinstance(v, (dict, list)):
-        return json.dumps(v, separators=(",", ":"), sort_keys=True)
-    return str(v)
 
 
 @dataclass
@@ -651,7 +616,7 @@ def _expand(raw: _Raw, problems: list[Located]) -> list[_Expanded]:
             continue
         keys = list(grid)
         combos = list(itertools.product(*(grid[k] for k in keys)))  # at most MAX_CASES (_within_case_cap)
-        gids = [f"{case_id}[{','.join(f'{k}={_format_value(v)}' for k, v in zip(keys, combo))}]" for combo in combos]
+        gids = [f"{case_id}[{','.join(f'{k}={format_value(v)}' for k, v in zip(keys, combo))}]" for combo in combos]
         bad = next(((gid, why) for gid in gids if (why := _id_problem(gid)) is not None), None)
         if bad is not None:
             problems.append(Located(src.file, src.lines.get(gpath), f"{label}.grid",
@@ -669,133 +634,7 @@ def _expand(raw: _Raw, problems: list[Located]) -> list[_Expanded]:
 
 
 # --------------------------------------------------------------------------------------------
-# Validation: pydantic errors → located, readable problems
-
-
-def _join(label: str, rest: tuple) -> str:
-    if not rest:
-        return label
-    tail = dotted(rest)
-    return label + (tail if tail.startswith("[") else "." + tail)
-
-
-def _locate(exp: _Expanded, loc: tuple) -> tuple[str, int | None, str]:
-    """File, line and dotted key for a path inside a resolved case: the most specific source that
-    defines it (a grid entry, the case itself, or the defaults of this or an included file)."""
-    best: tuple[int, str, int | None, str] | None = None
-    for prefix, src, spath, label in exp.where:
-        if prefix:  # a grid entry sets exactly this path
-            if loc[: len(prefix)] == prefix:
-                return src.file, src.lines.get(spath), _join(label, loc[len(prefix):])
-            continue
-        full = spath + loc
-        for n in range(len(full), len(spath), -1):
-            if full[:n] in src.lines:
-                depth = n - len(spath)
-                if best is None or depth > best[0]:
-                    best = (depth, src.file, src.lines[full[:n]], _join(label, loc))
-                break
-    if best is not None:
-        return best[1], best[2], best[3]
-    _, src, spath, label = next(w for w in exp.where if not w[0])
-    return src.file, src.lines.get(spath), _join(label, loc)
-
-
-def _value_at(data: Any, loc: tuple) -> Any:
-    for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
-            data = data[part]
-        else:
-            return None
-    return data
-
-
-def _clean_loc(data: Any, loc: tuple) -> tuple:
-    """Drop the union-tag elements pydantic inserts (e.g. ('input', 'sticky', 'xi') → ('input', 'xi'))
-    and function-validator markers."""
-    out: list = []
-    cur = data
-    for part in loc:
-        if isinstance(cur, dict) and part not in cur and cur.get("kind") == part:
-            continue
-        if isinstance(part, str) and part.startswith(("function-", "tagged-union[")):
-            continue
-        if isinstance(part, str) and cur is not None and not isinstance(cur, dict):
-            continue  # a member of a union (``float``, ``literal[...]``): a key cannot index a value or a list
-        out.append(part)
-        if isinstance(cur, dict):
-            cur = cur.get(part)
-        elif isinstance(cur, list) and isinstance(part, int) and part < len(cur):
-            cur = cur[part]
-        else:
-            cur = None
-    return tuple(out)
-
-
-def _slot(loc: tuple) -> Registry | None:
-    for pattern, reg in COMPONENT_SLOTS.items():
-        if len(loc) == len(pattern) and all(p == "*" or p == q for p, q in zip(pattern, loc)):
-            return reg
-    return None
-
-
-def _model_keys(model: type[BaseModel], data: Any, loc: tuple) -> list[str] | None:
-    """Allowed keys of the mapping at `loc` (for 'unknown key' messages)."""
-    cur_model: Any = model
-    cur = data
-    for i, part in enumerate(loc):
-        slot = _slot(loc[: i + 1]) if isinstance(part, str) else None
-        if isinstance(part, int):
-            cur = cur[part] if isinstance(cur, list) and part < len(cur) else None
-            continue
-        if not (isinstance(cur_model, type) and issubclass(cur_model, BaseModel)) or part not in cur_model.model_fields:
-            return None
-        cur = cur.get(part) if isinstance(cur, dict) else None
-        if slot is not None:
-            kind = _shorthand(cur).get("kind") if isinstance(_shorthand(cur), dict) else None
-            cur_model = slot[kind] if kind in slot else None
-            if cur_model is None:
-                return None
-            continue
-        cur_model = _inner_model(cur_model.model_fields[part].annotation)
-    if isinstance(cur_model, type) and issubclass(cur_model, BaseModel):
-        return list(cur_model.model_fields)
-    return None
-
-
-def _inner_model(annotation: Any) -> Any:
-    """The BaseModel inside Optional[...] / list[...] annotations, if any."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        inner = _inner_model(arg)
-        if inner is not None:
-            return inner
-    return None
-
-
-def _message(err: dict, value: Any, allowed_keys: list[str] | None, reg: Registry | None) -> str:
-    kind = err["type"]
-    if kind == "extra_forbidden":
-        key = err["loc"][-1] if err["loc"] else "?"
-        return _unknown_key(key, allowed_keys or [])
-    if kind in ("union_tag_invalid", "union_tag_not_found", "literal_error") and reg is not None:
-        if kind == "union_tag_not_found":
-            return f"missing `kind` (allowed: {', '.join(reg)})"
-        return reg.unknown_message(value.get("kind") if isinstance(value, dict) else value)
-    if kind == "missing":
-        return "required key missing"
-    msg = err["msg"]
-    msg = msg[0].lower() + msg[1:] if msg else msg
-    msg = msg.replace("input should be", "must be").replace("Input should be", "must be")
-    if kind.startswith(("value_error", "assertion_error")):
-        msg = msg.removeprefix("value error, ").removeprefix("assertion failed, ")
-    return f"{msg}; got {_format_value(value) if value is not None else 'null'}"
-
-
-_NULL_ERROR = re.compile(r"^nulls\[(?P<index>\d+)\] \([^)]*\): (?P<message>.*)$", re.S)
+# Validation (pydantic's errors become located problems in _spec_errors) and checks across cases
 
 
 def _validate(exp: _Expanded, problems: list[Located]) -> BaseModel | None:
@@ -805,26 +644,7 @@ def _validate(exp: _Expanded, problems: list[Located]) -> BaseModel | None:
     try:
         return CaseSpec.model_validate(data)
     except pydantic.ValidationError as e:
-        for err in e.errors():
-            loc = _clean_loc(data, tuple(err["loc"]))
-            reg = _slot(loc) or (_slot(loc[:-1]) if loc and loc[-1] == "kind" else None)
-            if reg is not None and loc and loc[-1] == "kind":
-                loc = loc[:-1]
-            null = _NULL_ERROR.match(err["msg"].removeprefix("Value error, "))
-            if null and len(loc) == 2 and loc[0] == "predict":  # a prediction's check of one of its nulls
-                loc += ("nulls", int(null["index"]))
-                file, line, key = _locate(exp, loc)
-                problems.append(Located(file, line, key, null["message"]))
-                continue
-            value = _value_at(data, loc)
-            allowed = _model_keys(CaseSpec, data, loc[:-1]) if err["type"] == "extra_forbidden" else None
-            if err["type"] == "extra_forbidden" and reg is None and allowed is None and loc[:-1] == ():
-                allowed = list(CaseSpec.model_fields) + ["grid"]
-            file, line, key = _locate(exp, loc)
-            if err["type"] == "extra_forbidden" and any(w[0] and loc[: len(w[0])] == w[0] for w in exp.where):
-                problems.append(Located(file, line, key, "grid key does not exist: " + _message(err, value, allowed, reg)))
-            else:
-                problems.append(Located(file, line, key, _message(err, value, allowed, reg)))
+        problems.extend(case_problems(e, data, exp, CaseSpec))
         return None
 
 
@@ -834,15 +654,15 @@ def _cross_checks(expanded: list[_Expanded], problems: list[Located]) -> None:
     folded: dict[str, _Expanded] = {}  # ids by casefold: one directory on a case-insensitive file system
     for exp in expanded:
         if exp.case_id in seen:
-            file, line, key = _locate(exp, ("id",))
-            first = _locate(seen[exp.case_id], ("id",))
+            file, line, key = locate(exp, ("id",))
+            first = locate(seen[exp.case_id], ("id",))
             problems.append(Located(file, line, key, f"duplicate case id {exp.case_id!r} (first defined at {first[0]}:{first[1]})"))
             continue
         seen[exp.case_id] = exp
         other = folded.setdefault(exp.case_id.casefold(), exp)
         if other is not exp:
-            file, line, key = _locate(exp, ("id",))
-            first = _locate(other, ("id",))
+            file, line, key = locate(exp, ("id",))
+            first = locate(other, ("id",))
             problems.append(Located(file, line, key, f"case id {_short(exp.case_id)!r} differs from {_short(other.case_id)!r} "
                                                      f"(defined at {first[0]}:{first[1]}) only in letter case: both would "
                                                      "name one directory of a store on a case-insensitive file system "
@@ -852,10 +672,10 @@ def _cross_checks(expanded: list[_Expanded], problems: list[Located]) -> None:
     for exp in expanded:
         predict = exp.data.get("predict")
         for i, pred in enumerate(predict if isinstance(predict, list) else []):
-            target = _value_at(pred, ("test", "compare_to"))
+            target = value_at(pred, ("test", "compare_to"))
             if not isinstance(target, str) or target in seen:
                 continue
-            file, line, key = _locate(exp, ("predict", i, "test", "compare_to"))
+            file, line, key = locate(exp, ("predict", i, "test", "compare_to"))
             problems.append(Located(file, line, key, f"compare_to names no case of this suite: {target!r}{hints(target)} "
                                                      f"(cases: {_listing(ids)})"))
 
@@ -911,7 +731,7 @@ def _resolve_null_sets(expanded: list[_Expanded], raw: _Raw, problems: list[Loca
                 value = pred["nulls"]
                 pred["nulls"] = expand(value if isinstance(value, list) else [value], ())
                 if len(pred["nulls"]) > MAX_NULLS:
-                    file, line, key = _locate(exp, ("predict", i, "nulls"))
+                    file, line, key = locate(exp, ("predict", i, "nulls"))
                     problems.append(Located(file, line, key, f"names more than {MAX_NULLS} nulls once its null sets "
                                                              f"expand; a prediction may have at most {MAX_NULLS}"))
 
@@ -927,7 +747,7 @@ def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_E
     for exp, spec in validated:
         for i, pred in enumerate(spec.predict):
             for j, null in enumerate(pred.nulls):
-                file, line, key = _locate(exp, ("predict", i, "nulls", j))
+                file, line, key = locate(exp, ("predict", i, "nulls", j))
                 missing = [c for c in (null.case, null.compare_to) if c is not None and c not in known]
                 for c in missing:
                     problems.append(Located(file, line, key, f"null {null.label()!r} names no case of this suite: {c!r}{hints(c)} "
@@ -955,7 +775,7 @@ def _parse_overrides(overrides: typing.Sequence[str], problems: list[Located]) -
             continue
         head = key.split(".")[0]
         if head not in _DEFAULT_KEYS:
-            problems.append(Located("--set", None, key, "no such key: " + _unknown_key(head, _DEFAULT_KEYS)))
+            problems.append(Located("--set", None, key, "no such key: " + unknown_key(head, _DEFAULT_KEYS)))
             continue
         try:  # the suite files' own safe builder: its caps on nodes and depth, no tags, no inf or nan
             parsed, _, refused = load_yaml_text(value, "--set")
@@ -1005,7 +825,7 @@ def load_suite(path: str | Path, overrides: typing.Sequence[str] = ()) -> Suite:
         problems.append(Located(_display(path), None, "cases", "the suite has no cases"))
     if problems:
         raise SuiteError(_dedupe(problems))
-    cases = tuple(Case(spec, case_hash(spec.model_dump(mode="json")), exp.base_id, exp.grid, _locate(exp, ("id",)))
+    cases = tuple(Case(spec, case_hash(spec.model_dump(mode="json")), exp.base_id, exp.grid, locate(exp, ("id",)))
                   for exp, spec in validated)
     return Suite(raw.name or path.stem, raw.title, cases, _display(path), raw.description, tuple(overrides))
 

@@ -58,7 +58,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import models as _models  # noqa: F401  (registers the architecture kinds, 'plain' among them)
+from .models import ArchitectureConfig  # (importing rgbench.models registers the architecture kinds, 'plain' among them)
 from .registry import closest
 
 if TYPE_CHECKING:
@@ -328,17 +328,6 @@ def _init_only(ctx: TheoryContext) -> None:
         raise TheoryNotApplicable(f"the theory predicts the observable over all positions; got role {ctx.role!r}")
 
 
-def _alpha(arch: dict[str, Any]) -> float:
-    scale, depth = arch.get("residual_scale", 1.0), int(arch["depth"])
-    if scale == "1":
-        return 1.0
-    if scale == "1/sqrt(L)":
-        return 1.0 / math.sqrt(depth)
-    if scale == "1/L":
-        return 1.0 / depth
-    return float(scale)
-
-
 def _residual_relu(arch: dict[str, Any]) -> float:
     """σ_w² of the residual ReLU recursion for this architecture, or TheoryNotApplicable."""
     kind = arch.get("kind")
@@ -429,7 +418,7 @@ def _nngp_residual_relu(ctx: TheoryContext) -> xr.DataArray:
     """
     _init_only(ctx)
     arch = ctx.architecture
-    r = _alpha(arch) ** 2 * _residual_relu(arch) / 2.0
+    r = ArchitectureConfig.alpha_for(arch.get("residual_scale", 1.0), int(arch["depth"])) ** 2 * _residual_relu(arch) / 2.0
     depth = int(arch["depth"])
     if ctx.observable == "norm_growth":
         return _along_layer(ctx, (1.0 + r) ** np.arange(depth + 1.0), per_seed=False)

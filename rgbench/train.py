@@ -521,8 +521,8 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None) ->
 
 def _forward_chunk(models, inputs: Int[Array, "n position"]):
     def one_seed(model):
-        if hasattr(model, "symbol_table"):
-            # Context-free (tokenwise): the stream at (t, x_t) is a row of the symbol table; gather it.
+        if isinstance(model, ContextFreeArchitecture):
+            # Context-free (tokenwise, plain): the stream at (t, x_t) is a row of the symbol table; gather it.
             table, logits = model.symbol_table()  # (P, S, L+1, d), (P, S, V)
             rows = jnp.zeros_like(inputs) if model.table_positions == 1 else jnp.broadcast_to(
                 jnp.arange(inputs.shape[1]), inputs.shape
@@ -545,8 +545,7 @@ def symbol_tables(models) -> Float[np.ndarray, "seed table symbol layer width"] 
     needs only this table and the probe's symbol counts, not the seed × n × layer × T × d streams.
     Returns float32 (seed, P, V + 1, depth + 1, width); None for a network that uses context.
     """
-    static = eqx.partition(models, eqx.is_array)[1]
-    if not hasattr(static, "symbol_table"):
+    if not isinstance(models, ContextFreeArchitecture):
         return None
     return np.asarray(_jit(_tables)(models), dtype=np.float32)
 

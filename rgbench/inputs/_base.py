@@ -53,7 +53,14 @@ class Masking(BaseModel):
 
 
 class InputConfig(Component):
-    """Base of every input family: vocabulary, sequence length and masking."""
+    """Base of every input family: vocabulary, sequence length and masking.
+
+    The contract of a concrete (final) config, registered with ``@INPUTS.register``:
+    ``kind: Literal["name"]`` and the family's parameters as pydantic fields, and ``build()``
+    (abstract: a class without it cannot be registered), which returns the runtime object, an
+    `AbstractInput` (``_runtime``: its docstring lists what that implements; import it inside
+    ``build`` so that reading a suite does not import JAX).
+    """
 
     vocab: int = Field(16, ge=2, le=4096, description="number of symbols V ([MASK] is symbol V)")
     length: int = Field(64, ge=2, le=65536, description="sequence length T")

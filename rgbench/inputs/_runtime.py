@@ -19,10 +19,14 @@ __all__ = ["AbstractInput"]
 class AbstractInput(eqx.Module):
     """Runtime input distribution: on-device sampling and corruption, exact spectral facts and floors.
 
-    Concrete (final) subclasses implement ``sample``, ``eigenvalues``, ``stationary``,
-    ``lag_joint``, ``autocorrelation`` and ``bayes_logprob``; corruption, ``bayes_loss`` pooling
-    and the tokenwise floor depend only on π and the masking and live here. ``MarkovInput`` serves
-    every family that is a first-order chain, so such a family only constructs its P.
+    The contract of a concrete (final) subclass: the abstract methods ``sample``, ``eigenvalues``,
+    ``stationary``, ``lag_joint``, ``autocorrelation`` and ``bayes_logprob`` (a class without one
+    cannot be instantiated), and an ``__init__`` that sets the four fields declared here (``vocab``,
+    ``length``, ``scheme``, ``rate``) besides its own. Corruption (from the masking fields),
+    ``bayes_loss`` pooling, ``xi``, ``count_variance_factor`` and the tokenwise floor are derived
+    here from those methods.
+    ``MarkovInput`` serves every family that is a first-order chain, so such a family only
+    constructs its P.
     """
 
     vocab: int = eqx.field(static=True)

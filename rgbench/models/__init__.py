@@ -25,8 +25,8 @@ from ._configs import Tokenwise as Tokenwise
 from ._configs import Windowed as Windowed
 
 _LAZY = {
-    "_base": ("AbstractArchitecture", "ChannelMLP", "ContextFreeArchitecture", "Embedding", "Normalization", "Readout",
-              "activate", "normal", "per_token_ce_sum", "scan_blocks", "stacked"),
+    "_base": ("AbstractArchitecture", "ContextFreeArchitecture", "per_token_ce_sum", "scan_blocks", "stacked"),
+    "_layers": ("ChannelMLP", "Embedding", "Normalization", "Readout", "activate", "normal"),
     "_mixer": ("MixerNet",),
     "_plain": ("PlainNet",),
     "_tokenwise": ("TokenwiseNet",),

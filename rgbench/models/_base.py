@@ -7,13 +7,16 @@
   (0 … V, where V is [MASK]) to the residual stream at every layer and the logits over the V
   symbols. ``masked_ce_sum`` is the training objective on a batch; subclasses may override it with
   a faster path that gives the same number (the tokenwise symbol table).
+* ``stacked``, ``scan_blocks``, ``unstack_blocks``, ``stack_blocks`` — the two layouts of
+  ``blocks`` (stacked for storage and scans, per layer for training).
+
+The layers the families are built from (norms, embedding, readout, channel MLP) are in ``_layers``.
 """
 
-from __future__ import annotations
-
+# No ``from __future__ import annotations`` here: Equinox reads ``eqx.AbstractVar`` only from
+# evaluated annotations (a stringified one would silently declare an ordinary field).
 import abc
 import functools
-import math
 from typing import ClassVar
 
 import equinox as eqx
@@ -21,7 +24,7 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
 
-from ._ops import along_last, dense, gelu, layernorm, rmsnorm
+from ._layers import Embedding, Readout
 
 INIT_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
 
@@ -38,9 +41,20 @@ class AbstractArchitecture(eqx.Module):
     ``__call__(inputs)`` returns ``(stream, logits)`` with ``stream[0]`` the embedding output and
     ``stream[ℓ]`` the stream after block ℓ (ℓ = 1 … depth), i.e. depth + 1 entries.
 
-    Every architecture has the fields below; a subclass adds ``blocks`` (stored stacked, with a
-    leading layer axis; see ``scan_blocks`` and ``unstack_blocks``) and its own hyperparameters,
-    and its ``__init__`` sets them all.
+    The contract of a concrete (final) subclass:
+
+    * the field ``blocks`` (an ``eqx.AbstractVar``: a class without it cannot be instantiated) —
+      the residual blocks stored stacked, every leaf with a leading layer axis (`stacked`);
+      training swaps in a tuple of per-layer blocks (`unstack_blocks`), and `scan_blocks` runs
+      either layout;
+    * the method ``apply(inputs, *, collect)`` (abstract) — the network on a batch;
+    * an ``__init__`` that sets every field: the ones declared here (``embedding``, ``readout``,
+      ``vocab``, ``length``, ``depth``, ``width``, ``activation``, ``alpha``), ``blocks``, and the
+      subclass's own hyperparameters (static fields).
+
+    ``__call__``, ``logits`` and the training objective (``batch_statistics``, ``ce_sum``,
+    ``masked_ce_sum``) are derived from ``apply``; a subclass may override the objective with a
+    faster path that gives the same number (`ContextFreeArchitecture`).
     """
 
     embedding: Embedding
@@ -51,6 +65,8 @@ class AbstractArchitecture(eqx.Module):
     width: int = eqx.field(static=True)
     activation: str = eqx.field(static=True)
     alpha: float = eqx.field(static=True)
+    #: The residual blocks, stacked (leading layer axis); a tuple of per-layer blocks while training.
+    blocks: eqx.AbstractVar[eqx.Module | tuple[eqx.Module, ...]]
 
     #: Training unrolls the blocks (per-layer weights) up to this depth; deeper networks scan them.
     unroll_max_depth: ClassVar[int] = 16
@@ -122,11 +138,6 @@ def per_token_ce_sum(
     return -jnp.sum(picked * weight), jnp.sum(weight)
 
 
-# ---------------------------------------------------------------------------------------------
-# Pieces shared by the families.
-
-
-
 class ContextFreeArchitecture(AbstractArchitecture):
     """A network whose output at a position depends only on that position's symbol (and the
     position itself when learned positions are on): tokenwise and plain stacks.
@@ -134,13 +145,20 @@ class ContextFreeArchitecture(AbstractArchitecture):
     A batch's loss is then a weighted sum over a (position row, symbol, target) count table, so the
     network need only be evaluated once per symbol: ``batch_statistics`` and ``ce_sum`` implement
     the objective that way (``per_token_ce_sum`` is the plain reference), and ``symbol_table`` gives
-    every symbol's stream at once. Subclasses define ``_trunk`` (the blocks on independent rows,
-    returning (h_L, collected stream (row, layer, width) or None)) and a ``positions`` field
-    (learned positions on or off), besides the fields every architecture has.
+    every symbol's stream at once. ``isinstance(model, ContextFreeArchitecture)`` is how the rest of
+    rgbench asks whether a network has a symbol table.
+
+    The contract of a concrete subclass, besides ``blocks`` and the fields every architecture has:
+    the method ``_trunk`` (abstract: the blocks on independent rows, returning (h_L, collected
+    stream (row, layer, width) or None)), and the declared attributes ``positions`` (a field:
+    learned positions on or off) and ``readout_norm`` (the normalisation before the readout: a
+    field, a ``ClassVar`` or a property). ``apply`` is implemented here, on ``_trunk``.
     """
 
+    #: Learned positional embeddings on or off (a static field of the subclass).
+    positions: eqx.AbstractVar[bool]
     #: The normalisation applied before the readout ("none" for an unnormalised stack).
-    readout_norm: ClassVar[str] = "none"
+    readout_norm: eqx.AbstractVar[str]
 
     @abc.abstractmethod
     def _trunk(self, h: Float[Array, "row width"], *, collect: bool):
@@ -208,95 +226,6 @@ class ContextFreeArchitecture(AbstractArchitecture):
         _, logits = self.symbol_table(collect=False)
         logp = jax.nn.log_softmax(logits, axis=-1)
         return -jnp.sum(statistics * logp), jnp.sum(statistics)
-
-
-def activate(name: str, x: Float[Array, "..."]) -> Float[Array, "..."]:
-    if name == "gelu":
-        return gelu(x)
-    if name == "relu":
-        return jax.nn.relu(x)
-    if name == "tanh":
-        return jnp.tanh(x)
-    raise ValueError(f"activation must be one of gelu, relu, tanh; got {name!r}")
-
-
-class Normalization(eqx.Module):
-    """Pre-norm over the last (width) axis: layernorm (gain, bias), rmsnorm (gain) or none."""
-
-    gain: Float[Array, " width"] | None
-    bias: Float[Array, " width"] | None
-
-    def __init__(self, kind: str, width: int):
-        self.gain = None if kind == "none" else jnp.ones((width,), jnp.float32)
-        self.bias = jnp.zeros((width,), jnp.float32) if kind == "layernorm" else None
-
-    def __call__(self, kind: str, x: Float[Array, "*rows width"]) -> Float[Array, "*rows width"]:
-        if kind == "layernorm":
-            return layernorm(x, self.gain, self.bias)
-        if kind == "rmsnorm":
-            return rmsnorm(x, self.gain)
-        return x
-
-
-def normal(key: PRNGKeyArray, shape: tuple[int, ...], std: float) -> Float[Array, "..."]:
-    return std * jax.random.normal(key, shape, jnp.float32)
-
-
-class Embedding(eqx.Module):
-    """Token embedding for V + 1 symbols ([MASK] = V), N(0, 1); optional learned positions, zero at init."""
-
-    tokens: Float[Array, "symbol width"]
-    positions: Float[Array, "position width"] | None
-
-    def __init__(self, vocab: int, length: int, width: int, positions: bool, *, key: PRNGKeyArray):
-        self.tokens = normal(key, (vocab + 1, width), 1.0)
-        self.positions = jnp.zeros((length, width), jnp.float32) if positions else None
-
-    def __call__(self, inputs: Int[Array, "*batch position"]) -> Float[Array, "*batch position width"]:
-        h = self.tokens[inputs]
-        if self.positions is not None:
-            h = h + self.positions.reshape((1,) * (inputs.ndim - 1) + self.positions.shape)
-        return h
-
-
-class Readout(eqx.Module):
-    """Final pre-norm and the linear map to logits over the V symbols."""
-
-    norm: Normalization
-    weight: Float[Array, "width vocab"]
-    bias: Float[Array, " vocab"]
-
-    def __init__(self, norm: str, width: int, vocab: int, *, key: PRNGKeyArray):
-        self.norm = Normalization(norm, width)
-        self.weight = normal(key, (width, vocab), 1.0 / math.sqrt(width))
-        self.bias = jnp.zeros((vocab,), jnp.float32)
-
-    def __call__(self, norm: str, h: Float[Array, "*rows width"]) -> Float[Array, "*rows vocab"]:
-        return along_last(dense(self.norm(norm, h), self.weight), None, self.bias)
-
-
-class ChannelMLP(eqx.Module):
-    """One residual branch acting on the last axis: norm → W₁ → activation → W₂ (weights N(0, s²/fan_in))."""
-
-    norm: Normalization
-    w1: Float[Array, "fan_in hidden"]
-    b1: Float[Array, " hidden"]
-    w2: Float[Array, "hidden width"]
-    b2: Float[Array, " width"]
-
-    def __init__(self, norm: str, width: int, fan_in: int, hidden: int, init_scale: float, *, key: PRNGKeyArray):
-        k1, k2 = jax.random.split(key)
-        self.norm = Normalization(norm, width)
-        self.w1 = normal(k1, (fan_in, hidden), init_scale / math.sqrt(fan_in))
-        self.b1 = jnp.zeros((hidden,), jnp.float32)
-        self.w2 = normal(k2, (hidden, width), init_scale / math.sqrt(hidden))
-        self.b2 = jnp.zeros((width,), jnp.float32)
-
-    def hidden(self, activation: str, u: Float[Array, "*rows fan_in"]) -> Float[Array, "*rows hidden"]:
-        return activate(activation, along_last(dense(u, self.w1), None, self.b1))
-
-    def out(self, z: Float[Array, "*rows hidden"]) -> Float[Array, "*rows width"]:
-        return along_last(dense(z, self.w2), None, self.b2)
 
 
 def stacked(make, depth: int, *, key: PRNGKeyArray):

@@ -52,7 +52,20 @@ def _norm_params(norm: str, width: int) -> int:
 
 
 class ArchitectureConfig(Component):
-    """Base of every residual MLP family."""
+    """Base of every residual MLP family: the hyperparameters every family has, and how it is built.
+
+    The contract of a concrete (final) config, registered with ``@ARCHITECTURES.register``:
+
+    * ``kind: Literal["name"]``, and the family's own hyperparameters as pydantic fields;
+    * ``network(vocab, length, *, key)`` (abstract: a class without it cannot be registered) —
+      the Equinox network, an `AbstractArchitecture` (import it inside, so that reading a suite
+      does not import JAX);
+    * ``context_free = True`` when the network is a `ContextFreeArchitecture` (the cost estimate
+      reads it without building one);
+    * optionally ``cost(vocab, length)``, the network's size in closed form.
+
+    ``build`` (compiled, cached), ``hidden`` and ``alpha`` are derived here.
+    """
 
     depth: int = Field(6, ge=1, le=1024, description="number of residual blocks L")
     width: int = Field(64, ge=1, le=65536, description="residual stream width d")
@@ -90,14 +103,19 @@ class ArchitectureConfig(Component):
     @property
     def alpha(self) -> float:
         """The residual-branch multiplier α resolved against the depth."""
-        scale = self.residual_scale
-        if scale == "1":
+        return self.alpha_for(self.residual_scale, self.depth)
+
+    @staticmethod
+    def alpha_for(residual_scale: float | str, depth: int) -> float:
+        """α of a ``residual_scale`` (a number, '1', '1/sqrt(L)' or '1/L') at ``depth`` L: what `alpha`
+        gives, for a resolved spec read back as a mapping (`rgbench.theory`)."""
+        if residual_scale == "1":
             return 1.0
-        if scale == "1/sqrt(L)":
-            return 1.0 / math.sqrt(self.depth)
-        if scale == "1/L":
-            return 1.0 / self.depth
-        return float(scale)
+        if residual_scale == "1/sqrt(L)":
+            return 1.0 / math.sqrt(depth)
+        if residual_scale == "1/L":
+            return 1.0 / depth
+        return float(residual_scale)
 
     def cost(self, vocab: int, length: int) -> NetworkCost:
         """This network's size for sequences of `length` (see `rgbench.cost`): parameters, forward FLOPs

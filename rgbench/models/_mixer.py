@@ -2,24 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from ._base import (
-    AbstractArchitecture,
-    ChannelMLP,
-    Embedding,
-    Normalization,
-    Readout,
-    activate,
-    normal,
-    scan_blocks,
-    stacked,
-)
+from ._base import AbstractArchitecture, scan_blocks, stacked
+from ._layers import ChannelMLP, Embedding, Normalization, Readout, activate, mlp_weights
 from ._ops import along_last, dense
 
 
@@ -33,12 +22,8 @@ class TokenMLP(eqx.Module):
     b2: Float[Array, " position"]
 
     def __init__(self, norm: str, width: int, length: int, hidden: int, init_scale: float, *, key: PRNGKeyArray):
-        k1, k2 = jax.random.split(key)
         self.norm = Normalization(norm, width)
-        self.w1 = normal(k1, (length, hidden), init_scale / math.sqrt(length))
-        self.b1 = jnp.zeros((hidden,), jnp.float32)
-        self.w2 = normal(k2, (hidden, length), init_scale / math.sqrt(hidden))
-        self.b2 = jnp.zeros((length,), jnp.float32)
+        self.w1, self.b1, self.w2, self.b2 = mlp_weights(length, hidden, length, init_scale, key=key)
 
     def __call__(
         self, norm: str, activation: str, h: Float[Array, "position batch width"]
@@ -65,7 +50,6 @@ class MixerNet(AbstractArchitecture):
 
     blocks: MixerBlock  # stacked: every leaf has a leading layer axis
     norm: str = eqx.field(static=True)
-    remat: bool = eqx.field(static=True)
 
     def __init__(self, config, vocab: int, length: int, *, key: PRNGKeyArray):  # config: rgbench.models.Mixer
         k_embed, k_blocks, k_out = jax.random.split(key, 3)
@@ -83,7 +67,6 @@ class MixerNet(AbstractArchitecture):
         self.readout = Readout(config.norm, d, vocab, key=k_out)
         self.vocab, self.length, self.depth, self.width = vocab, length, config.depth, d
         self.activation, self.norm, self.alpha = config.activation, config.norm, config.alpha
-        self.remat = False
 
     def _trunk(self, h: Float[Array, "position batch width"], *, collect: bool):
         """The blocks on the position-major stream (position, batch, width): the channel MLP is a
@@ -98,7 +81,7 @@ class MixerNet(AbstractArchitecture):
             rows = h.reshape(t * b, d)
             return h + self.alpha * c.out(c.hidden(self.activation, c.norm(self.norm, rows))).reshape(t, b, d)
 
-        return scan_blocks(step, h, self.blocks, collect=collect, remat=self.remat, stream_axis=0)
+        return scan_blocks(step, h, self.blocks, collect=collect, remat=False, stream_axis=0)
 
     def apply(
         self, inputs: Int[Array, "batch position"], *, collect: bool

@@ -18,21 +18,15 @@ table, once per symbol rather than once per token.
 from __future__ import annotations
 
 import math
+from typing import ClassVar
 
 import equinox as eqx
 import jax
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ._base import (
-    ContextFreeArchitecture,
-    Embedding,
-    Readout,
-    activate,
-    dense,
-    normal,
-    scan_blocks,
-    stacked,
-)
+from ._base import ContextFreeArchitecture, scan_blocks, stacked
+from ._layers import Embedding, Readout, activate, normal
+from ._ops import dense
 
 __all__ = ["PlainNet"]
 
@@ -57,6 +51,7 @@ class PlainNet(ContextFreeArchitecture):
     blocks: PlainBlock  # stacked: every leaf has a leading layer axis
     residual: bool = eqx.field(static=True)
     positions: bool = eqx.field(static=True)
+    readout_norm: ClassVar[str] = "none"  # no normalisation anywhere
 
     def __init__(self, config, vocab: int, length: int, *, key: PRNGKeyArray):  # config: rgbench.models.Plain
         k_embed, k_blocks, k_out = jax.random.split(key, 3)

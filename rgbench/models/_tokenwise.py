@@ -6,14 +6,8 @@ import equinox as eqx
 import jax
 from jaxtyping import Array, Float, PRNGKeyArray
 
-from ._base import (
-    ChannelMLP,
-    ContextFreeArchitecture,
-    Embedding,
-    Readout,
-    scan_blocks,
-    stacked,
-)
+from ._base import ContextFreeArchitecture, scan_blocks, stacked
+from ._layers import ChannelMLP, Embedding, Readout
 
 
 class TokenwiseNet(ContextFreeArchitecture):
@@ -51,5 +45,6 @@ class TokenwiseNet(ContextFreeArchitecture):
         return scan_blocks(step, h, self.blocks, collect=collect, remat=False, stream_axis=1)
 
     @property
-    def readout_norm(self) -> str:  # type: ignore[override]
+    def readout_norm(self) -> str:
+        """The blocks' pre-norm, applied again before the readout."""
         return self.norm

@@ -7,14 +7,8 @@ import jax
 import jax.numpy as jnp
 from jaxtyping import Array, Float, Int, PRNGKeyArray
 
-from ._base import (
-    AbstractArchitecture,
-    ChannelMLP,
-    Embedding,
-    Readout,
-    scan_blocks,
-    stacked,
-)
+from ._base import AbstractArchitecture, scan_blocks, stacked
+from ._layers import ChannelMLP, Embedding, Readout
 
 
 class WindowedNet(AbstractArchitecture):

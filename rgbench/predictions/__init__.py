@@ -1,12 +1,13 @@
 """What a suite predicts: an observable selected from a case dataset, the test it must pass, and its nulls.
 
-`_base` holds the prediction and the two abstract contracts (`AbstractObservable`,
-`AbstractTest`) with the verdict rules; `_observables` and `_tests` the registered kinds.
+`_base` holds the prediction and the abstract contracts (`AbstractObservable`, `AbstractTest`
+and its `AbstractVectorTest`) with the verdict rules; `_observables` and `_tests` the registered kinds.
 """
 
 from ._base import CONTEXT_ATTR as CONTEXT_ATTR
 from ._base import AbstractObservable as AbstractObservable
 from ._base import AbstractTest as AbstractTest
+from ._base import AbstractVectorTest as AbstractVectorTest
 from ._base import NullRef as NullRef
 from ._base import ObservableUnavailable as ObservableUnavailable
 from ._base import PredictionBase as PredictionBase
@@ -18,6 +19,7 @@ from ._base import in_region as in_region
 from ._base import interval_rule as interval_rule
 from ._base import parse_layers as parse_layers
 from ._base import resolved_selection as resolved_selection
+from ._base import scalar_per_seed as scalar_per_seed
 from ._observables import DataEffectiveRankPooled as DataEffectiveRankPooled
 from ._observables import DominantTransition as DominantTransition
 from ._observables import DriftConcentration as DriftConcentration

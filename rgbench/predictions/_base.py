@@ -206,8 +206,20 @@ def resolved_selection(observable: AbstractObservable, stage: str | None, layers
 class AbstractObservable(Component):
     """An observable read from a stored case dataset, one value (or one vector) per seed.
 
-    Subclasses implement `_values` (dims ``("seed",)`` or ``("seed", dim)``, from the stored
-    variables) and may narrow `check_selection`; the class variables say what a prediction may select.
+    The contract of a concrete (final) observable, registered with ``@OBSERVABLES.register``:
+
+    * ``kind: Literal["name"]``, and its parameters as pydantic fields;
+    * ``_values(ds, *, stage, sel, role)`` (abstract: a class without it cannot be registered) —
+      the values for a resolved selection from the stored variables, dims ``("seed",)`` or
+      ``("seed", dim)``; anything missing raises `ObservableUnavailable` (use `variable` and
+      `at_stage`);
+    * the class variables below, where the defaults do not fit: ``dim`` (the vector dimension, None
+      for one value per seed), ``default_stage`` and ``default_layers`` (what an unset ``stage`` /
+      ``layers`` means), ``staged`` and ``layered`` (whether ``stage`` / ``layers`` mean anything)
+      and ``roles`` (the probe rows it is stored for);
+    * optionally a narrower ``check_selection`` (calling this one first) and ``_label_extra``.
+
+    `values` checks the selection, calls `_values`, and checks the dims and NaNs of the result.
     """
 
     dim: ClassVar[str | None] = None  # the vector dim of the result; None for a scalar per seed
@@ -380,11 +392,19 @@ def seeds_at_least_field(default: float) -> Any:
 class AbstractTest(Component):
     """A test of per-seed values; see the module docstring for the across-seed verdict rules.
 
-    Subclasses implement `seed_statistics` and `label`; vector tests set ``needs = "vector"`` and
-    declare the dimension they run along as a field ``along``. Comparisons override `reference`.
+    The contract of a concrete (final) test, registered with ``@TESTS.register``:
+
+    * ``kind: Literal["name"]``, and its parameters as pydantic fields (``seeds_at_least`` is
+      declared here; redeclare it to change the default);
+    * ``seed_statistics(x, ref)`` and ``label()`` (abstract: a class without them cannot be
+      registered);
+    * a test of a vector observable subclasses `AbstractVectorTest` and gives its field ``along`` a
+      default; any other test reads one value per seed (`scalar_per_seed` turns a vector into one);
+    * a comparison overrides ``reference()``; a test of a discrete statistic sets the class
+      variable ``strict_interval = False``; a test with its own interval rule overrides
+      ``interval_verdict``; a test may narrow ``check_observable`` (calling this one first).
     """
 
-    needs: ClassVar[Literal["scalar", "vector"]] = "scalar"
     seeds_at_least: float = seeds_at_least_field(0.7)
 
     # Whether the interval must exclude the bounds of the pass region. Tests of discrete statistics
@@ -410,11 +430,12 @@ class AbstractTest(Component):
 
     @property
     def along_dim(self) -> str | None:
-        """The dimension a vector test runs along (its `along` field); None for a scalar test."""
-        return getattr(self, "along", None) if self.needs == "vector" else None
+        """The dimension a vector test runs along (`AbstractVectorTest.along`); None for a scalar test."""
+        return self.along if isinstance(self, AbstractVectorTest) else None
 
     # -- checks shared by the suite validator and the scorer
     def check_observable(self, obs: AbstractObservable, stage: str | None) -> None:
+        """Raise ValueError when the test cannot judge `obs` at `stage` (checked when the suite loads)."""
         along = self.along_dim
         if along is not None:
             if obs.dim is None:
@@ -432,23 +453,36 @@ class AbstractTest(Component):
                 raise ValueError(f"`against_stage: {against}` compares stage {own!r} with itself; set the prediction's "
                                  "`stage` to the other one")
 
-    def _scalar(self, x: xr.DataArray) -> xr.DataArray:
-        extra = [d for d in x.dims if d != "seed"]
-        if not extra:
-            return x
-        (dim,) = extra
-        how = getattr(self, "reduce", "mean")
-        if how == "first":
-            return x.isel({dim: 0}, drop=True)
-        if how == "last":
-            return x.isel({dim: -1}, drop=True)
-        return getattr(x, how)(dim, skipna=False)
+
+class AbstractVectorTest(AbstractTest):
+    """A test of a vector observable (dims ``(seed, along)``), e.g. a trend along layers.
+
+    Besides the `AbstractTest` contract, a concrete subclass redeclares ``along`` with its default
+    (``along: str = Field("layer", description=...)``); `check_observable` then refuses an observable
+    that is not a vector along it, and ``_vector`` gives the values as (seed, along).
+    """
+
+    along: str = Field(description="dimension the test runs along")
 
     def _vector(self, x: xr.DataArray) -> xr.DataArray:
-        along = self.along_dim
-        if along not in x.dims:
-            raise ObservableUnavailable(f"test {self.kind!r} runs along {along!r} but the observable has dims {x.dims}")
-        return x.transpose("seed", along)
+        if self.along not in x.dims:
+            raise ObservableUnavailable(f"test {self.kind!r} runs along {self.along!r} but the observable has dims {x.dims}")
+        return x.transpose("seed", self.along)
+
+
+def scalar_per_seed(x: xr.DataArray, how: str) -> xr.DataArray:
+    """`x` as one value per seed: unchanged when it has only the seed dimension, else reduced along
+    its one other dimension by `how` (``mean``, ``min``, ``max``, ``sum``, ``first``, ``last``: a
+    scalar test's ``reduce`` field), NaN kept."""
+    extra = [d for d in x.dims if d != "seed"]
+    if not extra:
+        return x
+    (dim,) = extra
+    if how == "first":
+        return x.isel({dim: 0}, drop=True)
+    if how == "last":
+        return x.isel({dim: -1}, drop=True)
+    return getattr(x, how)(dim, skipna=False)
 
 
 TESTS.require(AbstractTest)

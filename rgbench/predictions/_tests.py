@@ -22,6 +22,7 @@ from ._base import (
     CONTEXT_ATTR,
     AbstractObservable,
     AbstractTest,
+    AbstractVectorTest,
     ObservableUnavailable,
     SeedStatistics,
     Stage,
@@ -29,6 +30,7 @@ from ._base import (
     format_region,
     in_region,
     resolved_selection,
+    scalar_per_seed,
     seed_mean,
     seeds_at_least_field,
 )
@@ -100,15 +102,16 @@ class _Comparison(BaseModel):
             return f"vs {self.against_stage}"
         return ""
 
-    def _compare(self, x: xr.DataArray, ref: xr.DataArray | None, op: str) -> SeedStatistics:
-        """Per-seed a ∘ b (∘ = − or ÷); paired by seed label, or against the reference mean."""
-        a = self._scalar(x)
+    def _compare(self, x: xr.DataArray, ref: xr.DataArray | None, op: str, reduce: str) -> SeedStatistics:
+        """Per-seed a ∘ b (∘ = − or ÷), each side reduced per seed by `reduce`; paired by seed label, or
+        against the reference mean."""
+        a = scalar_per_seed(x, reduce)
         if ref is None:
             if self.required_reference:
                 raise ObservableUnavailable(f"test {self.kind!r} has no reference values")
             v = a.values.astype(float)
             return self._finish(v, a["seed"].values, (v,), seed_mean, True, {})
-        b = self._scalar(ref)
+        b = scalar_per_seed(ref, reduce)
         fn = np.subtract if op == "-" else np.divide
         if self.paired:
             common = np.intersect1d(a["seed"].values, b["seed"].values)
@@ -140,7 +143,7 @@ class _Comparison(BaseModel):
 
 
 @TESTS.register
-class Monotone(AbstractTest):
+class Monotone(AbstractVectorTest):
     """Per seed, the Spearman correlation of the observable with its coordinate along `along` is strong enough.
 
     Statistic per seed: ρ = Spearman(coordinate, value) along `along` (scipy.stats.spearmanr; a
@@ -151,7 +154,6 @@ class Monotone(AbstractTest):
     """
 
     kind: Literal["monotone"] = "monotone"
-    needs: ClassVar[Literal["scalar", "vector"]] = "vector"
     strict_interval: ClassVar[bool] = False
     along: str = Field("layer", description="dimension the trend runs along")
     direction: Literal["increasing", "decreasing"] = Field("decreasing", description="sign of the trend")
@@ -194,8 +196,21 @@ class Monotone(AbstractTest):
         return f"monotone {self.direction} along {self.along}: ρ {format_region(self.region)}"
 
 
+class _BoundedComparison(_Bounds, _Comparison, AbstractTest):
+    """Base of `Ratio` and `Difference`: this observable ∘ a reference, per seed, within bounds (∘ = `op`)."""
+
+    reduce: Reduce = _REDUCE_FIELD
+    op: ClassVar[Literal["/", "-"]]
+
+    def seed_statistics(self, x, ref=None):
+        return self._compare(x, ref, self.op, self.reduce)
+
+    def label(self):
+        return f"{self.kind} {self._against()} {format_region(self.region)}"
+
+
 @TESTS.register
-class Ratio(_Bounds, _Comparison, AbstractTest):
+class Ratio(_BoundedComparison):
     """This observable divided by a reference (another case or another stage), per seed, within bounds.
 
     Statistic per seed: a_i / b_i (paired by seed label) or a_i / mean(b) (unpaired); a seed passes
@@ -204,17 +219,11 @@ class Ratio(_Bounds, _Comparison, AbstractTest):
     """
 
     kind: Literal["ratio"] = "ratio"
-    reduce: Reduce = _REDUCE_FIELD
-
-    def seed_statistics(self, x, ref=None):
-        return self._compare(x, ref, "/")
-
-    def label(self):
-        return f"ratio {self._against()} {format_region(self.region)}"
+    op: ClassVar[Literal["/", "-"]] = "/"
 
 
 @TESTS.register
-class Difference(_Bounds, _Comparison, AbstractTest):
+class Difference(_BoundedComparison):
     """This observable minus a reference (another case or another stage), per seed, within bounds.
 
     Statistic per seed: a_i − b_i (paired by seed label) or a_i − mean(b) (unpaired); a seed passes
@@ -224,17 +233,11 @@ class Difference(_Bounds, _Comparison, AbstractTest):
     """
 
     kind: Literal["difference"] = "difference"
-    reduce: Reduce = _REDUCE_FIELD
-
-    def seed_statistics(self, x, ref=None):
-        return self._compare(x, ref, "-")
-
-    def label(self):
-        return f"difference {self._against()} {format_region(self.region)}"
+    op: ClassVar[Literal["/", "-"]] = "-"
 
 
 @TESTS.register
-class Concentration(AbstractTest):
+class Concentration(AbstractVectorTest):
     """The `top` largest entries along `along` carry at least `share_at_least` of the total, per seed.
 
     Statistic per seed: share = Σ top-k / Σ all (negatives clipped to 0; an all-zero profile is an
@@ -244,7 +247,6 @@ class Concentration(AbstractTest):
     """
 
     kind: Literal["concentration"] = "concentration"
-    needs: ClassVar[Literal["scalar", "vector"]] = "vector"
     along: str = Field("transition", description="dimension the share is taken along")
     top: int = Field(2, ge=1, description="number of largest entries k")
     share_at_least: float = Field(0.6, gt=0, le=1, description="pass if the top-k share is ≥ this")
@@ -281,7 +283,7 @@ class Concentration(AbstractTest):
 
 
 @TESTS.register
-class Plateau(AbstractTest):
+class Plateau(AbstractVectorTest):
     """Most entries along `along` sit below a fraction of the seed's maximum (a fixed-point plateau).
 
     Statistic per seed: the fraction of entries v_j < `below` · max_j v_j (the maximum itself never
@@ -291,7 +293,6 @@ class Plateau(AbstractTest):
     """
 
     kind: Literal["plateau"] = "plateau"
-    needs: ClassVar[Literal["scalar", "vector"]] = "vector"
     strict_interval: ClassVar[bool] = False
     along: str = Field("transition", description="dimension of the profile")
     below: float = Field(0.25, gt=0, lt=1, description="an entry is on the plateau if below this fraction of the maximum")
@@ -334,7 +335,7 @@ class Equivalence(_Comparison, AbstractTest):
         return (-self.delta, self.delta)
 
     def seed_statistics(self, x, ref=None):
-        s = self._compare(x, ref, "-")
+        s = self._compare(x, ref, "-", self.reduce)
         passed = np.abs(s.values) < self.delta
         return SeedStatistics(values=s.values, passed=passed, region=s.region, seeds=s.seeds, samples=s.samples,
                               statistic=s.statistic, paired=s.paired, detail=s.detail)
@@ -386,7 +387,7 @@ class Threshold(_Bounds, AbstractTest):
     reduce: Reduce = _REDUCE_FIELD
 
     def seed_statistics(self, x, ref=None):
-        a = self._scalar(x)
+        a = scalar_per_seed(x, self.reduce)
         v = a.values.astype(float)
         return SeedStatistics(values=v, passed=in_region(v, self.region), region=self.region, seeds=a["seed"].values)
 
@@ -440,15 +441,10 @@ def _predicted(value: float | TheoryValue, x: xr.DataArray) -> xr.DataArray:
     return theta
 
 
-
-class _PredictsValue:
-    """Mixin of tests with a ``value`` that may be a theory's: the theory must apply to the observable."""
-
-    def check_observable(self, obs: AbstractObservable, stage: str | None) -> None:
-        super().check_observable(obs, stage)  # type: ignore[misc]
-        value = getattr(self, "value")
-        if isinstance(value, TheoryValue):
-            check_theory(value.theory, obs.kind, resolved_selection(obs, stage, None)[0])
+def _check_value(value: float | TheoryValue, obs: AbstractObservable, stage: str | None) -> None:
+    """A test's predicted ``value``, when it is a theory's, must be one the theory gives for `obs` at `stage`."""
+    if isinstance(value, TheoryValue):
+        check_theory(value.theory, obs.kind, resolved_selection(obs, stage, None)[0])
 
 
 def _blocks(n: int, replicates: int) -> list[np.ndarray]:
@@ -472,7 +468,7 @@ _REPLICATES = Field(
 
 
 @TESTS.register
-class CloseTo(_PredictsValue, AbstractTest):
+class CloseTo(AbstractTest):
     """The observable equals a predicted value — a number or a theory's — within a tolerance.
 
     ``value`` is a number or ``{theory: NAME}`` (`rgbench.theory`: computed for the case, exactly,
@@ -506,6 +502,10 @@ class CloseTo(_PredictsValue, AbstractTest):
                              "make the claim about the mean")
         return self
 
+    def check_observable(self, obs, stage):
+        super().check_observable(obs, stage)
+        _check_value(self.value, obs, stage)
+
     @property
     def region(self):
         if isinstance(self.value, TheoryValue) or self.tolerance_se or self.tolerance_width:
@@ -519,8 +519,8 @@ class CloseTo(_PredictsValue, AbstractTest):
         return base * (scale if self.relative else 1.0) + self.tolerance_se * se
 
     def seed_statistics(self, x, ref=None):
-        theta = self._scalar(_predicted(self.value, x))
-        a = self._scalar(x)
+        theta = scalar_per_seed(_predicted(self.value, x), self.reduce)
+        a = scalar_per_seed(x, self.reduce)
         v, th = a.values.astype(float), theta.values.astype(float)
         d, seeds, center = v - th, a["seed"].values, float(th.mean())
         width = None
@@ -563,7 +563,7 @@ class CloseTo(_PredictsValue, AbstractTest):
 
 
 @TESTS.register
-class Scaling(_PredictsValue, AbstractTest):
+class Scaling(AbstractTest):
     """The deviation from a predicted value scales as a power of width (or depth) between two cases.
 
     With D = mean over seeds of (s − value) in this case and in ``compare_to`` (``value`` a number,
@@ -599,9 +599,13 @@ class Scaling(_PredictsValue, AbstractTest):
     def reference(self):
         return self.compare_to, None
 
+    def check_observable(self, obs, stage):
+        super().check_observable(obs, stage)
+        _check_value(self.value, obs, stage)
+
 
     def _deviation(self, x: xr.DataArray) -> tuple[np.ndarray, float]:
-        d = (self._scalar(x) - self._scalar(_predicted(self.value, x))).values.astype(float)
+        d = (scalar_per_seed(x, self.reduce) - scalar_per_seed(_predicted(self.value, x), self.reduce)).values.astype(float)
         n = float(_context(x, "scaling").architecture[self.along])
         return d, n
 
