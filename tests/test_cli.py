@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from helpers import ROOT, run_python
 
 from rgbench.cli import build_parser, main
 
-ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("jax", "equinox", "optax", "xarray", "zarr", "scipy", "matplotlib", "distributed")
 
 _PROBE = """
@@ -33,8 +30,7 @@ print(code, ",".join(sorted(m for m in {heavy!r} if m in sys.modules)))
 def test_reading_commands_import_no_heavy_library(argv):
     """validate, list, show and --help import neither JAX, xarray, SciPy nor matplotlib (they were
     6-7 s of CPU before anything happened); benchmarks/cli_startup.py times them."""
-    out = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=HEAVY), *argv], cwd=ROOT,
-                         capture_output=True, text=True, check=True, timeout=300)
+    out = run_python(_PROBE.format(heavy=HEAVY), *argv, cwd=ROOT, check=True)
     code, _, heavy = out.stdout.strip().splitlines()[-1].partition(" ")
     assert code in ("0", "None") and heavy == "", (argv, out.stdout, out.stderr)
 

@@ -7,6 +7,7 @@ import os
 
 import numpy as np
 import pytest
+from helpers import TINY_SUITE
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -16,8 +17,7 @@ from rgbench.models import Mixer, Plain, Tokenwise, Windowed
 from rgbench.models._configs import ArchitectureConfig
 from rgbench.spec import load_suite
 
-HERE = os.path.dirname(__file__)
-TINY = os.path.join(HERE, "data", "suites", "tiny.yaml")
+TINY = str(TINY_SUITE)
 
 CONFIGS = [
     Tokenwise(depth=3, width=8, positions=True),

@@ -3,26 +3,21 @@ rounding, padding dropped, divergence still per seed, and clear errors when it c
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import ROOT, TINY_ARCH, TINY_TRAIN, fast_compiles, run_python
 
 from rgbench import cli
 from rgbench import train as train_module
 from rgbench.inputs import Sticky
 from rgbench.models import Tokenwise
-from rgbench.train import TrainConfig, use_cpu_devices
+from rgbench.train import use_cpu_devices
 
-ROOT = Path(__file__).resolve().parents[1]
-TINY = dict(depth=2, width=8, hidden_mult=2.0)
-CFG = TrainConfig(steps=20, log_every=10, batch=8, lr=3e-3, eval_sequences=128)
 SEEDS = [3, 5, 7]  # three seeds on two devices: one padding copy
 
 # Trains the same three seeds twice in a process started with two CPU devices: healthy, and with
@@ -58,22 +53,15 @@ _CHILD = textwrap.dedent(
 @pytest.fixture(scope="module")
 def sharded(tmp_path_factory):
     out = tmp_path_factory.mktemp("devices") / "sharded.npz"
-    proc = subprocess.run(
-        [sys.executable, "-c", _CHILD, str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
+    proc = run_python(_CHILD, out, cwd=ROOT)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return dict(np.load(out))
 
 
 @pytest.fixture(scope="module")
 def single():
-    saved = dict(train_module.COMPILER_OPTIONS)
-    train_module.COMPILER_OPTIONS.update({"xla_backend_optimization_level": 0})
-    try:
-        return train_module.train(Tokenwise(**TINY), Sticky(vocab=4, length=8, xi=1.2).build(), CFG, SEEDS)
-    finally:
-        train_module.COMPILER_OPTIONS.clear()
-        train_module.COMPILER_OPTIONS.update(saved)
+    with fast_compiles():
+        return train_module.train(Tokenwise(**TINY_ARCH), Sticky(vocab=4, length=8, xi=1.2).build(), TINY_TRAIN, SEEDS)
 
 
 def test_two_devices_train_the_same_seeds(sharded, single):

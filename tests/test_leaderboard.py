@@ -8,7 +8,7 @@ import json
 
 import numpy as np
 import pytest
-from test_score import ALT, case, pred, suite, synthetic_case
+from helpers import ALT, case, pred, suite, synthetic_case
 
 from rgbench import leaderboard as LB
 from rgbench import score as S

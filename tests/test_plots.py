@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from test_score import case, e2e_store, pred, suite, synthetic_case
+from helpers import case, e2e_store, pred, suite, synthetic_case, with_rows
 
 from rgbench import leaderboard as LB
 from rgbench import plots as PL
@@ -66,10 +66,8 @@ def test_plot_store_end_to_end(tmp_path):
 def test_overview_adds_the_token_row_panel_when_the_store_has_token_rows(tmp_path):
     import struct
 
-    from test_score import _with_rows
-
     plain = {"a": synthetic_case("a")}
-    rows = {"a": _with_rows(synthetic_case("a"), token=np.full((2, 7), 15.0), mask=np.zeros((2, 7)))}
+    rows = {"a": with_rows(synthetic_case("a"), token=np.full((2, 7), 15.0), mask=np.zeros((2, 7)))}
 
     def width(path):  # PNG IHDR: the width is the first field after the 8-byte signature and 8-byte chunk header
         return struct.unpack(">I", path.read_bytes()[16:20])[0]
@@ -88,8 +86,6 @@ def _png_size(path):
 
 def test_figures_are_drawn_for_the_size_the_report_shows_them(tmp_path):
     from matplotlib.image import imread
-    from test_score import _with_rows
-
     # Long tick labels (15.25, …) beside the long y label, and a long case id in the title, were cut
     # off by the fixed margins.
     case_id = "depth-sweep[architecture.depth=12]"
@@ -101,7 +97,7 @@ def test_figures_are_drawn_for_the_size_the_report_shows_them(tmp_path):
         img = imread(path)[..., :3]
         for edge in (img[:, :2], img[:, -2:], img[:2], img[-2:]):  # nothing drawn is cut at the border
             assert edge.min() > 0.9, name
-    rows = {"a": _with_rows(synthetic_case("a"), token=np.full((2, 7), 15.0), mask=np.zeros((2, 7)))}
+    rows = {"a": with_rows(synthetic_case("a"), token=np.full((2, 7), 15.0), mask=np.zeros((2, 7)))}
     w, _ = _png_size(PL.plot_overview(rows, tmp_path))
     assert w <= PAGE_ROW
     page = PL.plot_datasets({"a": rows["a"]}, tmp_path / "rep").html.read_text()
@@ -148,8 +144,6 @@ def test_legend_entries_look_like_their_lines():
     one, so the pooled figure's init entries looked solid against dashed curves)."""
     import matplotlib
     from matplotlib.colors import to_rgba
-    from test_score import _with_rows
-
     ds = synthetic_case("short-xi")
     figs = {name: PL._PLOTTERS[name](ds, "short-xi") for name in ("erank", "pooled", "drift", "loss")}
     captured = []
@@ -163,7 +157,7 @@ def test_legend_entries_look_like_their_lines():
     from unittest import mock
 
     with mock.patch.object(matplotlib.figure.Figure, "savefig", grab), tempfile.TemporaryDirectory() as d:
-        rows = {c: _with_rows(synthetic_case(c, xi=x), token=np.full((2, 7), 15.0), mask=np.zeros((2, 7)))
+        rows = {c: with_rows(synthetic_case(c, xi=x), token=np.full((2, 7), 15.0), mask=np.zeros((2, 7)))
                 for c, x in (("a", 1.2), ("b", 6.7))}
         PL.plot_overview(rows, d)
     figs["overview"] = fig = captured[0]

@@ -9,18 +9,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import textwrap
 from pathlib import Path
 from typing import Literal
 
 import pytest
+from helpers import ROOT, run_python, run_rgbench
 
 from rgbench import registry as R
 from rgbench.models import ArchitectureConfig, Tokenwise
 from rgbench.spec import models
 
-ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "examples" / "plugin"
 
 TOY = '''
@@ -53,16 +52,8 @@ cases:
 """
 
 
-def _python(code: str, *, cwd: Path, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    full = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-c", textwrap.dedent(code)], cwd=cwd, env=full, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def _rgbench(*args: str, cwd: Path, env: dict | None = None, timeout: int = 300) -> subprocess.CompletedProcess:
-    full = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "rgbench", *args], cwd=cwd, env=full, capture_output=True, text=True,
-                          timeout=timeout)
+def _python(code: str, *, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
+    return run_python(textwrap.dedent(code), cwd=cwd, env=env)
 
 
 @pytest.fixture
@@ -160,14 +151,14 @@ def test_a_plugin_path_registers_its_kind_and_its_source_enters_the_hash(tmp_pat
 
 def test_an_unknown_kind_says_how_to_load_a_plugin_and_a_broken_plugin_is_one_clear_line(tmp_path):
     (tmp_path / "suite.yaml").write_text(SUITE)
-    out = _rgbench("validate", "suite.yaml", cwd=tmp_path)
+    out = run_rgbench("validate", "suite.yaml", cwd=tmp_path)
     assert out.returncode == 2 and "unknown architecture kind 'toy'" in out.stderr and "--plugin" in out.stderr
     (tmp_path / "broken.py").write_text("raise RuntimeError('the plugin is broken')\n")
-    out = _rgbench("validate", "suite.yaml", "--plugin", "broken.py", cwd=tmp_path)
+    out = run_rgbench("validate", "suite.yaml", "--plugin", "broken.py", cwd=tmp_path)
     assert out.returncode == 2
     assert "--plugin 'broken.py' failed to import: RuntimeError: the plugin is broken" in out.stderr
     assert "Traceback" not in out.stderr
-    out = _rgbench("validate", "suite.yaml", "--plugin", "nowhere/missing.py", cwd=tmp_path)
+    out = run_rgbench("validate", "suite.yaml", "--plugin", "nowhere/missing.py", cwd=tmp_path)
     assert out.returncode == 2 and "no such file or directory" in out.stderr
 
 
@@ -175,7 +166,7 @@ def test_an_unknown_kind_says_how_to_load_a_plugin_and_a_broken_plugin_is_one_cl
 def test_worker_processes_load_the_plugins_of_the_run_and_the_store_records_them(tmp_path):
     (tmp_path / "toy.py").write_text(TOY)
     (tmp_path / "suite.yaml").write_text(SUITE)
-    out = _rgbench("run", "suite.yaml", "--plugin", "toy.py", "--store", "s.zarr", "--workers", "2", cwd=tmp_path, timeout=600)
+    out = run_rgbench("run", "suite.yaml", "--plugin", "toy.py", "--store", "s.zarr", "--workers", "2", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     code = """
         import json
@@ -186,9 +177,9 @@ def test_worker_processes_load_the_plugins_of_the_run_and_the_store_records_them
     stored = json.loads(_python(code, cwd=tmp_path).stdout)
     assert {k: v[0] for k, v in stored.items()} == {"a": "complete", "b": "complete"}
     assert list(stored["a"][1]) == ["architecture toy"] and stored["a"][1]["architecture toy"].startswith("--plugin toy.py")
-    scored = _rgbench("score", "s.zarr", "--plugin", "toy.py", "--format", "json", cwd=tmp_path)
+    scored = run_rgbench("score", "s.zarr", "--plugin", "toy.py", "--format", "json", cwd=tmp_path)
     assert scored.returncode == 0 and json.loads(scored.stdout)["predictions"][0]["verdict"] != "ERROR"
-    unloaded = _rgbench("score", "s.zarr", cwd=tmp_path)
+    unloaded = run_rgbench("score", "s.zarr", cwd=tmp_path)
     assert unloaded.returncode == 2 and "architecture 'toy'" in unloaded.stderr and "--plugin toy.py" in unloaded.stderr
 
 
@@ -210,15 +201,15 @@ def test_entry_point_plugins_load_by_themselves_and_list_says_where_kinds_come_f
     site.mkdir()
     _fake_distribution(site, "rgbench-toy", "toy_plugin", TOY)
     env = {"PYTHONPATH": os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")])}
-    out = _rgbench("list", "architecture", "--json", cwd=tmp_path, env=env)
+    out = run_rgbench("list", "architecture", "--json", cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stderr
     kinds = json.loads(out.stdout)["architecture"]
     assert kinds["toy"]["source"] == "rgbench-toy 0.1" and kinds["tokenwise"]["source"].startswith("rgbench ")
     (tmp_path / "suite.yaml").write_text(SUITE)
-    assert _rgbench("validate", "suite.yaml", cwd=tmp_path, env=env).returncode == 0
+    assert run_rgbench("validate", "suite.yaml", cwd=tmp_path, env=env).returncode == 0
 
     _fake_distribution(site, "rgbench-broken", "broken_plugin", "raise ImportError('needs a missing library')\n")
-    out = _rgbench("validate", "suite.yaml", cwd=tmp_path, env=env)
+    out = run_rgbench("validate", "suite.yaml", cwd=tmp_path, env=env)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert ("plugin entry point 'broken_plugin' (broken_plugin) of distribution rgbench-broken 0.1 failed to import: "
             "ImportError: needs a missing library") in out.stderr
@@ -249,11 +240,11 @@ def test_the_gmlp_example_returns_the_stream_and_mixes_positions_only_through_it
     closed, opened = map(float, out.stdout.split())
     # W_s = 0: a block is a channel MLP, position 3 never sees position 0; W_s ≠ 0: it does
     assert closed == 0.0 and opened > 1e-4
-    run = _rgbench("run", str(EXAMPLE / "gmlp.yaml"), "--plugin", str(EXAMPLE / "src" / "rgbench_gmlp"),
-                   "--store", "g.zarr", "--set", "train.steps=20", "--set", "seeds=2", "--set", "measure.samples=32",
-                   cwd=tmp_path, timeout=600)
+    run = run_rgbench("run", str(EXAMPLE / "gmlp.yaml"), "--plugin", str(EXAMPLE / "src" / "rgbench_gmlp"),
+                      "--store", "g.zarr", "--set", "train.steps=20", "--set", "seeds=2", "--set", "measure.samples=32",
+                      cwd=tmp_path)
     assert run.returncode == 0, run.stderr
-    scored = _rgbench("score", "g.zarr", "--plugin", str(EXAMPLE / "src" / "rgbench_gmlp"), "--format", "json", cwd=tmp_path)
+    scored = run_rgbench("score", "g.zarr", "--plugin", str(EXAMPLE / "src" / "rgbench_gmlp"), "--format", "json", cwd=tmp_path)
     report = json.loads(scored.stdout)
     assert [c["status"] for c in report["cases"].values()] == ["complete", "complete"]
     assert all(p["verdict"] != "ERROR" for p in report["predictions"])

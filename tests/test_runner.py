@@ -1,22 +1,24 @@
-"""Runner: end to end on a tiny suite, resume after SIGKILL, concurrent runners, dask executor."""
+"""Runner: end to end on a tiny suite, resume after SIGKILL, concurrent runners, dask executor.
+
+The tests that start runs in subprocesses wait for what the run reports (its progress lines, its
+exit), never for a time: on a loaded machine a run takes many times longer, and nothing changes."""
 
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import xarray as xr
+from helpers import TINY_SUITE, killed_if_hung, rgbench_command
 
 from rgbench.runner import run_suite
 from rgbench.spec import load_suite
 from rgbench.store import Store, open_results
 
-TINY = Path(__file__).parent / "data" / "suites" / "tiny.yaml"
+COMPLETED = re.compile(r"^\[\d+/\d+\] (\S+): complete\b", re.M)  # the reporter's line for a case just written
 VOLATILE = {"start_time", "end_time", "wall_seconds", "train_seconds", "measure_seconds", "history", "rgbench_digests"}
 
 pytestmark = pytest.mark.slow
@@ -37,7 +39,7 @@ def assert_same(a: dict[str, xr.Dataset], b: dict[str, xr.Dataset]) -> None:
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory):
     path = tmp_path_factory.mktemp("ref") / "tiny.zarr"
-    outcomes = run_suite(load_suite(TINY), str(path), quiet=True)
+    outcomes = run_suite(load_suite(TINY_SUITE), str(path), quiet=True)
     assert [o.status for o in outcomes] == ["complete"] * 3
     return path, open_results(path)
 
@@ -49,36 +51,49 @@ def test_store_is_labeled_and_rerun_skips(reference, tmp_path):
     assert list(ds["stage"].values) == ["init", "trained"] and list(ds["layer"].values) == [0, 1, 2, 3]
     assert ds["effective_rank"].attrs["long_name"] and ds["final_loss"].attrs["units"] == "nat"
     assert ds.attrs["status"] == "complete" and ds.attrs["suite"] == "tiny" and len(ds.attrs["spec_hash"]) == 16
-    again = run_suite(load_suite(TINY), str(path), quiet=True)
+    again = run_suite(load_suite(TINY_SUITE), str(path), quiet=True)
     assert [o.status for o in again] == ["skipped"] * 3
-
-
-def _cli(*args: str, **kw) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "rgbench", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kw)
 
 
 def test_sigkill_then_resume_equals_uninterrupted(reference, tmp_path):
     path = tmp_path / "killed.zarr"
-    proc = _cli("run", str(TINY), "--store", str(path))
-    store = Store(path)
-    deadline = time.time() + 120
-    while time.time() < deadline and not any(r.complete for r in store.records()):
-        time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert 1 <= len(open_results(path)) < 3, "the kill should land between the first and the last case"
-    resumed = run_suite(load_suite(TINY), str(path), quiet=True)
-    assert "skipped" in [o.status for o in resumed] and "complete" in [o.status for o in resumed]
+    # Killed the moment it reports its first case written: a blocked read of its stderr wakes on that
+    # line, while the two cases left take seconds of compute (a deadline here once expired under load
+    # before the first case was done, and the kill landed before it).
+    proc = subprocess.Popen(rgbench_command("run", TINY_SUITE, "--store", path), stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    seen = []
+    with killed_if_hung(proc):
+        for line in proc.stderr:
+            seen.append(line)
+            if COMPLETED.match(line):
+                proc.send_signal(signal.SIGKILL)
+                break
+    log = "".join(seen)
+    assert COMPLETED.search(log), f"the run ended before it completed a case:\n{log}"
+    assert proc.returncode == -signal.SIGKILL, f"the run was not killed (exit {proc.returncode}):\n{log}"
+    written = sorted(open_results(path))
+    assert 1 <= len(written) < 3, f"the kill should land between the first and the last case; the store holds {written}"
+    resumed = [o.status for o in run_suite(load_suite(TINY_SUITE), str(path), quiet=True)]
+    assert resumed.count("skipped") == len(written), f"a resumed run skips the {len(written)} cases written: {resumed}"
+    assert resumed.count("complete") == 3 - len(written), f"a resumed run computes the cases left: {resumed}"
     assert_same(open_results(path), reference[1])
 
 
 def test_two_concurrent_runs_complete_every_case_once(reference, tmp_path):
     path = tmp_path / "shared.zarr"
-    a, b = _cli("run", str(TINY), "--store", str(path)), _cli("run", str(TINY), "--store", str(path))
-    outs = [p.communicate(timeout=300) for p in (a, b)]
-    assert a.returncode == 0 and b.returncode == 0, outs
-    computed = sum(err.count(": complete") for _, err in outs)
-    assert computed == 3, outs
+    logs = [tmp_path / "a.err", tmp_path / "b.err"]  # files, not pipes: neither run can block on output
+    procs = []
+    for log in logs:
+        with log.open("w") as err:
+            procs.append(subprocess.Popen(rgbench_command("run", TINY_SUITE, "--store", path), stdout=subprocess.DEVNULL,
+                                          stderr=err))
+    with killed_if_hung(procs[0]), killed_if_hung(procs[1]):
+        codes = [p.wait() for p in procs]
+    outs = [log.read_text() for log in logs]
+    assert codes == [0, 0], f"both runs succeed, exits {codes}:\n" + "\n".join(outs)
+    computed = sorted(case for out in outs for case in COMPLETED.findall(out))
+    assert computed == ["long", "mixer", "short"], f"each case computed by exactly one run: {computed}\n" + "\n".join(outs)
     assert_same(open_results(path), reference[1])
 
 
@@ -99,7 +114,7 @@ def test_dask_local_cluster_equals_local(reference, tmp_path, monkeypatch):
     # (a case asking for a resource no worker offers would wait for ever: the restriction is real)
     with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
                       resources={"GPU": 1}) as cluster:
-        outcomes = run_suite(load_suite(TINY), str(path), scheduler=cluster.scheduler_address, quiet=True,
+        outcomes = run_suite(load_suite(TINY_SUITE), str(path), scheduler=cluster.scheduler_address, quiet=True,
                              resources={"GPU": 1})
     assert [o.status for o in outcomes] == ["complete"] * 3
     assert asked == [{"GPU": 1}] * 3
@@ -114,7 +129,7 @@ def test_resources_are_parsed_and_need_a_scheduler(capsys):
     for bad in ("GPU", "GPU=0", "=1", "GPU=x"):
         with pytest.raises(ValueError, match="expected NAME=AMOUNT"):
             parse_resources([bad])
-    assert main(["run", str(TINY), "--store", "unused.zarr", "--resources", "GPU=1", "--quiet"]) == 2
+    assert main(["run", str(TINY_SUITE), "--store", "unused.zarr", "--resources", "GPU=1", "--quiet"]) == 2
     assert "give it with --scheduler" in capsys.readouterr().err
 
 
@@ -129,13 +144,13 @@ def test_a_failing_case_is_recorded_and_the_rest_go_on(tmp_path, monkeypatch):
         return real(case, suite_name, **kw)
 
     monkeypatch.setattr(runner, "run_case", flaky)
-    outcomes = run_suite(load_suite(TINY), str(tmp_path / "f.zarr"), only=["short", "long"], quiet=True)
+    outcomes = run_suite(load_suite(TINY_SUITE), str(tmp_path / "f.zarr"), only=["short", "long"], quiet=True)
     assert [o.status for o in outcomes] == ["complete", "failed: RuntimeError: simulated failure"]
     assert open_results(tmp_path / "f.zarr")["long"].attrs["status"].startswith("failed")
 
 
 def test_diverged_training_is_recorded_as_diverged(tmp_path):
-    text = TINY.read_text().replace("lr: 1.0e-2", "lr: 100.0, optimizer: sgd, clip: null")
+    text = TINY_SUITE.read_text().replace("lr: 1.0e-2", "lr: 100.0, optimizer: sgd, clip: null")
     suite_path = tmp_path / "div.yaml"
     suite_path.write_text(text)
     outcomes = run_suite(load_suite(suite_path), str(tmp_path / "d.zarr"), only=["short"], quiet=True)
@@ -145,7 +160,7 @@ def test_diverged_training_is_recorded_as_diverged(tmp_path):
 
 
 def test_a_case_that_differs_only_in_measure_reuses_the_trained_networks(tmp_path):
-    text = TINY.read_text() + "  - id: short-more-probes\n    measure: {samples: 48, role_samples: 32}\n"
+    text = TINY_SUITE.read_text() + "  - id: short-more-probes\n    measure: {samples: 48, role_samples: 32}\n"
     path = tmp_path / "probe.yaml"
     path.write_text(text)
     suite = load_suite(path)
@@ -165,11 +180,11 @@ def test_a_case_that_differs_only_in_measure_reuses_the_trained_networks(tmp_pat
 
 def test_seed_start_labels_the_seeds_it_trains(tmp_path):
     path = tmp_path / "seeds.yaml"
-    path.write_text(TINY.read_text().replace("  seeds: 2\n", "  seeds: 2\n  seed_start: 7\n"))
+    path.write_text(TINY_SUITE.read_text().replace("  seeds: 2\n", "  seeds: 2\n  seed_start: 7\n"))
     run_suite(load_suite(path), str(tmp_path / "s.zarr"), only=["short"], quiet=True)
     ds = open_results(tmp_path / "s.zarr")["short"]
     assert list(ds["seed"].values) == [7, 8]
-    ref = run_suite(load_suite(TINY), str(tmp_path / "r.zarr"), only=["short"], quiet=True)
+    ref = run_suite(load_suite(TINY_SUITE), str(tmp_path / "r.zarr"), only=["short"], quiet=True)
     assert ref[0].status == "complete"
     base = open_results(tmp_path / "r.zarr")["short"]
     assert not np.array_equal(ds["final_loss"].values, base["final_loss"].values)  # other seeds, other networks
@@ -178,7 +193,7 @@ def test_seed_start_labels_the_seeds_it_trains(tmp_path):
 def test_a_rerun_reports_skipped_cases_as_skipped_never_as_running(reference, capsys):
     path, _ = reference
     capsys.readouterr()
-    run_suite(load_suite(TINY), str(path), quiet=False)
+    run_suite(load_suite(TINY_SUITE), str(path), quiet=False)
     err = capsys.readouterr().err
     assert err.count(": skipped") == 3 and "running" not in err
 
@@ -189,7 +204,7 @@ def test_the_eta_is_the_cost_left_at_the_rate_measured_so_far():
     from rgbench.cost import estimate
     from rgbench.runner import Outcome, _Reporter
 
-    cases = list(load_suite(TINY).cases)  # short, long (tokenwise), mixer
+    cases = list(load_suite(TINY_SUITE).cases)  # short, long (tokenwise), mixer
     cost = [estimate(c).total_flops for c in cases]
     assert cost[2] > cost[0]  # a context-mixing step runs batch·T rows, a tokenwise one the V + 1 symbols
     rep = _Reporter(cases, quiet=False, stream=StringIO())
@@ -208,7 +223,7 @@ def test_the_eta_rate_tends_to_the_measured_one_and_a_compile_bound_case_does_no
 
     from rgbench.runner import Outcome, _Reporter
 
-    cases = list(load_suite(TINY).cases)
+    cases = list(load_suite(TINY_SUITE).cases)
     rep = _Reporter(cases, quiet=True, stream=StringIO())
     # a tiny first case that is mostly compilation: the rate stays within 2x of the prior (the
     # unpooled rate would be (14 − 6) s / 1e8 FLOPs = 8e-8 s per FLOP, over 3000x the prior)
@@ -229,22 +244,16 @@ def test_a_case_records_what_training_and_measuring_it_took(reference):
 
 
 def test_ctrl_c_during_a_run_exits_130_releases_its_claim_and_says_how_to_resume(tmp_path):
-    import signal
-    import subprocess
-    import sys
-
     store = tmp_path / "s.zarr"
-    cmd = [sys.executable, "-m", "rgbench", "run", str(TINY), "--store", str(store), "--only", "short",
-           "--set", "train.steps=100000"]
+    # rgbench_command: SIGINT reaches the run even when this session ignores it (a background job)
+    cmd = rgbench_command("run", TINY_SUITE, "--store", store, "--only", "short", "--set", "train.steps=100000")
     p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    with killed_if_hung(p):
         for line in p.stdout:  # wait for the case to start (no wall-clock assumption), then interrupt it
             if "running" in line:
                 break
         p.send_signal(signal.SIGINT)
-        rest, _ = p.communicate(timeout=300)
-    finally:
-        p.kill()
+        rest, _ = p.communicate()
     assert p.returncode == 130, f"exit {p.returncode} (−11 is the segfault this guards against):\n{rest}"
     assert "resume with: rgbench run" in rest and "Traceback" not in rest, rest
     assert list((store / ".locks").iterdir()) == [], "the claim was not released"

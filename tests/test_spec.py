@@ -6,8 +6,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
-import sys
 import textwrap
 import tracemalloc
 import typing
@@ -16,6 +14,7 @@ from pathlib import Path
 import hypothesis.strategies as st
 import pytest
 import yaml
+from helpers import run_python, run_rgbench
 from hypothesis import HealthCheck, given, settings
 
 import rgbench.spec as spec_module
@@ -208,7 +207,7 @@ def test_validate_exit_zero_and_show(tmp_path, capsys):
 
 
 def test_python_dash_m_and_list():
-    out = subprocess.run([sys.executable, "-m", "rgbench", "list", "--json"], capture_output=True, text=True, check=True)
+    out = run_rgbench("list", "--json", check=True)
     listing = json.loads(out.stdout)
     assert "tokenwise" in listing["architecture"] and "sticky" in listing["input"]
     xi = [p for p in listing["input"]["sticky"]["parameters"] if p["name"] == "xi"]
@@ -302,7 +301,7 @@ def test_kind_switch_in_a_fresh_process_keeps_shared_parameters(tmp_path):
     path = write(tmp_path, text.replace("  - id: long-xi\n    input: {xi: 6.7}",
                                         "  - id: long-xi\n    architecture: {kind: mixer}\n    input: {xi: 6.7}"))
     code = f"from rgbench.spec import load_suite; a = load_suite({str(path)!r}).case('long-xi').architecture; print(a.kind, a.depth, a.width)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    out = run_python(code, check=True)
     assert out.stdout.split() == ["mixer", "5", "48"]
 
 

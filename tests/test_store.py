@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import xarray as xr
 import zarr
+from helpers import ROOT, TINY_SUITE, run_python, run_rgbench
 
 from rgbench.store import COMPLETE_KEY, Store, open_results
 
@@ -91,16 +90,13 @@ def test_claims_are_exclusive_and_stale_claims_are_taken_over(tmp_path):
     assert store.claim("a")
     store.release("a")
     # a claim left by a process that no longer exists (killed) is stale
-    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = run_python("import os; print(os.getpid())")
     lock = tmp_path / "s.zarr" / ".locks" / "a"
     lock.write_text(json.dumps({"host": os.uname().nodename, "pid": int(dead.stdout), "time": 0}))
     assert store.claim("a")
 
 
 # ------------------------------------------------------------------ refusing what is not ours
-
-TINY = os.path.join(os.path.dirname(__file__), "data", "suites", "tiny.yaml")
-
 
 def test_a_foreign_directory_is_refused_before_compute_and_left_untouched(tmp_path):
     # the reported loss: a subdirectory named like a case id was deleted with its contents
@@ -114,7 +110,7 @@ def test_a_foreign_directory_is_refused_before_compute_and_left_untouched(tmp_pa
     precious = tmp_path / "d" / "short" / "precious.txt"
     precious.write_text("x")
     with pytest.raises(StoreError, match="did not write"):
-        run_suite(load_suite(TINY), str(tmp_path / "d"), only=["short"], quiet=True)
+        run_suite(load_suite(TINY_SUITE), str(tmp_path / "d"), only=["short"], quiet=True)
     assert precious.read_text() == "x", "a file rgbench did not write was touched"
     assert sorted(p.name for p in (tmp_path / "d").iterdir()) == ["short"], "rgbench wrote into a foreign directory"
 
@@ -277,16 +273,15 @@ def test_a_truncated_chunk_is_corrupted_not_absent(tmp_path):
 def test_rgbench_verify_reports_every_case_and_exits_1_on_damage(tmp_path):
     store = _store_with_case(tmp_path)
     store.write_case(tiny(3.0), "b", "h")
-    cmd = [sys.executable, "-m", "rgbench", "verify", store.path, "--format", "json"]
-    ok = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    cmd = ["verify", store.path, "--format", "json"]
+    ok = run_rgbench(*cmd)
     assert ok.returncode == 0, ok.stderr
     assert {c["case"]: c["state"] for c in json.loads(ok.stdout)} == {"a": "complete", "b": "complete"}
     zarr.open_array(store.path, path="b/effective_rank", mode="r+")[1, 1] = -1.0
-    bad = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+    bad = run_rgbench(*cmd)
     assert bad.returncode == 1, bad.stderr
     assert {c["case"]: c["state"] for c in json.loads(bad.stdout)} == {"a": "complete", "b": "corrupted"}
-    foreign = subprocess.run([sys.executable, "-m", "rgbench", "verify", str(tmp_path)], capture_output=True, text=True,
-                             timeout=120)
+    foreign = run_rgbench("verify", tmp_path)
     assert foreign.returncode == 2 and "not an rgbench store" in foreign.stderr and "Traceback" not in foreign.stderr
 
 
@@ -307,13 +302,12 @@ def test_a_missing_coordinate_chunk_is_corrupted_even_without_digests(tmp_path):
 def test_score_of_a_shipped_store_with_a_missing_seed_chunk_is_error_not_a_traceback(tmp_path):
     import shutil
 
-    shipped = os.path.join(os.path.dirname(__file__), "..", "results", "smoke.zarr")
+    shipped = ROOT / "results" / "smoke.zarr"
     copy = tmp_path / "smoke.zarr"
     shutil.copytree(shipped, copy)
     for chunk in (copy / "short-xi" / "seed" / "c").iterdir():
         chunk.unlink()
-    out = subprocess.run([sys.executable, "-m", "rgbench", "score", str(copy), "--format", "json"],
-                         capture_output=True, text=True, timeout=300)
+    out = run_rgbench("score", copy, "--format", "json")
     assert "Traceback" not in out.stderr, out.stderr
     verdicts = {(r["case"], r["verdict"]) for r in json.loads(out.stdout)["predictions"]}
     assert ("short-xi", "ERROR") in verdicts, verdicts

@@ -7,25 +7,21 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from helpers import TINY_ARCH, TINY_TRAIN, fast_compiles
 
 from rgbench import train as train_module
 from rgbench.inputs import Sticky
 from rgbench.models import Mixer, Tokenwise
 from rgbench.train import EVAL_KEY, TrainConfig, TrainResult, forward, train
 
-TINY = dict(depth=2, width=8, hidden_mult=2.0)
-CFG = TrainConfig(steps=20, log_every=10, batch=8, lr=3e-3, eval_sequences=128)
 LONG_XI = TrainConfig(steps=150, log_every=150, batch=16, lr=1e-2, eval_sequences=128)
 
 
 @pytest.fixture(scope="module", autouse=True)
-def fast_compiles():
+def _fast_compiles():
     """Tiny programs spend their time compiling: skip XLA's backend optimisations in this module."""
-    saved = dict(train_module.COMPILER_OPTIONS)
-    train_module.COMPILER_OPTIONS.update({"xla_backend_optimization_level": 0})
-    yield
-    train_module.COMPILER_OPTIONS.clear()
-    train_module.COMPILER_OPTIONS.update(saved)
+    with fast_compiles():
+        yield
 
 
 @pytest.fixture(scope="module")
@@ -40,7 +36,7 @@ def progress_calls() -> list:
 
 @pytest.fixture(scope="module")
 def result(data, progress_calls) -> TrainResult:
-    return train(Tokenwise(**TINY), data, CFG, [3, 5], progress=lambda *a: progress_calls.append(a))
+    return train(Tokenwise(**TINY_ARCH), data, TINY_TRAIN, [3, 5], progress=lambda *a: progress_calls.append(a))
 
 
 def leaves(tree):
@@ -75,11 +71,11 @@ def test_chunks_end_with_the_remainder():
 
 def test_keys_pair_seeds_and_the_eval_set_is_fixed(result, data):
     # The network of seed s is built from fold_in(key(s), 0), whatever else the case is.
-    expected = Tokenwise(**TINY).build(data.vocab, data.length, key=jax.random.fold_in(jax.random.key(5), 0))
+    expected = Tokenwise(**TINY_ARCH).build(data.vocab, data.length, key=jax.random.fold_in(jax.random.key(5), 0))
     for stacked, single in zip(leaves(result.init), leaves(expected)):
         np.testing.assert_array_equal(stacked[1], single)
     # Other seeds: the same evaluation set (drawn from the fixed key).
-    other = train(Tokenwise(**TINY), data, CFG.model_copy(update={"steps": 0}), [11, 12])
+    other = train(Tokenwise(**TINY_ARCH), data, TINY_TRAIN.model_copy(update={"steps": 0}), [11, 12])
     np.testing.assert_array_equal(other.eval_inputs, result.eval_inputs)
     np.testing.assert_array_equal(other.eval_scored, result.eval_scored)
     k_sample, _ = jax.random.split(jax.random.key(EVAL_KEY))
@@ -88,7 +84,7 @@ def test_keys_pair_seeds_and_the_eval_set_is_fixed(result, data):
 
 
 def test_reproducible_bitwise(result, data):
-    again = train(Tokenwise(**TINY), data, CFG, [3, 5])
+    again = train(Tokenwise(**TINY_ARCH), data, TINY_TRAIN, [3, 5])
     np.testing.assert_array_equal(again.final_loss, result.final_loss)
     np.testing.assert_array_equal(again.loss, result.loss)
     for a, b in zip(leaves(again.trained), leaves(result.trained)):
@@ -96,7 +92,7 @@ def test_reproducible_bitwise(result, data):
 
 
 def test_zero_steps_is_init(data):
-    r = train(Tokenwise(**TINY), data, CFG.model_copy(update={"steps": 0}), [3, 5])
+    r = train(Tokenwise(**TINY_ARCH), data, TINY_TRAIN.model_copy(update={"steps": 0}), [3, 5])
     assert r.steps.shape == (0,) and r.loss.shape == (2, 0)
     for a, b in zip(leaves(r.init), leaves(r.trained)):
         np.testing.assert_array_equal(a, b)
@@ -104,8 +100,8 @@ def test_zero_steps_is_init(data):
 
 
 def test_forced_divergence_is_reported_not_raised(data):
-    cfg = CFG.model_copy(update={"optimizer": "sgd", "lr": 100.0})
-    r = train(Tokenwise(**TINY, norm="none", init_scale=3.0), data, cfg, [0, 1])
+    cfg = TINY_TRAIN.model_copy(update={"optimizer": "sgd", "lr": 100.0})
+    r = train(Tokenwise(**TINY_ARCH, norm="none", init_scale=3.0), data, cfg, [0, 1])
     assert r.diverged.all() and r.status == ["diverged", "diverged"]
     assert np.isnan(r.final_loss).all() and np.isnan(r.loss[:, -1]).all()
     # Frozen at the last parameters known to be finite.
@@ -118,7 +114,7 @@ def test_one_diverging_seed_does_not_stop_the_others(result, data):
     weight = result.init.readout.weight
     bad = eqx.tree_at(lambda m: m.readout.weight, result.init, weight.at[0, 0, 0].set(jnp.nan))
     _, data_keys = train_module.seed_keys([3, 5])
-    r = train_module._fit(Tokenwise(**TINY), data, CFG, bad, data_keys)
+    r = train_module._fit(Tokenwise(**TINY_ARCH), data, TINY_TRAIN, bad, data_keys)
     assert r.diverged.tolist() == [True, False]
     assert np.isnan(r.final_loss[0]) and np.isnan(r.loss[0]).all()
     np.testing.assert_array_equal(r.final_loss[1], result.final_loss[1])
@@ -141,7 +137,7 @@ def long_xi():
     """ξ ≈ 7: neighbours nearly always agree, so context helps; a tokenwise net cannot use it."""
     data = Sticky(vocab=4, length=8, xi=7.0).build()
     mixer = train(Mixer(depth=2, width=16, hidden_mult=2.0), data, LONG_XI, [0, 1])
-    tokenwise = train(Tokenwise(**TINY), data, LONG_XI, [0, 1])
+    tokenwise = train(Tokenwise(**TINY_ARCH), data, LONG_XI, [0, 1])
     return data, mixer, tokenwise
 
 
@@ -189,9 +185,9 @@ def test_schedules_and_optimizers():
 def test_seed_groups_run_one_after_another(monkeypatch, result, data):
     """Where one seed's step is large (mixer, windowed), seeds are not vmapped but run in turn:
     the same training, and a diverging seed still leaves the others alone."""
-    tiny = Tokenwise(**TINY).build(16, 64, key=jax.random.key(0))
+    tiny = Tokenwise(**TINY_ARCH).build(16, 64, key=jax.random.key(0))
     n_params = sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(tiny, eqx.is_array)))
-    assert train_module.seeds_per_vmap(Mixer(**TINY).build(8, 128, key=jax.random.key(0)), 32, 128) == 1
+    assert train_module.seeds_per_vmap(Mixer(**TINY_ARCH).build(8, 128, key=jax.random.key(0)), 32, 128) == 1
     # Context-free: a seed-step works on the 17 symbol rows, so tiny networks vmap many seeds …
     assert train_module.seeds_per_vmap(tiny, 32, 64) == train_module._VMAP_WORK // (17 * n_params) > 1
     # … and the seed config (d = 64, 201 552 parameters: 3.4M multiply-adds a seed-step) none.
@@ -203,8 +199,8 @@ def test_seed_groups_run_one_after_another(monkeypatch, result, data):
         weight = result.init.readout.weight
         bad = eqx.tree_at(lambda m: m.readout.weight, result.init, weight.at[0, 0, 0].set(jnp.nan))
         _, data_keys = train_module.seed_keys([3, 5])
-        r = train_module._fit(Tokenwise(**TINY), data, CFG, bad, data_keys)
-        g = train(Tokenwise(**TINY), data, CFG, [3, 5])
+        r = train_module._fit(Tokenwise(**TINY_ARCH), data, TINY_TRAIN, bad, data_keys)
+        g = train(Tokenwise(**TINY_ARCH), data, TINY_TRAIN, [3, 5])
     finally:
         train_module._chunk_program.cache_clear()
     assert r.diverged.tolist() == [True, False] and np.isnan(r.final_loss[0])
