@@ -32,7 +32,8 @@ def test_reading_commands_import_no_heavy_library(argv):
     6-7 s of CPU before anything happened); benchmarks/cli_startup.py times them."""
     out = run_python(_PROBE.format(heavy=HEAVY), *argv, cwd=ROOT, check=True)
     code, _, heavy = out.stdout.strip().splitlines()[-1].partition(" ")
-    assert code in ("0", "None") and heavy == "", (argv, out.stdout, out.stderr)
+    assert code in ("0", "None"), (argv, out.stdout, out.stderr)
+    assert heavy == "", (argv, out.stdout, out.stderr)
 
 
 def _listing(capsys, *argv: str) -> dict:
@@ -62,12 +63,14 @@ def test_list_covers_every_key_a_suite_may_hold(capsys):
     train = {p["name"]: p for p in ref["train"]["parameters"]}
     # defaults are the models' own, ranges are what pydantic enforces, every key has a meaning
     assert train["steps"]["default"] == TrainConfig().steps == 10_000
-    assert train["steps"]["allowed"] == "≥ 0, ≤ 10000000" and train["lr"]["allowed"] == "> 0, ≤ 100"
+    assert train["steps"]["allowed"] == "≥ 0, ≤ 10000000"
+    assert train["lr"]["allowed"] == "> 0, ≤ 100"
     assert train["optimizer"]["type"] == "'adam' | 'adamw' | 'sgd'"
     for cat in ("suite", "case", "train", "measure", "masking", "prediction"):
         assert all(p["description"] for p in ref[cat]["parameters"]), cat
     sticky = {p["name"]: p for p in ref["input"]["sticky"]["parameters"]}
-    assert sticky["pi"]["type"] == "list[float] | null" and sticky["xi"]["allowed"] == "> 0, finite"
+    assert sticky["pi"]["type"] == "list[float] | null"
+    assert sticky["xi"]["allowed"] == "> 0, finite"
     assert sticky["masking"]["default"] == {"scheme": "bert", "rate": 0.15}
 
 
@@ -75,11 +78,13 @@ def test_list_table_states_what_xi_means_and_every_section(capsys, monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     assert main(["list"]) == 0
     text = capsys.readouterr().out
-    assert "ξ = −1/ln|λ₂|" in text and "second-largest eigenvalue" in text
+    assert "ξ = −1/ln|λ₂|" in text
+    assert "second-largest eigenvalue" in text
     for title in ("suite keys", "case keys", "train keys", "measure keys", "masking keys", "prediction keys",
                   "architecture kinds", "input kinds", "observable kinds", "test kinds", "theories"):
         assert title in text
-    assert "eval_sequences" in text and "≥ 1, ≤ 1000000" in text
+    assert "eval_sequences" in text
+    assert "≥ 1, ≤ 1000000" in text
 
 
 def test_only_selects_a_grid_by_its_base_id():
@@ -100,4 +105,6 @@ def test_parser_has_every_command_and_resolves_them_lazily():
     sub = next(a for a in parser._actions if a.dest == "command")
     assert set(sub.choices) == {"validate", "list", "show", "run", "score", "verify", "leaderboard", "plot"}
     args = parser.parse_args(["run", "suites/smoke.yaml", "--only", "short-xi", "--plugin", "x"])
-    assert args.only == ["short-xi"] and args.plugins == ["x"] and callable(args.func)
+    assert args.only == ["short-xi"]
+    assert args.plugins == ["x"]
+    assert callable(args.func)

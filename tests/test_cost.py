@@ -60,7 +60,9 @@ def test_estimates_grow_with_what_costs():
     base = next(c for c in suite.cases if c.architecture.kind == "mixer")
     e = estimate(base)
     assert e.params == base.architecture.cost(base.input.vocab, base.input.length).params
-    assert e.peak_bytes > 0 and e.total_flops > 0 and e.stored_bytes > 0
+    assert e.peak_bytes > 0
+    assert e.total_flops > 0
+    assert e.stored_bytes > 0
     wider = load_suite(TINY, ["architecture.width=64"]).case(base.id)
     assert estimate(wider).peak_bytes > e.peak_bytes, "a wider network was not estimated to need more memory"
     longer = load_suite(TINY, ["train.steps=2000"]).case(base.id)
@@ -156,9 +158,11 @@ def test_random_valid_suites_get_an_estimate_within_the_limit_or_a_clean_refusal
     # every seed's initial and trained networks are held at once: the estimate is at least that,
     # counted here on the network itself (built abstractly)
     held = 2 * 4 * c.seeds * ArchitectureConfig.cost(c.architecture, c.input.vocab, c.input.length).params
-    assert np.isfinite(e.peak_bytes) and e.peak_bytes >= held, f"{case}: estimate {e.peak_bytes} < {held}"
+    assert np.isfinite(e.peak_bytes), f"{case}: estimate {e.peak_bytes} < {held}"
+    assert e.peak_bytes >= held, f"{case}: estimate {e.peak_bytes} < {held}"
     if e.peak_bytes > limit:
         assert len(refused) == 1, f"{case}: {e.peak_bytes:.3g} B > {limit:.3g} B but not refused"
-        assert refused[0].line is not None and "needs about" in refused[0].message, refused[0]
+        assert refused[0].line is not None, refused[0]
+        assert "needs about" in refused[0].message, refused[0]
     else:
         assert refused == [], f"{case}: {e.peak_bytes:.3g} B within {limit:.3g} B but refused"

@@ -65,7 +65,9 @@ def single():
 
 
 def test_two_devices_train_the_same_seeds(sharded, single):
-    assert int(sharded["n_devices"]) == 2 and int(sharded["devices"]) == 2 and single.devices == 1
+    assert int(sharded["n_devices"]) == 2
+    assert int(sharded["devices"]) == 2
+    assert single.devices == 1
     # The padding seed is gone: every array is per real seed.
     assert sharded["loss"].shape == single.loss.shape == (3, 2)
     assert sharded["final"].shape == (3,)

@@ -140,7 +140,8 @@ def test_v16_single_mask_floor(xi, v16):
     mean, se = inp.bayes_loss(x, tokens, scored)
     assert abs(mean - inp.single_mask_loss()) < 4 * se
     tw, tw_se = inp.tokenwise_loss(x, tokens, scored)
-    assert tw == pytest.approx(math.log(16), abs=1e-12) and tw_se == pytest.approx(0.0, abs=1e-12)
+    assert tw == pytest.approx(math.log(16), abs=1e-12)
+    assert tw_se == pytest.approx(0.0, abs=1e-12)
 
 
 @pytest.mark.parametrize("scheme, xi", sorted(REFERENCE))
@@ -191,7 +192,9 @@ def test_shuffle_floor_is_nan_and_tokenwise_is_the_base(getkey):
 def test_beta_quadrature_integrates_moments_exactly():
     inp = BetaSticky(length=16, a=2.0, b=0.5).build()
     nodes, w = inp.quadrature()
-    assert len(nodes) == 9 and abs(w.sum() - 1) < 1e-14 and np.all((nodes > 0) & (nodes < 1))
+    assert len(nodes) == 9
+    assert abs(w.sum() - 1) < 1e-14
+    assert np.all((nodes > 0) & (nodes < 1))
     for r in range(2 * len(nodes)):  # Gauss: exact to degree 2K − 1
         assert w @ nodes**r == pytest.approx(math.exp(betaln(2.0 + r, 0.5) - betaln(2.0, 0.5)), rel=1e-11)
 
@@ -238,7 +241,8 @@ def test_beta_sticky_floor_between_oracle_and_tokenwise(getkey):
     mean, se = beta.bayes_loss(x, tokens, scored)
     known, _ = oracle.bayes_loss(x, tokens, scored)
     tw, _ = beta.tokenwise_loss(x, tokens, scored)
-    assert known < mean < tw and se > 0
+    assert known < mean < tw
+    assert se > 0
 
 
 def test_pooled_mean():

@@ -43,7 +43,8 @@ def test_registry_lists_every_family_with_descriptions():
 def test_config_round_trips_through_dump(kind):
     cfg = INPUTS.parse({"kind": kind})
     again = INPUTS.parse(cfg.model_dump(mode="json"))
-    assert again == cfg and hash(again) == hash(cfg)
+    assert again == cfg
+    assert hash(again) == hash(cfg)
 
 
 def test_sticky_xi_or_lambda2():
@@ -89,7 +90,8 @@ def test_family_specific_validation():
 
 def test_shuffle_config():
     cfg = INPUTS.parse({"kind": "shuffle", "of": {"kind": "sticky", "xi": 6.7}, "length": 16})
-    assert cfg.of.xi == 6.7 and cfg.of.length == 16
+    assert cfg.of.xi == 6.7
+    assert cfg.of.length == 16
     assert INPUTS.parse({"kind": "shuffle", "of": {"kind": "iid", "vocab": 8}}).vocab == 8
     assert cfg.model_dump()["of"]["xi"] == 6.7  # the inner family serializes whole
     with pytest.raises(ValidationError, match="did you mean 'sticky'"):
@@ -139,8 +141,10 @@ def test_sample_contract(name, built, samples):
     assert isinstance(inp, AbstractInput)
     assert (inp.vocab, inp.length, inp.mask_id) == (CONFIGS[name].vocab, 16, CONFIGS[name].vocab)
     x = samples[name]
-    assert x.shape == (N_EMPIRICAL, 16) and x.dtype == np.int32
-    assert int(x.min()) >= 0 and int(x.max()) < inp.vocab
+    assert x.shape == (N_EMPIRICAL, 16)
+    assert x.dtype == np.int32
+    assert int(x.min()) >= 0
+    assert int(x.max()) < inp.vocab
     assert np.array_equal(_sample(inp, jax.random.key(1234), N_EMPIRICAL), x), "not deterministic for a key"
     assert not np.array_equal(_sample(inp, jax.random.key(1), N_EMPIRICAL)[:100], x[:100])
 
@@ -150,7 +154,8 @@ def test_sample_vmaps_over_keys_and_jits_as_bound_method(name, built, samples):
     inp = built[name]
     keys = jax.random.split(jax.random.key(1234), 4)
     xs = jax.jit(jax.vmap(lambda k: inp.sample(k, 3)))(keys)
-    assert xs.shape == (4, 3, 16) and xs.dtype == jnp.int32
+    assert xs.shape == (4, 3, 16)
+    assert xs.dtype == jnp.int32
     if name == "sticky":  # jit of the bound method with n static, the form training code uses
         x = jax.jit(inp.sample, static_argnums=1)(jax.random.key(1234), N_EMPIRICAL)
         assert np.array_equal(x, samples[name])
@@ -161,7 +166,9 @@ def test_corrupt_mask_and_single(getkey):
     inp = cfg.build()
     x = jnp.asarray(np.random.default_rng(0).integers(0, 16, (4000, 12)), jnp.int32)  # corrupt ignores the law
     tokens, scored = jax.jit(inp.corrupt)(getkey(), x)
-    assert scored.dtype == jnp.bool_ and tokens.dtype == jnp.int32 and tokens.shape == x.shape
+    assert scored.dtype == jnp.bool_
+    assert tokens.dtype == jnp.int32
+    assert tokens.shape == x.shape
     assert np.all(np.where(scored, tokens == 16, tokens == x))
     assert abs(float(scored.mean()) - 0.3) < 4 * math.sqrt(0.3 * 0.7 / scored.size)
     single = cfg.model_copy(update={"masking": Masking(scheme="single")}).build()
@@ -169,7 +176,9 @@ def test_corrupt_mask_and_single(getkey):
     tokens, scored = corrupt(jax.random.split(getkey(), 2), jnp.stack([x, x]))
     assert tokens.shape == (2, 4000, 12)
     tokens, scored = np.asarray(tokens[0]), np.asarray(scored[0])
-    assert np.all(scored.sum(1) == 1) and not scored[:, 0].any() and not scored[:, -1].any()
+    assert np.all(scored.sum(1) == 1)
+    assert not scored[:, 0].any()
+    assert not scored[:, -1].any()
     assert set(np.argmax(scored, 1)) == set(range(1, 11))
     assert np.all(np.where(scored, tokens == 16, tokens == x))
 
@@ -231,12 +240,14 @@ def _multiset_close(a, b, tol=1e-9):
 def test_spectrum_and_stationary(name, built):
     inp = built[name]
     ev = inp.eigenvalues()
-    assert ev.dtype == np.complex128 and ev.shape == (inp.vocab,)
+    assert ev.dtype == np.complex128
+    assert ev.shape == (inp.vocab,)
     assert abs(ev[0] - 1) < 1e-12
     assert np.all(np.diff(np.abs(ev)) <= 1e-12), "not sorted by |λ| descending"
     assert _multiset_close(ev, _expected_spectrum(name)), ev
     pi = inp.stationary()
-    assert pi.dtype == np.float64 and abs(pi.sum() - 1) < 1e-12
+    assert pi.dtype == np.float64
+    assert abs(pi.sum() - 1) < 1e-12
     cfg = CONFIGS[name]
     want = np.asarray(
         getattr(cfg, "pi", None) or getattr(getattr(cfg, "of", None), "pi", None) or [1 / inp.vocab] * inp.vocab
@@ -285,7 +296,8 @@ def _closed_form_C(name):
 @pytest.mark.parametrize("name", sorted(CONFIGS))
 def test_autocorrelation_closed_form(name, built):
     C = built[name].autocorrelation()
-    assert C.dtype == np.float64 and C.shape == (16,)
+    assert C.dtype == np.float64
+    assert C.shape == (16,)
     want = _closed_form_C(name)
     if want is not None:
         np.testing.assert_allclose(C, want, atol=1e-12)

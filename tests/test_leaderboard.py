@@ -44,8 +44,10 @@ def test_rows_by_architecture_and_clear_ranking():
     board = LB.build_leaderboard([bad, good], n_resamples=500)
     assert [r.label for r in board.rows] == ["tokenwise L=6 d=64", "mixer L=6 d=64"]
     top, bottom = board.rows
-    assert (top.agreed, top.scored, top.errors) == (3, 3, 0) and top.rank == (1, 1)
-    assert (bottom.agreed, bottom.scored) == (0, 3) and bottom.rank == (2, 2)
+    assert (top.agreed, top.scored, top.errors) == (3, 3, 0)
+    assert top.rank == (1, 1)
+    assert (bottom.agreed, bottom.scored) == (0, 3)
+    assert bottom.rank == (2, 2)
     assert top.verdicts == {"erank falls with depth": "PASS", "collapse is selective": "PASS",
                             "drift concentrates": "PASS"}
     assert board.claims == ["erank falls with depth", "collapse is selective", "drift concentrates"]  # one column each
@@ -71,10 +73,12 @@ def test_ties_show_as_overlapping_intervals():
     d = _report("mixer", short_erank=noisy, store="d.zarr")
     board = LB.build_leaderboard([c, d], n_resamples=500)
     r1, r2 = board.rows
-    assert r1.rank[0] <= r2.rank[1] and r2.rank[0] <= r1.rank[1]
+    assert r1.rank[0] <= r2.rank[1]
+    assert r2.rank[0] <= r1.rank[1]
     assert r1.rank != (1, 1) or r2.rank != (2, 2)
     md = board.to_markdown()
-    assert "rank (95 % CI)" in md and "–" in md  # intervals, never bare ranks
+    assert "rank (95 % CI)" in md
+    assert "–" in md# intervals, never bare ranks
 
 
 def test_refuses_mixed_data_formats():
@@ -102,11 +106,13 @@ def test_nonspecific_is_not_support_and_has_its_own_column():
     assert (row.agreed, row.scored, row.nonspecific) == (2, 3, 1)
     assert row.verdicts["erank falls with depth"] == "NONSPECIFIC"
     # the resampled agreement never counts the nonspecific claim: at most 2 of 3 in every replicate
-    assert row.agreement.value == pytest.approx(2 / 3) and row.agreement.hi == pytest.approx(2 / 3)
+    assert row.agreement.value == pytest.approx(2 / 3)
+    assert row.agreement.hi == pytest.approx(2 / 3)
     assert "| 2 / 3 | 1 |" in LB.build_leaderboard([S.score_datasets(d, s, store="x.zarr")], n_resamples=100).to_markdown()
     d["iid"] = synthetic_case("iid", erank=flat)
     clean = LB.build_leaderboard([S.score_datasets(d, s, store="y.zarr")], n_resamples=300).rows[0]
-    assert (clean.agreed, clean.nonspecific) == (3, 0) and clean.agreement.hi == pytest.approx(1.0)
+    assert (clean.agreed, clean.nonspecific) == (3, 0)
+    assert clean.agreement.hi == pytest.approx(1.0)
 
 
 def test_one_claim_from_two_suites_shares_a_column():
@@ -114,7 +120,8 @@ def test_one_claim_from_two_suites_shares_a_column():
     b = _report("tokenwise", short_erank=np.full(7, 15.0), store="b.zarr")  # the same architecture, erank flat
     board = LB.build_leaderboard([a, b], n_resamples=100)
     (row,) = board.rows
-    assert len(board.claims) == 3 and row.scored == 6
+    assert len(board.claims) == 3
+    assert row.scored == 6
     assert row.verdicts["erank falls with depth"] == "PASS / FAIL"
     assert "| PASS/FAIL |" in board.to_markdown()
 
@@ -128,10 +135,13 @@ def test_formats_and_cli(tmp_path, capsys):
     assert set(d["rows"][0]) == {"label", "architecture", "cases", "rank", "agreed", "scored", "errors", "nonspecific",
                                  "agreement", "verdicts", "figures", "wall_seconds"}
     rows = list(csv.DictReader(io.StringIO(board.to_csv())))
-    assert rows[0]["architecture"] == "tokenwise L=6 d=64" and rows[0]["rank_lo"] == "1"
+    assert rows[0]["architecture"] == "tokenwise L=6 d=64"
+    assert rows[0]["rank_lo"] == "1"
     assert rows[0]["erank falls with depth"] == "PASS"
     page = board.to_html()
-    assert page.startswith("<!doctype html>") and "<table" in page and "tokenwise L=6 d=64" in page
+    assert page.startswith("<!doctype html>")
+    assert "<table" in page
+    assert "tokenwise L=6 d=64" in page
 
     # the CLI reads report JSON files as well as stores
     pa, pb = tmp_path / "a.json", tmp_path / "b.json"
@@ -146,7 +156,8 @@ def test_formats_and_cli(tmp_path, capsys):
     bogus = tmp_path / "bogus.json"
     bogus.write_text("{}")
     args = parser.parse_args(["leaderboard", str(bogus), "--format", "csv"])
-    assert args.func(args) == 2 and "score report" in capsys.readouterr().err
+    assert args.func(args) == 2
+    assert "score report" in capsys.readouterr().err
 
 
 def test_rows_without_scored_claims_are_listed_apart_and_not_ranked():
@@ -154,8 +165,11 @@ def test_rows_without_scored_claims_are_listed_apart_and_not_ranked():
     silent = S.score_datasets({"c": synthetic_case("c", architecture="mixer")}, suite(case("c", [], kind="mixer")),
                               store="b.zarr")  # a mixer case with no predictions
     board = LB.build_leaderboard([good, silent], n_resamples=200)
-    assert [r.label for r in board.rows] == ["tokenwise L=6 d=64"] and board.rows[0].rank == (1, 1)
+    assert [r.label for r in board.rows] == ["tokenwise L=6 d=64"]
+    assert board.rows[0].rank == (1, 1)
     assert [r.label for r in board.unranked] == ["mixer L=6 d=64"]
     md = board.to_markdown()
-    assert "| mixer" not in md and "Not ranked — no scored claims" in md and "- mixer L=6 d=64: synthetic/c" in md
+    assert "| mixer" not in md
+    assert "Not ranked — no scored claims" in md
+    assert "- mixer L=6 d=64: synthetic/c" in md
     assert json.loads(board.to_json())["unranked"][0]["label"] == "mixer L=6 d=64"

@@ -89,10 +89,12 @@ def random_batch(n, *, vocab=V, length=T):
 def test_registered_kinds():
     assert {"tokenwise", "mixer", "windowed"} <= set(ARCHITECTURES)
     cfg = ARCHITECTURES.parse({"kind": "mixer", "depth": 8, "token_hidden": 32})
-    assert isinstance(cfg, Mixer) and cfg.depth == 8 and cfg.token_hidden == 32
-    with pytest.raises(pydantic.ValidationError):
+    assert isinstance(cfg, Mixer)
+    assert cfg.depth == 8
+    assert cfg.token_hidden == 32
+    with pytest.raises(pydantic.ValidationError, match=r"widht\n  Extra inputs are not permitted"):
         ARCHITECTURES.parse({"kind": "tokenwise", "widht": 64})
-    with pytest.raises(pydantic.ValidationError):
+    with pytest.raises(pydantic.ValidationError, match=r"activation\n  Input should be 'gelu', 'relu' or 'tanh'"):
         ARCHITECTURES.parse({"kind": "windowed", "activation": "swish"})
 
 
@@ -119,9 +121,11 @@ def test_stream_shapes(cfg):
     model = trained_like(cfg)
     inputs, batch = symbols(T), symbols(3, T)
     (stream, logits), (bstream, blogits), (_, blogits2) = run(model, inputs, batch)
-    assert stream.shape == (cfg.depth + 1, T, cfg.width) and stream.dtype == jnp.float32
+    assert stream.shape == (cfg.depth + 1, T, cfg.width)
+    assert stream.dtype == jnp.float32
     assert logits.shape == (T, V)
-    assert bstream.shape == (3, cfg.depth + 1, T, cfg.width) and blogits.shape == (3, T, V)
+    assert bstream.shape == (3, cfg.depth + 1, T, cfg.width)
+    assert blogits.shape == (3, T, V)
     np.testing.assert_allclose(blogits2, blogits, rtol=1e-6, atol=1e-6)
     # Layer 0 is the embedding output.
     expected0 = model.embedding.tokens[inputs]
@@ -154,7 +158,8 @@ def test_tokenwise_is_exactly_local_and_the_others_are_not():
 def test_windowed_receptive_field():
     """Depth L, radius k: position t reads t − Lk … t + Lk and nothing else."""
     cfg = one_of_each()[2]
-    assert cfg.kind == "windowed" and cfg.depth * cfg.radius == 3
+    assert cfg.kind == "windowed"
+    assert cfg.depth * cfg.radius == 3
     model = trained_like(cfg)
     base = symbols(T, high=V)
     t = 6
@@ -221,7 +226,8 @@ def test_tokenwise_symbol_table_is_the_stream():
 def test_unrolled_training_layout_matches_scan(cfg):
     model = trained_like(cfg)
     unrolled = unstack_blocks(model)
-    assert isinstance(unrolled.blocks, tuple) and len(unrolled.blocks) == cfg.depth
+    assert isinstance(unrolled.blocks, tuple)
+    assert len(unrolled.blocks) == cfg.depth
     batch = symbols(4, T)
     (s1, l1), (s2, l2) = jit(lambda a, b: (a.apply(batch, collect=True), b.apply(batch, collect=True)))(
         model, unrolled

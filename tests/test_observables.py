@@ -101,7 +101,8 @@ def test_geometric_erank_approaches_infinite_q_limit(rng):
     qs = [2, 4, 8, 16, 40]
     x = np.stack([with_spectrum(rng, q ** np.arange(big_q)) for big_q in qs])
     er = effective_rank(x)
-    assert np.all(np.diff(er) > 0) and np.all(er < limit)
+    assert np.all(np.diff(er) > 0)
+    assert np.all(er < limit)
     # Q = 40 reaches σ = 2⁻³⁹, far below the Gram method's resolution; the truncated tail is invisible.
     assert er[-1] == pytest.approx(limit, rel=1e-5)
     assert er[:-1] == pytest.approx(geometric_erank(q, np.array(qs[:-1])), rel=1e-9)
@@ -111,12 +112,15 @@ def test_singular_values_match_svd(rng):
     x = rng.standard_normal((3, 30, 8)) @ np.diag(np.arange(1.0, 9.0)) + 4.0
     ref = np.linalg.svd(x - x.mean(axis=-2, keepdims=True), compute_uv=False)
     s = singular_values(x)
-    assert s.shape == (3, 8) and s.dtype == np.float64
+    assert s.shape == (3, 8)
+    assert s.dtype == np.float64
     np.testing.assert_allclose(s, ref, rtol=1e-10)
     # N < d: the N×N Gram is used; centred rank is N − 1, the last value is exactly 0.
     y = rng.standard_normal((6, 20))
     s = singular_values(y)
-    assert s.shape == (6,) and np.all(np.diff(s) <= 0) and s[-1] == 0.0
+    assert s.shape == (6,)
+    assert np.all(np.diff(s) <= 0)
+    assert s[-1] == 0.0
     np.testing.assert_allclose(s[:-1], np.linalg.svd(y - y.mean(0), compute_uv=False)[:-1], rtol=1e-10)
     np.testing.assert_allclose(singular_values(y, center=False), np.linalg.svd(y, compute_uv=False), rtol=1e-10)
 
@@ -256,10 +260,13 @@ def test_degenerate_layer_gives_nan_without_warnings(rng, no_warnings):
     xs = rng.standard_normal((4, 30, 5))
     xs[2] = 0.1  # constant layer: zero centred Gram, CKA undefined
     m = cka_matrix(xs)
-    assert np.all(np.isnan(m[2])) and np.all(np.isnan(m[:, 2]))
+    assert np.all(np.isnan(m[2]))
+    assert np.all(np.isnan(m[:, 2]))
     assert np.isfinite(m[np.ix_([0, 1, 3], [0, 1, 3])]).all()
     drift = kernel_drift(xs)
-    assert np.isnan(drift[1]) and np.isnan(drift[2]) and np.isfinite(drift[0])
+    assert np.isnan(drift[1])
+    assert np.isnan(drift[2])
+    assert np.isfinite(drift[0])
     assert np.isnan(linear_cka(xs[2], xs[0]))
     assert np.isnan(linear_cka(xs[2], xs[0], debiased=True))
     assert np.isnan(kernel_drift(xs, metric="angle")[1])
@@ -336,7 +343,9 @@ def test_jax_and_float32_input(rng):
     x32 = rng.standard_normal((2, 50, 6)).astype(np.float32)
     want = effective_rank(x32.astype(np.float64))
     got = effective_rank(jnp.asarray(x32))
-    assert isinstance(got, np.ndarray) and got.dtype == np.float64 and got.shape == (2,)
+    assert isinstance(got, np.ndarray)
+    assert got.dtype == np.float64
+    assert got.shape == (2,)
     np.testing.assert_array_equal(got, want)
     assert isinstance(linear_cka(jnp.asarray(x32[0]), x32[1]), np.ndarray)
     assert effective_rank(np.arange(12).reshape(6, 2)).shape == ()  # int input, 0-d result
@@ -411,7 +420,8 @@ def test_rank_ordering_property(x):
     assert nr <= min(n - 1, d)
     assert er <= nr * (1 + 1e-4) + 1e-12  # σ between the Gram floor and rtol·σ_max add < 1e-5
     assert er == 0 or er >= 1 - 1e-12
-    assert sr <= pr + 1e-9 and pr <= nr * (1 + 1e-4) + 1e-12  # stable rank ≤ PR ≤ rank
+    assert sr <= pr + 1e-9
+    assert pr <= nr * (1 + 1e-4) + 1e-12  # stable rank ≤ PR ≤ rank
     if np.ptp(x, axis=0).max() > 1e-6 * np.abs(x).max():
         assert er >= 1 - 1e-12
 
@@ -443,7 +453,8 @@ def test_measure_streams_cka_matrix_is_optional_and_agrees_with_drift():
     scored = rng.random((64, 3)) < 0.3
     full = measure_streams(streams, scored, MeasureConfig(), rng=np.random.default_rng(0))
     lean = measure_streams(streams, scored, MeasureConfig(cka=False), rng=np.random.default_rng(0))
-    assert "cka" in full and "cka" not in lean
+    assert "cka" in full
+    assert "cka" not in lean
     np.testing.assert_allclose(full["cka"][:, range(4), range(4)], 1.0, atol=1e-5)  # CKA(X, X) = 1
     np.testing.assert_allclose(full["cka"][:, range(3), range(1, 4)], 1.0 - full["kernel_drift"], atol=1e-6)
     for name in lean:

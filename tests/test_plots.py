@@ -31,36 +31,46 @@ def test_plot_datasets_writes_pngs_and_one_html(tmp_path):
     assert "effective_rank_pooled" in out.skipped["long-xi[input.xi=6.7]"]["pooled"]
     for figs in out.figures.values():
         for path in figs.values():
-            assert path.read_bytes()[:8] == PNG and path.parent == tmp_path / "figs"
+            assert path.read_bytes()[:8] == PNG
+            assert path.parent == tmp_path / "figs"
     assert out.figures["long-xi[input.xi=6.7]"]["erank"].name == "long-xi_input.xi_6.7_erank.png"
-    assert out.overview == tmp_path / "figs" / "overview.png" and out.overview.read_bytes()[:8] == PNG
+    assert out.overview == tmp_path / "figs" / "overview.png"
+    assert out.overview.read_bytes()[:8] == PNG
     # Crowded ξ ticks are thinned on the symlog axis; distinct ones are all kept.
     assert PL._uncrowded([0.0, 0.5, 0.574, 1.0, 1.2, 2.0, 14.0], linthresh=0.5) == [0.0, 0.5, 1.0, 2.0, 14.0]
     assert PL._uncrowded([1.2, 6.7], linthresh=0.5) == [1.2, 6.7]
     page = out.html.read_text()
     assert page.count("data:image/png;base64,") == 6
-    assert "rgbench-leaderboard" in page and "rgbench-score" in page
-    assert "erank falls &lt;fast&gt;" in page and "not drawn" in page
+    assert "rgbench-leaderboard" in page
+    assert "rgbench-score" in page
+    assert "erank falls &lt;fast&gt;" in page
+    assert "not drawn" in page
 
 
 def test_untrained_case_skips_the_loss_figure(tmp_path):
     ds = synthetic_case("untrained", steps=0)
     written, skipped = PL.plot_case(ds, tmp_path, "untrained")
-    assert "loss" not in written and "0 steps" in skipped["loss"] and "erank" in written
+    assert "loss" not in written
+    assert "0 steps" in skipped["loss"]
+    assert "erank" in written
 
 
 def test_plot_cli_reports_missing_store(tmp_path, capsys):
     parser = build_parser()
     args = parser.parse_args(["plot", str(tmp_path / "nope.zarr"), "--out", str(tmp_path / "o")])
-    assert args.func(args) == 2 and "no store" in capsys.readouterr().err
+    assert args.func(args) == 2
+    assert "no store" in capsys.readouterr().err
 
 
 def test_plot_store_end_to_end(tmp_path):
     path = e2e_store(tmp_path, cases=("short-xi",))
     out = PL.plot_store(path, tmp_path / "out")
-    assert set(out.figures) == {"short-xi"} and len(out.figures["short-xi"]) == 4
+    assert set(out.figures) == {"short-xi"}
+    assert len(out.figures["short-xi"]) == 4
     page = out.html.read_text()
-    assert "rgbench report: e2e" in page and "ERROR" in page and "rgbench-leaderboard" in page
+    assert "rgbench report: e2e" in page
+    assert "ERROR" in page
+    assert "rgbench-leaderboard" in page
 
 
 def test_overview_adds_the_token_row_panel_when_the_store_has_token_rows(tmp_path):

@@ -87,7 +87,8 @@ def test_a_registered_class_must_subclass_the_abstract_base_and_be_concrete(isol
 
     with pytest.raises(TypeError, match=r"leaves abstract methods unimplemented \(network\)"):
         R.ARCHITECTURES.register(HalfDone)
-    assert "half-done" not in R.ARCHITECTURES and "not-an-arch" not in R.ARCHITECTURES
+    assert "half-done" not in R.ARCHITECTURES
+    assert "not-an-arch" not in R.ARCHITECTURES
 
 
 def test_two_distributions_registering_one_kind_is_an_error_naming_both(isolated_registries):
@@ -102,7 +103,9 @@ def test_two_distributions_registering_one_kind_is_an_error_naming_both(isolated
     with R.registering_as(R.Source("pkg-b", "2.3")), pytest.raises(ValueError) as info:
         R.ARCHITECTURES.register(B)
     message = str(info.value)
-    assert "registered twice" in message and "pkg-a 1.0" in message and "pkg-b 2.3" in message
+    assert "registered twice" in message
+    assert "pkg-a 1.0" in message
+    assert "pkg-b 2.3" in message
     assert R.ARCHITECTURES.source("shared-kind") == R.Source("pkg-a", "1.0")
     assert R.ARCHITECTURES.source("tokenwise").builtin
 
@@ -140,7 +143,8 @@ def test_a_plugin_path_registers_its_kind_and_its_source_enters_the_hash(tmp_pat
     """
     first = json.loads(_python(code, cwd=tmp_path).stdout)
     again = json.loads(_python(code, cwd=tmp_path).stdout)
-    assert first["source"].startswith("--plugin toy.py source ") and first == again
+    assert first["source"].startswith("--plugin toy.py source ")
+    assert first == again
     moved = json.loads(_python(code.replace('load_plugin("toy.py")', 'load_plugin("./toy.py")'), cwd=tmp_path).stdout)
     assert moved == first  # the path as spelled is not part of the identity
     assert first["plugins"] == {"architecture toy": first["source"]}
@@ -152,14 +156,17 @@ def test_a_plugin_path_registers_its_kind_and_its_source_enters_the_hash(tmp_pat
 def test_an_unknown_kind_says_how_to_load_a_plugin_and_a_broken_plugin_is_one_clear_line(tmp_path):
     (tmp_path / "suite.yaml").write_text(SUITE)
     out = run_rgbench("validate", "suite.yaml", cwd=tmp_path)
-    assert out.returncode == 2 and "unknown architecture kind 'toy'" in out.stderr and "--plugin" in out.stderr
+    assert out.returncode == 2
+    assert "unknown architecture kind 'toy'" in out.stderr
+    assert "--plugin" in out.stderr
     (tmp_path / "broken.py").write_text("raise RuntimeError('the plugin is broken')\n")
     out = run_rgbench("validate", "suite.yaml", "--plugin", "broken.py", cwd=tmp_path)
     assert out.returncode == 2
     assert "--plugin 'broken.py' failed to import: RuntimeError: the plugin is broken" in out.stderr
     assert "Traceback" not in out.stderr
     out = run_rgbench("validate", "suite.yaml", "--plugin", "nowhere/missing.py", cwd=tmp_path)
-    assert out.returncode == 2 and "no such file or directory" in out.stderr
+    assert out.returncode == 2
+    assert "no such file or directory" in out.stderr
 
 
 @pytest.mark.slow
@@ -176,11 +183,15 @@ def test_worker_processes_load_the_plugins_of_the_run_and_the_store_records_them
     """
     stored = json.loads(_python(code, cwd=tmp_path).stdout)
     assert {k: v[0] for k, v in stored.items()} == {"a": "complete", "b": "complete"}
-    assert list(stored["a"][1]) == ["architecture toy"] and stored["a"][1]["architecture toy"].startswith("--plugin toy.py")
+    assert list(stored["a"][1]) == ["architecture toy"]
+    assert stored["a"][1]["architecture toy"].startswith("--plugin toy.py")
     scored = run_rgbench("score", "s.zarr", "--plugin", "toy.py", "--format", "json", cwd=tmp_path)
-    assert scored.returncode == 0 and json.loads(scored.stdout)["predictions"][0]["verdict"] != "ERROR"
+    assert scored.returncode == 0
+    assert json.loads(scored.stdout)["predictions"][0]["verdict"] != "ERROR"
     unloaded = run_rgbench("score", "s.zarr", cwd=tmp_path)
-    assert unloaded.returncode == 2 and "architecture 'toy'" in unloaded.stderr and "--plugin toy.py" in unloaded.stderr
+    assert unloaded.returncode == 2
+    assert "architecture 'toy'" in unloaded.stderr
+    assert "--plugin toy.py" in unloaded.stderr
 
 
 # --------------------------------------------------------------------------------------------
@@ -204,13 +215,15 @@ def test_entry_point_plugins_load_by_themselves_and_list_says_where_kinds_come_f
     out = run_rgbench("list", "architecture", "--json", cwd=tmp_path, env=env)
     assert out.returncode == 0, out.stderr
     kinds = json.loads(out.stdout)["architecture"]
-    assert kinds["toy"]["source"] == "rgbench-toy 0.1" and kinds["tokenwise"]["source"].startswith("rgbench ")
+    assert kinds["toy"]["source"] == "rgbench-toy 0.1"
+    assert kinds["tokenwise"]["source"].startswith("rgbench ")
     (tmp_path / "suite.yaml").write_text(SUITE)
     assert run_rgbench("validate", "suite.yaml", cwd=tmp_path, env=env).returncode == 0
 
     _fake_distribution(site, "rgbench-broken", "broken_plugin", "raise ImportError('needs a missing library')\n")
     out = run_rgbench("validate", "suite.yaml", cwd=tmp_path, env=env)
-    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert out.returncode == 2
+    assert "Traceback" not in out.stderr
     assert ("plugin entry point 'broken_plugin' (broken_plugin) of distribution rgbench-broken 0.1 failed to import: "
             "ImportError: needs a missing library") in out.stderr
 
@@ -239,7 +252,8 @@ def test_the_gmlp_example_returns_the_stream_and_mixes_positions_only_through_it
     assert out.returncode == 0, out.stderr
     closed, opened = map(float, out.stdout.split())
     # W_s = 0: a block is a channel MLP, position 3 never sees position 0; W_s ≠ 0: it does
-    assert closed == 0.0 and opened > 1e-4
+    assert closed == 0.0
+    assert opened > 1e-4
     run = run_rgbench("run", str(EXAMPLE / "gmlp.yaml"), "--plugin", str(EXAMPLE / "src" / "rgbench_gmlp"),
                       "--store", "g.zarr", "--set", "train.steps=20", "--set", "seeds=2", "--set", "measure.samples=32",
                       cwd=tmp_path)

@@ -24,7 +24,8 @@ def test_the_notebook_example_runs(tmp_path, monkeypatch, capsys):
     exec(compile(code, "README.md (In a notebook)", "exec"), {})
     out = capsys.readouterr().out
     assert "['complete', 'complete', 'complete']" in out
-    assert "tokenwise" in out and "mixer" in out  # the leaderboard's rows
+    assert "tokenwise" in out
+    assert "mixer" in out  # the leaderboard's rows
 
 
 def test_the_stored_data_example_opens_a_shipped_store_without_warnings(monkeypatch):
@@ -47,7 +48,8 @@ def test_the_suite_file_example_validates(tmp_path):
     path.write_text(text)
     (tmp_path / "common.yaml").write_text("defaults: {seeds: 10}\n")  # the example's include
     suite = load_suite(path)
-    assert suite.name == "my-suite" and "short-xi" in suite.ids
+    assert suite.name == "my-suite"
+    assert "short-xi" in suite.ids
 
 
 def test_the_api_names_work_beside_the_modules_of_the_same_name(monkeypatch):
@@ -57,13 +59,16 @@ def test_the_api_names_work_beside_the_modules_of_the_same_name(monkeypatch):
 
     monkeypatch.chdir(ROOT)
     report = rgbench.score("results/smoke.zarr")
-    assert isinstance(report, S.Report) and S.Verdict.PASS.value == "PASS"
+    assert isinstance(report, S.Report)
+    assert S.Verdict.PASS.value == "PASS"
     assert list(report.to_pandas().columns)[:3] == ["case", "claim", "verdict"]
     assert "<table" in report._repr_html_()
     board = rgbench.leaderboard(["results/smoke.zarr"])
-    assert isinstance(board, LB.Leaderboard) and "<table" in board._repr_html_()
+    assert isinstance(board, LB.Leaderboard)
+    assert "<table" in board._repr_html_()
     tree = rgbench.open_datatree("results/smoke.zarr")
-    assert set(tree.children) == {"short-xi", "long-xi", "mixer-long-xi"} and tree.attrs["suite"] == "smoke"
+    assert set(tree.children) == {"short-xi", "long-xi", "mixer-long-xi"}
+    assert tree.attrs["suite"] == "smoke"
 
 
 def test_every_citation_of_docs_names_a_file_and_passage_that_exist():

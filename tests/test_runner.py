@@ -48,9 +48,13 @@ def test_store_is_labeled_and_rerun_skips(reference, tmp_path):
     path, results = reference
     ds = results["short"]
     assert ds["effective_rank"].dims == ("seed", "stage", "layer", "position")
-    assert list(ds["stage"].values) == ["init", "trained"] and list(ds["layer"].values) == [0, 1, 2, 3]
-    assert ds["effective_rank"].attrs["long_name"] and ds["final_loss"].attrs["units"] == "nat"
-    assert ds.attrs["status"] == "complete" and ds.attrs["suite"] == "tiny" and len(ds.attrs["spec_hash"]) == 16
+    assert list(ds["stage"].values) == ["init", "trained"]
+    assert list(ds["layer"].values) == [0, 1, 2, 3]
+    assert ds["effective_rank"].attrs["long_name"]
+    assert ds["final_loss"].attrs["units"] == "nat"
+    assert ds.attrs["status"] == "complete"
+    assert ds.attrs["suite"] == "tiny"
+    assert len(ds.attrs["spec_hash"]) == 16
     again = run_suite(load_suite(TINY_SUITE), str(path), quiet=True)
     assert [o.status for o in again] == ["skipped"] * 3
 
@@ -156,7 +160,8 @@ def test_diverged_training_is_recorded_as_diverged(tmp_path):
     outcomes = run_suite(load_suite(suite_path), str(tmp_path / "d.zarr"), only=["short"], quiet=True)
     assert outcomes[0].status == "diverged"
     ds = open_results(tmp_path / "d.zarr")["short"]
-    assert ds["diverged"].values.all() and np.isnan(ds["effective_rank"].sel(stage="trained").values).all()
+    assert ds["diverged"].values.all()
+    assert np.isnan(ds["effective_rank"].sel(stage="trained").values).all()
 
 
 def test_a_case_that_differs_only_in_measure_reuses_the_trained_networks(tmp_path):
@@ -168,8 +173,10 @@ def test_a_case_that_differs_only_in_measure_reuses_the_trained_networks(tmp_pat
     assert [o.status for o in together] == ["complete", "complete"]
     alone = run_suite(suite, str(tmp_path / "b.zarr"), only=["short-more-probes"], quiet=True)
     reused, trained = open_results(tmp_path / "a.zarr")["short-more-probes"], open_results(tmp_path / "b.zarr")["short-more-probes"]
-    assert reused.attrs["train_reused_from"] == "short" and "train_reused_from" not in trained.attrs
-    assert alone[0].status == "complete" and reused.attrs["probe_samples"] == 48
+    assert reused.attrs["train_reused_from"] == "short"
+    assert "train_reused_from" not in trained.attrs
+    assert alone[0].status == "complete"
+    assert reused.attrs["probe_samples"] == 48
     for name in trained.data_vars:  # reuse changes no number: training is deterministic
         np.testing.assert_array_equal(reused[name].values, trained[name].values, err_msg=name)
     # a case that trains differently is trained, not reused
@@ -195,7 +202,8 @@ def test_a_rerun_reports_skipped_cases_as_skipped_never_as_running(reference, ca
     capsys.readouterr()
     run_suite(load_suite(TINY_SUITE), str(path), quiet=False)
     err = capsys.readouterr().err
-    assert err.count(": skipped") == 3 and "running" not in err
+    assert err.count(": skipped") == 3
+    assert "running" not in err
 
 
 def test_the_eta_is_the_cost_left_at_the_rate_measured_so_far():
@@ -240,7 +248,9 @@ def test_the_eta_rate_tends_to_the_measured_one_and_a_compile_bound_case_does_no
 def test_a_case_records_what_training_and_measuring_it_took(reference):
     for ds in reference[1].values():
         train, measure, wall = (float(ds.attrs[k]) for k in ("train_seconds", "measure_seconds", "wall_seconds"))
-        assert 0 < measure and 0 < train and train + measure <= wall
+        assert 0 < measure
+        assert 0 < train
+        assert train + measure <= wall
 
 
 def test_ctrl_c_during_a_run_exits_130_releases_its_claim_and_says_how_to_resume(tmp_path):
@@ -255,6 +265,7 @@ def test_ctrl_c_during_a_run_exits_130_releases_its_claim_and_says_how_to_resume
         p.send_signal(signal.SIGINT)
         rest, _ = p.communicate()
     assert p.returncode == 130, f"exit {p.returncode} (−11 is the segfault this guards against):\n{rest}"
-    assert "resume with: rgbench run" in rest and "Traceback" not in rest, rest
+    assert "resume with: rgbench run" in rest, rest
+    assert "Traceback" not in rest, rest
     assert list((store / ".locks").iterdir()) == [], "the claim was not released"
     assert not Store(str(store)).record("short").complete, "an interrupted case must not count as complete"

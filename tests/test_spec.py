@@ -59,7 +59,8 @@ def problems_of(path: Path) -> list[str]:
 
 def test_defaults_merge_and_grid_expand(tmp_path):
     suite = load_suite(write(tmp_path, VALID))
-    assert suite.name == "demo" and suite.title == "a demo"
+    assert suite.name == "demo"
+    assert suite.title == "a demo"
     assert suite.ids == [
         "short-xi",
         "long-xi",
@@ -69,12 +70,20 @@ def test_defaults_merge_and_grid_expand(tmp_path):
         "depth-sweep[architecture.depth=8,input.xi=7.0]",
     ]
     long = suite.case("long-xi")
-    assert long.input.xi == 6.7 and long.input.vocab == 16 and long.input.masking.rate == 0.15
-    assert long.architecture.depth == 6 and long.seeds == 3 and long.train.steps == 100
+    assert long.input.xi == 6.7
+    assert long.input.vocab == 16
+    assert long.input.masking.rate == 0.15
+    assert long.architecture.depth == 6
+    assert long.seeds == 3
+    assert long.train.steps == 100
     sweep = suite.case("depth-sweep[architecture.depth=8,input.xi=7.0]")
-    assert sweep.architecture.depth == 8 and sweep.input.xi == 7.0 and sweep.base_id == "depth-sweep"
+    assert sweep.architecture.depth == 8
+    assert sweep.input.xi == 7.0
+    assert sweep.base_id == "depth-sweep"
     pred = suite.case("short-xi").predict[0]
-    assert pred.observable.kind == "effective_rank" and pred.test.kind == "monotone" and pred.layers == "1:"
+    assert pred.observable.kind == "effective_rank"
+    assert pred.test.kind == "monotone"
+    assert pred.layers == "1:"
 
 
 def test_hash_is_stable_and_tracks_what_is_computed(tmp_path):
@@ -92,7 +101,8 @@ def test_hash_is_stable_and_tracks_what_is_computed(tmp_path):
 def test_json_round_trip(tmp_path):
     suite = load_suite(write(tmp_path, VALID))
     again = suite_from_json(suite.to_json())
-    assert again.ids == suite.ids and [c.hash for c in again.cases] == [c.hash for c in suite.cases]
+    assert again.ids == suite.ids
+    assert [c.hash for c in again.cases] == [c.hash for c in suite.cases]
     assert again.to_json() == suite.to_json()
 
 
@@ -121,7 +131,9 @@ def test_include_merges_defaults_and_cases(tmp_path):
     suite = load_suite(path)
     assert suite.ids == ["from-base", "own"]
     own = suite.case("own")
-    assert own.architecture.width == 32 and own.architecture.depth == 3 and own.input.xi == 2.0
+    assert own.architecture.width == 32
+    assert own.architecture.depth == 3
+    assert own.input.xi == 2.0
 
 
 def test_include_cycle_is_reported(tmp_path):
@@ -209,9 +221,11 @@ def test_validate_exit_zero_and_show(tmp_path, capsys):
 def test_python_dash_m_and_list():
     out = run_rgbench("list", "--json", check=True)
     listing = json.loads(out.stdout)
-    assert "tokenwise" in listing["architecture"] and "sticky" in listing["input"]
+    assert "tokenwise" in listing["architecture"]
+    assert "sticky" in listing["input"]
     xi = [p for p in listing["input"]["sticky"]["parameters"] if p["name"] == "xi"]
-    assert xi and xi[0]["description"]
+    assert xi
+    assert xi[0]["description"]
     # Theories are listed with the observables they predict and a source.
     assert {"fourth_moment_relu", "nngp_residual_relu", "pooled_histogram_rank"} <= set(listing["theory"])
     assert listing["theory"]["fourth_moment_relu"]["observables"] == ["fourth_moment_ratio"]
@@ -220,7 +234,8 @@ def test_python_dash_m_and_list():
 
 def test_unsafe_yaml_is_refused(tmp_path):
     lines = problems_of(write(tmp_path, "suite: s\ncases: !!python/object/apply:os.system ['echo pwned']\n"))
-    assert lines and "YAML" in lines[0]
+    assert lines
+    assert "YAML" in lines[0]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -289,7 +304,13 @@ def test_mutated_suites_validate_or_raise_suite_error(tmp_path, path, op, value,
     try:
         load_suite(target)
     except SuiteError as e:
-        assert e.problems and all(str(p) for p in e.problems)
+        # Every problem names the mutated file, a line inside it (or none) and says something.
+        n_lines = len(target.read_bytes().splitlines()) + 1
+        assert e.problems
+        for p in e.problems:
+            assert Path(p.file).name == target.name, str(p)
+            assert p.line is None or 1 <= p.line <= n_lines, str(p)
+            assert p.message.strip(), str(p)
         if op == "duplicate":
             assert any("duplicate key" in str(p) for p in e.problems)
 
@@ -378,13 +399,15 @@ def test_seed_start_is_hash_neutral_at_zero_and_part_of_the_identity_otherwise(t
     later = load_suite(write(tmp_path, VALID.replace("  seeds: 3\n", "  seeds: 3\n  seed_start: 100\n"), "later.yaml"))
     assert [c.hash for c in zero.cases] == [c.hash for c in base.cases]  # stores written before seed_start stay valid
     assert all(a.hash != b.hash for a, b in zip(base.cases, later.cases))
-    assert later.case("short-xi").seed_list == [100, 101, 102] and base.case("short-xi").seed_list == [0, 1, 2]
+    assert later.case("short-xi").seed_list == [100, 101, 102]
+    assert base.case("short-xi").seed_list == [0, 1, 2]
 
 
 def test_overrides_apply_to_every_case_and_are_validated_like_the_file(tmp_path):
     path = write(tmp_path, VALID)
     suite = load_suite(path, ["train.steps=10000", "seeds=10"])
-    assert {c.train.steps for c in suite.cases} == {10000} and {c.seeds for c in suite.cases} == {10}
+    assert {c.train.steps for c in suite.cases} == {10000}
+    assert {c.seeds for c in suite.cases} == {10}
     assert suite.overrides == ("train.steps=10000", "seeds=10")
     assert suite_from_json(suite.to_json()).overrides == suite.overrides  # recorded in the store's provenance
     assert load_suite(path).case("short-xi").hash != suite.case("short-xi").hash
@@ -400,7 +423,8 @@ def test_overrides_apply_to_every_case_and_are_validated_like_the_file(tmp_path)
 def test_run_with_overrides_needs_an_explicit_store(tmp_path, capsys):
     path = write(tmp_path, VALID)
     assert main(["run", str(path), "--set", "seeds=1"]) == 2
-    assert "--store" in capsys.readouterr().err and not (tmp_path / "results").exists()
+    assert "--store" in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()
     assert main(["validate", str(path), "--set", "seeds=0"]) == 2
     assert "--set: seeds: must be greater than or equal to 1; got 0" in capsys.readouterr().err
 
@@ -421,7 +445,8 @@ def test_run_with_overrides_needs_an_explicit_store(tmp_path, capsys):
 def test_yaml_slips_are_located_by_line_and_column_with_the_fix(tmp_path, text, expected):
     (tmp_path / "suite.yaml").write_text(text)
     lines = problems_of(tmp_path / "suite.yaml")
-    assert len(lines) == 1 and expected in lines[0], lines
+    assert len(lines) == 1, lines
+    assert expected in lines[0], lines
 
 
 def test_suggestions_only_when_close(tmp_path):
@@ -436,7 +461,8 @@ def test_suggestions_only_when_close(tmp_path):
     lines = problems_of(write(tmp_path, text))
     window = next(p for p in lines if ".window" in p)
     probe = next(p for p in lines if ".probe_samples" in p)
-    assert "did you mean" not in window and "did you mean" not in probe  # not 'kind', not 'role_samples'
+    assert "did you mean" not in window
+    assert "did you mean" not in probe  # not 'kind', not 'role_samples'
     assert "did you mean 'sticky'" in next(p for p in lines if "cases[a].input" in p)
     assert "did you mean 'steps'" in next(p for p in lines if ".stpes" in p)
 

@@ -25,7 +25,8 @@ def test_complete_case_round_trips_and_is_readable_without_rgbench(tmp_path):
     store = Store(tmp_path / "s.zarr")
     store.init("s", "t", "{}")
     store.write_case(tiny(2.0), "a", "h1")
-    assert store.is_done("a", "h1") and not store.is_done("a", "h2")
+    assert store.is_done("a", "h1")
+    assert not store.is_done("a", "h2")
     plain = xr.open_zarr(store.path, group="a", consolidated=False)
     np.testing.assert_array_equal(plain["effective_rank"].values, np.full((2, 3), 2.0, np.float32))
     assert list(plain["stage"].values) == ["init", "trained"]
@@ -58,7 +59,8 @@ def test_replacement_never_mixes_old_and_new(tmp_path):
     store.write_case(old, "a", "old-hash")
     store.write_case(tiny(5.0), "a", "new-hash")
     ds = store.open_case("a")
-    assert "extra" not in ds and float(ds["effective_rank"].max()) == 5.0
+    assert "extra" not in ds
+    assert float(ds["effective_rank"].max()) == 5.0
     assert zarr.open_group(store.path, path="a", mode="r").attrs[COMPLETE_KEY] == "new-hash"
 
 
@@ -240,10 +242,12 @@ def test_changed_values_are_corrupted_recomputed_and_scored_error(tmp_path):
     arr = zarr.open_array(store.path, path="a/effective_rank", mode="r+")
     arr[0, 0] = 9e23  # a flipped byte that still decodes
     check = store.check_case("a")
-    assert check.state == "corrupted" and "effective_rank changed" in check.reason, check
+    assert check.state == "corrupted", check
+    assert "effective_rank changed" in check.reason, check
     assert not store.is_done("a", "h"), "run must recompute a corrupted case"
     status = open_results(store.path)["a"].attrs["status"]
-    assert status.startswith("corrupted") and "effective_rank" in status, status
+    assert status.startswith("corrupted"), status
+    assert "effective_rank" in status, status
 
 
 def test_edited_provenance_and_a_deleted_coordinate_are_corrupted(tmp_path):
@@ -282,7 +286,9 @@ def test_rgbench_verify_reports_every_case_and_exits_1_on_damage(tmp_path):
     assert bad.returncode == 1, bad.stderr
     assert {c["case"]: c["state"] for c in json.loads(bad.stdout)} == {"a": "complete", "b": "corrupted"}
     foreign = run_rgbench("verify", tmp_path)
-    assert foreign.returncode == 2 and "not an rgbench store" in foreign.stderr and "Traceback" not in foreign.stderr
+    assert foreign.returncode == 2
+    assert "not an rgbench store" in foreign.stderr
+    assert "Traceback" not in foreign.stderr
 
 
 def test_a_missing_coordinate_chunk_is_corrupted_even_without_digests(tmp_path):

@@ -46,7 +46,8 @@ def test_correlation_maps_fixed_points_and_limits():
     assert T.relu_correlation_map(0.0) == pytest.approx(1 / np.pi)
     assert T.residual_correlation_map(0.3, 0.0) == pytest.approx(0.3)  # no branch: identity
     rho = T.iterate_correlation(np.array([0.0, 0.5]), 6400, lambda p: T.residual_correlation_map(p, 1.0))
-    assert rho.shape == (6401, 2) and np.all(np.diff(rho, axis=0) >= 0)
+    assert rho.shape == (6401, 2)
+    assert np.all(np.diff(rho, axis=0) >= 0)
     # Collapse at α = 1: f/π = ρ + (2√2/3π)ε^{3/2} + …, ε = 1 − ρ, so ε_ℓ ℓ² → 4/k², k = (r/(1+r))·2√2/(3π).
     k = 0.5 * 2 * math.sqrt(2) / (3 * math.pi)
     assert (1 - rho[-1]) * 6400**2 == pytest.approx(np.full(2, 4 / k**2), rel=0.01)
@@ -63,7 +64,8 @@ def test_ode_against_scipy_and_recursion_converges_at_rate_one_over_depth():
     for depth in (64, 256):
         rec = T.iterate_correlation(rho0, depth, lambda p, r=c / depth: T.residual_correlation_map(p, r))[-1]
         gaps.append(np.abs(rec - ours[-1]))
-    assert np.all(gaps[1] < gaps[0]) and gaps[0] / gaps[1] == pytest.approx(np.full(2, 4.0), rel=0.05)
+    assert np.all(gaps[1] < gaps[0])
+    assert gaps[0] / gaps[1] == pytest.approx(np.full(2, 4.0), rel=0.05)
 
 
 def _relu_layer_moments(n: int, p: int) -> float:
@@ -172,7 +174,8 @@ def test_stream_statistics_leave_out_pairs_with_a_dead_stream():
     assert stats_["init_correlation"][1, 1] == pytest.approx(a @ c / np.linalg.norm(a) / np.linalg.norm(c))  # pair (0, 2) only
     assert np.isfinite(stats_["init_correlation"]).all()
     q = (streams[1, :, 1] ** 2).sum(-1) / 5  # symbol 1's q is 0 and counts in the mean over symbols
-    assert q[1] == 0.0 and stats_["init_sq_norm"][1, 1] == pytest.approx(q.mean())
+    assert q[1] == 0.0
+    assert stats_["init_sq_norm"][1, 1] == pytest.approx(q.mean())
     assert stats_["init_sq_norm_sq"][1, 1] == pytest.approx((q**2).mean())
 
 
@@ -199,9 +202,12 @@ def _with_arch(ds: xr.Dataset, arch) -> xr.Dataset:
 
 def test_theory_variables_layout(plain16):
     ds = plain16
-    assert ds["init_sq_norm"].dims == ("seed", "layer") and ds["init_sq_norm"].shape == (400, 3)
-    assert ds["init_sq_norm_sq"].dims == ("seed", "layer") and ds["init_correlation"].dims == ("seed", "layer")
-    assert ds["init_input_correlation"].dims == ("seed", "pair") and ds["init_input_correlation"].shape == (400, 36)
+    assert ds["init_sq_norm"].dims == ("seed", "layer")
+    assert ds["init_sq_norm"].shape == (400, 3)
+    assert ds["init_sq_norm_sq"].dims == ("seed", "layer")
+    assert ds["init_correlation"].dims == ("seed", "layer")
+    assert ds["init_input_correlation"].dims == ("seed", "pair")
+    assert ds["init_input_correlation"].shape == (400, 36)
     assert list(zip(ds["symbol_a"].values[:3], ds["symbol_b"].values[:3])) == [(0, 1), (0, 2), (0, 3)]
     # Layer 0's mean pairwise cosine is the mean of the stored per-pair cosines.
     assert ds["init_correlation"].values[:, 0] == pytest.approx(ds["init_input_correlation"].values.mean(1), abs=1e-6)
@@ -269,13 +275,15 @@ def test_depth_limits(plain16):
         ds = _with_arch(plain16, Plain(depth=2, width=16, residual=True, residual_scale=scale))
         ctx = T.TheoryContext("symbol_correlation", ds, "init")
         limit, exact = T.predict("nngp_residual_relu_limit", ctx).values, T.predict("nngp_residual_relu", ctx).values
-        assert limit[:, 0] == pytest.approx(rho0) and exact[:, 0] == pytest.approx(rho0)
+        assert limit[:, 0] == pytest.approx(rho0)
+        assert exact[:, 0] == pytest.approx(rho0)
         if scale == "1/L":  # frozen
             assert limit == pytest.approx(np.repeat(limit[:, :1], 3, axis=1))
         elif scale == "1":  # collapse
             assert limit[:, 1:] == pytest.approx(1.0)
         else:  # the ODE, which the recursion approaches from below
-            assert np.all(np.diff(limit, axis=1) > 0) and np.all(exact[:, 1:] < limit[:, 1:])
+            assert np.all(np.diff(limit, axis=1) > 0)
+            assert np.all(exact[:, 1:] < limit[:, 1:])
     ds = _with_arch(plain16, Plain(depth=2, width=16, residual=True))
     with pytest.raises(T.TheoryNotApplicable, match="no depth limit"):
         T.predict("nngp_residual_relu_limit", T.TheoryContext("norm_growth", ds, "init"))
@@ -339,7 +347,8 @@ def test_suite_validation_of_theory_values(tmp_path):
     with pytest.raises(SuiteError) as e:
         load_suite(suite)
     text = str(e.value)
-    assert "did you mean 'fourth_moment_relu'" in text and "s.yaml:11" in text
+    assert "did you mean 'fourth_moment_relu'" in text
+    assert "s.yaml:11" in text
     assert "predicts fourth_moment_ratio, not 'symbol_correlation'" in text
     assert "set `replicates`" in text
     assert "at initialisation only" in text
@@ -359,7 +368,8 @@ def test_close_to_theory_scores_pass_and_a_wrong_value_fails(plain16):
                                                   "tolerance_se": 4, "replicates": 10}, layers="-1")
     r = evaluate_prediction(theory, "tiny", datasets)
     assert r.verdict is Verdict.PASS, r.reason
-    assert r.detail["theory"] == "fourth_moment_relu" and r.seeds == 10
+    assert r.detail["theory"] == "fourth_moment_relu"
+    assert r.seeds == 10
     assert r.detail["predicted"] == pytest.approx(float(T.fourth_moment_ratio(16, 2)))
     gaussian = _prediction("fourth_moment_ratio", {"kind": "close_to", "value": 1.0, "tolerance_se": 4, "replicates": 10},
                            layers="-1")
@@ -367,7 +377,8 @@ def test_close_to_theory_scores_pass_and_a_wrong_value_fails(plain16):
     wrong_arch = _prediction("symbol_correlation", {"kind": "close_to", "value": {"theory": "nngp_residual_relu"},
                                                      "tolerance_width": 2, "tolerance_se": 3, "replicates": 10})
     r = evaluate_prediction(wrong_arch, "tiny", datasets)
-    assert r.verdict is Verdict.ERROR and "nngp_relu" in r.reason
+    assert r.verdict is Verdict.ERROR
+    assert "nngp_relu" in r.reason
 
 
 def _synthetic(width: int, deviation: float, seeds: int = 200, seed: int = 0) -> xr.Dataset:
@@ -399,7 +410,8 @@ def test_scaling_test_reads_the_exponent_across_widths():
     assert evaluate_prediction(pred, "w32", too_fast).verdict is Verdict.FAIL
     unresolved = {"w32": _synthetic(32, -1 / 32), "w128": _synthetic(128, 0.0, seed=1)}
     r = evaluate_prediction(pred, "w32", unresolved)
-    assert r.verdict is Verdict.ERROR and "not resolved" in r.reason
+    assert r.verdict is Verdict.ERROR
+    assert "not resolved" in r.reason
     assert TESTS["scaling"] is type(pred.test)
 
 
@@ -419,5 +431,6 @@ def test_stored_pair_cosines_round_trip_within_their_quantum(plain16, tmp_path):
     back = xr.open_zarr(tmp_path / "s.zarr", consolidated=False).load()
     assert back["init_input_correlation"].encoding["dtype"] == np.int16
     a, b = back["init_input_correlation"].values, ds["init_input_correlation"].values.astype(np.float64)
-    assert np.isnan(a[0, 0]) and np.nanmax(np.abs(a - b)) <= 0.51 / 32000  # rounding, in float32
+    assert np.isnan(a[0, 0])
+    assert np.nanmax(np.abs(a - b)) <= 0.51 / 32000  # rounding, in float32
     assert back["init_sq_norm_sq"].dtype == np.float64  # q² of deep stacks needs float64's range

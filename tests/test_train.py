@@ -45,16 +45,26 @@ def leaves(tree):
 
 def test_result_contract(result, data, progress_calls):
     r = result
-    assert r.steps.dtype == np.int64 and r.steps.tolist() == [10, 20]
-    assert r.loss.dtype == np.float32 and r.loss.shape == (2, 2) and np.isfinite(r.loss).all()
-    assert r.final_loss.dtype == np.float64 and r.final_loss.shape == (2,) and np.isfinite(r.final_loss).all()
-    assert r.diverged.dtype == np.bool_ and not r.diverged.any() and r.status == ["complete", "complete"]
+    assert r.steps.dtype == np.int64
+    assert r.steps.tolist() == [10, 20]
+    assert r.loss.dtype == np.float32
+    assert r.loss.shape == (2, 2)
+    assert np.isfinite(r.loss).all()
+    assert r.final_loss.dtype == np.float64
+    assert r.final_loss.shape == (2,)
+    assert np.isfinite(r.final_loss).all()
+    assert r.diverged.dtype == np.bool_
+    assert not r.diverged.any()
+    assert r.status == ["complete", "complete"]
     assert r.eval_tokens.shape == r.eval_inputs.shape == r.eval_scored.shape == (128, 8)
-    assert r.eval_tokens.dtype == np.int32 and r.eval_scored.dtype == np.bool_
-    assert r.eval_inputs.max() <= data.mask_id and r.wall_seconds > 0
+    assert r.eval_tokens.dtype == np.int32
+    assert r.eval_scored.dtype == np.bool_
+    assert r.eval_inputs.max() <= data.mask_id
+    assert r.wall_seconds > 0
     # Stacked over seeds, in the storage layout, and training moved the parameters.
     for init, trained in zip(leaves(r.init), leaves(r.trained)):
-        assert init.shape == trained.shape and init.shape[0] == 2
+        assert init.shape == trained.shape
+        assert init.shape[0] == 2
     assert r.init.blocks.w1.shape == (2, 2, 8, 16)
     assert any(not np.array_equal(a, b) for a, b in zip(leaves(r.init), leaves(r.trained)))
     # progress after every chunk, with the chunk's mean loss per seed.
@@ -93,17 +103,21 @@ def test_reproducible_bitwise(result, data):
 
 def test_zero_steps_is_init(data):
     r = train(Tokenwise(**TINY_ARCH), data, TINY_TRAIN.model_copy(update={"steps": 0}), [3, 5])
-    assert r.steps.shape == (0,) and r.loss.shape == (2, 0)
+    assert r.steps.shape == (0,)
+    assert r.loss.shape == (2, 0)
     for a, b in zip(leaves(r.init), leaves(r.trained)):
         np.testing.assert_array_equal(a, b)
-    assert np.isfinite(r.final_loss).all() and not r.diverged.any()
+    assert np.isfinite(r.final_loss).all()
+    assert not r.diverged.any()
 
 
 def test_forced_divergence_is_reported_not_raised(data):
     cfg = TINY_TRAIN.model_copy(update={"optimizer": "sgd", "lr": 100.0})
     r = train(Tokenwise(**TINY_ARCH, norm="none", init_scale=3.0), data, cfg, [0, 1])
-    assert r.diverged.all() and r.status == ["diverged", "diverged"]
-    assert np.isnan(r.final_loss).all() and np.isnan(r.loss[:, -1]).all()
+    assert r.diverged.all()
+    assert r.status == ["diverged", "diverged"]
+    assert np.isnan(r.final_loss).all()
+    assert np.isnan(r.loss[:, -1]).all()
     # Frozen at the last parameters known to be finite.
     assert all(np.isfinite(x).all() for x in leaves(r.trained))
 
@@ -116,7 +130,8 @@ def test_one_diverging_seed_does_not_stop_the_others(result, data):
     _, data_keys = train_module.seed_keys([3, 5])
     r = train_module._fit(Tokenwise(**TINY_ARCH), data, TINY_TRAIN, bad, data_keys)
     assert r.diverged.tolist() == [True, False]
-    assert np.isnan(r.final_loss[0]) and np.isnan(r.loss[0]).all()
+    assert np.isnan(r.final_loss[0])
+    assert np.isnan(r.loss[0]).all()
     np.testing.assert_array_equal(r.final_loss[1], result.final_loss[1])
     np.testing.assert_array_equal(r.loss[1], result.loss[1])
 
@@ -124,7 +139,8 @@ def test_one_diverging_seed_does_not_stop_the_others(result, data):
 def test_forward_matches_the_networks(result):
     inputs = result.eval_inputs[:7]
     streams, logits = forward(result.trained, inputs)
-    assert streams.shape == (2, 7, 3, 8, 8) and logits.shape == (2, 7, 8, 4)
+    assert streams.shape == (2, 7, 3, 8, 8)
+    assert logits.shape == (2, 7, 8, 4)
     assert streams.dtype == np.float32
     second = jax.tree_util.tree_map(lambda x: x[1], result.trained)
     s, l = jax.jit(jax.vmap(second))(jnp.asarray(inputs))
@@ -203,7 +219,8 @@ def test_seed_groups_run_one_after_another(monkeypatch, result, data):
         g = train(Tokenwise(**TINY_ARCH), data, TINY_TRAIN, [3, 5])
     finally:
         train_module._chunk_program.cache_clear()
-    assert r.diverged.tolist() == [True, False] and np.isnan(r.final_loss[0])
+    assert r.diverged.tolist() == [True, False]
+    assert np.isnan(r.final_loss[0])
     np.testing.assert_allclose(r.final_loss[1], result.final_loss[1], rtol=1e-5)
     np.testing.assert_allclose(g.final_loss, result.final_loss, rtol=1e-5)
     np.testing.assert_allclose(g.loss, result.loss, rtol=1e-5)
