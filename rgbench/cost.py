@@ -160,7 +160,7 @@ def estimate(case: Case, *, reuses_training: bool = False) -> Estimate:
     per_seed_stage = layers * length * (4 + 3 * n_rows) + layers * 5 + 2 * a.depth + (layers**2 if m.cka else 0)
     chunks = math.ceil(t.steps / t.log_every)
     stored = FLOAT * (seeds * stages * per_seed_stage + seeds * chunks + 3 * length + vocab) + 2 * 8 * length
-    if context_free:  # rgbench.theory.theory_variables: per-layer norms and the layer-0 cosine of each symbol pair
+    if context_free:  # rgbench._theory_measure.theory_variables: per-layer norms and the layer-0 cosine of each symbol pair
         pairs = vocab * (vocab + 1) // 2
         stored += 8 * (seeds * (pairs + 3 * layers) + 2 * pairs)
     return Estimate(case.id, p, seeds, memory, flops, float(stored))

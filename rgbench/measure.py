@@ -350,7 +350,7 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
         architecture_kind=case.architecture.kind,
         input_kind=case.input.kind,
     )
-    from .theory import theory_variables
+    from ._theory_measure import theory_variables
 
     ds.update(theory_variables(case, data, result, inputs))  # per-seed init scalars theory predictions read
     if attrs:

@@ -17,6 +17,7 @@ import xarray as xr
 from scipy import integrate, stats
 
 from rgbench import theory as T
+from rgbench._theory_measure import _stream_statistics, theory_variables
 from rgbench.inputs import Block, Sticky
 from rgbench.models import Plain
 from rgbench.observables import effective_rank
@@ -159,7 +160,7 @@ def _case_dataset(arch, seeds: int, *, vocab: int = 8, length: int = 2) -> xr.Da
     arrays = jax.jit(lambda ks: jax.lax.map(lambda k: eqx.filter(arch.build(vocab, length, key=k), eqx.is_array), ks))(keys)
     models = eqx.combine(arrays, static)
     case = SimpleNamespace(seeds=seeds, seed_list=list(range(seeds)), measure=SimpleNamespace(samples=8))
-    ds = T.theory_variables(case, data, SimpleNamespace(init=models), np.zeros((8, length), np.int32))
+    ds = theory_variables(case, data, SimpleNamespace(init=models), np.zeros((8, length), np.int32))
     spec = {"architecture": arch.model_dump(mode="json"), "input": {"kind": "sticky"}}
     ds = ds.assign_coords(transition=np.arange(arch.depth))
     ds.attrs.update(spec=json.dumps(spec), case_id="tiny", status="complete")
@@ -169,7 +170,7 @@ def _case_dataset(arch, seeds: int, *, vocab: int = 8, length: int = 2) -> xr.Da
 def test_stream_statistics_leave_out_pairs_with_a_dead_stream():
     streams = np.random.default_rng(4).standard_normal((2, 3, 2, 5))  # (seed, symbol, layer, width)
     streams[1, 1, 1] = 0.0  # seed 1, symbol 1, layer 1: every unit off
-    stats_ = T._stream_statistics(streams)
+    stats_ = _stream_statistics(streams)
     a, c = streams[1, 0, 1], streams[1, 2, 1]
     assert stats_["init_correlation"][1, 1] == pytest.approx(a @ c / np.linalg.norm(a) / np.linalg.norm(c))  # pair (0, 2) only
     assert np.isfinite(stats_["init_correlation"]).all()

@@ -433,7 +433,7 @@ class LossGapTokenwise(_SeedScalar):
 
 
 class _InitVariable(AbstractObservable):
-    """Base: a per-seed quantity of the networks at init, stored by ``rgbench.theory.theory_variables``.
+    """Base: a per-seed quantity of the networks at init, stored by ``rgbench._theory_measure.theory_variables``.
 
     These exist at initialisation only: ``stage`` may be left unset or set to ``init``.
     """
