@@ -75,18 +75,18 @@ if ARGS is not None and ARGS.threads == 1:
         os.environ.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
     ).strip()
 
-from rgbench.train import use_cpu_devices  # noqa: E402
+from rgbench.train import use_cpu_devices
 
 if ARGS is not None:
     use_cpu_devices(ARGS.devices or ARGS.threads)
 
-import jax  # noqa: E402
-import jax.numpy as jnp  # noqa: E402
-import numpy as np  # noqa: E402
+import jax
+import jax.numpy as jnp
+import numpy as np
 
-from rgbench.inputs import Sticky  # noqa: E402
-from rgbench.models import Mixer, Tokenwise  # noqa: E402
-from rgbench.train import TrainConfig, train  # noqa: E402
+from rgbench.inputs import Sticky
+from rgbench.models import Mixer, Tokenwise
+from rgbench.train import TrainConfig, train
 
 # ---------------------------------------------------------------------------------------------
 # The two configurations

@@ -61,7 +61,7 @@ def load_entry_points() -> list[Source]:
         try:
             with registering_as(source):
                 ep.load()
-        except Exception as exc:  # noqa: BLE001 - any import error becomes a clear message
+        except Exception as exc:  # re-raised as a PluginError: any import error becomes a clear message
             _ENTRY_POINTS_LOADED[0] = False  # a later fixed install is picked up
             raise _failure(f"plugin entry point {ep.name!r} ({ep.value}) of distribution {dist} {version}", exc) from exc
         sources.append(source)
@@ -102,7 +102,7 @@ def load_plugin(spec: str) -> Source:
         try:
             with registering_as(source):
                 module = importlib.import_module(spec)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # re-raised: whatever the user's module raises becomes a clear message
             raise _failure(f"--plugin {spec!r}", exc) from exc
         source = Source(f"--plugin {spec}", _version_of_module(spec, module))
         _reattribute(Source(f"--plugin {spec}", "?"), source)
@@ -133,7 +133,7 @@ def _load_path(spec: str, path: Path) -> Source:
     try:
         with registering_as(source):
             module_spec.loader.exec_module(module)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:  # re-raised: whatever the user's file raises becomes a clear message
         sys.modules.pop(name, None)
         raise _failure(f"--plugin {spec!r}", exc) from exc
     return source

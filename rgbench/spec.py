@@ -93,7 +93,7 @@ class SuiteError(Exception):
 
 def _load_components() -> None:
     # Importing these modules registers rgbench's components; the entry points, installed packages'.
-    from . import inputs, models, predictions  # noqa: F401
+    from . import inputs, models, predictions  # noqa: F401 - imported for what importing them registers
     from .plugins import load_entry_points
 
     load_entry_points()
@@ -103,7 +103,7 @@ def _union(registry: Registry):
     classes = [cls for _, cls in registry.items()]
     if len(classes) == 1:
         return classes[0]
-    return Annotated[Union[tuple(classes)], Field(discriminator="kind")]  # noqa: UP007
+    return Annotated[Union[tuple(classes)], Field(discriminator="kind")]
 
 
 def models() -> tuple[type[BaseModel], type[BaseModel]]:

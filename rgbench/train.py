@@ -264,8 +264,12 @@ def _over_seeds(one_seed, n_seeds: int, n_devices: int, group: int):
         def share(*arrays):
             return jax.lax.map(lambda xs: one_seed(*xs, start), arrays, batch_size=group)
 
-        split = lambda x: x.reshape((n_devices, per_device) + x.shape[1:])  # noqa: E731
-        merge = lambda x: x.reshape((n_seeds,) + x.shape[2:])  # noqa: E731
+        def split(x):
+            return x.reshape((n_devices, per_device) + x.shape[1:])
+
+        def merge(x):
+            return x.reshape((n_seeds,) + x.shape[2:])
+
         arrays = jax.tree_util.tree_map(split, (params, opt_state, alive, data_keys))
         return jax.tree_util.tree_map(merge, jax.vmap(share)(*arrays))
 

@@ -184,7 +184,7 @@ def synthetic_case(
 
 def _model():
     def union(reg):
-        return Annotated[Union[tuple(cls for _, cls in reg.items())], Field(discriminator="kind")]  # noqa: UP007
+        return Annotated[Union[tuple(cls for _, cls in reg.items())], Field(discriminator="kind")]
 
     return pydantic.create_model(
         "Prediction",

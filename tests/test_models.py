@@ -265,7 +265,9 @@ def test_ops_match_textbook_formulas(rows):
         out = []
         for fast, ref in cases:
             for f in (fast, ref):
-                loss = lambda *a, f=f: jnp.sum(f(*a) * weights)  # noqa: E731
+                def loss(*a, f=f):
+                    return jnp.sum(f(*a) * weights)
+
                 out.append((f(x, gain, bias), jax.grad(loss, argnums=(0, 1, 2))(x, gain, bias)))
         return out
 
@@ -322,7 +324,9 @@ def test_token_mixing_matches_the_textbook_formula(batch):
     def both(mlp, h):
         out = []
         for f in (fast, reference):
-            loss = lambda m, x, f=f: jnp.sum(f(m, x) * weights)  # noqa: E731
+            def loss(m, x, f=f):
+                return jnp.sum(f(m, x) * weights)
+
             out.append((f(mlp, h), jax.grad(loss, argnums=(0, 1))(mlp, h)))
         return out
 

@@ -18,7 +18,9 @@ def test_shipped_store_scores_as_committed(score_file):
     committed = json.loads(score_file.read_text())
     store = score_file.with_name(score_file.name.replace(".score.json", ".zarr"))
     fresh = json.loads(score_store(store).to_json())
-    key = lambda p: (p["case"], p["claim"])  # noqa: E731
+    def key(p):
+        return p["case"], p["claim"]
+
     assert sorted(map(key, fresh["predictions"])) == sorted(map(key, committed["predictions"]))
     by_claim = {key(p): p for p in committed["predictions"]}
     for p in fresh["predictions"]:
