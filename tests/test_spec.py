@@ -14,7 +14,7 @@ from pathlib import Path
 import hypothesis.strategies as st
 import pytest
 import yaml
-from helpers import run_python, run_rgbench
+from helpers import HANG_S, run_python, run_rgbench
 from hypothesis import HealthCheck, given, settings
 
 import rgbench.spec as spec_module
@@ -508,7 +508,7 @@ def test_an_include_diamond_reads_each_file_once(tmp_path, monkeypatch):
     reads = []
     real_load = spec_module.load_yaml
     monkeypatch.setattr(spec_module, "load_yaml", lambda path, display: reads.append(path) or real_load(path, display))
-    with time_limit(60):
+    with time_limit(HANG_S):
         suite = load_suite(top)
     assert len(reads) == depth, f"{len(reads)} reads of {depth} files"
     assert suite.ids == ["x"], "the file included 2^13 times contributes its case once"
@@ -542,7 +542,7 @@ def test_the_case_cap_is_checked_before_a_grid_is_built(tmp_path):
     path = write(tmp_path, SMALL + f"  - id: a\n  - id: sweep\n    grid: {{{grid}}}\n")
     tracemalloc.start()
     try:
-        with time_limit(60):
+        with time_limit(HANG_S):
             (problem,) = problems_of(path)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
@@ -581,7 +581,7 @@ def test_a_suite_file_over_the_size_cap_is_refused_before_it_is_parsed(tmp_path)
 def test_a_fifo_or_a_directory_is_refused_at_once_never_opened(tmp_path):
     os.mkfifo(tmp_path / "pipe.yaml")  # opening it for reading would block until a writer comes
     (tmp_path / "dir.yaml").mkdir()
-    with time_limit(30):
+    with time_limit(HANG_S):
         (pipe,) = problems_of(tmp_path / "pipe.yaml")
         (directory,) = problems_of(tmp_path / "dir.yaml")
         top = write(tmp_path, SMALL.replace("suite: small\n", "suite: small\ninclude: [pipe.yaml, dir.yaml]\n") + "  - id: a\n")
@@ -629,7 +629,7 @@ def test_null_sets_naming_sets_twice_over_are_expanded_once_and_capped(tmp_path)
     sets = "".join(f"  n{i}: [n{i + 1}, n{i + 1}]\n" for i in range(depth))
     prediction = "    predict: [{claim: c, observable: effective_rank, test: {kind: monotone}, nulls: n0}]\n"
     empty = SMALL.replace("cases:\n", f"nulls:\n{sets}  n{depth}: []\ncases:\n") + "  - id: a\n" + prediction
-    with time_limit(60):
+    with time_limit(HANG_S):
         assert load_suite(write(tmp_path, empty)).case("a").predict[0].nulls == []
         lines = problems_of(write(tmp_path, empty.replace(f"n{depth}: []", f"n{depth}: [{{stage: init}}]"), "full.yaml"))
     assert any(f"cases[a].predict[0].nulls: names more than {MAX_NULLS} nulls" in p for p in lines), lines
@@ -721,7 +721,7 @@ def test_a_non_finite_override_is_refused_like_one_in_the_file(tmp_path):
 def test_an_override_is_read_by_the_suite_files_safe_builder(tmp_path):
     path = write(tmp_path, SMALL + "  - id: a\n")
     bomb = "[&a0 [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]" + "".join(f", &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)) + "]"
-    with time_limit(60), pytest.raises(SuiteError) as info:
+    with time_limit(HANG_S), pytest.raises(SuiteError) as info:
         load_suite(path, [f"input.pi={bomb}", "input.xi=!!python/object/apply:os.system [true]"])
     lines = sorted(str(p) for p in info.value.problems)
     assert lines[0].startswith("--set: input.pi: value '[&a0 [0,"), lines
