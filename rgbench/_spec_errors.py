@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import re
 import typing
-from typing import Any, Protocol
+from collections.abc import Iterable
+from typing import Any, Protocol, runtime_checkable
 
 import pydantic
 from pydantic import BaseModel
@@ -24,6 +25,7 @@ __all__ = ["COMPONENT_SLOTS", "Resolved", "case_problems", "format_value", "loca
            "value_at"]
 
 
+@runtime_checkable  # annotations are checked at run time in the tests: isinstance must work
 class Resolved(Protocol):
     """A resolved case as `locate` reads it: ``where`` lists (data-path prefix, source, source-path
     prefix, display prefix) in priority order — a grid entry (non-empty data-path prefix) sets exactly
@@ -48,7 +50,7 @@ def shorthand(value: Any) -> Any:
     return {"kind": value} if isinstance(value, str) else value
 
 
-def unknown_key(key: Any, allowed: typing.Iterable[str]) -> str:
+def unknown_key(key: Any, allowed: Iterable[str]) -> str:
     """'unknown key …', with the allowed key the typo most plausibly meant and every allowed key."""
     allowed = list(allowed)
     close = closest(key, allowed)

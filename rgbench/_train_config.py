@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, no_type_check
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
@@ -36,6 +36,7 @@ class TrainConfig(BaseModel):
 
     @field_validator("warmup")
     @classmethod
+    @no_type_check  # `ValidationInfo` is a Protocol isinstance cannot check: no run-time type check here
     def _warmup_within_steps(cls, warmup: int, info: ValidationInfo) -> int:
         steps = info.data.get("steps")  # absent when steps itself is invalid (reported on its own)
         if steps is not None and warmup > steps:

@@ -48,10 +48,12 @@ JMLR 13.
 from __future__ import annotations
 
 import contextlib
+import functools
+import inspect
 import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from jaxtyping import ArrayLike, Bool, Float, Real
@@ -89,9 +91,20 @@ NonFinite = Literal["raise", "nan"]
 # Input handling
 
 
-def _as_array(x: ArrayLike, name: str, *, min_ndim: int = 2, what: str = "(..., N samples, d features)"):
+_MATRICES = "(..., N samples, d features)"
+_LAYERS = "(..., L layers, N samples, d features)"
+
+
+def _as_array(x: ArrayLike, name: str, *, min_ndim: int = 2, what: str = _MATRICES) -> np.ndarray:
     """Validate shape and dtype without copying (a JAX array is moved to host memory once)."""
     a = np.asarray(x)
+    _check_array(a, name, min_ndim=min_ndim, what=what)
+    return a
+
+
+def _check_array(a: Any, name: str, *, min_ndim: int = 2, what: str = _MATRICES) -> None:
+    """The dtype and shape checks of an array argument: `a` is anything with ``shape`` and ``dtype``
+    (a numpy or JAX array, read without converting it)."""
     if a.dtype.kind not in "biuf":
         raise ValueError(f"`{name}` must be a real numeric array; got dtype {a.dtype}")
     if a.ndim < min_ndim:
@@ -107,7 +120,78 @@ def _as_array(x: ArrayLike, name: str, *, min_ndim: int = 2, what: str = "(..., 
         )
     if d < 1:
         raise ValueError(f"`{name}` needs at least 1 feature along axis -1; got shape {a.shape}")
-    return a
+
+
+def _broadcasts(shape: tuple[int, ...], target: tuple[int, ...]) -> bool:
+    """Whether an array of `shape` broadcasts to exactly `target` (as ``np.broadcast_to`` needs)."""
+    try:
+        return np.broadcast_shapes(shape, target) == tuple(target)
+    except ValueError:
+        return False
+
+
+def _check_metric(metric: str) -> None:
+    if metric not in _DRIFT_METRICS:
+        raise ValueError(f"unknown kernel-drift metric {metric!r}; allowed: {', '.join(map(repr, _DRIFT_METRICS))}")
+
+
+def _check_arguments(args: dict[str, Any]) -> None:
+    """rgbench's checks of a public observable's arguments (by name: `x`, `y`, `xs`, `rows`,
+    `weights`, `a`, `b`, `nonfinite`, `metric`), each with a message that says what is wrong."""
+    if "nonfinite" in args:
+        _check_nonfinite(args["nonfinite"])
+    if "metric" in args:
+        _check_metric(args["metric"])
+    if "xs" in args:
+        xs = _array_view(args["xs"])
+        _check_array(xs, "xs", min_ndim=3, what=_LAYERS)
+        shape = xs.shape
+        rows_shape = (*shape[:-3], shape[-2])  # weights of a layer stack: (..., N), shared by its layers
+        rows_name = str(rows_shape)
+    else:
+        x = _array_view(args["x"])
+        _check_array(x, "x")
+        shape = x.shape
+        rows_shape, rows_name = shape[:-1], f"x.shape[:-1] = {shape[:-1]}"
+    if "y" in args:
+        y = _array_view(args["y"])
+        _check_array(y, "y")
+        if shape[:-1] != y.shape[:-1]:
+            raise ValueError(
+                f"`x` and `y` must agree in all but the last (feature) axis: same batch dims and the same "
+                f"N samples; got x {shape} and y {y.shape}"
+            )
+    for key in ("rows", "weights"):
+        if args.get(key) is not None and not _broadcasts(np.shape(args[key]), rows_shape):
+            raise ValueError(f"`{key}` of shape {np.shape(args[key])} does not broadcast to {rows_name}")
+    if "a" in args and not (_broadcasts(np.shape(args["a"]), rows_shape) and _broadcasts(np.shape(args["b"]), rows_shape)):
+        raise ValueError(f"row selections of shapes {np.shape(args['a'])}, {np.shape(args['b'])} do not broadcast to "
+                         f"{rows_name}")
+
+
+def _array_view(x: Any) -> Any:
+    """`x` itself when it has ``shape`` and ``dtype`` (numpy, JAX: not copied to host), else ``np.asarray(x)``."""
+    return x if hasattr(x, "shape") and hasattr(x, "dtype") else np.asarray(x)
+
+
+def _arguments_first(fn: Callable) -> Callable:
+    """Check a public observable's arguments (`_check_arguments`) before the function is entered.
+
+    The checks say what is wrong in rgbench's terms ("needs at least 2 samples along axis -2 ...").
+    Under a run-time checker of the annotations — the test suite's jaxtyping + beartype import hook
+    wraps every rgbench function, innermost — an argument of the wrong rank, dtype or size or an
+    unknown option would otherwise fail the annotation check first, with the checker's message.
+    Here, outside that wrapper, they run first: a caller gets the same ValueError with or without
+    a checker, and the checker sees only arguments that passed them.
+    """
+    signature = inspect.signature(fn)
+
+    @functools.wraps(fn)
+    def checked(*args, **kwargs):
+        _check_arguments(signature.bind(*args, **kwargs).arguments)
+        return fn(*args, **kwargs)
+
+    return checked
 
 
 def _check_nonfinite(nonfinite: str) -> None:
@@ -354,6 +438,7 @@ def _rank_measures_from_eigenvalues(lam: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
+@_arguments_first
 def singular_values(
     x: Real[ArrayLike, "*batch n d"], *, center: bool = True, nonfinite: NonFinite = "raise"
 ) -> Float[np.ndarray, "*batch k"]:
@@ -373,6 +458,7 @@ def singular_values(
     return _map_batched(fn, a, name="x", center=center, core_ndim=2, nonfinite=nonfinite)["s"]
 
 
+@_arguments_first
 def rank_measures(
     x: Real[ArrayLike, "*batch n d"],
     *,
@@ -407,6 +493,7 @@ def rank_measures(
     return _map_batched(fn, a, name="x", center=center, core_ndim=2, nonfinite=nonfinite, rows=rows, weights=weights)
 
 
+@_arguments_first
 def effective_rank(
     x: Real[ArrayLike, "*batch n d"], *, center: bool = True, nonfinite: NonFinite = "raise"
 ) -> Float[np.ndarray, "*batch"]:
@@ -422,6 +509,7 @@ def effective_rank(
     return rank_measures(x, center=center, nonfinite=nonfinite)["effective_rank"]
 
 
+@_arguments_first
 def participation_ratio(
     x: Real[ArrayLike, "*batch n d"], *, center: bool = True, nonfinite: NonFinite = "raise"
 ) -> Float[np.ndarray, "*batch"]:
@@ -433,6 +521,7 @@ def participation_ratio(
     return rank_measures(x, center=center, nonfinite=nonfinite)["participation_ratio"]
 
 
+@_arguments_first
 def stable_rank(
     x: Real[ArrayLike, "*batch n d"], *, center: bool = True, nonfinite: NonFinite = "raise"
 ) -> Float[np.ndarray, "*batch"]:
@@ -443,6 +532,7 @@ def stable_rank(
     return rank_measures(x, center=center, nonfinite=nonfinite)["stable_rank"]
 
 
+@_arguments_first
 def numerical_rank(
     x: Real[ArrayLike, "*batch n d"], *, rtol: float = 1e-6, center: bool = True, nonfinite: NonFinite = "raise"
 ) -> Float[np.ndarray, "*batch"]:
@@ -539,6 +629,7 @@ def _check_weighted(weights, debiased: bool) -> None:
                          "Gram matrix (pass debiased=False, or repeat the rows)")
 
 
+@_arguments_first
 def linear_cka(
     x: Real[ArrayLike, "*batch n dx"],
     y: Real[ArrayLike, "*batch n dy"],
@@ -565,12 +656,7 @@ def linear_cka(
     Returns ``nan`` where either centred Gram is zero (a constant representation: CKA undefined).
     """
     a = _as_array(x, "x")
-    b = _as_array(y, "y")
-    if a.shape[:-1] != b.shape[:-1]:
-        raise ValueError(
-            f"`x` and `y` must agree in all but the last (feature) axis: same batch dims and the same "
-            f"N samples; got x {a.shape} and y {b.shape}"
-        )
+    b = _as_array(y, "y")  # x and y agree in all but the feature axis (`_check_arguments`)
     n = a.shape[-2]
     _check_debiased(n, debiased)
     _check_nonfinite(nonfinite)
@@ -599,8 +685,7 @@ def linear_cka(
 
 
 def _check_layers(xs: ArrayLike, name: str = "xs") -> np.ndarray:
-    a = _as_array(xs, name, min_ndim=3, what="(..., L layers, N samples, d features)")
-    return a
+    return _as_array(xs, name, min_ndim=3, what=_LAYERS)
 
 
 def _cka_matrix_chunk(xs: np.ndarray, debiased: bool) -> np.ndarray:
@@ -639,6 +724,7 @@ def _cka_matrix_chunk(xs: np.ndarray, debiased: bool) -> np.ndarray:
     return cka
 
 
+@_arguments_first
 def cka_matrix(
     xs: Real[ArrayLike, "*batch layer n d"],
     *,
@@ -706,6 +792,7 @@ def _adjacent_cka_chunk(xs: np.ndarray, debiased: bool) -> np.ndarray:
     return _cka_ratio(h_next, h_self[:, :-1], h_self[:, 1:])
 
 
+@_arguments_first
 def kernel_drift(
     xs: Real[ArrayLike, "*batch layer n d"],
     *,
@@ -727,8 +814,6 @@ def kernel_drift(
     constant. Rows must be the same probe samples for every layer. ``weights`` (..., N): row
     multiplicities shared by all layers, as in :func:`rank_measures` (biased CKA only).
     """
-    if metric not in _DRIFT_METRICS:
-        raise ValueError(f"unknown kernel-drift metric {metric!r}; allowed: {', '.join(map(repr, _DRIFT_METRICS))}")
     a = _check_layers(xs)
     if a.shape[-3] < 2:
         raise ValueError(f"kernel drift needs at least 2 layers along axis -3; got shape {a.shape}")
@@ -739,6 +824,7 @@ def kernel_drift(
     return 1.0 - cka
 
 
+@_arguments_first
 def update_ratio(
     xs: Real[ArrayLike, "*batch layer n d"],
     *,
@@ -768,10 +854,11 @@ def update_ratio(
                         weights=weights)["r"]
 
 
+@_arguments_first
 def cloud_distance(
     x: Real[ArrayLike, "*batch n d"],
-    a: Bool[ArrayLike, "*#batch n"],
-    b: Bool[ArrayLike, "*#batch n"],
+    a: Bool[ArrayLike, "*#batch n"] | Real[ArrayLike, "*#batch n"],
+    b: Bool[ArrayLike, "*#batch n"] | Real[ArrayLike, "*#batch n"],
     *,
     nonfinite: NonFinite = "raise",
 ) -> Float[np.ndarray, "*batch"]:

@@ -321,7 +321,7 @@ def _position_mean_rank(ds: xr.Dataset) -> xr.DataArray:
     return er.mean("position", skipna=False) if "position" in er.dims else er
 
 
-def _mean_se(v: np.ndarray, axis: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def _mean_se(v: np.ndarray, axis: int = 0) -> tuple[np.ndarray | np.floating, np.ndarray | np.floating]:
     """Mean over seeds and its standard error, ignoring non-finite seeds."""
     with np.errstate(all="ignore"):
         return np.nanmean(v, axis=axis), np.nanstd(v, axis=axis, ddof=1) / np.sqrt(np.isfinite(v).sum(axis=axis))

@@ -30,7 +30,7 @@ import difflib
 import inspect
 import types
 import typing
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -85,7 +85,7 @@ def registering_as(source: Source) -> Iterator[None]:
         _CURRENT.reset(token)
 
 
-def closest(word: object, allowed: typing.Iterable[str]) -> str | None:
+def closest(word: object, allowed: Iterable[str]) -> str | None:
     """The allowed name a typo most plausibly meant, or None when none is close.
 
     A name that is a prefix or suffix of the word wins (``probe_samples`` → ``samples``); otherwise

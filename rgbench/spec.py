@@ -26,7 +26,7 @@ import itertools
 import json
 import math
 import re
-import typing
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -472,7 +472,7 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _listing(names: typing.Sequence[str], limit: int = 10) -> str:
+def _listing(names: Sequence[str], limit: int = 10) -> str:
     """Names for a message, at most `limit` of them (a grid may make thousands)."""
     if len(names) <= limit:
         return ", ".join(names)
@@ -764,7 +764,7 @@ def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_E
                                                                  "`measure.stages`"))
 
 
-def _parse_overrides(overrides: typing.Sequence[str], problems: list[Located]) -> list[tuple[str, Any]]:
+def _parse_overrides(overrides: Sequence[str], problems: list[Located]) -> list[tuple[str, Any]]:
     """``KEY=VALUE`` strings → (dotted key, value); the value is read as YAML (safe: scalars, lists, mappings)."""
     out = []
     for text in overrides:
@@ -804,7 +804,7 @@ def _apply_overrides(expanded: list[_Expanded], overrides: list[tuple[str, Any]]
             exp.where.insert(0, (tuple(keys), source, (), key))
 
 
-def load_suite(path: str | Path, overrides: typing.Sequence[str] = ()) -> Suite:
+def load_suite(path: str | Path, overrides: Sequence[str] = ()) -> Suite:
     """Read, resolve and validate a suite file. Raises SuiteError listing every problem.
 
     `overrides` (``rgbench run --set KEY=VALUE``) set a dotted key in every case, above everything the

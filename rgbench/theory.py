@@ -87,7 +87,7 @@ class TheoryNotApplicable(ValueError):
 # Exact formulas
 
 
-def arccos_f(rho: np.ndarray) -> np.ndarray:
+def arccos_f(rho: np.ndarray | float) -> np.ndarray | float:
     """f(ρ) = √(1−ρ²) + (π − arccos ρ)·ρ, so that E[relu(u) relu(v)] = √(q_u q_v)·f(ρ)/(2π).
 
     (u, v) centred jointly Gaussian with variances q_u, q_v and correlation ρ (Cho & Saul 2009,
@@ -97,12 +97,12 @@ def arccos_f(rho: np.ndarray) -> np.ndarray:
     return np.sqrt(np.maximum(1.0 - rho * rho, 0.0)) + (np.pi - np.arccos(rho)) * rho
 
 
-def relu_correlation_map(rho: np.ndarray) -> np.ndarray:
+def relu_correlation_map(rho: np.ndarray | float) -> np.ndarray | float:
     """ρ' = f(ρ)/π: the correlation after h' = W relu(h), W ~ N(0, σ²/n), infinite width (any σ)."""
     return arccos_f(rho) / np.pi
 
 
-def residual_correlation_map(rho: np.ndarray, r: float) -> np.ndarray:
+def residual_correlation_map(rho: np.ndarray | float, r: float) -> np.ndarray | float:
     """ρ' = (ρ + r·f(ρ)/π)/(1 + r), r = α²σ_w²/2: the correlation after h' = h + α·W relu(h).
 
     The branch adds α²σ_w²·√(q_a q_b)·f(ρ)/(2π) to the covariance and α²σ_w² q/2 to each variance; the
@@ -111,7 +111,9 @@ def residual_correlation_map(rho: np.ndarray, r: float) -> np.ndarray:
     return (np.asarray(rho, dtype=np.float64) + r * arccos_f(rho) / np.pi) / (1.0 + r)
 
 
-def iterate_correlation(rho0: np.ndarray, depth: int, step: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+def iterate_correlation(
+    rho0: np.ndarray | float, depth: int, step: Callable[[np.ndarray | float], np.ndarray | float]
+) -> np.ndarray:
     """ρ_ℓ = step^ℓ(ρ₀) for ℓ = 0 … depth; shape (depth + 1, *rho0.shape)."""
     rho = np.asarray(rho0, dtype=np.float64)
     out = [rho]
@@ -121,7 +123,7 @@ def iterate_correlation(rho0: np.ndarray, depth: int, step: Callable[[np.ndarray
     return np.stack(out)
 
 
-def ode_correlation(rho0: np.ndarray, c: float, times: np.ndarray, *, steps_per_unit: int = 512) -> np.ndarray:
+def ode_correlation(rho0: np.ndarray | float, c: float, times: np.ndarray, *, steps_per_unit: int = 512) -> np.ndarray:
     """Solution of dρ/dt = c·(f(ρ)/π − ρ), ρ(0) = ρ₀, at each of `times` (ascending, ≥ 0), by RK4.
 
     The α = β/√L limit of the residual recursion: r = c/L per layer with c = β²σ_w²/2, so
@@ -150,7 +152,7 @@ def ode_correlation(rho0: np.ndarray, c: float, times: np.ndarray, *, steps_per_
     return np.stack(out)
 
 
-def fourth_moment_ratio(width: int, layers: np.ndarray) -> np.ndarray:
+def fourth_moment_ratio(width: int, layers: np.ndarray | int) -> np.ndarray | float:
     """E‖h_ℓ‖⁴ / (E‖h_ℓ‖²)² = (1 + 2/n)(1 + 5/n)^ℓ for the bias-free ReLU stack h_{ℓ+1} = W_ℓ relu(h_ℓ).
 
     Exact at every width n (Roberts, Yaida & Hanin 2022, ch. 5). Layer 0 is the Gaussian embedding

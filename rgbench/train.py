@@ -30,7 +30,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, Int, Key
 
 from ._train_config import TrainConfig
 from .models import AbstractArchitecture, ArchitectureConfig
@@ -433,7 +433,7 @@ def chunk_lengths(steps: int, log_every: int) -> list[int]:
     return chunks
 
 
-def seed_keys(seeds: Sequence[int]) -> tuple[PRNGKeyArray, PRNGKeyArray]:
+def seed_keys(seeds: Sequence[int]) -> tuple[Key[Array, " seed"], Key[Array, " seed"]]:
     """(model init keys, data stream keys), one per seed: fold_in(key(s), 0) and fold_in(key(s), 1)."""
     base = jnp.stack([jax.random.key(int(s)) for s in seeds])
     return jax.vmap(lambda k: jax.random.fold_in(k, 0))(base), jax.vmap(lambda k: jax.random.fold_in(k, 1))(base)
@@ -555,7 +555,7 @@ def symbol_tables(models) -> Float[np.ndarray, "seed table symbol layer width"] 
 
 
 def forward(
-    models, inputs: Int[Array, "n position"]
+    models, inputs: Int[Array | np.ndarray, "n position"]
 ) -> tuple[Float[np.ndarray, "seed n layer position width"], Float[np.ndarray, "seed n position vocab"]]:
     """Residual streams and logits of stacked networks (leading seed axis) on a probe batch.
 

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
+from jaxtyping import TypeCheckError
 
 from rgbench import observables as obs
 from rgbench.observables import (
@@ -402,6 +403,18 @@ def test_empty_batch():
 def test_errors_name_the_problem(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+def test_the_runtime_checker_is_on():
+    # tests/conftest.py runs rgbench under jaxtyping + beartype: a call that breaks an annotation fails
+    # the check. The public observables check their arguments themselves first (the test above: the
+    # same ValueErrors with or without a checker); the function they wrap is the annotated one.
+    with pytest.raises(TypeCheckError, match=r"(?s)effective_rank.*parameter 'x'.*'\*batch n d'"):
+        effective_rank.__wrapped__(np.ones(5))  # rank 1 for (*batch, n, d)
+    with pytest.raises(TypeCheckError, match=r"(?s)rank_measures.*parameter 'rows'"):
+        rank_measures(np.ones((10, 3)), rows=np.ones(10, dtype=np.int64))  # a row selection is boolean
+    with pytest.raises(TypeCheckError, match=r"(?s)linear_cka.*parameter 'center'"):
+        linear_cka(np.ones((10, 3)), np.ones((10, 3)), center="yes")
 
 
 # ---------------------------------------------------------------------------------- properties

@@ -337,7 +337,7 @@ class SeedStatistics:
         return float(self.statistic(*self.samples, axis=-1))
 
 
-def seed_mean(*samples: np.ndarray, axis: int = -1) -> np.ndarray:
+def seed_mean(*samples: np.ndarray, axis: int = -1) -> np.ndarray | np.floating:
     """The default across-seed statistic: the mean of the first sample."""
     return np.mean(samples[0], axis=axis)
 
