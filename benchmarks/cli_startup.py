@@ -57,15 +57,19 @@ def _child_cpu(argv: list[str]) -> tuple[float, float]:
 
 
 def measure(repeat: int) -> dict:
-    out: dict = {"machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
-                 "repeat": repeat, "commands": {}}
+    out: dict = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()}",
+        "repeat": repeat,
+        "commands": {},
+    }
     for label, args in COMMANDS.items():
         argv = [sys.executable, "-c", "pass"] if args is None else [sys.executable, "-m", "rgbench", *args]
         runs = [_child_cpu(argv) for _ in range(repeat)]
         heavy: list[str] = []
         if args is not None:
-            probe = subprocess.run([sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args], cwd=ROOT,
-                                   capture_output=True, text=True, check=True)
+            probe = subprocess.run(
+                [sys.executable, "-c", _PROBE.format(heavy=HEAVY), *args], cwd=ROOT, capture_output=True, text=True, check=True
+            )
             heavy = [m for m in (probe.stdout.strip().splitlines() or [""])[-1].split(",") if m]
         out["commands"][label] = {
             "cpu_s": statistics.median(r[0] for r in runs),

@@ -35,11 +35,26 @@ CASES = [  # (suite file, case id): one of each kind of network and the largest 
 def peak_of_run(suite: str, case_id: str, steps: int) -> tuple[float, float]:
     """(peak resident bytes, seconds) of one `rgbench run` of one case in a new process."""
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [sys.executable, "-c",
-               "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
-               "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
-               sys.executable, "-m", "rgbench", "run", suite, "--only", case_id, "--store", os.path.join(tmp, "s.zarr"),
-               "--set", f"train.steps={steps}", "--set", f"train.log_every={steps}", "--quiet"]
+        cmd = [
+            sys.executable,
+            "-c",
+            "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True); "
+            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)",
+            sys.executable,
+            "-m",
+            "rgbench",
+            "run",
+            suite,
+            "--only",
+            case_id,
+            "--store",
+            os.path.join(tmp, "s.zarr"),
+            "--set",
+            f"train.steps={steps}",
+            "--set",
+            f"train.log_every={steps}",
+            "--quiet",
+        ]
         t0 = time.perf_counter()
         out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
         return float(out.split()[-1]) * 1024, time.perf_counter() - t0  # ru_maxrss is in KiB on Linux
@@ -78,17 +93,35 @@ def main() -> None:
         case = load_suite(suite_file, [f"train.steps={args.steps}", f"train.log_every={args.steps}"]).case(case_id)
         e = estimate(case)
         peak, seconds = peak_of_run(suite_file, case_id, args.steps)
-        rows.append({"suite": suite_file, "case": case_id, "kind": case.architecture.kind,
-                     "estimate_bytes": e.peak_bytes, "measured_peak_bytes": peak, "ratio": e.peak_bytes / peak,
-                     "seconds": seconds, "parts": e.memory})
+        rows.append(
+            {
+                "suite": suite_file,
+                "case": case_id,
+                "kind": case.architecture.kind,
+                "estimate_bytes": e.peak_bytes,
+                "measured_peak_bytes": peak,
+                "ratio": e.peak_bytes / peak,
+                "seconds": seconds,
+                "parts": e.memory,
+            }
+        )
         if not args.json:
-            print(f"{suite_file}:{case_id}: estimate {human_bytes(e.peak_bytes)}, measured peak {human_bytes(peak)} "
-                  f"(estimate / peak = {e.peak_bytes / peak:.2f})", flush=True)
+            print(
+                f"{suite_file}:{case_id}: estimate {human_bytes(e.peak_bytes)}, measured peak {human_bytes(peak)} "
+                f"(estimate / peak = {e.peak_bytes / peak:.2f})",
+                flush=True,
+            )
     ratios = [r["ratio"] for r in rows]
     times = time_ratios()
-    summary = {"steps": args.steps, "memory": {"cases": rows, "min_ratio": min(ratios), "max_ratio": max(ratios)},
-               "time": {"stores": times, "min_ratio": min(t["min"] for t in times.values()),
-                        "max_ratio": max(t["max"] for t in times.values())}}
+    summary = {
+        "steps": args.steps,
+        "memory": {"cases": rows, "min_ratio": min(ratios), "max_ratio": max(ratios)},
+        "time": {
+            "stores": times,
+            "min_ratio": min(t["min"] for t in times.values()),
+            "max_ratio": max(t["max"] for t in times.values()),
+        },
+    }
     if args.json:
         print(json.dumps(summary, indent=2))
         return

@@ -33,8 +33,7 @@ TARGET = 0.20  # measuring a case costs at most 20 % of training it
 
 
 def cases(store: str) -> list[dict]:
-    group = zarr.open_group(str(ROOT / store) if not Path(store).is_absolute() else store, mode="r",
-                            use_consolidated=False)
+    group = zarr.open_group(str(ROOT / store) if not Path(store).is_absolute() else store, mode="r", use_consolidated=False)
     rows = []
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the store's .locks folder is rgbench's, not a zarr node
@@ -46,9 +45,18 @@ def cases(store: str) -> list[dict]:
         train, wall = float(attrs["train_seconds"]), float(attrs["wall_seconds"])
         measured = attrs.get("measure_seconds")
         share = (float(measured) if measured is not None else wall - train) / train
-        rows.append({"store": store, "case": name, "train_seconds": train, "wall_seconds": wall,
-                     "measure_seconds": measured, "share": share, "upper_bound": measured is None,
-                     "meets_target": share <= TARGET})
+        rows.append(
+            {
+                "store": store,
+                "case": name,
+                "train_seconds": train,
+                "wall_seconds": wall,
+                "measure_seconds": measured,
+                "share": share,
+                "upper_bound": measured is None,
+                "meets_target": share <= TARGET,
+            }
+        )
     return rows
 
 
@@ -64,23 +72,33 @@ def main() -> None:
         if args.run:
             store = str(Path(tmp) / "run.zarr")
             cmd = [sys.executable, "-m", "rgbench", "run", args.run, "--store", store, "--quiet"]
-            subprocess.run(cmd + (["--only", *args.only] if args.only else []), check=True, cwd=ROOT,
-                           stdout=sys.stderr)
+            subprocess.run(cmd + (["--only", *args.only] if args.only else []), check=True, cwd=ROOT, stdout=sys.stderr)
             stores = [*stores, store]
         rows = [r for s in stores for r in cases(s)]
     for r in rows:
         if args.run and r["store"].startswith(tmp):
             r["store"] = f"rgbench run {args.run}"
     if args.json:
-        print(json.dumps({"target": TARGET, "command": " ".join(["python benchmarks/measure_cost.py", *sys.argv[1:]]),
-                          "all_meet_target": all(r["meets_target"] for r in rows), "cases": rows}, indent=2))
+        print(
+            json.dumps(
+                {
+                    "target": TARGET,
+                    "command": " ".join(["python benchmarks/measure_cost.py", *sys.argv[1:]]),
+                    "all_meet_target": all(r["meets_target"] for r in rows),
+                    "cases": rows,
+                },
+                indent=2,
+            )
+        )
         return
     print(f"{'store/case':52s} {'train s':>8s} {'measure s':>10s} {'share':>7s}  (target ≤ {TARGET:.0%})")
     for r in rows:
         m = r["measure_seconds"] if r["measure_seconds"] is not None else r["wall_seconds"] - r["train_seconds"]
         flag = "" if r["meets_target"] else "  over"
         bound = " ≤" if r["upper_bound"] else "  "
-        print(f"{Path(r['store']).stem.removeprefix('rgbench run ') + '/' + r['case']:52s} {r['train_seconds']:8.1f} {m:10.1f} {bound}{r['share']:5.0%}{flag}")
+        print(
+            f"{Path(r['store']).stem.removeprefix('rgbench run ') + '/' + r['case']:52s} {r['train_seconds']:8.1f} {m:10.1f} {bound}{r['share']:5.0%}{flag}"
+        )
 
 
 if __name__ == "__main__":

@@ -44,13 +44,19 @@ def main(args) -> dict:
             best[activation, norm] = max(best.get((activation, norm), 0.0), rate)
     ms = {f"{a}+{n}": 1e3 / r for (a, n), r in best.items()}
     ref = ms["gelu+layernorm"]
-    return {"steps": args.steps, "rounds": args.rounds, "ms_per_step": ms,
-            "saved_ms_vs_benchmark_config": {k: ref - v for k, v in ms.items()}}
+    return {
+        "steps": args.steps,
+        "rounds": args.rounds,
+        "ms_per_step": ms,
+        "saved_ms_vs_benchmark_config": {k: ref - v for k, v in ms.items()},
+    }
 
 
 def table(r: dict) -> str:
-    lines = [f"mixer (throughput.py config), 1 seed, best of {r['rounds']} rounds of {r['steps']} steps",
-             f"{'activation+norm':18s} {'ms/step':>9s} {'saved vs gelu+layernorm':>25s}"]
+    lines = [
+        f"mixer (throughput.py config), 1 seed, best of {r['rounds']} rounds of {r['steps']} steps",
+        f"{'activation+norm':18s} {'ms/step':>9s} {'saved vs gelu+layernorm':>25s}",
+    ]
     for k, v in r["ms_per_step"].items():
         lines.append(f"{k:18s} {v:9.1f} {r['saved_ms_vs_benchmark_config'][k]:25.1f}")
     return "\n".join(lines)

@@ -38,8 +38,12 @@ def gemm_shapes() -> list[tuple[int, int, int]]:
     """(M, K, N) of every product of one step: forward M×K @ K×N, then dX (M×N @ N×K) and dW (K×M @ M×N)."""
     forward = []
     for _ in range(DEPTH):
-        forward += [(B * D, T, TH), (B * D, TH, T),  # token MLP on (batch·width) rows
-                    (B * T, D, H), (B * T, H, D)]  # channel MLP on (batch·position) rows
+        forward += [
+            (B * D, T, TH),
+            (B * D, TH, T),  # token MLP on (batch·width) rows
+            (B * T, D, H),
+            (B * T, H, D),
+        ]  # channel MLP on (batch·position) rows
     forward.append((B * T, D, V))  # readout
     out = []
     for m, k, n in forward:
@@ -81,8 +85,10 @@ def jax_gemms_ms() -> float:
     import jax
 
     keys = jax.random.split(jax.random.key(0), 2 * len(gemm_shapes()))
-    ops = [(jax.random.normal(keys[2 * i], (m, k)), jax.random.normal(keys[2 * i + 1], (k, n)))
-           for i, (m, k, n) in enumerate(gemm_shapes())]
+    ops = [
+        (jax.random.normal(keys[2 * i], (m, k)), jax.random.normal(keys[2 * i + 1], (k, n)))
+        for i, (m, k, n) in enumerate(gemm_shapes())
+    ]
     run = jax.jit(lambda ops: [a @ b for a, b in ops])
     return best_ms(lambda: jax.block_until_ready(run(ops)), 20)
 
@@ -146,11 +152,15 @@ def main() -> None:
     args = parser.parse_args()
     threads = os.cpu_count() or 1
     if args._child:
-        fn = {"torch_gemms": lambda: torch_gemms_ms(threads), "jax_gemms": jax_gemms_ms,
-              "torch_step": lambda: torch_step_ms(threads), "rgbench_step": rgbench_step_ms,
-              "torch_compiled_step": lambda: torch_compiled_step_ms(threads),
-              "shapes_jax": lambda: json.dumps(per_shape_ms("jax", threads)),
-              "shapes_torch": lambda: json.dumps(per_shape_ms("torch", threads))}[args._child]
+        fn = {
+            "torch_gemms": lambda: torch_gemms_ms(threads),
+            "jax_gemms": jax_gemms_ms,
+            "torch_step": lambda: torch_step_ms(threads),
+            "rgbench_step": rgbench_step_ms,
+            "torch_compiled_step": lambda: torch_compiled_step_ms(threads),
+            "shapes_jax": lambda: json.dumps(per_shape_ms("jax", threads)),
+            "shapes_torch": lambda: json.dumps(per_shape_ms("torch", threads)),
+        }[args._child]
         print(fn())
         return
     import subprocess
@@ -163,22 +173,39 @@ def main() -> None:
         for k in names:
             rounds[k].append(_child(k))
     best = {k: min(v) for k, v in rounds.items()}
-    by_library = {lib: json.loads(subprocess.run([sys.executable, __file__, "--_child", f"shapes_{lib}"], capture_output=True,
-                                                 text=True, check=True).stdout.strip().splitlines()[-1])
-                  for lib in ("jax", "torch")}
+    by_library = {
+        lib: json.loads(
+            subprocess.run([sys.executable, __file__, "--_child", f"shapes_{lib}"], capture_output=True, text=True, check=True)
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        for lib in ("jax", "torch")
+    }
     counts = {f"{m}x{k} @ {k}x{n}": gemm_shapes().count((m, k, n)) for m, k, n in set(gemm_shapes())}
-    shapes = {shape: {"count": counts[shape], "jax_ms": by_library["jax"][shape], "torch_ms": by_library["torch"][shape]}
-              for shape in by_library["jax"]}
+    shapes = {
+        shape: {"count": counts[shape], "jax_ms": by_library["jax"][shape], "torch_ms": by_library["torch"][shape]}
+        for shape in by_library["jax"]
+    }
     peak = max(throughput.torch_peak(threads), 1e-9)
     work = flops()
     out = {
-        "threads": threads, "rounds_ms": rounds, "best_ms": best, "gemm_count": len(gemm_shapes()),
-        "gemm_gflop_per_step": work / 1e9, "peak_gflops": peak, "per_shape": shapes,
+        "threads": threads,
+        "rounds_ms": rounds,
+        "best_ms": best,
+        "gemm_count": len(gemm_shapes()),
+        "gemm_gflop_per_step": work / 1e9,
+        "peak_gflops": peak,
+        "per_shape": shapes,
         # what each target asks of a step, and the floors the products alone set
-        "target_ms": {"1.3x_torch_eager": best["torch_step"] / 1.3, "1.0x_torch_compile": best["torch_compiled_step"],
-                      "50pct_of_peak": work / (0.5 * peak * 1e9) * 1e3},
-        "gemm_fraction_of_peak": {"jax": work / (best["jax_gemms"] / 1e3) / (peak * 1e9),
-                                  "torch": work / (best["torch_gemms"] / 1e3) / (peak * 1e9)},
+        "target_ms": {
+            "1.3x_torch_eager": best["torch_step"] / 1.3,
+            "1.0x_torch_compile": best["torch_compiled_step"],
+            "50pct_of_peak": work / (0.5 * peak * 1e9) * 1e3,
+        },
+        "gemm_fraction_of_peak": {
+            "jax": work / (best["jax_gemms"] / 1e3) / (peak * 1e9),
+            "torch": work / (best["torch_gemms"] / 1e3) / (peak * 1e9),
+        },
     }
     out["reachable"] = {
         "1.3x_torch_eager": best["jax_gemms"] <= out["target_ms"]["1.3x_torch_eager"],
@@ -192,13 +219,17 @@ def main() -> None:
     for k in names:
         print(f"{k:19s} " + "  ".join(f"{v:7.2f}" for v in rounds[k]) + f"   best {best[k]:7.2f} ms")
     for shape, r in shapes.items():
-        print(f"  {shape:22s} x{r['count']:2d}: jax {r['jax_ms']:6.3f} ms, torch {r['torch_ms']:6.3f} ms "
-              f"(jax / torch {r['jax_ms'] / r['torch_ms']:.2f})")
+        print(
+            f"  {shape:22s} x{r['count']:2d}: jax {r['jax_ms']:6.3f} ms, torch {r['torch_ms']:6.3f} ms "
+            f"(jax / torch {r['jax_ms'] / r['torch_ms']:.2f})"
+        )
     print(f"products: {out['gemm_count']} GEMMs, {work / 1e9:.2f} GFLOP a step; peak {peak:.0f} GFLOP/s")
     for k, v in out["target_ms"].items():
         print(f"target {k}: a step of at most {v:.2f} ms")
-    print(f"products alone at {out['gemm_fraction_of_peak']['jax']:.0%} (JAX) and "
-          f"{out['gemm_fraction_of_peak']['torch']:.0%} (PyTorch) of the peak; reachable: {out['reachable']}")
+    print(
+        f"products alone at {out['gemm_fraction_of_peak']['jax']:.0%} (JAX) and "
+        f"{out['gemm_fraction_of_peak']['torch']:.0%} (PyTorch) of the peak; reachable: {out['reachable']}"
+    )
 
 
 if __name__ == "__main__":

@@ -20,14 +20,19 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-FLAGS = {"default": "", "onednn": "--xla_cpu_use_onednn=true", "xnnpack": "--xla_cpu_use_xnnpack=true",
-         "fast_math": "--xla_cpu_enable_fast_math=true"}
+FLAGS = {
+    "default": "",
+    "onednn": "--xla_cpu_use_onednn=true",
+    "xnnpack": "--xla_cpu_use_xnnpack=true",
+    "fast_math": "--xla_cpu_enable_fast_math=true",
+}
 B, T, V = 128, 16, 16
 
 
 def _child(argv: list[str], env: dict | None = None) -> dict:
-    out = subprocess.run([sys.executable, __file__, *argv], capture_output=True, text=True, check=True,
-                         env={**os.environ, **(env or {})})
+    out = subprocess.run(
+        [sys.executable, __file__, *argv], capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -103,8 +108,10 @@ def _split(side: str) -> dict:
         return total / count
 
     forward, both = eqx.filter_jit(loss), eqx.filter_jit(eqx.filter_value_and_grad(loss))
-    return {"forward_ms": _best_ms(lambda: forward(net).block_until_ready()),
-            "forward_backward_ms": _best_ms(lambda: jax.block_until_ready(both(net)))}
+    return {
+        "forward_ms": _best_ms(lambda: forward(net).block_until_ready()),
+        "forward_backward_ms": _best_ms(lambda: jax.block_until_ready(both(net))),
+    }
 
 
 def main(args) -> dict:

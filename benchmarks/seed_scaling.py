@@ -68,9 +68,14 @@ def one(seeds: int, devices: int, steps: int, params_path: str, lockstep: bool =
     assert rate["result"].devices == min(devices, seeds)
     leaves = [np.asarray(x) for x in jax.tree_util.tree_leaves(eqx.filter(rate["result"].trained, eqx.is_array))]
     np.savez(params_path, *leaves)
-    return {"seeds": seeds, "devices": devices, "lockstep": lockstep, "steps_per_second": rate["steps_per_second"],
-            "seed_steps_per_second": rate["steps_per_second"] * seeds,
-            "mflop_per_seed_step": mflop_per_seed_step(c)}
+    return {
+        "seeds": seeds,
+        "devices": devices,
+        "lockstep": lockstep,
+        "steps_per_second": rate["steps_per_second"],
+        "seed_steps_per_second": rate["steps_per_second"] * seeds,
+        "mflop_per_seed_step": mflop_per_seed_step(c),
+    }
 
 
 def mflop_per_seed_step(c) -> float:
@@ -132,8 +137,12 @@ def ceiling(seeds: int, devices: int) -> dict:
         return jax.lax.scan(step, (w1, w2, wo), None, length=n)[0]
 
     k = jax.random.split(jax.random.key(0), 4)
-    args = (jax.random.normal(k[0], (seeds, depth, d, h)) * 0.1, jax.random.normal(k[1], (seeds, depth, h, d)) * 0.1,
-            jax.random.normal(k[2], (seeds, d, v)) * 0.1, jax.random.normal(k[3], (seeds, rows, d)))
+    args = (
+        jax.random.normal(k[0], (seeds, depth, d, h)) * 0.1,
+        jax.random.normal(k[1], (seeds, depth, h, d)) * 0.1,
+        jax.random.normal(k[2], (seeds, d, v)) * 0.1,
+        jax.random.normal(k[3], (seeds, rows, d)),
+    )
     fun = jax.vmap(seed_steps)
     sharding = SeedPlacement.for_seeds(seeds).sharding  # the seed axis split as training splits it
     if sharding is not None:
@@ -142,8 +151,7 @@ def ceiling(seeds: int, devices: int) -> dict:
     else:
         fun = jax.jit(fun)
     rate = seeds * n / best_seconds(fun, *args)
-    return {"seeds": seeds, "devices": devices, "seed_steps_per_second": rate,
-            "gflops": rate * mflop_per_seed_step(c) / 1e3}
+    return {"seeds": seeds, "devices": devices, "seed_steps_per_second": rate, "gflops": rate * mflop_per_seed_step(c) / 1e3}
 
 
 def optimizer_floor(seeds: int, devices: int) -> dict:
@@ -188,19 +196,21 @@ def optimizer_floor(seeds: int, devices: int) -> dict:
         params, grads = jax.device_put((params, grads), sharding)
     best = best_seconds(jax.jit(steps), params, grads)
     n_params = sum(x.size for x in jax.tree_util.tree_leaves(params)) // seeds
-    return {"seeds": seeds, "devices": devices, "seed_steps_per_second": seeds * n / best,
-            "parameters_per_seed": int(n_params)}
+    return {"seeds": seeds, "devices": devices, "seed_steps_per_second": seeds * n / best, "parameters_per_seed": int(n_params)}
 
 
 def run(seeds: int, devices: int, steps: int, params_path: str, lockstep: bool = False) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--steps", str(steps), "--_one", str(seeds), str(devices), params_path,
-                          str(int(lockstep))], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--steps", str(steps), "--_one", str(seeds), str(devices), params_path, str(int(lockstep))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def run_ceiling(seeds: int, devices: int, what: str = "--_ceiling") -> dict:
-    out = subprocess.run([sys.executable, __file__, what, str(seeds), str(devices)],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run([sys.executable, __file__, what, str(seeds), str(devices)], capture_output=True, text=True, check=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -216,8 +226,11 @@ def main(args) -> dict:
             a, b = np.load(os.path.join(tmp, f"p{s}.npz")), np.load(os.path.join(tmp, "sharded.npz"))
             diff = max(float(np.max(np.abs(a[k] - b[k]))) for k in a.files)
             base = next(r for r in rows if r["seeds"] == s)
-            result["sharded"] = {**sharded, "speedup": sharded["steps_per_second"] / base["steps_per_second"],
-                                 "max_parameter_difference": diff}
+            result["sharded"] = {
+                **sharded,
+                "speedup": sharded["steps_per_second"] / base["steps_per_second"],
+                "max_parameter_difference": diff,
+            }
         s = max(args.seeds)
         result["lockstep"] = []
         for d in sorted({1, args.devices}):
@@ -230,31 +243,45 @@ def main(args) -> dict:
         result["matmul_plus_optimizer_bound"] = 1.0 / (1.0 / mm + 1.0 / op)
         one_seed = next(r for r in rows if r["seeds"] == 1) if 1 in args.seeds else None
         if one_seed:
-            result["ceiling_over_one_seed_training"] = result["ceiling"][-1]["seed_steps_per_second"] / one_seed["seed_steps_per_second"]
+            result["ceiling_over_one_seed_training"] = (
+                result["ceiling"][-1]["seed_steps_per_second"] / one_seed["seed_steps_per_second"]
+            )
     return result
 
 
 def table(r: dict) -> str:
-    lines = [f"tokenwise seed config, {r['steps']} steps; {r['mflop_per_seed_step']:.1f} MFLOP of matmuls per seed-step",
-             f"{'seeds':>6s} {'devices':>8s} {'steps/s':>10s} {'seed-steps/s':>13s}"]
+    lines = [
+        f"tokenwise seed config, {r['steps']} steps; {r['mflop_per_seed_step']:.1f} MFLOP of matmuls per seed-step",
+        f"{'seeds':>6s} {'devices':>8s} {'steps/s':>10s} {'seed-steps/s':>13s}",
+    ]
     for row in r["rows"] + ([r["sharded"]] if "sharded" in r else []):
-        lines.append(f"{row['seeds']:6d} {row['devices']:8d} {row['steps_per_second']:10.1f} {row['seed_steps_per_second']:13.1f}")
+        lines.append(
+            f"{row['seeds']:6d} {row['devices']:8d} {row['steps_per_second']:10.1f} {row['seed_steps_per_second']:13.1f}"
+        )
     if "sharded" in r:
         sh = r["sharded"]
-        lines.append(f"sharded over {sh['devices']} devices: {sh['speedup']:.2f}× the one-device rate; "
-                     f"trained parameters differ by up to {sh['max_parameter_difference']:.2g}")
+        lines.append(
+            f"sharded over {sh['devices']} devices: {sh['speedup']:.2f}× the one-device rate; "
+            f"trained parameters differ by up to {sh['max_parameter_difference']:.2g}"
+        )
     for row in r.get("lockstep", []):
-        lines.append(f"{row['seeds']} seeds in lockstep (all vmapped) on {row['devices']} device(s): "
-                     f"{row['seed_steps_per_second']:.1f} seed-steps/s; rgbench's grouping is "
-                     f"{row['rgbench_over_lockstep']:.2f}× that")
+        lines.append(
+            f"{row['seeds']} seeds in lockstep (all vmapped) on {row['devices']} device(s): "
+            f"{row['seed_steps_per_second']:.1f} seed-steps/s; rgbench's grouping is "
+            f"{row['rgbench_over_lockstep']:.2f}× that"
+        )
     for c in r.get("ceiling", []):
-        lines.append(f"matmuls only, {c['seeds']} seed(s) on {c['devices']} device(s): "
-                     f"{c['seed_steps_per_second']:.0f} seed-steps/s ({c['gflops']:.1f} GFLOP/s)")
+        lines.append(
+            f"matmuls only, {c['seeds']} seed(s) on {c['devices']} device(s): "
+            f"{c['seed_steps_per_second']:.0f} seed-steps/s ({c['gflops']:.1f} GFLOP/s)"
+        )
     if "optimizer" in r:
         o = r["optimizer"]
-        lines.append(f"Adam update only ({o['parameters_per_seed']} parameters per seed), {o['seeds']} seeds on "
-                     f"{o['devices']} device(s): {o['seed_steps_per_second']:.0f} seed-steps/s; matmuls + Adam bound: "
-                     f"{r['matmul_plus_optimizer_bound']:.0f} seed-steps/s")
+        lines.append(
+            f"Adam update only ({o['parameters_per_seed']} parameters per seed), {o['seeds']} seeds on "
+            f"{o['devices']} device(s): {o['seed_steps_per_second']:.0f} seed-steps/s; matmuls + Adam bound: "
+            f"{r['matmul_plus_optimizer_bound']:.0f} seed-steps/s"
+        )
     if "ceiling_over_one_seed_training" in r:
         lines.append(f"ceiling for S-seed training: {r['ceiling_over_one_seed_training']:.2f}× one-seed training's seed-steps/s")
     return "\n".join(lines)

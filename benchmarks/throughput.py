@@ -100,8 +100,12 @@ def configs(quick: bool):
         batch=32,
         steps=1100 if quick else 3100,
         log_every=100,
-        torch_steps={"plain": 30 if quick else 100, "symbol_table": 300 if quick else 1000,
-                     "symbol_table_compiled": 300 if quick else 1000, "symbol_table_vmap": 60 if quick else 200},
+        torch_steps={
+            "plain": 30 if quick else 100,
+            "symbol_table": 300 if quick else 1000,
+            "symbol_table_compiled": 300 if quick else 1000,
+            "symbol_table_vmap": 60 if quick else 200,
+        },
     )
     mix = dict(
         name="mixer",
@@ -147,8 +151,12 @@ def rgbench_rate(c, seeds: list[int], steps: int | None = None) -> dict:
     # Windows of three chunks: a loss report that Python makes late shortens the next interval.
     window = np.asarray(stamps[3:]) - np.asarray(stamps[:-3])
     chunk = float(np.min(window)) / 3
-    return {"steps_per_second": c["log_every"] / chunk, "wall_seconds": res.wall_seconds, "final_loss": res.final_loss,
-            "result": res}
+    return {
+        "steps_per_second": c["log_every"] / chunk,
+        "wall_seconds": res.wall_seconds,
+        "final_loss": res.final_loss,
+        "result": res,
+    }
 
 
 def python_loop_rate(c, seeds: list[int]) -> float:
@@ -179,8 +187,9 @@ def torch_step(c, variant: str, threads: int, seeds: int = 1):
 
     torch.set_num_threads(threads)
     arch, spec = c["arch"], c["data"]
-    shape = dict(vocab=spec.vocab, length=spec.length, batch=c["batch"], xi=spec.xi, d=arch.width, depth=arch.depth,
-                 hidden=arch.hidden)
+    shape = dict(
+        vocab=spec.vocab, length=spec.length, batch=c["batch"], xi=spec.xi, d=arch.width, depth=arch.depth, hidden=arch.hidden
+    )
     if variant == "symbol_table_vmap":
         return torch_peers.make_vmapped_tokenwise_step(seeds, **shape)
     if c["name"] == "mixer":
@@ -210,8 +219,9 @@ def ceiling(seeds: int, devices: int) -> dict:
     import subprocess
 
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed_scaling.py")
-    out = subprocess.run([sys.executable, script, "--_ceiling", str(seeds), str(devices)], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, script, "--_ceiling", str(seeds), str(devices)], capture_output=True, text=True, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -313,9 +323,12 @@ def main(args) -> dict:
             if name == "tokenwise":
                 log(f"[tokenwise] PyTorch, {len(seeds)} seeds vmapped (torch.func) …")
                 vstep = torch_step(c, "symbol_table_vmap", args.threads, seeds=len(seeds))
-                rates["torch_symbol_table_vmap_seed_steps"] = torch_rate(vstep, c["torch_steps"]["symbol_table_vmap"]) * len(seeds)
-                out["ratio_vs_torch_vmapped_seeds"][name] = (rates["rgbench_vmapped_seed_steps"]
-                                                            / rates["torch_symbol_table_vmap_seed_steps"])
+                rates["torch_symbol_table_vmap_seed_steps"] = torch_rate(vstep, c["torch_steps"]["symbol_table_vmap"]) * len(
+                    seeds
+                )
+                out["ratio_vs_torch_vmapped_seeds"][name] = (
+                    rates["rgbench_vmapped_seed_steps"] / rates["torch_symbol_table_vmap_seed_steps"]
+                )
         if name == "tokenwise":
             log(f"[tokenwise] ceiling: the step's matrix products alone, {len(seeds)} seeds on {len(jax.devices())} device(s) …")
             ceil = ceiling(len(seeds), len(jax.devices()))
@@ -378,14 +391,19 @@ def targets_met(out: dict) -> dict:
 
 
 def table(out: dict) -> str:
-    lines = [f"threads {out['threads']}, seeds {out['seeds']} vmapped over {out['devices']} device(s)"
-             f"{', quick' if out['quick'] else ''}; jax {out['jax']}"]
+    lines = [
+        f"threads {out['threads']}, seeds {out['seeds']} vmapped over {out['devices']} device(s)"
+        f"{', quick' if out['quick'] else ''}; jax {out['jax']}"
+    ]
     for name, r in out["steps_per_second"].items():
         lines.append(f"{name}: " + ", ".join(f"{k} {v:.1f}" for k, v in r.items()) + "  (steps/s; *_seed_steps: seed-steps/s)")
     lines.append("")
     rows = [
-        ("tokenwise vs strongest torch (" + str(out["strongest_torch_variant"].get("tokenwise")) + "), min over rounds",
-         "ratio_vs_strongest_torch.tokenwise.min", "≥ 1.5×"),
+        (
+            "tokenwise vs strongest torch (" + str(out["strongest_torch_variant"].get("tokenwise")) + "), min over rounds",
+            "ratio_vs_strongest_torch.tokenwise.min",
+            "≥ 1.5×",
+        ),
         ("tokenwise vs the plain torch loop, min over rounds", "ratio_vs_torch_eager.tokenwise.min", ""),
         ("tokenwise 10 seeds vs torch.func vmap, 10 seeds", "ratio_vs_torch_vmapped_seeds.tokenwise", ""),
         ("mixer vs torch eager, min over rounds", "ratio_vs_torch_eager.mixer.min", "≥ 1.3×"),

@@ -99,8 +99,20 @@ def _counts(tokens, inputs, scored, vocab: int):
     return torch.bincount(idx, minlength=(vocab + 1) * vocab).view(vocab + 1, vocab).to(torch.float32)
 
 
-def make_step(kind: str, variant: str, *, vocab: int, length: int, batch: int, xi: float, d: int, depth: int,
-              hidden: int, token_hidden: int | None = None, seed: int = 0) -> Callable[[], torch.Tensor]:
+def make_step(
+    kind: str,
+    variant: str,
+    *,
+    vocab: int,
+    length: int,
+    batch: int,
+    xi: float,
+    d: int,
+    depth: int,
+    hidden: int,
+    token_hidden: int | None = None,
+    seed: int = 0,
+) -> Callable[[], torch.Tensor]:
     """One optimizer step of `kind` ('tokenwise' | 'mixer') written as `variant` (see the module doc)."""
     torch.manual_seed(seed)
     if kind == "tokenwise":
@@ -113,6 +125,7 @@ def make_step(kind: str, variant: str, *, vocab: int, length: int, batch: int, x
     base = variant.removesuffix("_compiled")
 
     if base == "plain":
+
         def loss_of(inputs, tokens, scored):
             logits = net(inputs)
             return F.cross_entropy(logits[scored], tokens[scored])
@@ -138,8 +151,9 @@ def make_step(kind: str, variant: str, *, vocab: int, length: int, batch: int, x
     return step
 
 
-def make_vmapped_tokenwise_step(seeds: int, *, vocab: int, length: int, batch: int, xi: float, d: int, depth: int,
-                                hidden: int) -> Callable[[], torch.Tensor]:
+def make_vmapped_tokenwise_step(
+    seeds: int, *, vocab: int, length: int, batch: int, xi: float, d: int, depth: int, hidden: int
+) -> Callable[[], torch.Tensor]:
     """S tokenwise seeds in one program: stacked parameters, the symbol-table loss vmapped over seeds."""
     from torch.func import functional_call, stack_module_state, vmap
 

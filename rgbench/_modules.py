@@ -13,7 +13,9 @@ from collections.abc import Callable
 __all__ = ["callable_module", "lazy_exports"]
 
 
-def lazy_exports(package: str, table: dict[str, tuple[str, ...]]) -> tuple[Callable[[str], object], Callable[[], list[str]], list[str]]:
+def lazy_exports(
+    package: str, table: dict[str, tuple[str, ...]]
+) -> tuple[Callable[[str], object], Callable[[], list[str]], list[str]]:
     """`__getattr__`, `__dir__` and the lazy names for a package whose `table` maps a submodule
     (``"_markov"``) to the names it exports: a name's submodule is imported on first access (PEP 562),
     so importing the package costs only what it imports eagerly (its configs, never JAX)."""

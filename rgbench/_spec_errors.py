@@ -21,8 +21,7 @@ from pydantic import BaseModel
 from ._yaml import Located, dotted
 from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, Registry, closest
 
-__all__ = ["COMPONENT_SLOTS", "Resolved", "case_problems", "format_value", "locate", "shorthand", "unknown_key",
-           "value_at"]
+__all__ = ["COMPONENT_SLOTS", "Resolved", "case_problems", "format_value", "locate", "shorthand", "unknown_key", "value_at"]
 
 
 @runtime_checkable  # annotations are checked at run time in the tests: isinstance must work
@@ -83,7 +82,7 @@ def locate(exp: Resolved, loc: tuple) -> tuple[str, int | None, str]:
     for prefix, src, spath, label in exp.where:
         if prefix:  # a grid entry sets exactly this path
             if loc[: len(prefix)] == prefix:
-                return src.file, src.lines.get(spath), _join(label, loc[len(prefix):])
+                return src.file, src.lines.get(spath), _join(label, loc[len(prefix) :])
             continue
         full = spath + loc
         for n in range(len(full), len(spath), -1):
@@ -101,8 +100,9 @@ def locate(exp: Resolved, loc: tuple) -> tuple[str, int | None, str]:
 def value_at(data: Any, loc: tuple) -> Any:
     """The value at `loc` inside nested mappings and lists, or None where the path leads nowhere."""
     for part in loc:
-        if not ((isinstance(data, dict) and part in data)
-                or (isinstance(data, list) and isinstance(part, int) and part < len(data))):
+        if not (
+            (isinstance(data, dict) and part in data) or (isinstance(data, list) and isinstance(part, int) and part < len(data))
+        ):
             return None
         data = data[part]
     return data
@@ -194,8 +194,9 @@ def _message(err: dict, value: Any, allowed_keys: list[str] | None, reg: Registr
 _NULL_ERROR = re.compile(r"^nulls\[(?P<index>\d+)\] \([^)]*\): (?P<message>.*)$", re.S)
 
 
-def case_problems(error: pydantic.ValidationError, data: dict[str, Any], exp: Resolved,
-                  case_model: type[BaseModel]) -> list[Located]:
+def case_problems(
+    error: pydantic.ValidationError, data: dict[str, Any], exp: Resolved, case_model: type[BaseModel]
+) -> list[Located]:
     """Every error pydantic found in the resolved case `data` (validated as `case_model`), located in
     the sources `exp` came from, with a message that says what is allowed."""
     problems: list[Located] = []

@@ -34,11 +34,17 @@ bias, ≈ (V−1)²/(8N) for an isotropic spectrum, is then below 0.02 at V = 16
 _VARIABLE_ATTRS: dict[str, tuple[str, str]] = {
     "init_sq_norm": ("q = |h_l(s)|^2 / width of a symbol's stream at init, averaged over the V + 1 symbols", "1"),
     "init_sq_norm_sq": ("q^2, q = |h_l(s)|^2 / width of a symbol's stream at init, averaged over the V + 1 symbols", "1"),
-    "init_correlation": ("cosine between the init streams of two different symbols, averaged over symbol pairs (pairs with an all-zero stream left out)", "1"),
+    "init_correlation": (
+        "cosine between the init streams of two different symbols, averaged over symbol pairs (pairs with an all-zero stream left out)",
+        "1",
+    ),
     "init_input_correlation": ("cosine between the layer-0 (embedding) streams of two different symbols at init, per pair", "1"),
     "input_symbol_effective_rank": ("effective rank of the centred one-hot of the probe's input symbols at one position", "1"),
     "input_pooled_covariance": ("exact covariance of the position-mean one-hot histogram of one sequence", "1"),
-    "data_effective_rank_pooled": ("effective rank of the position-mean one-hot histograms of an independent draw of sequences, per seed", "1"),
+    "data_effective_rank_pooled": (
+        "effective rank of the position-mean one-hot histograms of an independent draw of sequences, per seed",
+        "1",
+    ),
 }
 
 
@@ -133,19 +139,27 @@ def theory_variables(case: Any, data: Any, result: Any, inputs: Any) -> xr.Datas
         for name in ("init_sq_norm", "init_sq_norm_sq", "init_correlation"):
             out[name] = xr.DataArray(stats[name], dims=("seed", "layer"), coords={"seed": seeds, "layer": layer})
         out["init_input_correlation"] = xr.DataArray(
-            stats["init_input_correlation"], dims=("seed", "pair"),
-            coords={"seed": seeds, "symbol_a": ("pair", sym_a), "symbol_b": ("pair", sym_b)})
+            stats["init_input_correlation"],
+            dims=("seed", "pair"),
+            coords={"seed": seeds, "symbol_a": ("pair", sym_a), "symbol_b": ("pair", sym_b)},
+        )
     inputs = np.asarray(inputs)
     out["input_symbol_effective_rank"] = xr.DataArray(
-        weighting_effective_rank(inputs.T, data.vocab + 1), dims=("position",), coords={"position": np.arange(inputs.shape[1])})
+        weighting_effective_rank(inputs.T, data.vocab + 1), dims=("position",), coords={"position": np.arange(inputs.shape[1])}
+    )
     tokens = np.arange(data.vocab)
     out["input_pooled_covariance"] = xr.DataArray(
-        pooled_covariance(data.lag_joint, data.stationary(), data.length), dims=("token", "token2"),
-        coords={"token": tokens, "token2": tokens})
+        pooled_covariance(data.lag_joint, data.stationary(), data.length),
+        dims=("token", "token2"),
+        coords={"token": tokens, "token2": tokens},
+    )
     hist = _data_draws(data, seeds, DATA_DRAW_SEQUENCES)
     out["data_effective_rank_pooled"] = xr.DataArray(
-        rank_measures(hist, nonfinite="nan")["effective_rank"], dims=("seed",), coords={"seed": seeds},
-        attrs={"sequences_per_draw": DATA_DRAW_SEQUENCES})
+        rank_measures(hist, nonfinite="nan")["effective_rank"],
+        dims=("seed",),
+        coords={"seed": seeds},
+        attrs={"sequences_per_draw": DATA_DRAW_SEQUENCES},
+    )
     for name, da in out.items():
         long_name, units = _VARIABLE_ATTRS[name]
         da.attrs.update(long_name=long_name, units=units)

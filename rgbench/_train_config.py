@@ -27,12 +27,12 @@ class TrainConfig(BaseModel):
     )
     clip: float | None = Field(None, gt=0, le=1e6, allow_inf_nan=False, description="global gradient-norm clip, or null")
     log_every: int = Field(
-        100, ge=1, le=10_000_000,
+        100,
+        ge=1,
+        le=10_000_000,
         description="steps per compiled scan chunk; one loss value (the chunk's mean) is recorded per chunk",
     )
-    eval_sequences: int = Field(
-        1024, ge=1, le=1_000_000, description="fixed evaluation sequences for final_loss and the floors"
-    )
+    eval_sequences: int = Field(1024, ge=1, le=1_000_000, description="fixed evaluation sequences for final_loss and the floors")
 
     @field_validator("warmup")
     @classmethod

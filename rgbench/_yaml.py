@@ -70,15 +70,32 @@ class _Builder:
     def build(self, node: yaml.Node, path: Path_, depth: int = 0) -> Any:
         self.count += 1
         if self.count > _MAX_NODES:
-            raise YamlProblem([Located(self.file, node.start_mark.line + 1, dotted(path),
-                                       f"document expands to more than {_MAX_NODES} nodes (alias bomb?)")])
+            raise YamlProblem(
+                [
+                    Located(
+                        self.file,
+                        node.start_mark.line + 1,
+                        dotted(path),
+                        f"document expands to more than {_MAX_NODES} nodes (alias bomb?)",
+                    )
+                ]
+            )
         if depth > _MAX_DEPTH:
-            raise YamlProblem([Located(self.file, node.start_mark.line + 1, dotted(path),
-                                       f"nested deeper than {_MAX_DEPTH} levels")])
+            raise YamlProblem(
+                [Located(self.file, node.start_mark.line + 1, dotted(path), f"nested deeper than {_MAX_DEPTH} levels")]
+            )
         self.lines.setdefault(path, node.start_mark.line + 1)
         if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
-            raise YamlProblem([Located(self.file, node.start_mark.line + 1, dotted(path),
-                                       f"YAML tag {node.tag!r} is not allowed: a suite is plain data")])
+            raise YamlProblem(
+                [
+                    Located(
+                        self.file,
+                        node.start_mark.line + 1,
+                        dotted(path),
+                        f"YAML tag {node.tag!r} is not allowed: a suite is plain data",
+                    )
+                ]
+            )
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)  # resolves `<<:` merge keys the safe way
             out: dict[str, Any] = {}
@@ -90,16 +107,19 @@ class _Builder:
                 if not isinstance(key, str):
                     hint = ""
                     if key is None:
-                        hint = ("; a bare `null:` (or `~:`) key is YAML's null value, not a word — a prediction's "
-                                "nulls are written `nulls:`")
+                        hint = (
+                            "; a bare `null:` (or `~:`) key is YAML's null value, not a word — a prediction's "
+                            "nulls are written `nulls:`"
+                        )
                     elif isinstance(key, bool):
                         hint = f"; YAML reads {key_node.value!r} as a boolean — quote it"
                     self.problem(key_node, path, f"mapping keys must be strings; got {key!r} ({type(key).__name__}){hint}")
                     continue
                 if key in out:
                     first = self.lines.get(path + (key,))
-                    self.problem(key_node, path + (key,),
-                                 f"duplicate key (first given on line {first}); each key may appear once")
+                    self.problem(
+                        key_node, path + (key,), f"duplicate key (first given on line {first}); each key may appear once"
+                    )
                     continue
                 self.lines[path + (key,)] = key_node.start_mark.line + 1
                 out[key] = self.build(value_node, path + (key,), depth + 1)
@@ -119,16 +139,23 @@ def _hint(msg: str, text: str, mark: Any) -> str:
         key, _, rest = source.partition(":")
         key = key.strip().removeprefix("- ")
         if rest.strip():
-            return (f"; a value holding a colon must be quoted, e.g. {key}: \"{rest.strip()}\" "
-                    "(a layer slice such as 1: is text, not a mapping)")
-        return "; a value holding a colon must be quoted (e.g. layers: \"1:\")"
+            return (
+                f'; a value holding a colon must be quoted, e.g. {key}: "{rest.strip()}" '
+                "(a layer slice such as 1: is text, not a mapping)"
+            )
+        return '; a value holding a colon must be quoted (e.g. layers: "1:")'
     if "found character '\\t'" in msg:
         return "; indent with spaces, not tabs"
     return ""
 
 
-_FILE_TYPES = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"),
-               (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+_FILE_TYPES = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
 
 
 def _not_regular(mode: int) -> str | None:
@@ -141,8 +168,10 @@ def _not_regular(mode: int) -> str | None:
 def _too_large(size: int) -> str | None:
     if size <= MAX_FILE_BYTES:
         return None
-    return (f"is {size} bytes, more than the {MAX_FILE_BYTES} bytes (1 MiB) a suite file may have; "
-            "split it into files that `include:` each other")
+    return (
+        f"is {size} bytes, more than the {MAX_FILE_BYTES} bytes (1 MiB) a suite file may have; "
+        "split it into files that `include:` each other"
+    )
 
 
 def file_problem(path: str | Path) -> str | None:
@@ -161,6 +190,7 @@ def read_suite_bytes(path: str | Path, display: str) -> bytes:
 
     Checked with ``os.stat`` before opening, then again on the open descriptor (the path may have
     been replaced in between), which is opened non-blocking and read at most one byte past the cap."""
+
     def fail(message: str) -> YamlProblem:
         return YamlProblem([Located(display, None, "", f"file {message}")])
 
@@ -225,15 +255,22 @@ def loads(text: str, display: str) -> tuple[Any, dict[Path_, int], list[Located]
         start = e.context_mark
         if e.context and start is not None and mark is not None and start.line != mark.line:
             # an unclosed bracket or quote: the error shows where it was noticed, the slip is where it began
-            msg += f"; the {e.context.removeprefix('while parsing a ').removeprefix('while scanning a ')} began at " \
-                   f"line {start.line + 1}, column {start.column + 1}: is a bracket or quote there left unclosed?"
+            msg += (
+                f"; the {e.context.removeprefix('while parsing a ').removeprefix('while scanning a ')} began at "
+                f"line {start.line + 1}, column {start.column + 1}: is a bracket or quote there left unclosed?"
+            )
         raise YamlProblem([Located(display, line, "", f"YAML syntax: {msg}{_hint(msg, text, mark)}")]) from None
     except yaml.reader.ReaderError as e:  # a control character: locate it by line and column
         before = text[: e.position]
         line, column = before.count("\n") + 1, e.position - (before.rfind("\n") + 1) + 1
         code = e.character if isinstance(e.character, int) else ord(e.character)
-        raise YamlProblem([Located(display, line, "", f"control character U+{code:04X} at column {column} is not allowed "
-                                                      "in YAML text; delete it")]) from None
+        raise YamlProblem(
+            [
+                Located(
+                    display, line, "", f"control character U+{code:04X} at column {column} is not allowed in YAML text; delete it"
+                )
+            ]
+        ) from None
     except yaml.YAMLError as e:
         raise YamlProblem([Located(display, None, "", f"YAML syntax: {e}")]) from None
     except RecursionError:

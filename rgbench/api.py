@@ -54,14 +54,23 @@ def run(
     elif overrides:
         raise ValueError("`overrides` apply to a suite file; pass its path, not a loaded Suite")
     if overrides and store is None:
-        raise ValueError("`overrides` change what the cases compute: give `store`, so the suite's default store is "
-                         "not overwritten")
+        raise ValueError(
+            "`overrides` change what the cases compute: give `store`, so the suite's default store is not overwritten"
+        )
     if devices != 1:
         from .train import use_cpu_devices
 
         use_cpu_devices(devices)
-    return run_suite(suite, None if store is None else str(store), only=only, force=force, workers=workers,
-                     scheduler=scheduler, resources=resources, quiet=quiet)
+    return run_suite(
+        suite,
+        None if store is None else str(store),
+        only=only,
+        force=force,
+        workers=workers,
+        scheduler=scheduler,
+        resources=resources,
+        quiet=quiet,
+    )
 
 
 def open_results(path: str | os.PathLike, *, load: bool = True) -> dict[str, Any]:

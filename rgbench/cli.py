@@ -28,8 +28,7 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     for path in args.paths:
         try:
             suite = load_suite(path, args.overrides)
-            refused, warned = budget(suite.cases, max_memory=args.max_memory, max_hours=args.max_hours,
-                                     strict=args.strict)
+            refused, warned = budget(suite.cases, max_memory=args.max_memory, max_hours=args.max_hours, strict=args.strict)
             for w in warned:
                 print(w, file=sys.stderr)
             if refused:
@@ -75,8 +74,12 @@ def _cmd_list(args: argparse.Namespace) -> int:
             for col in ("theory", "formula", "predicts", "source"):
                 table.add_column(col, style="bold" if col == "theory" else None)
             for name, t in section.items():
-                table.add_row(escape(name), escape(t["description"]),
-                              escape(", ".join(t["observables"]) + f"\n(stage {'|'.join(t['stages'])})"), escape(t["source"]))
+                table.add_row(
+                    escape(name),
+                    escape(t["description"]),
+                    escape(", ".join(t["observables"]) + f"\n(stage {'|'.join(t['stages'])})"),
+                    escape(t["source"]),
+                )
         elif cat in KIND_CATEGORIES:
             title = f"{cat} kinds (`{cat}: {{kind: NAME, …}}`)"
             if cat == "input":
@@ -85,18 +88,30 @@ def _cmd_list(args: argparse.Namespace) -> int:
             table.add_column("kind", style="bold", no_wrap=True)
             key_columns(table)
             for kind, info in section.items():
-                table.add_row(escape(kind), "", "", "", "", f"[italic]{escape(info['description'])}[/] "
-                              f"[dim]({escape(info['source'])})[/]")
+                table.add_row(
+                    escape(kind), "", "", "", "", f"[italic]{escape(info['description'])}[/] [dim]({escape(info['source'])})[/]"
+                )
                 for p in info["parameters"]:
-                    table.add_row("", escape(p["name"]), escape(p["type"]), escape(value(p["default"])), escape(p["allowed"]),
-                                  escape(p["description"]))
+                    table.add_row(
+                        "",
+                        escape(p["name"]),
+                        escape(p["type"]),
+                        escape(value(p["default"])),
+                        escape(p["allowed"]),
+                        escape(p["description"]),
+                    )
                 table.add_section()
         else:
             table = Table(title=escape(f"{cat} keys: {section['description']}"), title_justify="left")
             key_columns(table)
             for p in section["parameters"]:
-                table.add_row(escape(p["name"]), escape(p["type"]), escape(value(p["default"])), escape(p["allowed"]),
-                              escape(p["description"]))
+                table.add_row(
+                    escape(p["name"]),
+                    escape(p["type"]),
+                    escape(value(p["default"])),
+                    escape(p["allowed"]),
+                    escape(p["description"]),
+                )
         console.print(table)
     return 0
 
@@ -117,14 +132,28 @@ def _cmd_show(args: argparse.Namespace) -> int:
         print(json.dumps(data, indent=2))
         return 0
     console = make_console()
-    table = Table(title=f"{suite.name} — {suite.title}" if suite.title else suite.name, title_justify="left",
-                  caption=f"estimates (rgbench.cost): peak memory of one case, FLOPs, and time at "
-                          f"{FLOPS_PER_SECOND / 1e9:g} GFLOP/s plus {OVERHEAD_S:g} s a case (the 2-core reference "
-                          f"machine); in all ≈ {human_seconds(sum(e.seconds for e in estimates))}, "
-                          f"{human_bytes(sum(e.stored_bytes for e in estimates))} stored",
-                  caption_justify="left")
-    for col in ("case", "hash", "architecture", "input", "train", "seeds", "predictions", "params/seed", "memory",
-                "FLOPs", "time"):
+    table = Table(
+        title=f"{suite.name} — {suite.title}" if suite.title else suite.name,
+        title_justify="left",
+        caption=f"estimates (rgbench.cost): peak memory of one case, FLOPs, and time at "
+        f"{FLOPS_PER_SECOND / 1e9:g} GFLOP/s plus {OVERHEAD_S:g} s a case (the 2-core reference "
+        f"machine); in all ≈ {human_seconds(sum(e.seconds for e in estimates))}, "
+        f"{human_bytes(sum(e.stored_bytes for e in estimates))} stored",
+        caption_justify="left",
+    )
+    for col in (
+        "case",
+        "hash",
+        "architecture",
+        "input",
+        "train",
+        "seeds",
+        "predictions",
+        "params/seed",
+        "memory",
+        "FLOPs",
+        "time",
+    ):
         table.add_column(col, justify="right" if col in ("params/seed", "memory", "FLOPs", "time") else "left")
     for c, e in zip(suite.cases, estimates):
         a, i, t = c.architecture, c.input, c.train
@@ -173,11 +202,29 @@ def build_parser() -> argparse.ArgumentParser:
     add_plugin_option(p)
     p.set_defaults(func=_cmd_validate)
 
-    p = sub.add_parser("list", help="the reference: every key a suite may hold and every registered kind, with "
-                       "defaults, what is allowed and what it means")
-    p.add_argument("category", nargs="?", choices=["suite", "case", "train", "measure", "masking", "prediction", "architecture",
-                                                   "input", "observable", "test", "theory"],
-                   help="one section only (default: all)")
+    p = sub.add_parser(
+        "list",
+        help="the reference: every key a suite may hold and every registered kind, with "
+        "defaults, what is allowed and what it means",
+    )
+    p.add_argument(
+        "category",
+        nargs="?",
+        choices=[
+            "suite",
+            "case",
+            "train",
+            "measure",
+            "masking",
+            "prediction",
+            "architecture",
+            "input",
+            "observable",
+            "test",
+            "theory",
+        ],
+        help="one section only (default: all)",
+    )
     p.add_argument("--json", action="store_true")
     add_plugin_option(p)
     p.set_defaults(func=_cmd_list)
@@ -192,27 +239,38 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("run", help="train, measure and store every case of a suite (resumable)")
     p.add_argument("suite", metavar="SUITE")
     p.add_argument("--store", help="Zarr store path or fsspec URL (default results/<suite>.zarr)")
-    p.add_argument("--only", nargs="+", metavar="CASE_ID",
-                   help="run only these cases: case ids, or a grid's base id for all of its cases")
+    p.add_argument(
+        "--only", nargs="+", metavar="CASE_ID", help="run only these cases: case ids, or a grid's base id for all of its cases"
+    )
     p.add_argument("--force", action="store_true", help="recompute cases even if complete")
     p.add_argument("--workers", type=int, default=1, help="local worker processes, one case each (default 1: in-process)")
     p.add_argument(
-        "--devices", type=int, default=1, metavar="N",
+        "--devices",
+        type=int,
+        default=1,
+        metavar="N",
         help="split each case's seeds over N CPU devices trained side by side (e.g. N = cores; default 1). "
         "Results are bitwise reproducible for a given N; another N changes float rounding",
     )
     p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
-    p.add_argument("--resources", nargs="+", metavar="NAME=AMOUNT",
-                   help="what each case asks of a dask worker, e.g. GPU=1: one case per GPU on workers started "
-                   "with --resources GPU=1 (needs --scheduler)")
+    p.add_argument(
+        "--resources",
+        nargs="+",
+        metavar="NAME=AMOUNT",
+        help="what each case asks of a dask worker, e.g. GPU=1: one case per GPU on workers started "
+        "with --resources GPU=1 (needs --scheduler)",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing")
     add_budget_options(p)
     add_set_option(p)
     add_plugin_option(p)
     p.set_defaults(func=_lazy("runner", "_cmd_run"))
 
-    p = sub.add_parser("score", help="verdicts of a suite's predictions on a results store",
-                       description="Score every prediction of a suite against a results store.")
+    p = sub.add_parser(
+        "score",
+        help="verdicts of a suite's predictions on a results store",
+        description="Score every prediction of a suite against a results store.",
+    )
     p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
     p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
     p.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="output format")
@@ -220,27 +278,41 @@ def build_parser() -> argparse.ArgumentParser:
     add_plugin_option(p)
     p.set_defaults(func=_lazy("score", "_cli_score"))
 
-    p = sub.add_parser("leaderboard", help="compare architectures across result stores",
-                       description="One row per architecture configuration across all stores (or score "
-                                   "report JSON files) given, with bootstrap rank intervals.")
+    p = sub.add_parser(
+        "leaderboard",
+        help="compare architectures across result stores",
+        description="One row per architecture configuration across all stores (or score "
+        "report JSON files) given, with bootstrap rank intervals.",
+    )
     p.add_argument("stores", nargs="+", metavar="STORE", help="results stores or `rgbench score --format json` reports")
     p.add_argument("--format", choices=["markdown", "csv", "html", "json"], default="markdown", help="output format")
     p.add_argument("--out", default=None, help="write to FILE instead of standard output")
-    p.add_argument("--figures-from", nargs="+", default=None, metavar="CASE",
-                   help="case ids whose figures each row reports (default: all of the row's cases)")
+    p.add_argument(
+        "--figures-from",
+        nargs="+",
+        default=None,
+        metavar="CASE",
+        help="case ids whose figures each row reports (default: all of the row's cases)",
+    )
     add_plugin_option(p)
     p.set_defaults(func=_lazy("leaderboard", "_cli_leaderboard"))
 
-    p = sub.add_parser("verify", help="check every case of a results store against its digests",
-                       description="Report the state of every case of a store: complete (digests match), unverified "
-                                   "(written before digests), corrupted (with the reason), incomplete, or a replacement "
-                                   "an interruption left half done. Exit 1 if any case is corrupted or interrupted.")
+    p = sub.add_parser(
+        "verify",
+        help="check every case of a results store against its digests",
+        description="Report the state of every case of a store: complete (digests match), unverified "
+        "(written before digests), corrupted (with the reason), incomplete, or a replacement "
+        "an interruption left half done. Exit 1 if any case is corrupted or interrupted.",
+    )
     p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
     p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
     p.set_defaults(func=_lazy("store", "_cli_verify"))
 
-    p = sub.add_parser("plot", help="figures of a results store and a single-file HTML report",
-                       description="Write PNG figures of every case and report.html (verdicts, leaderboard, figures).")
+    p = sub.add_parser(
+        "plot",
+        help="figures of a results store and a single-file HTML report",
+        description="Write PNG figures of every case and report.html (verdicts, leaderboard, figures).",
+    )
     p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
@@ -285,4 +357,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())
-

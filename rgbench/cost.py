@@ -85,13 +85,23 @@ class Estimate:
         return OVERHEAD_S + self.total_flops / FLOPS_PER_SECOND
 
     def summary(self) -> str:
-        return (f"{human_count(self.params)} params/seed × {self.seeds} · peak ≈ {human_bytes(self.peak_bytes)} · "
-                f"{human_flops(self.total_flops)} · ≈ {human_seconds(self.seconds)} · stores ≈ {human_bytes(self.stored_bytes)}")
+        return (
+            f"{human_count(self.params)} params/seed × {self.seeds} · peak ≈ {human_bytes(self.peak_bytes)} · "
+            f"{human_flops(self.total_flops)} · ≈ {human_seconds(self.seconds)} · stores ≈ {human_bytes(self.stored_bytes)}"
+        )
 
     def to_json(self) -> dict:
-        return {"case": self.case_id, "params_per_seed": self.params, "seeds": self.seeds,
-                "peak_bytes": self.peak_bytes, "memory_bytes": dict(self.memory), "flops": self.total_flops,
-                "flops_by_part": dict(self.flops), "seconds": self.seconds, "stored_bytes": self.stored_bytes}
+        return {
+            "case": self.case_id,
+            "params_per_seed": self.params,
+            "seeds": self.seeds,
+            "peak_bytes": self.peak_bytes,
+            "memory_bytes": dict(self.memory),
+            "flops": self.total_flops,
+            "flops_by_part": dict(self.flops),
+            "seconds": self.seconds,
+            "stored_bytes": self.stored_bytes,
+        }
 
 
 def estimate(case: Case, *, reuses_training: bool = False) -> Estimate:
@@ -120,21 +130,25 @@ def estimate(case: Case, *, reuses_training: bool = False) -> Estimate:
         "batches drawn at once": min(_DRAW_BYTES, 3.0 * t.steps * t.batch * length * FLOAT),
         # forward only: a block's activations are freed once the next block has run
         "evaluation set": 3.0 * t.eval_sequences * length * FLOAT
-                          + seeds * eval_sequences * 2 * net.activations / a.depth * FLOAT,
+        + seeds * eval_sequences * 2 * net.activations / a.depth * FLOAT,
         "runtime": RUNTIME_BYTES,
     }
     probe = m.samples * length * 3 * FLOAT
     if context_free:  # symbol tables, and the theory statistics' cosines of every symbol pair (float64)
-        measured = seeds * (vocab + 1) * table_positions * (a.depth + 1) * a.width * FLOAT \
-            + 2 * 8 * seeds * ((vocab + 1) ** 2 + (vocab + 1) * (a.depth + 1) * a.width)
+        measured = seeds * (vocab + 1) * table_positions * (a.depth + 1) * a.width * FLOAT + 2 * 8 * seeds * (
+            (vocab + 1) ** 2 + (vocab + 1) * (a.depth + 1) * a.width
+        )
     else:  # rgbench.train.forward: every seed's stream and logits over the probe batch; rgbench.measure then
         # holds a float64 centred copy of the streams (rank_measures) and a reshaped one (float32): 4x the streams
-        measured = 4 * seeds * m.samples * net.stream * FLOAT + seeds * m.samples * length * vocab * FLOAT \
-            + 2 * _FORWARD_BYTES
+        measured = 4 * seeds * m.samples * net.stream * FLOAT + seeds * m.samples * length * vocab * FLOAT + 2 * _FORWARD_BYTES
     memory["probe batch and measured streams"] = probe + measured
     # training and measurement do not overlap: the larger of the two is held, plus what both keep
-    train_parts = ("gradients, optimizer state and rollback copy", "training activations", "batches drawn at once",
-                   "evaluation set")
+    train_parts = (
+        "gradients, optimizer state and rollback copy",
+        "training activations",
+        "batches drawn at once",
+        "evaluation set",
+    )
     train_bytes = sum(memory[k] for k in train_parts)
     if memory["probe batch and measured streams"] > train_bytes:
         for k in train_parts:
@@ -168,6 +182,7 @@ def estimate(case: Case, *, reuses_training: bool = False) -> Estimate:
 
 # -- limits ---------------------------------------------------------------------------------------
 
+
 def machine_memory() -> int | None:
     """This machine's physical memory in bytes (None where the platform does not say)."""
     try:
@@ -176,8 +191,22 @@ def machine_memory() -> int | None:
         return None
 
 
-_UNITS = {"": 1, "b": 1, "k": 1e3, "kb": 1e3, "m": 1e6, "mb": 1e6, "g": 1e9, "gb": 1e9, "t": 1e12, "tb": 1e12,
-          "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40}
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "k": 1e3,
+    "kb": 1e3,
+    "m": 1e6,
+    "mb": 1e6,
+    "g": 1e9,
+    "gb": 1e9,
+    "t": 1e12,
+    "tb": 1e12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
 
 
 def parse_bytes(text: str) -> int:
@@ -200,8 +229,14 @@ def parse_hours(text: str) -> float:
     return hours
 
 
-def budget(cases: Sequence[Case], *, max_memory: float | None = None, max_hours: float | None = None,
-           strict: bool = False, machine: bool = True) -> tuple[list[Located], list[Located]]:
+def budget(
+    cases: Sequence[Case],
+    *,
+    max_memory: float | None = None,
+    max_hours: float | None = None,
+    strict: bool = False,
+    machine: bool = True,
+) -> tuple[list[Located], list[Located]]:
     """(refusals, warnings), each located at the case's id in its suite file.
 
     A case whose memory estimate exceeds `max_memory` (bytes; by default this machine's memory, when
@@ -218,14 +253,24 @@ def budget(cases: Sequence[Case], *, max_memory: float | None = None, max_hours:
         file, line, key = case.source or ("suite", None, f"cases[{case.id}]")
         if limit is not None and e.peak_bytes > limit:
             part = max(e.memory, key=lambda k: e.memory[k])
-            refused.append(Located(file, line, key, (
-                f"case {case.id!r} needs about {human_bytes(e.peak_bytes)} of memory, more than {named} "
-                f"({human_bytes(limit)}); the largest part is {part} ({human_bytes(e.memory[part])}): make the case "
-                "smaller (width, depth, seeds, batch, samples) or, if the estimate is wrong for your machine, raise "
-                "--max-memory")))
+            refused.append(
+                Located(
+                    file,
+                    line,
+                    key,
+                    (
+                        f"case {case.id!r} needs about {human_bytes(e.peak_bytes)} of memory, more than {named} "
+                        f"({human_bytes(limit)}); the largest part is {part} ({human_bytes(e.memory[part])}): make the case "
+                        "smaller (width, depth, seeds, batch, samples) or, if the estimate is wrong for your machine, raise "
+                        "--max-memory"
+                    ),
+                )
+            )
         if max_hours is not None and e.seconds > max_hours * 3600:
-            message = (f"case {case.id!r} is estimated at {human_seconds(e.seconds)} ({human_flops(e.total_flops)} at "
-                       f"{FLOPS_PER_SECOND / 1e9:g} GFLOP/s), more than --max-hours {max_hours:g}")
+            message = (
+                f"case {case.id!r} is estimated at {human_seconds(e.seconds)} ({human_flops(e.total_flops)} at "
+                f"{FLOPS_PER_SECOND / 1e9:g} GFLOP/s), more than --max-hours {max_hours:g}"
+            )
             if strict:
                 refused.append(Located(file, line, key, message + " (refused: --strict)"))
             else:
@@ -234,6 +279,7 @@ def budget(cases: Sequence[Case], *, max_memory: float | None = None, max_hours:
 
 
 # -- formatting -----------------------------------------------------------------------------------
+
 
 def _scaled(value: float, units: list[tuple[float, str]], fmt: str = "{:.3g}") -> str:
     for scale, unit in units:
@@ -251,8 +297,7 @@ def human_count(n: float) -> str:
 
 
 def human_flops(n: float) -> str:
-    return _scaled(n, [(1e18, " EFLOP"), (1e15, " PFLOP"), (1e12, " TFLOP"), (1e9, " GFLOP"), (1e6, " MFLOP"),
-                       (1, " FLOP")])
+    return _scaled(n, [(1e18, " EFLOP"), (1e15, " PFLOP"), (1e12, " TFLOP"), (1e9, " GFLOP"), (1e6, " MFLOP"), (1, " FLOP")])
 
 
 def human_seconds(s: float) -> str:

@@ -114,8 +114,12 @@ class Leaderboard:
     unranked: list[Row] = field(default_factory=list)  # rows with no scored claim: listed apart, never ranked
 
     _VSHORT = {"PASS": "PASS", "NONSPECIFIC": "NONSP", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR"}
-    _FIG = {"collapse": "collapse C", "drift_share": "drift top-2 share", "loss_gap_bayes": "gap to Bayes",
-            "loss_gap_tokenwise": "gap to tokenwise"}
+    _FIG = {
+        "collapse": "collapse C",
+        "drift_share": "drift top-2 share",
+        "loss_gap_bayes": "gap to Bayes",
+        "loss_gap_tokenwise": "gap to tokenwise",
+    }
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -125,8 +129,14 @@ class Leaderboard:
             "claims": self.claims,
             "rows": [
                 {
-                    "label": r.label, "architecture": r.architecture, "cases": r.cases, "rank": list(r.rank),
-                    "agreed": r.agreed, "scored": r.scored, "errors": r.errors, "nonspecific": r.nonspecific,
+                    "label": r.label,
+                    "architecture": r.architecture,
+                    "cases": r.cases,
+                    "rank": list(r.rank),
+                    "agreed": r.agreed,
+                    "scored": r.scored,
+                    "errors": r.errors,
+                    "nonspecific": r.nonspecific,
                     "agreement": r.agreement.to_list(),
                     "verdicts": r.verdicts,
                     "figures": {k: (None if v is None else v.to_list()) for k, v in r.figures.items()},
@@ -134,9 +144,16 @@ class Leaderboard:
                 }
                 for r in self.rows
             ],
-            "unranked": [{"label": r.label, "architecture": r.architecture, "cases": r.cases,
-                          "figures": {k: (None if v is None else v.to_list()) for k, v in r.figures.items()},
-                          "wall_seconds": r.wall_seconds} for r in self.unranked],
+            "unranked": [
+                {
+                    "label": r.label,
+                    "architecture": r.architecture,
+                    "cases": r.cases,
+                    "figures": {k: (None if v is None else v.to_list()) for k, v in r.figures.items()},
+                    "wall_seconds": r.wall_seconds,
+                }
+                for r in self.unranked
+            ],
         }
 
     def to_json(self, indent: int | None = 2) -> str:
@@ -158,19 +175,36 @@ class Leaderboard:
         verdicts = [short_form(r.verdicts.get(c, "")) if short else r.verdicts.get(c, "") for c in self.claims]
         figs = [("—" if r.figures.get(k) is None else r.figures[k].text()) for k in FIGURES]
         agreed = f"{r.agreed} / {r.scored}" + (f" ({r.errors} ERROR)" if r.errors else "")
-        return [r.rank_text, r.label, agreed, str(r.nonspecific), r.agreement.text(".2f"), *verdicts, *figs,
-                _duration(r.wall_seconds)]
+        return [
+            r.rank_text,
+            r.label,
+            agreed,
+            str(r.nonspecific),
+            r.agreement.text(".2f"),
+            *verdicts,
+            *figs,
+            _duration(r.wall_seconds),
+        ]
 
     def _header(self) -> list[str]:
-        return ["rank (95 % CI)", "architecture", "claims supported / scored", "nonspecific", "agreement [95 % CI]",
-                *[f"C{i + 1}" for i in range(len(self.claims))], *[f"{self._FIG[k]} [95 % CI]" for k in FIGURES],
-                "wall time"]
+        return [
+            "rank (95 % CI)",
+            "architecture",
+            "claims supported / scored",
+            "nonspecific",
+            "agreement [95 % CI]",
+            *[f"C{i + 1}" for i in range(len(self.claims))],
+            *[f"{self._FIG[k]} [95 % CI]" for k in FIGURES],
+            "wall time",
+        ]
 
     def _legend(self) -> list[str]:
         return [f"C{i + 1}: {c}" for i, c in enumerate(self.claims)]
 
-    _METHOD = ("Ranks and intervals: 95 % bootstrap over seeds; rows whose rank intervals overlap are not "
-               "distinguishable. Figures average the row's cases.")
+    _METHOD = (
+        "Ranks and intervals: 95 % bootstrap over seeds; rows whose rank intervals overlap are not "
+        "distinguishable. Figures average the row's cases."
+    )
 
     def to_markdown(self) -> str:
         def cell(s: str) -> str:
@@ -179,8 +213,13 @@ class Leaderboard:
         head = self._header()
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(cell(c) for c in self._cells(r)) + " |" for r in self.rows]
-        lines += ["", *[f"- {cell(x)}" for x in self._legend()], "", self._METHOD,
-                  f"Sources: {', '.join(self.sources)}; data format v{self.data_format_version}."]
+        lines += [
+            "",
+            *[f"- {cell(x)}" for x in self._legend()],
+            "",
+            self._METHOD,
+            f"Sources: {', '.join(self.sources)}; data format v{self.data_format_version}.",
+        ]
         if self.unranked:
             lines += ["", self._UNRANKED, ""]
             lines += [f"- {cell(r.label)}: {', '.join(r.cases)}" for r in self.unranked]
@@ -192,17 +231,45 @@ class Leaderboard:
         buf = io.StringIO()
         w = csv.writer(buf)
         figs = [f"{k}{s}" for k in FIGURES for s in ("", "_lo", "_hi")]
-        w.writerow(["rank_lo", "rank_hi", "architecture", "agreed", "scored", "errors", "nonspecific", "agreement", "agreement_lo",
-                    "agreement_hi", *self.claims, *figs, "wall_seconds", "architecture_json"])
+        w.writerow(
+            [
+                "rank_lo",
+                "rank_hi",
+                "architecture",
+                "agreed",
+                "scored",
+                "errors",
+                "nonspecific",
+                "agreement",
+                "agreement_lo",
+                "agreement_hi",
+                *self.claims,
+                *figs,
+                "wall_seconds",
+                "architecture_json",
+            ]
+        )
         for r in self.rows:
             fig_vals = []
             for k in FIGURES:
                 v = r.figures.get(k)
                 fig_vals += ["", "", ""] if v is None else [f"{x:.6g}" for x in v.to_list()]
-            w.writerow([r.rank[0], r.rank[1], r.label, r.agreed, r.scored, r.errors, r.nonspecific,
-                        *[f"{x:.6g}" for x in r.agreement.to_list()], *[r.verdicts.get(c, "") for c in self.claims],
-                        *fig_vals, "" if r.wall_seconds is None else f"{r.wall_seconds:.6g}",
-                        json.dumps(r.architecture, sort_keys=True)])
+            w.writerow(
+                [
+                    r.rank[0],
+                    r.rank[1],
+                    r.label,
+                    r.agreed,
+                    r.scored,
+                    r.errors,
+                    r.nonspecific,
+                    *[f"{x:.6g}" for x in r.agreement.to_list()],
+                    *[r.verdicts.get(c, "") for c in self.claims],
+                    *fig_vals,
+                    "" if r.wall_seconds is None else f"{r.wall_seconds:.6g}",
+                    json.dumps(r.architecture, sort_keys=True),
+                ]
+            )
         return buf.getvalue()
 
     def to_html(self, full: bool = True) -> str:
@@ -217,10 +284,12 @@ class Leaderboard:
                 cells.append(f"<td{style}>{html.escape(c)}</td>")
             body.append("<tr>" + "".join(cells) + "</tr>")
         legend = "".join(f"<li>{html.escape(x)}</li>" for x in self._legend())
-        frag = (f'<div class="scroll"><table class="rgbench-leaderboard"><thead><tr>{head}</tr></thead>'
-                f'<tbody>{"".join(body)}</tbody></table></div>'
-                f"<ul>{legend}</ul><p>{html.escape(self._METHOD)} Sources: {html.escape(', '.join(self.sources))}; "
-                f"data format v{self.data_format_version}.</p>")
+        frag = (
+            f'<div class="scroll"><table class="rgbench-leaderboard"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>"
+            f"<ul>{legend}</ul><p>{html.escape(self._METHOD)} Sources: {html.escape(', '.join(self.sources))}; "
+            f"data format v{self.data_format_version}.</p>"
+        )
         if self.unranked:
             items = "".join(f"<li>{html.escape(r.label)}: {html.escape(', '.join(r.cases))}</li>" for r in self.unranked)
             frag += f"<p>{html.escape(self._UNRANKED)}</p><ul>{items}</ul>"
@@ -229,20 +298,24 @@ class Leaderboard:
         return _page("rgbench leaderboard", f"<h1>rgbench leaderboard</h1>{frag}")
 
 
-_CSS = ("body{font-family:system-ui,sans-serif;margin:2em;max-width:90em}table{border-collapse:collapse;margin:1em 0}"
-        "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f6f8fa}"
-        ".scroll{overflow-x:auto}"  # a table with a column per claim scrolls rather than overflow the page
-        # Figures at their natural size (they are drawn for it: legible at 1 image pixel per CSS pixel),
-        # side by side as the window allows; an image shrinks only in a window narrower than itself.
-        # A wide figure (class "wide") has a row of its own.
-        "figure{display:inline-block;margin:.5em;vertical-align:top;max-width:calc(100% - 1em)}"
-        "figure.wide{display:block}figure img{display:block;max-width:100%;height:auto}"
-        "figcaption{color:#444;font-size:.95em;margin-top:.2em}")
+_CSS = (
+    "body{font-family:system-ui,sans-serif;margin:2em;max-width:90em}table{border-collapse:collapse;margin:1em 0}"
+    "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f6f8fa}"
+    ".scroll{overflow-x:auto}"  # a table with a column per claim scrolls rather than overflow the page
+    # Figures at their natural size (they are drawn for it: legible at 1 image pixel per CSS pixel),
+    # side by side as the window allows; an image shrinks only in a window narrower than itself.
+    # A wide figure (class "wide") has a row of its own.
+    "figure{display:inline-block;margin:.5em;vertical-align:top;max-width:calc(100% - 1em)}"
+    "figure.wide{display:block}figure img{display:block;max-width:100%;height:auto}"
+    "figcaption{color:#444;font-size:.95em;margin-top:.2em}"
+)
 
 
 def _page(title: str, body: str) -> str:
-    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-            f"<style>{_CSS}</style></head><body>{body}</body></html>\n")
+    return (
+        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+        f"<style>{_CSS}</style></head><body>{body}</body></html>\n"
+    )
 
 
 def _duration(s: float | None) -> str:
@@ -268,7 +341,9 @@ def load_report(source: Report | str | Path) -> Report:
         try:
             return Report.from_json(path.read_text())
         except (json.JSONDecodeError, ScoreError, KeyError, TypeError) as e:
-            raise LeaderboardError(f"{path} is not a score report ({e}); write one with `rgbench score STORE --format json`") from e
+            raise LeaderboardError(
+                f"{path} is not a score report ({e}); write one with `rgbench score STORE --format json`"
+            ) from e
     return score_store(path)
 
 
@@ -278,8 +353,9 @@ def _arch_key(arch: dict[str, Any]) -> str:
 
 def _labels(archs: list[dict[str, Any]]) -> list[str]:
     keys = sorted({k for a in archs for k in a})
-    varying = [k for k in keys if k not in ("kind", "depth", "width")
-               and len({json.dumps(a.get(k), sort_keys=True) for a in archs}) > 1]
+    varying = [
+        k for k in keys if k not in ("kind", "depth", "width") and len({json.dumps(a.get(k), sort_keys=True) for a in archs}) > 1
+    ]
     out = []
     for a in archs:
         parts = [str(a.get("kind", "?"))]
@@ -355,8 +431,9 @@ def _agree_samples(p, idx: np.ndarray | None, null_draws: list[np.ndarray | None
     return agree
 
 
-def build_leaderboard(reports_or_paths: list[Report | str | Path], *, figures_from: list[str] | None = None,
-                      n_resamples: int = 2000, seed: int = 0) -> Leaderboard:
+def build_leaderboard(
+    reports_or_paths: list[Report | str | Path], *, figures_from: list[str] | None = None, n_resamples: int = 2000, seed: int = 0
+) -> Leaderboard:
     """One row per architecture configuration across all reports (see the module docstring).
 
     `figures_from`: case ids whose figures a row reports (default: all of the row's cases).
@@ -368,8 +445,10 @@ def build_leaderboard(reports_or_paths: list[Report | str | Path], *, figures_fr
     versions = {r.data_format_version: s for r, s in zip(reports, sources) if r.data_format_version is not None}
     if len(versions) > 1:
         listing = ", ".join(f"v{v} ({s})" for v, s in sorted(versions.items()))
-        raise MixedFormatError(f"these stores were written in different data formats: {listing}. Rerun the older "
-                               "suites with this rgbench (`rgbench run SUITE`) or build one leaderboard per format")
+        raise MixedFormatError(
+            f"these stores were written in different data formats: {listing}. Rerun the older "
+            "suites with this rgbench (`rgbench run SUITE`) or build one leaderboard per format"
+        )
     version = next(iter(versions), None)
     rng = np.random.default_rng(seed)
 
@@ -420,19 +499,35 @@ def build_leaderboard(reports_or_paths: list[Report | str | Path], *, figures_fr
         errors = sum(p.verdict is Verdict.ERROR for _, p in g["preds"])
         nonspecific = sum(p.verdict is Verdict.NONSPECIFIC for _, p in g["preds"])
         cases = [cs for _, cs in g["cases"] if figures_from is None or cs.case in figures_from]
-        figures = {name: _figure([cs.figures.get(name) for cs in cases if cs.status == "complete"], rng, n_resamples)
-                   for name in FIGURES}
+        figures = {
+            name: _figure([cs.figures.get(name) for cs in cases if cs.status == "complete"], rng, n_resamples) for name in FIGURES
+        }
         walls = [cs.wall_seconds for _, cs in g["cases"] if cs.wall_seconds is not None]
         case_names = [f"{reports[ri].suite}/{cs.case}" for ri, cs in g["cases"]]
-        partial.append(dict(label=labels[gi], architecture=g["arch"], cases=case_names, agreed=agreed, scored=scored,
-                            errors=errors, nonspecific=nonspecific, verdicts=verdicts, figures=figures, wall_seconds=sum(walls) if walls else None))
+        partial.append(
+            dict(
+                label=labels[gi],
+                architecture=g["arch"],
+                cases=case_names,
+                agreed=agreed,
+                scored=scored,
+                errors=errors,
+                nonspecific=nonspecific,
+                verdicts=verdicts,
+                figures=figures,
+                wall_seconds=sum(walls) if walls else None,
+            )
+        )
 
     # Rows with no scored claim (e.g. an architecture that appears only in cases without
     # predictions) have nothing to be ranked on: they are listed apart, not ranked level with a
     # row whose claims all failed.
     scored_rows = [gi for gi, d in enumerate(partial) if d["scored"]]
-    unranked = [Row(agreement=Interval(0.0, 0.0, 0.0), rank=(0, 0), **partial[gi])
-                for gi in range(len(partial)) if not partial[gi]["scored"]]
+    unranked = [
+        Row(agreement=Interval(0.0, 0.0, 0.0), rank=(0, 0), **partial[gi])
+        for gi in range(len(partial))
+        if not partial[gi]["scored"]
+    ]
     scores = scores[scored_rows]
     partial = [partial[gi] for gi in scored_rows]
     ranks = stats.rankdata(-scores, method="min", axis=0) if len(partial) else np.zeros((0, n_resamples))
@@ -442,12 +537,17 @@ def build_leaderboard(reports_or_paths: list[Report | str | Path], *, figures_fr
         hi = int(np.percentile(ranks[gi], 97.5, method="higher"))
         point = d["agreed"] / d["scored"] if d["scored"] else 0.0
         a_lo, a_hi = np.percentile(scores[gi], [2.5, 97.5])
-        rows.append(Row(agreement=Interval(point, float(min(a_lo, point)), float(max(a_hi, point))),
-                        rank=(lo, hi), **d))
+        rows.append(Row(agreement=Interval(point, float(min(a_lo, point)), float(max(a_hi, point))), rank=(lo, hi), **d))
     mean_rank = {id(r): float(np.mean(ranks[i])) for i, r in enumerate(rows)}
     rows.sort(key=lambda r: (-r.agreement.value, mean_rank[id(r)], r.label))
-    return Leaderboard(rows=rows, claims=claims, sources=sources, data_format_version=version, n_resamples=n_resamples,
-                       unranked=sorted(unranked, key=lambda r: r.label))
+    return Leaderboard(
+        rows=rows,
+        claims=claims,
+        sources=sources,
+        data_format_version=version,
+        n_resamples=n_resamples,
+        unranked=sorted(unranked, key=lambda r: r.label),
+    )
 
 
 def _figure(per_case: list[list[float] | None], rng: np.random.Generator, n_resamples: int) -> Interval | None:
@@ -482,8 +582,13 @@ def _cli_leaderboard(args: argparse.Namespace) -> int:
     return 0
 
 
-def leaderboard(stores: Sequence[str | os.PathLike | Report], *, figures_from: Sequence[str] | None = None,
-                plugins: Sequence[str] = (), **kwargs: Any) -> Leaderboard:
+def leaderboard(
+    stores: Sequence[str | os.PathLike | Report],
+    *,
+    figures_from: Sequence[str] | None = None,
+    plugins: Sequence[str] = (),
+    **kwargs: Any,
+) -> Leaderboard:
     """Architectures compared across stores or score reports: the notebook function, exported as
     ``rgbench.leaderboard`` (plugins named in `plugins` are imported first; `kwargs` go to
     `build_leaderboard`)."""

@@ -47,17 +47,27 @@ class MeasureConfig(BaseModel):
         default_factory=lambda: ["init", "trained"], min_length=1, description="parameter snapshots measured"
     )
     role_samples: int = Field(
-        2048, ge=2, le=1_000_000, description="rows per role (masked / visible) for effective_rank_role, capped by what the probe has"
+        2048,
+        ge=2,
+        le=1_000_000,
+        description="rows per role (masked / visible) for effective_rank_role, capped by what the probe has",
     )
     cka: bool = Field(
-        True, description="store the layer × layer CKA matrix (seed · layer² values per stage; kernel_drift, its "
-        "first off-diagonal, is stored either way) — turn off for deep many-seed cases to keep the store small"
+        True,
+        description="store the layer × layer CKA matrix (seed · layer² values per stage; kernel_drift, its "
+        "first off-diagonal, is stored either way) — turn off for deep many-seed cases to keep the store small",
     )
 
 
 _ATTRS: dict[str, tuple[str, str]] = {
-    "effective_rank": ("Roy-Vetterli effective rank (singular-value entropy) of the centred residual stream at one position over probe samples", "1"),
-    "participation_ratio": ("participation ratio (sum lambda)^2 / sum lambda^2 of the centred residual stream at one position", "1"),
+    "effective_rank": (
+        "Roy-Vetterli effective rank (singular-value entropy) of the centred residual stream at one position over probe samples",
+        "1",
+    ),
+    "participation_ratio": (
+        "participation ratio (sum lambda)^2 / sum lambda^2 of the centred residual stream at one position",
+        "1",
+    ),
     "stable_rank": ("stable rank sum sigma^2 / sigma_max^2 of the centred residual stream at one position", "1"),
     "effective_rank_pooled": ("effective rank of the position-mean-pooled residual stream", "1"),
     "participation_ratio_pooled": ("participation ratio of the position-mean-pooled residual stream", "1"),
@@ -66,8 +76,11 @@ _ATTRS: dict[str, tuple[str, str]] = {
     "effective_rank_rows": ("effective rank of the residual stream at one position over a subset of probe rows", "1"),
     "participation_ratio_rows": ("participation ratio of the residual stream at one position over a subset of probe rows", "1"),
     "stable_rank_rows": ("stable rank of the residual stream at one position over a subset of probe rows", "1"),
-    "mask_distance": ("distance of the mean [MASK]-input stream from the mean token-input stream at one position, "
-                      "in RMS radii of the token-input rows", "1"),
+    "mask_distance": (
+        "distance of the mean [MASK]-input stream from the mean token-input stream at one position, "
+        "in RMS radii of the token-input rows",
+        "1",
+    ),
     "kernel_drift": ("1 - linear CKA between the sample kernels of layer l and l+1, averaged over positions", "1"),
     "update_ratio": ("||h_(l+1) - h_l||_F / ||h_l||_F over the probe batch", "1"),
     "cka": ("linear CKA between the sample kernels of two layers, averaged over positions", "1"),
@@ -101,12 +114,15 @@ def _compact_rows(per_pos: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np
 
 def _rows_variables(out: dict[str, np.ndarray], blocks: dict[str, dict[str, np.ndarray] | None]) -> dict[str, np.ndarray]:
     """``<measure>_rows`` (…, rows) from the per-`ROWS` blocks; a block that could not be formed is nan."""
-    return {name + "_rows": np.stack([np.full(value.shape, np.nan) if blocks[r] is None else blocks[r][name] for r in ROWS],
-                                     axis=-1) for name, value in out.items()}
+    return {
+        name + "_rows": np.stack([np.full(value.shape, np.nan) if blocks[r] is None else blocks[r][name] for r in ROWS], axis=-1)
+        for name, value in out.items()
+    }
 
 
-def _role_ranks(scored: np.ndarray, cfg: MeasureConfig, rng: np.random.Generator,
-                rows_at: Any, shape: tuple[int, int]) -> np.ndarray:
+def _role_ranks(
+    scored: np.ndarray, cfg: MeasureConfig, rng: np.random.Generator, rows_at: Any, shape: tuple[int, int]
+) -> np.ndarray:
     """effective_rank_role (seed, layer, role): m random scored and m unscored (sample, position) rows.
 
     `rows_at(pick)` gives the streams (seed, layer, m, d) of the flat row indices n_i·T + t_i in `pick`."""
@@ -120,8 +136,9 @@ def _role_ranks(scored: np.ndarray, cfg: MeasureConfig, rng: np.random.Generator
     return role
 
 
-def measure_streams(streams: np.ndarray, scored: np.ndarray, cfg: MeasureConfig, *, rng: np.random.Generator,
-                    is_mask: np.ndarray | None = None) -> dict[str, np.ndarray]:
+def measure_streams(
+    streams: np.ndarray, scored: np.ndarray, cfg: MeasureConfig, *, rng: np.random.Generator, is_mask: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
     """Observables of one stage. streams: (seed, n, layer, position, width); scored, is_mask: (n, position).
 
     `is_mask` marks the rows whose input is [MASK] (default: none, e.g. an input without masking).
@@ -160,8 +177,15 @@ def measure_streams(streams: np.ndarray, scored: np.ndarray, cfg: MeasureConfig,
     return out
 
 
-def measure_tables(tables: np.ndarray, inputs: np.ndarray, scored: np.ndarray, cfg: MeasureConfig, *,
-                   rng: np.random.Generator, mask_id: int | None = None) -> dict[str, np.ndarray]:
+def measure_tables(
+    tables: np.ndarray,
+    inputs: np.ndarray,
+    scored: np.ndarray,
+    cfg: MeasureConfig,
+    *,
+    rng: np.random.Generator,
+    mask_id: int | None = None,
+) -> dict[str, np.ndarray]:
     """`measure_streams` for context-free networks, from their symbol tables (the same observables).
 
     tables: (seed, P, S, layer, width) from `rgbench.train.symbol_tables`; inputs, scored: (n, position).
@@ -219,8 +243,7 @@ def measure_tables(tables: np.ndarray, inputs: np.ndarray, scored: np.ndarray, c
     out["kernel_drift"] = _position_mean(kernel_drift(layer_major, nonfinite="nan", weights=c_all))
     if cfg.cka:
         out["cka"] = _position_mean(cka_matrix(layer_major, nonfinite="nan", weights=c_all))
-    out["update_ratio"] = update_ratio(per_pos.reshape(s, nl, t * n_sym, d), nonfinite="nan",
-                                       weights=c_all.reshape(-1))
+    out["update_ratio"] = update_ratio(per_pos.reshape(s, nl, t * n_sym, d), nonfinite="nan", weights=c_all.reshape(-1))
     return out
 
 
@@ -318,25 +341,63 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
     for name, value in data_baseline(tokens, data.vocab).items():
         variables[name] = (("position",) if np.ndim(value) == 1 else (), np.asarray(value, np.float32), _cf(name))
 
-    bayes, bayes_se = data.bayes_loss(np.asarray(result.eval_tokens), np.asarray(result.eval_inputs), np.asarray(result.eval_scored))
-    tw, tw_se = data.tokenwise_loss(np.asarray(result.eval_tokens), np.asarray(result.eval_inputs), np.asarray(result.eval_scored))
+    bayes, bayes_se = data.bayes_loss(
+        np.asarray(result.eval_tokens), np.asarray(result.eval_inputs), np.asarray(result.eval_scored)
+    )
+    tw, tw_se = data.tokenwise_loss(
+        np.asarray(result.eval_tokens), np.asarray(result.eval_inputs), np.asarray(result.eval_scored)
+    )
     nats = "nat"
     variables.update(
-        loss=(("seed", "step"), np.asarray(result.loss, np.float32), {"long_name": "training loss (masked-token cross-entropy, batch mean)", "units": nats}),
-        final_loss=(("seed",), np.asarray(result.final_loss, np.float64), {"long_name": "masked-token cross-entropy on the fixed evaluation set", "units": nats}),
+        loss=(
+            ("seed", "step"),
+            np.asarray(result.loss, np.float32),
+            {"long_name": "training loss (masked-token cross-entropy, batch mean)", "units": nats},
+        ),
+        final_loss=(
+            ("seed",),
+            np.asarray(result.final_loss, np.float64),
+            {"long_name": "masked-token cross-entropy on the fixed evaluation set", "units": nats},
+        ),
         diverged=(("seed",), diverged, {"long_name": "training produced a non-finite loss"}),
-        bayes_loss=((), np.float64(bayes), {"long_name": "Bayes-optimal full-context cross-entropy on the evaluation set", "units": nats, "standard_error": float(bayes_se)}),
-        tokenwise_loss=((), np.float64(tw), {"long_name": "best context-free (tokenwise) cross-entropy on the evaluation set", "units": nats, "standard_error": float(tw_se)}),
-        input_eigenvalues=(("eig",), np.asarray(data.eigenvalues(), np.complex128), {"long_name": "eigenvalues of the input's transition operator, by decreasing modulus", "units": "1"}),
-        input_autocorrelation=(("lag",), np.asarray(data.autocorrelation(), np.float64), {"long_name": "one-hot autocorrelation C(r) = sum_a P(x_t=a, x_t+r=a) - pi_a^2", "units": "1"}),
+        bayes_loss=(
+            (),
+            np.float64(bayes),
+            {
+                "long_name": "Bayes-optimal full-context cross-entropy on the evaluation set",
+                "units": nats,
+                "standard_error": float(bayes_se),
+            },
+        ),
+        tokenwise_loss=(
+            (),
+            np.float64(tw),
+            {
+                "long_name": "best context-free (tokenwise) cross-entropy on the evaluation set",
+                "units": nats,
+                "standard_error": float(tw_se),
+            },
+        ),
+        input_eigenvalues=(
+            ("eig",),
+            np.asarray(data.eigenvalues(), np.complex128),
+            {"long_name": "eigenvalues of the input's transition operator, by decreasing modulus", "units": "1"},
+        ),
+        input_autocorrelation=(
+            ("lag",),
+            np.asarray(data.autocorrelation(), np.float64),
+            {"long_name": "one-hot autocorrelation C(r) = sum_a P(x_t=a, x_t+r=a) - pi_a^2", "units": "1"},
+        ),
     )
     ds = xr.Dataset({k: xr.Variable(v[0], v[1], v[2]) for k, v in variables.items()}, coords=coords)
     ds["layer"].attrs.update(long_name="residual-stream layer (0 = embedding output, L = after the last block)")
     ds["transition"].attrs.update(long_name="layer transition l -> l+1")
     ds["stage"].attrs.update(long_name="parameter snapshot")
     ds["role"].attrs.update(long_name="scored (masked) or unscored (visible) positions")
-    ds["rows"].attrs.update(long_name="probe rows at a position: token = input is a vocabulary symbol, mask = input is "
-                                      "[MASK], half = the first N/2 probe sequences, token_half = token rows of those")
+    ds["rows"].attrs.update(
+        long_name="probe rows at a position: token = input is a vocabulary symbol, mask = input is "
+        "[MASK], half = the first N/2 probe sequences, token_half = token rows of those"
+    )
     ds["step"].attrs.update(long_name="optimizer step")
     ds["position"].attrs.update(long_name="sequence position")
     ds["lag"].attrs.update(long_name="lag r", units="positions")

@@ -165,8 +165,7 @@ def _check_arguments(args: dict[str, Any]) -> None:
         if args.get(key) is not None and not _broadcasts(np.shape(args[key]), rows_shape):
             raise ValueError(f"`{key}` of shape {np.shape(args[key])} does not broadcast to {rows_name}")
     if "a" in args and not (_broadcasts(np.shape(args["a"]), rows_shape) and _broadcasts(np.shape(args["b"]), rows_shape)):
-        raise ValueError(f"row selections of shapes {np.shape(args['a'])}, {np.shape(args['b'])} do not broadcast to "
-                         f"{rows_name}")
+        raise ValueError(f"row selections of shapes {np.shape(args['a'])}, {np.shape(args['b'])} do not broadcast to {rows_name}")
 
 
 def _array_view(x: Any) -> Any:
@@ -625,8 +624,10 @@ def _check_debiased(n: int, debiased: bool) -> None:
 
 def _check_weighted(weights, debiased: bool) -> None:
     if weights is not None and debiased:
-        raise ValueError("`weights` apply to biased CKA only: the unbiased HSIC is not a function of the weighted "
-                         "Gram matrix (pass debiased=False, or repeat the rows)")
+        raise ValueError(
+            "`weights` apply to biased CKA only: the unbiased HSIC is not a function of the weighted "
+            "Gram matrix (pass debiased=False, or repeat the rows)"
+        )
 
 
 @_arguments_first
@@ -745,8 +746,14 @@ def cka_matrix(
     return _layer_cka(_check_layers(xs), _cka_matrix_chunk, debiased, center, nonfinite, weights)
 
 
-def _layer_cka(a: np.ndarray, chunk: Callable[[np.ndarray, bool], np.ndarray], debiased: bool, center: bool,
-               nonfinite: NonFinite, weights: Real[ArrayLike, "*#batch n"] | None) -> np.ndarray:
+def _layer_cka(
+    a: np.ndarray,
+    chunk: Callable[[np.ndarray, bool], np.ndarray],
+    debiased: bool,
+    center: bool,
+    nonfinite: NonFinite,
+    weights: Real[ArrayLike, "*#batch n"] | None,
+) -> np.ndarray:
     """CKA between the layers of `a` (..., L, N, d) as `chunk` (a prepared chunk (b, L, N, d), debiased)
     computes it, with the checks and preparation (centring, weights, non-finite rows) of :func:`linear_cka`:
     what `cka_matrix` and `kernel_drift` share."""
@@ -850,8 +857,7 @@ def update_ratio(
         with np.errstate(divide="ignore", invalid="ignore"):
             return {"r": num / den}
 
-    return _map_batched(fn, a, name="xs", center=False, core_ndim=3, normalize=False, nonfinite=nonfinite,
-                        weights=weights)["r"]
+    return _map_batched(fn, a, name="xs", center=False, core_ndim=3, normalize=False, nonfinite=nonfinite, weights=weights)["r"]
 
 
 @_arguments_first
@@ -882,7 +888,9 @@ def cloud_distance(
         a = np.broadcast_to(a, shape)
         b = np.broadcast_to(b, shape)
     except ValueError:
-        raise ValueError(f"row selections of shapes {np.shape(a)}, {np.shape(b)} do not broadcast to x.shape[:-1] = {shape}") from None
+        raise ValueError(
+            f"row selections of shapes {np.shape(a)}, {np.shape(b)} do not broadcast to x.shape[:-1] = {shape}"
+        ) from None
     batch, items = _flat_items(arr, 2)
     a_items, b_items = _flat_items(a, 1)[1], _flat_items(b, 1)[1]
 
@@ -894,8 +902,9 @@ def cloud_distance(
         finite = np.isfinite(h).all(axis=(-2, -1))
         if not finite.all():
             if nonfinite == "raise":
-                raise ValueError("`x` contains non-finite values (nan or inf); pass nonfinite='nan' to get nan for such "
-                                 "items instead")
+                raise ValueError(
+                    "`x` contains non-finite values (nan or inf); pass nonfinite='nan' to get nan for such items instead"
+                )
             h[~finite] = 0.0
         with np.errstate(divide="ignore", invalid="ignore"):
             mu_a = np.einsum("bn,bnd->bd", wa, h) / na[:, None]

@@ -74,8 +74,16 @@ def _safe(name: str) -> str:
 # which it does (every per-case figure fits one column of about 560 px, the overview one row of the
 # page). Legend lines are 4 font sizes long: a dashed line's gaps show on both sides of its marker.
 _DPI = 110
-_RC = {"font.size": 10, "axes.titlesize": 10, "axes.labelsize": 10, "xtick.labelsize": 9, "ytick.labelsize": 9,
-       "legend.fontsize": 8.5, "legend.handlelength": 4.0, "legend.title_fontsize": 8.5}
+_RC = {
+    "font.size": 10,
+    "axes.titlesize": 10,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 8.5,
+    "legend.handlelength": 4.0,
+    "legend.title_fontsize": 8.5,
+}
 _WIDTH = 5.0  # inches per panel column: about 550 px with the tight margins
 
 
@@ -92,8 +100,16 @@ def _styled(plot):
     return styled
 
 
-def _figure(nrows: int = 1, ncols: int = 1, *, width: float = _WIDTH, height: float = 3.5, sharex: bool = False,
-            wspace: float = 0.3, hspace: float = 0.12):
+def _figure(
+    nrows: int = 1,
+    ncols: int = 1,
+    *,
+    width: float = _WIDTH,
+    height: float = 3.5,
+    sharex: bool = False,
+    wspace: float = 0.3,
+    hspace: float = 0.12,
+):
     """A figure of nrows × ncols panels of about `width` × `height` inches each, labels included.
 
     The spacing between panels is fixed and the outer margins are whatever the labels need:
@@ -103,8 +119,9 @@ def _figure(nrows: int = 1, ncols: int = 1, *, width: float = _WIDTH, height: fl
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(width * ncols, height * nrows))
-    fig.subplots_adjust(left=0.15 / ncols, right=1 - 0.03 / ncols, bottom=0.13 / nrows, top=1 - 0.11 / nrows,
-                        wspace=wspace, hspace=hspace)
+    fig.subplots_adjust(
+        left=0.15 / ncols, right=1 - 0.03 / ncols, bottom=0.13 / nrows, top=1 - 0.11 / nrows, wspace=wspace, hspace=hspace
+    )
     axes = fig.subplots(nrows, ncols, sharex=sharex, squeeze=False).ravel().tolist()
     return fig, axes
 
@@ -351,9 +368,12 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
     from .predictions import RankCollapse
 
     cases = {
-        c: ds for c, ds in datasets.items()
-        if "effective_rank" in ds.data_vars and "stage" in ds["effective_rank"].dims
-        and {"init", "trained"} <= set(map(str, ds["stage"].values)) and ds.sizes.get("layer", 0) > 2
+        c: ds
+        for c, ds in datasets.items()
+        if "effective_rank" in ds.data_vars
+        and "stage" in ds["effective_rank"].dims
+        and {"init", "trained"} <= set(map(str, ds["stage"].values))
+        and ds.sizes.get("layer", 0) > 2
         and np.isfinite(_position_mean_rank(ds).sel(stage="trained").values).any()
         and ds.sizes.get("step", 1) > 0  # an untrained control has nothing to show here
     }
@@ -388,8 +408,10 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
     _integer_ticks(ax)
     xis = sorted({round(x, 3) for x in (float(ds.attrs.get("xi", np.nan)) for ds in cases.values()) if np.isfinite(x)})
     ticks = _uncrowded(xis, linthresh=0.5, min_gap=0.08)
-    titles = ("(b) collapse (layer 1 → last) vs ξ" + (", all rows" if cx is not None else ""),
-              "(c) the same on token rows (no [MASK] input)")
+    titles = (
+        "(b) collapse (layer 1 → last) vs ξ" + (", all rows" if cx is not None else ""),
+        "(c) the same on token rows (no [MASK] input)",
+    )
     for panel, title in zip((bx, cx), titles):
         if panel is None:
             continue
@@ -403,15 +425,31 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
     width_pt = fig.get_figwidth() * 72
     entry_pt = (max(map(len, labels)) * 0.6 + 2.5 + 2) * _RC["legend.fontsize"]  # characters, handle and padding
     ncol = int(max(1, min(len(labels), width_pt // entry_pt)))
-    fig.legend(handles, labels, loc="upper center", bbox_to_anchor=(0.5, 0.05), ncol=ncol, handlelength=2.5,
-               frameon=False, title=("mean ± SE over seeds; colour and marker per case, the same in every panel"
-                                     + (", marker shape by architecture" if len(archs) > 1 else "")))
+    fig.legend(
+        handles,
+        labels,
+        loc="upper center",
+        bbox_to_anchor=(0.5, 0.05),
+        ncol=ncol,
+        handlelength=2.5,
+        frameon=False,
+        title=(
+            "mean ± SE over seeds; colour and marker per case, the same in every panel"
+            + (", marker shape by architecture" if len(archs) > 1 else "")
+        ),
+    )
     out = Path(out_dir) / "overview.png"
     return _save(fig, out)
 
 
-def plot_datasets(datasets: dict[str, xr.Dataset], out_dir: str | Path, *, report: Any = None, leaderboard: Any = None,
-                  title: str = "rgbench report") -> PlotOutput:
+def plot_datasets(
+    datasets: dict[str, xr.Dataset],
+    out_dir: str | Path,
+    *,
+    report: Any = None,
+    leaderboard: Any = None,
+    title: str = "rgbench report",
+) -> PlotOutput:
     """PNG figures of every case plus a self-contained ``report.html`` (verdicts, leaderboard, figures)."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -427,17 +465,23 @@ def plot_datasets(datasets: dict[str, xr.Dataset], out_dir: str | Path, *, repor
     parts.append("<h2>Figures</h2>")
     if result.overview is not None:
         data = base64.b64encode(result.overview.read_bytes()).decode()
-        parts.append(f'<figure class="wide"><img alt="overview" src="data:image/png;base64,{data}"><figcaption>every case: '
-                     "effective rank vs depth, and rank collapse vs ξ</figcaption></figure>")
+        parts.append(
+            f'<figure class="wide"><img alt="overview" src="data:image/png;base64,{data}"><figcaption>every case: '
+            "effective rank vs depth, and rank collapse vs ξ</figcaption></figure>"
+        )
     for case, figs in result.figures.items():
         ds = datasets[case]
         status = ds.attrs.get("status", "")
-        parts.append(f"<h3>{html.escape(_title(ds, case))}</h3>"
-                     + (f"<p>status: {html.escape(str(status))}</p>" if status and status != "complete" else ""))
+        parts.append(
+            f"<h3>{html.escape(_title(ds, case))}</h3>"
+            + (f"<p>status: {html.escape(str(status))}</p>" if status and status != "complete" else "")
+        )
         for name, path in figs.items():
             data = base64.b64encode(path.read_bytes()).decode()
-            parts.append(f'<figure><img alt="{html.escape(case)} {name}" src="data:image/png;base64,{data}">'
-                         f"<figcaption>{html.escape(FIGURES[name])}</figcaption></figure>")
+            parts.append(
+                f'<figure><img alt="{html.escape(case)} {name}" src="data:image/png;base64,{data}">'
+                f"<figcaption>{html.escape(FIGURES[name])}</figcaption></figure>"
+            )
         if result.skipped[case]:
             skipped = "; ".join(f"{n}: {why}" for n, why in result.skipped[case].items())
             parts.append(f"<p><em>not drawn — {html.escape(skipped)}</em></p>")

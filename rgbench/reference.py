@@ -20,9 +20,11 @@ from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, describe, param
 __all__ = ["CATEGORIES", "KIND_CATEGORIES", "LANGUAGE_CATEGORIES", "XI_NOTE", "allowed", "reference"]
 
 #: What ξ means wherever an input takes one (stated in the input section of ``rgbench list``).
-XI_NOTE = ("ξ is the correlation length ξ = −1/ln|λ₂|, λ₂ the second-largest eigenvalue (by modulus) of the chain's "
-           "transition matrix: correlations decay as |λ₂|^r = e^(−r/ξ) with the distance r. ξ = 1.2 ↔ |λ₂| = 0.435, "
-           "ξ = 6.7 ↔ |λ₂| = 0.861 (docs/science.md).")
+XI_NOTE = (
+    "ξ is the correlation length ξ = −1/ln|λ₂|, λ₂ the second-largest eigenvalue (by modulus) of the chain's "
+    "transition matrix: correlations decay as |λ₂|^r = e^(−r/ξ) with the distance r. ξ = 1.2 ↔ |λ₂| = 0.435, "
+    "ξ = 6.7 ↔ |λ₂| = 0.861 (docs/science.md)."
+)
 
 LANGUAGE_CATEGORIES = ("suite", "case", "train", "measure", "masking", "prediction")
 KIND_CATEGORIES = {"architecture": ARCHITECTURES, "input": INPUTS, "observable": OBSERVABLES, "test": TESTS}
@@ -61,8 +63,15 @@ def _rows(model: type[BaseModel], *, skip: tuple[str, ...] = (), meaning: dict[s
         default = p.default
         if isinstance(default, float) and not math.isfinite(default):
             default = str(default)
-        rows.append({"name": p.name, "type": p.type, "default": default, "allowed": allowed(fields[p.name]),
-                     "description": (meaning or {}).get(p.name) or p.description})
+        rows.append(
+            {
+                "name": p.name,
+                "type": p.type,
+                "default": default,
+                "allowed": allowed(fields[p.name]),
+                "description": (meaning or {}).get(p.name) or p.description,
+            }
+        )
     return rows
 
 
@@ -84,9 +93,16 @@ def _language() -> dict[str, dict[str, Any]]:
         "train": "how the seeds are trained (see train keys)",
         "measure": "what is measured on the probe batch (see measure keys)",
     }
-    case = [_row("id", "str", "(required)", "case id, unique in the suite; a grid appends [key=value,…]",
-                 f"matches {_CASE_ID_PATTERN}, at most {MAX_ID_BYTES} bytes (UTF-8, grid suffix included), not "
-                 f"{', '.join(RESERVED_IDS)} in any letter case; ids differing only in letter case are refused")]
+    case = [
+        _row(
+            "id",
+            "str",
+            "(required)",
+            "case id, unique in the suite; a grid appends [key=value,…]",
+            f"matches {_CASE_ID_PATTERN}, at most {MAX_ID_BYTES} bytes (UTF-8, grid suffix included), not "
+            f"{', '.join(RESERVED_IDS)} in any letter case; ids differing only in letter case are refused",
+        )
+    ]
     case += _rows(CaseSpec, skip=("id", "predict"), meaning=case_meaning)
     for row in case:
         if row["name"] in ("architecture", "input"):
@@ -95,13 +111,21 @@ def _language() -> dict[str, dict[str, Any]]:
             row["type"], row["default"] = "mapping", "(all defaults)"
     case += [
         _row("predict", "list[prediction]", [], "the claims scored on this case (see prediction keys)"),
-        _row("grid", "mapping[dotted key, list]", None,
-             "sweep: one case per combination of the listed values, e.g. {input.xi: [1.2, 6.7], seeds: [5, 10]}",
-             "keys that a case may set; values validated like the case"),
+        _row(
+            "grid",
+            "mapping[dotted key, list]",
+            None,
+            "sweep: one case per combination of the listed values, e.g. {input.xi: [1.2, 6.7], seeds: [5, 10]}",
+            "keys that a case may set; values validated like the case",
+        ),
     ]
     prediction = [
-        _row("observable", "kind | mapping", "(required)", "what is read from the stored data: a kind name "
-             "(see observable kinds) or a mapping with `kind` and its parameters"),
+        _row(
+            "observable",
+            "kind | mapping",
+            "(required)",
+            "what is read from the stored data: a kind name (see observable kinds) or a mapping with `kind` and its parameters",
+        ),
         _row("test", "mapping", "(required)", "how the values are judged: a mapping with `kind` (see test kinds)"),
         *_rows(PredictionBase),
     ]
@@ -109,10 +133,14 @@ def _language() -> dict[str, dict[str, Any]]:
         if row["name"] == "nulls":
             row["type"] = "list[case id | set name | {case, stage, compare_to}]"
     return {
-        "suite": {"description": "the top-level keys of a suite file",
-                  "parameters": [_row(k, t, d, m) for k, (t, d, m) in TOP_KEY_MEANINGS.items()]},
-        "case": {"description": "the keys of one case (and of `defaults:`, which every case inherits, "
-                                "except id, predict and grid)", "parameters": case},
+        "suite": {
+            "description": "the top-level keys of a suite file",
+            "parameters": [_row(k, t, d, m) for k, (t, d, m) in TOP_KEY_MEANINGS.items()],
+        },
+        "case": {
+            "description": "the keys of one case (and of `defaults:`, which every case inherits, except id, predict and grid)",
+            "parameters": case,
+        },
         "train": {"description": "a case's `train:` mapping", "parameters": _rows(TrainConfig)},
         "measure": {"description": "a case's `measure:` mapping", "parameters": _rows(MeasureConfig)},
         "masking": {"description": "an input's `masking:` mapping (every input kind has one)", "parameters": _rows(Masking)},
@@ -136,11 +164,15 @@ def reference(categories: tuple[str, ...] | list[str] = CATEGORIES) -> dict[str,
             out[cat] = language[cat]
         elif cat in KIND_CATEGORIES:
             reg = KIND_CATEGORIES[cat]
-            out[cat] = {kind: {"description": describe(cls), "source": str(reg.source(kind)), "parameters": _rows(cls)}
-                        for kind, cls in reg.items()}
+            out[cat] = {
+                kind: {"description": describe(cls), "source": str(reg.source(kind)), "parameters": _rows(cls)}
+                for kind, cls in reg.items()
+            }
         elif cat == "theory":
-            out[cat] = {t.name: {"description": t.doc, "observables": list(t.observables), "stages": list(t.stages),
-                                 "source": t.source} for t in THEORY.values()}
+            out[cat] = {
+                t.name: {"description": t.doc, "observables": list(t.observables), "stages": list(t.stages), "source": t.source}
+                for t in THEORY.values()
+            }
         else:
             raise ValueError(f"no reference category {cat!r}; allowed: {', '.join(CATEGORIES)}")
     return out

@@ -197,15 +197,17 @@ class Registry(Generic[C]):
         """Register a config class under its ``kind`` literal (a decorator). Raises TypeError / ValueError."""
         where = f"{cls.__module__}.{cls.__qualname__}"
         if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
-            raise TypeError(f"{where} is not a pydantic config class; a {self.category} subclasses "
-                            f"{self.base.__name__ if self.base else 'rgbench.registry.Component'}")
+            raise TypeError(
+                f"{where} is not a pydantic config class; a {self.category} subclasses "
+                f"{self.base.__name__ if self.base else 'rgbench.registry.Component'}"
+            )
         if self.base is not None and not issubclass(cls, self.base):
-            raise TypeError(f"{where} cannot be registered as a {self.category}: it must subclass "
-                            f"{public_name(self.base)}")
+            raise TypeError(f"{where} cannot be registered as a {self.category}: it must subclass {public_name(self.base)}")
         if inspect.isabstract(cls):
             missing = ", ".join(sorted(cls.__abstractmethods__))
-            raise TypeError(f"{where} cannot be registered as a {self.category}: it leaves abstract methods "
-                            f"unimplemented ({missing})")
+            raise TypeError(
+                f"{where} cannot be registered as a {self.category}: it leaves abstract methods unimplemented ({missing})"
+            )
         field = cls.model_fields.get("kind")
         args = typing.get_args(field.annotation) if field is not None else ()
         if field is None or typing.get_origin(field.annotation) is not typing.Literal or len(args) != 1:
@@ -220,8 +222,10 @@ class Registry(Generic[C]):
             if (old_where, self._sources[kind]) == (where, source):  # the same module imported again
                 self._entries[kind] = cls
                 return cls
-            raise ValueError(f"{self.category} kind {kind!r} is registered twice: by {old_where} ({self._sources[kind]}) "
-                             f"and by {where} ({source}); uninstall one of them or rename its kind")
+            raise ValueError(
+                f"{self.category} kind {kind!r} is registered twice: by {old_where} ({self._sources[kind]}) "
+                f"and by {where} ({source}); uninstall one of them or rename its kind"
+            )
         self._entries[kind] = cls
         self._sources[kind] = source
         _GENERATION[0] += 1
@@ -261,8 +265,14 @@ class Registry(Generic[C]):
         allowed = sorted(self._entries)
         close = closest(kind, allowed) if isinstance(kind, str) else None
         hint = f"; did you mean {close!r}?" if close else ""
-        plugin = "" if close else ("; a kind from another package needs that package installed (it registers through "
-                                   "the rgbench.components entry point) or `--plugin MODULE_OR_PATH` on the command line")
+        plugin = (
+            ""
+            if close
+            else (
+                "; a kind from another package needs that package installed (it registers through "
+                "the rgbench.components entry point) or `--plugin MODULE_OR_PATH` on the command line"
+            )
+        )
         return f"unknown {self.category} kind {kind!r}{hint} (allowed: {', '.join(allowed)}){plugin}"
 
     def parse(self, data: Any) -> C:

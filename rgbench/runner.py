@@ -184,8 +184,15 @@ def _failed_dataset(case: Case, suite_name: str, exc: BaseException, wall: float
     )
 
 
-def execute_case(case_json: str, suite_name: str, store_path: str, force: bool = False, progress=None,
-                 plugins: Sequence[str] = (), on_start: Callable[[], None] | None = None) -> Outcome:
+def execute_case(
+    case_json: str,
+    suite_name: str,
+    store_path: str,
+    force: bool = False,
+    progress=None,
+    plugins: Sequence[str] = (),
+    on_start: Callable[[], None] | None = None,
+) -> Outcome:
     """Claim, skip-or-compute, write. Top-level and picklable: the unit of work of every executor.
 
     `plugins` are the ``--plugin`` specs of the run, imported here first (a worker process or a dask
@@ -232,8 +239,9 @@ class _Reporter:
         self.done = 0
         self.t0 = time.perf_counter()
         keys = [_training_key(c) for c in cases]
-        self._cost = {c.id: estimate(c, reuses_training=i > 0 and keys[i] == keys[i - 1]).total_flops
-                      for i, c in enumerate(cases)}  # FLOPs (rgbench.cost)
+        self._cost = {
+            c.id: estimate(c, reuses_training=i > 0 and keys[i] == keys[i - 1]).total_flops for i, c in enumerate(cases)
+        }  # FLOPs (rgbench.cost)
         self._left = sum(self._cost.values())  # cost of the cases not finished yet
         self._n_left = len(cases)
         self._spent = 0.0  # cost, seconds and number of the cases computed so far (skipped ones cost nothing)
@@ -255,9 +263,15 @@ class _Reporter:
             )
 
             self._progress = Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(), TextColumn("{task.fields[detail]}"),
-                console=Console(file=self.stream), transient=False,
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TextColumn("ETA"),
+                TimeRemainingColumn(),
+                TextColumn("{task.fields[detail]}"),
+                console=Console(file=self.stream),
+                transient=False,
             )
             self._progress.start()
             self._task = self._progress.add_task("cases", total=self.total, detail="")
@@ -352,8 +366,11 @@ def select_cases(suite: Suite, only: Sequence[str]) -> list[Case]:
     unknown = [name for name in only if name not in suite.ids and name not in bases]
     if unknown:
         grids = sorted(b for b in bases if b not in suite.ids)
-        raise KeyError(f"--only names no case of suite {suite.name!r}: {', '.join(unknown)} (cases: {', '.join(suite.ids)}"
-                       + (f"; grids: {', '.join(grids)}" if grids else "") + ")")
+        raise KeyError(
+            f"--only names no case of suite {suite.name!r}: {', '.join(unknown)} (cases: {', '.join(suite.ids)}"
+            + (f"; grids: {', '.join(grids)}" if grids else "")
+            + ")"
+        )
     return [c for c in suite.cases if c.id in wanted or c.base_id in wanted]
 
 
@@ -402,7 +419,10 @@ def run_suite(
             _LAST_TRAINING.clear()  # reuse trained networks between consecutive cases of this run only
             for case in cases:
                 out = execute_case(
-                    _case_payload(case), suite.name, store_path, force,
+                    _case_payload(case),
+                    suite.name,
+                    store_path,
+                    force,
                     progress=lambda step, total, loss, cid=case.id: reporter.step(cid, step, total, loss),
                     on_start=lambda cid=case.id: reporter.start_case(cid),
                 )
@@ -428,8 +448,9 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter) -> l
             futures = {}
             reporter.note(f"{len(cases)} case(s) on {workers} worker processes; each line below is a finished case")
             for case in cases:
-                futures[pool.submit(execute_case, _case_payload(case), suite_name, store_path, force, None,
-                                    loaded_plugins())] = case.id
+                futures[pool.submit(execute_case, _case_payload(case), suite_name, store_path, force, None, loaded_plugins())] = (
+                    case.id
+                )
             outcomes = _collect(futures, as_completed(futures), reporter, "worker died")
     finally:
         if old is None:
@@ -452,8 +473,18 @@ def _run_dask(cases, suite_name, store_path, force, scheduler, reporter, resourc
         futures = {}
         reporter.note(f"{len(cases)} case(s) sent to the dask scheduler {scheduler}; each line below is a finished case")
         for case in cases:
-            fut = client.submit(execute_case, _case_payload(case), suite_name, store_path, force, None, loaded_plugins(),
-                                pure=False, key=f"rgbench-{case.hash}-{case.id}", resources=resources or None)
+            fut = client.submit(
+                execute_case,
+                _case_payload(case),
+                suite_name,
+                store_path,
+                force,
+                None,
+                loaded_plugins(),
+                pure=False,
+                key=f"rgbench-{case.hash}-{case.id}",
+                resources=resources or None,
+            )
             futures[fut] = case.id
         outcomes = _collect(futures, dask_completed(list(futures)), reporter, "worker error")
     return _in_suite_order(outcomes, cases)
@@ -502,8 +533,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     # A SuiteError (an invalid suite, a case refused by its cost) is printed by `rgbench.cli.main`: exit 2.
     suite = load_suite(args.suite, args.overrides)
     if args.overrides and not args.store:
-        print(f"rgbench run: --set changes what the cases compute; name the store they go to with --store (e.g. "
-              f"--store runs/{suite.name}.zarr), so that {default_store(suite)} is not overwritten", file=sys.stderr)
+        print(
+            f"rgbench run: --set changes what the cases compute; name the store they go to with --store (e.g. "
+            f"--store runs/{suite.name}.zarr), so that {default_store(suite)} is not overwritten",
+            file=sys.stderr,
+        )
         return 2
     if args.devices != 1:
         if args.devices < 1 or args.workers > 1 or args.scheduler:
@@ -522,9 +556,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if resources and not args.scheduler:
             raise ValueError("--resources is what each case asks of a dask worker: give it with --scheduler")
         outcomes = run_suite(
-            suite, args.store, only=args.only, force=args.force, workers=args.workers,
-            scheduler=args.scheduler, resources=resources, quiet=args.quiet,
-            max_memory=args.max_memory, max_hours=args.max_hours, strict=args.strict,
+            suite,
+            args.store,
+            only=args.only,
+            force=args.force,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resources=resources,
+            quiet=args.quiet,
+            max_memory=args.max_memory,
+            max_hours=args.max_hours,
+            strict=args.strict,
         )
     except (KeyError, ValueError) as e:
         print(f"rgbench run: {e.args[0] if e.args else e}", file=sys.stderr)
@@ -540,5 +582,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
         for o in failed:
             print(f"  {o.case_id}: {o.status}", file=sys.stderr)
         if busy:
-            print(f"  {len(busy)} case(s) were being computed by another runner; rerun to pick up any it did not finish", file=sys.stderr)
+            print(
+                f"  {len(busy)} case(s) were being computed by another runner; rerun to pick up any it did not finish",
+                file=sys.stderr,
+            )
     return min(len(failed), 125)

@@ -92,7 +92,7 @@ __all__ = [
     "bootstrap_ci",
     "decide",
     "case_figures",
-        "BOOTSTRAP_SEED",
+    "BOOTSTRAP_SEED",
     "N_RESAMPLES",
 ]
 
@@ -169,17 +169,35 @@ class NullResult:
         return f"{self.ref}: {self.verdict.value} {_ci_text(self.statistic, self.ci)}{seeds}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ref": self.ref, "case": self.case, "stage": self.stage, "compare_to": self.compare_to,
-                "verdict": self.verdict.value, "statistic": _num(self.statistic), "ci": _ci_list(self.ci),
-                "seeds_passing": self.seeds_passing, "seeds": self.seeds, "reason": self.reason,
-                "per_seed": self.per_seed}
+        return {
+            "ref": self.ref,
+            "case": self.case,
+            "stage": self.stage,
+            "compare_to": self.compare_to,
+            "verdict": self.verdict.value,
+            "statistic": _num(self.statistic),
+            "ci": _ci_list(self.ci),
+            "seeds_passing": self.seeds_passing,
+            "seeds": self.seeds,
+            "reason": self.reason,
+            "per_seed": self.per_seed,
+        }
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> NullResult:
-        return cls(ref=d["ref"], case=d["case"], stage=d.get("stage"), compare_to=d.get("compare_to"),
-                   verdict=Verdict(d["verdict"]), statistic=d.get("statistic"),
-                   ci=tuple(d["ci"]) if d.get("ci") else None, seeds_passing=d.get("seeds_passing"),
-                   seeds=d.get("seeds"), reason=d.get("reason", ""), per_seed=d.get("per_seed") or {})
+        return cls(
+            ref=d["ref"],
+            case=d["case"],
+            stage=d.get("stage"),
+            compare_to=d.get("compare_to"),
+            verdict=Verdict(d["verdict"]),
+            statistic=d.get("statistic"),
+            ci=tuple(d["ci"]) if d.get("ci") else None,
+            seeds_passing=d.get("seeds_passing"),
+            seeds=d.get("seeds"),
+            reason=d.get("reason", ""),
+            per_seed=d.get("per_seed") or {},
+        )
 
 
 @dataclass(frozen=True)
@@ -232,13 +250,24 @@ class PredictionResult:
     def from_dict(cls, d: dict[str, Any]) -> PredictionResult:
         labels = d.get("labels") or {}
         return cls(
-            case=d["case"], claim=d["claim"], observable=d["observable"], test=d["test"], verdict=Verdict(d["verdict"]),
-            statistic=d.get("statistic"), ci=tuple(d["ci"]) if d.get("ci") else None,
-            seeds_passing=d.get("seeds_passing"), seeds=d.get("seeds"),
-            threshold=tuple(d["threshold"]) if d.get("threshold") else None, reason=d.get("reason", ""),
-            observable_label=labels.get("observable", d["observable"]), test_label=labels.get("test", d["test"]),
-            spec=d.get("spec") or {}, seeds_at_least=d.get("seeds_at_least"), per_seed=d.get("per_seed") or {},
-            detail=d.get("detail") or {}, nulls=tuple(NullResult.from_dict(n) for n in d.get("nulls") or ()),
+            case=d["case"],
+            claim=d["claim"],
+            observable=d["observable"],
+            test=d["test"],
+            verdict=Verdict(d["verdict"]),
+            statistic=d.get("statistic"),
+            ci=tuple(d["ci"]) if d.get("ci") else None,
+            seeds_passing=d.get("seeds_passing"),
+            seeds=d.get("seeds"),
+            threshold=tuple(d["threshold"]) if d.get("threshold") else None,
+            reason=d.get("reason", ""),
+            observable_label=labels.get("observable", d["observable"]),
+            test_label=labels.get("test", d["test"]),
+            spec=d.get("spec") or {},
+            seeds_at_least=d.get("seeds_at_least"),
+            per_seed=d.get("per_seed") or {},
+            detail=d.get("detail") or {},
+            nulls=tuple(NullResult.from_dict(n) for n in d.get("nulls") or ()),
             test_verdict=Verdict(d["test_verdict"]) if d.get("test_verdict") else None,
         )
 
@@ -340,11 +369,19 @@ class Report:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Report:
         if "suite" not in d or "predictions" not in d:
-            raise ScoreError("not an rgbench score report: expected keys 'suite' and 'predictions' "
-                             "(write one with `rgbench score STORE --format json`)")
+            raise ScoreError(
+                "not an rgbench score report: expected keys 'suite' and 'predictions' "
+                "(write one with `rgbench score STORE --format json`)"
+            )
         cases = {k: CaseSummary(**v) for k, v in (d.get("cases") or {}).items()}
-        return cls(suite=d["suite"], predictions=[PredictionResult.from_dict(p) for p in d["predictions"]], cases=cases,
-                   title=d.get("title", ""), store=d.get("store"), data_format_version=d.get("data_format_version"))
+        return cls(
+            suite=d["suite"],
+            predictions=[PredictionResult.from_dict(p) for p in d["predictions"]],
+            cases=cases,
+            title=d.get("title", ""),
+            store=d.get("store"),
+            data_format_version=d.get("data_format_version"),
+        )
 
     @classmethod
     def from_json(cls, text: str) -> Report:
@@ -355,9 +392,19 @@ class Report:
         return any(p.nulls for p in self.predictions)
 
     def _rows(self) -> list[list[str]]:
-        rows = [[p.case, p.claim, p.observable_label or p.observable, p.test_label or p.test, p.verdict.value,
-                 p.statistic_text, "—" if p.seeds is None else f"{p.seeds_passing}/{p.seeds}", p.threshold_text]
-                for p in self.predictions]
+        rows = [
+            [
+                p.case,
+                p.claim,
+                p.observable_label or p.observable,
+                p.test_label or p.test,
+                p.verdict.value,
+                p.statistic_text,
+                "—" if p.seeds is None else f"{p.seeds_passing}/{p.seeds}",
+                p.threshold_text,
+            ]
+            for p in self.predictions
+        ]
         if self._with_nulls:
             for row, p in zip(rows, self.predictions):
                 row.append(p.nulls_text)
@@ -377,8 +424,7 @@ class Report:
             return s.replace("|", "\\|").replace("\n", " ")
 
         head = f"# {self.suite}" + (f": {self.title}" if self.title else "")
-        lines = [head, "", self.summary_line(), "", "| " + " | ".join(self._header) + " |",
-                 "|" + "---|" * len(self._header)]
+        lines = [head, "", self.summary_line(), "", "| " + " | ".join(self._header) + " |", "|" + "---|" * len(self._header)]
         for row, p in zip(self._rows(), self.predictions):
             row[4] = f"**{row[4]}**"
             lines.append("| " + " | ".join(cell(c) for c in row) + " |")
@@ -391,8 +437,7 @@ class Report:
         """An HTML fragment: the verdict table and why each non-PASS prediction is not PASS."""
         import html
 
-        colors = {"PASS": "#1a7f37", "NONSPECIFIC": "#bc4c00", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700",
-                  "ERROR": "#8250df"}
+        colors = {"PASS": "#1a7f37", "NONSPECIFIC": "#bc4c00", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700", "ERROR": "#8250df"}
         head = "".join(f"<th>{html.escape(h)}</th>" for h in self._header)
         body = []
         for row, p in zip(self._rows(), self.predictions):
@@ -400,13 +445,18 @@ class Report:
             cells[4] = f'<td style="color:{colors[p.verdict.value]};font-weight:bold">{p.verdict.value}</td>'
             body.append(f'<tr title="{html.escape(p.reason)}">' + "".join(cells) + "</tr>")
         notes = "".join(f"<li>{html.escape(n)}</li>" for n in self.notes())
-        return (f"<p>{html.escape(self.summary_line())}</p><table class=\"rgbench-score\"><thead><tr>{head}</tr></thead>"
-                f"<tbody>{''.join(body)}</tbody></table>" + (f"<p>Why not PASS:</p><ul>{notes}</ul>" if notes else ""))
+        return (
+            f'<p>{html.escape(self.summary_line())}</p><table class="rgbench-score"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table>" + (f"<p>Why not PASS:</p><ul>{notes}</ul>" if notes else "")
+        )
 
     def notes(self) -> list[str]:
         """Why each non-PASS prediction is not PASS, one line each."""
-        return [f"{p.case} — {p.claim}: {p.verdict.value}: {p.reason}" for p in self.predictions
-                if p.verdict is not Verdict.PASS and p.reason]
+        return [
+            f"{p.case} — {p.claim}: {p.verdict.value}: {p.reason}"
+            for p in self.predictions
+            if p.verdict is not Verdict.PASS and p.reason
+        ]
 
     def _repr_html_(self) -> str:  # Jupyter
         return f"<h4>{self.suite}" + (f": {self.title}" if self.title else "") + "</h4>" + self.to_html()
@@ -416,27 +466,49 @@ class Report:
         seeds, nulls (text), reason — a `pandas.DataFrame`."""
         import pandas as pd
 
-        return pd.DataFrame([{
-            "case": p.case, "claim": p.claim, "verdict": p.verdict.value,
-            "test_verdict": (p.test_verdict or p.verdict).value, "statistic": p.statistic,
-            "ci_lo": None if p.ci is None else p.ci[0], "ci_hi": None if p.ci is None else p.ci[1],
-            "seeds_passing": p.seeds_passing, "seeds": p.seeds, "nulls": p.nulls_text, "reason": p.reason,
-        } for p in self.predictions])
+        return pd.DataFrame(
+            [
+                {
+                    "case": p.case,
+                    "claim": p.claim,
+                    "verdict": p.verdict.value,
+                    "test_verdict": (p.test_verdict or p.verdict).value,
+                    "statistic": p.statistic,
+                    "ci_lo": None if p.ci is None else p.ci[0],
+                    "ci_hi": None if p.ci is None else p.ci[1],
+                    "seeds_passing": p.seeds_passing,
+                    "seeds": p.seeds,
+                    "nulls": p.nulls_text,
+                    "reason": p.reason,
+                }
+                for p in self.predictions
+            ]
+        )
 
     def to_table(self):
         """A `rich.table.Table` for the terminal."""
         from rich.markup import escape
         from rich.table import Table
 
-        style = {"PASS": "bold green", "NONSPECIFIC": "bold dark_orange", "FAIL": "bold red", "INCONCLUSIVE": "bold yellow",
-                 "ERROR": "bold magenta"}
+        style = {
+            "PASS": "bold green",
+            "NONSPECIFIC": "bold dark_orange",
+            "FAIL": "bold red",
+            "INCONCLUSIVE": "bold yellow",
+            "ERROR": "bold magenta",
+        }
         t = Table(title=f"{self.suite}" + (f": {self.title}" if self.title else ""), caption=self.summary_line(), expand=True)
         for h in self._header:
             # numbers and verdicts never wrap; words wrap in the text columns
             fixed = h in ("verdict", "seeds", "pass region", "statistic [95 % CI]")
             width = min(12, max((len(p.case) for p in self.predictions), default=4)) if h == "case" else None
-            t.add_column(h, no_wrap=fixed, overflow="ellipsis" if fixed else "fold", min_width=width,
-                         ratio=None if fixed else {"claim": 3, "case": 1}.get(h, 2))
+            t.add_column(
+                h,
+                no_wrap=fixed,
+                overflow="ellipsis" if fixed else "fold",
+                min_width=width,
+                ratio=None if fixed else {"claim": 3, "case": 1}.get(h, 2),
+            )
         for row, p in zip(self._rows(), self.predictions):
             row = [escape(c) for c in row]
             row[4] = f"[{style[p.verdict.value]}]{row[4]}[/]"
@@ -457,8 +529,16 @@ def bootstrap_ci(s: SeedStatistics, *, n_resamples: int = N_RESAMPLES, seed: int
     for method in ("BCa", "percentile"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = stats.bootstrap(samples, s.statistic, paired=False, vectorized=True, n_resamples=n_resamples,
-                                  confidence_level=CONFIDENCE, method=method, rng=np.random.default_rng(seed))
+            res = stats.bootstrap(
+                samples,
+                s.statistic,
+                paired=False,
+                vectorized=True,
+                n_resamples=n_resamples,
+                confidence_level=CONFIDENCE,
+                method=method,
+                rng=np.random.default_rng(seed),
+            )
         lo, hi = float(res.confidence_interval.low), float(res.confidence_interval.high)
         if math.isfinite(lo) and math.isfinite(hi):
             return (min(lo, point), max(hi, point))
@@ -489,11 +569,17 @@ def decide(test: AbstractTest, s: SeedStatistics) -> tuple[Verdict, tuple[float,
     if "p_tost" in extra:
         ci_text = f"TOST p = {extra['p_tost']:.3g} (90 % t-CI [{extra['ci90_t'][0]:.4g}, {extra['ci90_t'][1]:.4g}])"
     seeds_text = f"{k}/{n} seeds pass (PASS needs ≥ {q:.0%}, FAIL ≤ {1 - q:.0%})"
-    where = {"pass": f"inside {region}", "fail": f"outside {region}",
-             "inconclusive": f"straddles or touches the bound of {region}"}[by_interval]
+    where = {
+        "pass": f"inside {region}",
+        "fail": f"outside {region}",
+        "inconclusive": f"straddles or touches the bound of {region}",
+    }[by_interval]
     if "p_tost" in extra:
-        where = {"pass": f"shows |·| < {s.region[1]:.4g}", "fail": f"shows |·| > {s.region[1]:.4g}",
-                 "inconclusive": "shows neither equivalence nor difference"}[by_interval]
+        where = {
+            "pass": f"shows |·| < {s.region[1]:.4g}",
+            "fail": f"shows |·| > {s.region[1]:.4g}",
+            "inconclusive": "shows neither equivalence nor difference",
+        }[by_interval]
     reason = f"{seeds_text}; {ci_text} {where}"
     if by_seeds == by_interval == "pass":
         verdict = Verdict.PASS
@@ -533,12 +619,16 @@ def _usable(ds: xr.Dataset | None, case_id: str, expected_hash: str | None, what
         return f"{what} {case_id!r}: seeds {seeds} diverged; lower `train.lr` or set `train.clip`"
     version = ds.attrs.get("data_format_version")
     if version is not None and int(version) != DATA_FORMAT_VERSION:
-        return (f"{what} {case_id!r} was written in data format v{int(version)}; this rgbench reads v{DATA_FORMAT_VERSION}: "
-                "rerun the case or score with the matching rgbench version")
+        return (
+            f"{what} {case_id!r} was written in data format v{int(version)}; this rgbench reads v{DATA_FORMAT_VERSION}: "
+            "rerun the case or score with the matching rgbench version"
+        )
     stored = ds.attrs.get("spec_hash", ds.attrs.get("rgbench_complete"))
     if expected_hash is not None and stored is not None and str(stored) != str(expected_hash):
-        return (f"{what} {case_id!r} in the store was computed from a different spec (hash {stored}, suite has "
-                f"{expected_hash}); rerun it with `rgbench run` or score with the suite it was run from")
+        return (
+            f"{what} {case_id!r} in the store was computed from a different spec (hash {stored}, suite has "
+            f"{expected_hash}); rerun it with `rgbench run` or score with the suite it was run from"
+        )
     return None
 
 
@@ -550,8 +640,9 @@ def _diverged_seeds(ds: xr.Dataset) -> list[int]:
     return [int(s) for s in np.asarray(seeds)[d]]
 
 
-def evaluate_prediction(prediction: Any, case_id: str, datasets: dict[str, xr.Dataset],
-                        hashes: dict[str, str | None] | None = None) -> PredictionResult:
+def evaluate_prediction(
+    prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], hashes: dict[str, str | None] | None = None
+) -> PredictionResult:
     """Verdict of one prediction of case `case_id`, reading `datasets` (case id → stored dataset).
 
     The test is evaluated on the case and on each of the prediction's nulls. A null that is ERROR
@@ -565,9 +656,21 @@ def evaluate_prediction(prediction: Any, case_id: str, datasets: dict[str, xr.Da
     for ref in nulls:
         target, variant = prediction.null_variant(ref)
         r = _evaluate(variant, target or case_id, datasets, hashes or {}, what="null case")
-        results.append(NullResult(ref=ref.label(), case=target or case_id, stage=ref.stage, compare_to=ref.compare_to,
-                                  verdict=r.verdict, statistic=r.statistic, ci=r.ci, seeds_passing=r.seeds_passing,
-                                  seeds=r.seeds, reason=r.reason, per_seed=r.per_seed))
+        results.append(
+            NullResult(
+                ref=ref.label(),
+                case=target or case_id,
+                stage=ref.stage,
+                compare_to=ref.compare_to,
+                verdict=r.verdict,
+                statistic=r.statistic,
+                ci=r.ci,
+                seeds_passing=r.seeds_passing,
+                seeds=r.seeds,
+                reason=r.reason,
+                per_seed=r.per_seed,
+            )
+        )
     verdict, reason = own.verdict, own.reason
     broken = [n for n in results if n.verdict is Verdict.ERROR]
     blocking = [n for n in results if n.blocks]
@@ -576,23 +679,33 @@ def evaluate_prediction(prediction: Any, case_id: str, datasets: dict[str, xr.Da
         reason = "; ".join(f"null {n.ref!r} cannot be scored: {n.reason}" for n in broken)
     elif verdict is Verdict.PASS and blocking:
         verdict = Verdict.NONSPECIFIC
-        also = "; ".join(f"{n.ref!r} {n.verdict.value} ({_ci_text(n.statistic, n.ci)}, {n.seeds_passing}/{n.seeds} seeds)"
-                         for n in blocking)
+        also = "; ".join(
+            f"{n.ref!r} {n.verdict.value} ({_ci_text(n.statistic, n.ci)}, {n.seeds_passing}/{n.seeds} seeds)" for n in blocking
+        )
         reason = f"the test passes ({reason}), but it also passes or cannot be told from passing on the null {also}"
     return replace(own, verdict=verdict, reason=reason, nulls=tuple(results), test_verdict=own.verdict)
 
 
-def _evaluate(prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], hashes: dict[str, str | None], *,
-              what: str = "case") -> PredictionResult:
+def _evaluate(
+    prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], hashes: dict[str, str | None], *, what: str = "case"
+) -> PredictionResult:
     obs: AbstractObservable = prediction.observable
     test: AbstractTest = prediction.test
     stage, layers, role = prediction.stage, prediction.layers, getattr(prediction, "role", "all")
     compare_to, against = test.reference()
     spec = {"observable": _dump(obs), "test": _dump(test), "stage": stage, "layers": layers, "role": role}
     rstage, rlayers = resolved_selection(obs, stage, layers)
-    base = dict(case=case_id, claim=prediction.claim, observable=obs.kind, test=test.kind, spec=spec,
-                observable_label=obs.label(stage, layers, role), test_label=test.label(),
-                threshold=getattr(test, "region", None), seeds_at_least=test.seeds_at_least)
+    base = dict(
+        case=case_id,
+        claim=prediction.claim,
+        observable=obs.kind,
+        test=test.kind,
+        spec=spec,
+        observable_label=obs.label(stage, layers, role),
+        test_label=test.label(),
+        threshold=getattr(test, "region", None),
+        seeds_at_least=test.seeds_at_least,
+    )
 
     def error(reason: str) -> PredictionResult:
         return PredictionResult(verdict=Verdict.ERROR, reason=reason, **base)
@@ -617,18 +730,33 @@ def _evaluate(prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], ha
     except (ObservableUnavailable, ValueError) as e:
         return error(str(e))
     except Exception as e:  # noqa: BLE001 - stored data is input: whatever reading it raises is this case's ERROR
-        return error(f"the stored data cannot be read as this prediction needs ({type(e).__name__}: {e}); check the "
-                     "store with `rgbench verify` or rerun the case with --force")
+        return error(
+            f"the stored data cannot be read as this prediction needs ({type(e).__name__}: {e}); check the "
+            "store with `rgbench verify` or rerun the case with --force"
+        )
     if not math.isfinite(s.mean):
         bad = [str(seed) for seed, v in zip(s.seeds, np.asarray(s.values, dtype=float)) if not np.isfinite(v)]
-        return error(f"the statistic is not finite (mean {s.mean}{'; seeds ' + ', '.join(bad) if bad else ''}): no "
-                     f"verdict can rest on it; check the store with `rgbench verify` or rerun the case with --force")
+        return error(
+            f"the statistic is not finite (mean {s.mean}{'; seeds ' + ', '.join(bad) if bad else ''}): no "
+            f"verdict can rest on it; check the store with `rgbench verify` or rerun the case with --force"
+        )
     verdict, ci, reason, extra = decide(test, s)
-    per_seed = {"seed": [int(v) if np.issubdtype(np.asarray(v).dtype, np.integer) else str(v) for v in s.seeds],
-                "statistic": [float(v) for v in s.values], "passed": [bool(v) for v in s.passed]}
-    return PredictionResult(verdict=verdict, statistic=s.mean, ci=ci, seeds_passing=int(np.sum(s.passed)),
-                            seeds=len(s.values), reason=reason, per_seed=per_seed, detail={**s.detail, **extra},
-                            **{**base, "threshold": s.region})
+    per_seed = {
+        "seed": [int(v) if np.issubdtype(np.asarray(v).dtype, np.integer) else str(v) for v in s.seeds],
+        "statistic": [float(v) for v in s.values],
+        "passed": [bool(v) for v in s.passed],
+    }
+    return PredictionResult(
+        verdict=verdict,
+        statistic=s.mean,
+        ci=ci,
+        seeds_passing=int(np.sum(s.passed)),
+        seeds=len(s.values),
+        reason=reason,
+        per_seed=per_seed,
+        detail={**s.detail, **extra},
+        **{**base, "threshold": s.region},
+    )
 
 
 def _summary(case: Any, ds: xr.Dataset | None) -> CaseSummary:
@@ -640,9 +768,16 @@ def _summary(case: Any, ds: xr.Dataset | None) -> CaseSummary:
     # leaderboard row's averages.
     trained = getattr(getattr(case, "train", None), "steps", None) != 0
     figures = case_figures(ds) if ds is not None and status == "complete" and trained else {k: None for k in FIGURES}
-    return CaseSummary(case=case.id, architecture=_dump(case.architecture) or {}, input=_dump(case.input) or {},
-                       status=status, data_format_version=version,
-                       spec_hash=None if ds is None else ds.attrs.get("spec_hash"), wall_seconds=wall, figures=figures)
+    return CaseSummary(
+        case=case.id,
+        architecture=_dump(case.architecture) or {},
+        input=_dump(case.input) or {},
+        status=status,
+        data_format_version=version,
+        spec_hash=None if ds is None else ds.attrs.get("spec_hash"),
+        wall_seconds=wall,
+        figures=figures,
+    )
 
 
 def score_datasets(datasets: dict[str, xr.Dataset], suite: Any, *, store: str | None = None) -> Report:
@@ -656,11 +791,19 @@ def score_datasets(datasets: dict[str, xr.Dataset], suite: Any, *, store: str | 
     cases = {c.id: _summary(c, datasets.get(c.id)) for c in suite.cases}
     versions = {v.data_format_version for v in cases.values() if v.data_format_version is not None}
     if len(versions) > 1:
-        raise ScoreError(f"the store {store or ''} mixes data-format versions {sorted(versions)}; rerun the old cases "
-                         "with this rgbench so they share one version")
+        raise ScoreError(
+            f"the store {store or ''} mixes data-format versions {sorted(versions)}; rerun the old cases "
+            "with this rgbench so they share one version"
+        )
     version = versions.pop() if versions else None
-    return Report(suite=suite.name, title=getattr(suite, "title", "") or "", predictions=results, cases=cases,
-                  store=store, data_format_version=version)
+    return Report(
+        suite=suite.name,
+        title=getattr(suite, "title", "") or "",
+        predictions=results,
+        cases=cases,
+        store=store,
+        data_format_version=version,
+    )
 
 
 def _load_suite(path: str | Path, suite: Any) -> Any:
@@ -680,13 +823,16 @@ def _load_suite(path: str | Path, suite: Any) -> Any:
             raise KeyError("suite_json")
         missing = unknown_kinds(json.loads(text))
         if missing:
-            raise ScoreError(f"the store {str(path)!r} was computed with kinds this rgbench does not have: "
-                             f"{', '.join(missing)}{_plugin_hint(path)}; install the package that provides them or "
-                             "pass `--plugin MODULE_OR_PATH`")
+            raise ScoreError(
+                f"the store {str(path)!r} was computed with kinds this rgbench does not have: "
+                f"{', '.join(missing)}{_plugin_hint(path)}; install the package that provides them or "
+                "pass `--plugin MODULE_OR_PATH`"
+            )
         return suite_from_json(text)
     except (KeyError, FileNotFoundError, ValueError, TypeError) as e:
-        raise ScoreError(f"the store {str(path)!r} carries no readable suite provenance ({e}); "
-                         "pass the suite file with --suite") from e
+        raise ScoreError(
+            f"the store {str(path)!r} carries no readable suite provenance ({e}); pass the suite file with --suite"
+        ) from e
 
 
 def _plugin_hint(path: str | Path) -> str:

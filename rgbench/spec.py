@@ -42,8 +42,23 @@ from ._yaml import load as load_yaml
 from ._yaml import loads as load_yaml_text
 from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, Registry, closest, generation
 
-__all__ = ["Case", "Suite", "SuiteError", "load_suite", "suite_from_json", "case_from_dict", "case_to_dict", "case_hash",
-           "plugin_sources", "unknown_kinds", "MAX_CASES", "MAX_FILES", "MAX_ID_BYTES", "MAX_NULLS", "RESERVED_IDS"]
+__all__ = [
+    "Case",
+    "Suite",
+    "SuiteError",
+    "load_suite",
+    "suite_from_json",
+    "case_from_dict",
+    "case_to_dict",
+    "case_hash",
+    "plugin_sources",
+    "unknown_kinds",
+    "MAX_CASES",
+    "MAX_FILES",
+    "MAX_ID_BYTES",
+    "MAX_NULLS",
+    "RESERVED_IDS",
+]
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 _CASE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*(\[[^\]/]*\])?$"  # base id, then grid values
@@ -65,20 +80,38 @@ MAX_NULLS = 256
 RESERVED_IDS = ("zarr.json",)
 #: The top-level keys of a suite file: (type, default, meaning), for validation messages and `rgbench list`.
 TOP_KEY_MEANINGS: dict[str, tuple[str, Any, str]] = {
-    "suite": ("str", "(required)", f"identifier (letters, digits, -, _, .; at most {MAX_ID_BYTES} characters), the "
-                                   "store's default name results/<suite>.zarr"),
+    "suite": (
+        "str",
+        "(required)",
+        f"identifier (letters, digits, -, _, .; at most {MAX_ID_BYTES} characters), the "
+        "store's default name results/<suite>.zarr",
+    ),
     "title": ("str", None, "one line for people"),
     "description": ("str", None, "a paragraph: what the suite tests and why"),
-    "include": ("list[path]", [], "suite files (relative to this one) whose defaults, nulls and cases are merged in "
-                                  "first; each file is read once (a file included again is skipped), cycles are an "
-                                  f"error; at most {MAX_FILES} files in all, each a regular file of at most "
-                                  f"{MAX_FILE_BYTES // 2**20} MiB"),
-    "defaults": ("partial case", {}, "architecture, input, train, measure, seeds, seed_start merged into every case "
-                                     "(the case wins; a switch of kind keeps only what the new kind accepts)"),
-    "nulls": ("mapping[name, list[null]]", {}, "named null sets, e.g. untrained-or-iid: [{stage: init}, iid], that a "
-                                               "prediction's nulls: may name"),
-    "cases": ("list[case]", "(required)", f"the cases (see case keys); at most {MAX_CASES} once every grid is "
-                                          "expanded, counted before any case is built"),
+    "include": (
+        "list[path]",
+        [],
+        "suite files (relative to this one) whose defaults, nulls and cases are merged in "
+        "first; each file is read once (a file included again is skipped), cycles are an "
+        f"error; at most {MAX_FILES} files in all, each a regular file of at most "
+        f"{MAX_FILE_BYTES // 2**20} MiB",
+    ),
+    "defaults": (
+        "partial case",
+        {},
+        "architecture, input, train, measure, seeds, seed_start merged into every case "
+        "(the case wins; a switch of kind keeps only what the new kind accepts)",
+    ),
+    "nulls": (
+        "mapping[name, list[null]]",
+        {},
+        "named null sets, e.g. untrained-or-iid: [{stage: init}, iid], that a prediction's nulls: may name",
+    ),
+    "cases": (
+        "list[case]",
+        "(required)",
+        f"the cases (see case keys); at most {MAX_CASES} once every grid is expanded, counted before any case is built",
+    ),
 }
 _TOP_KEYS = tuple(TOP_KEY_MEANINGS)
 
@@ -138,8 +171,11 @@ def _models(registrations: int) -> tuple[type[BaseModel], type[BaseModel]]:
         measure: MeasureConfig = Field(default_factory=MeasureConfig)
         seeds: int = Field(10, ge=1, le=1000, description="number of seeds, trained together (vmap)")
         seed_start: int = Field(
-            0, ge=0, le=2**31 - 1000, description="first seed: the case runs seeds seed_start … seed_start + seeds − 1 "
-            "(fresh seeds for a replication; cases compared by seed should share it)"
+            0,
+            ge=0,
+            le=2**31 - 1000,
+            description="first seed: the case runs seeds seed_start … seed_start + seeds − 1 "
+            "(fresh seeds for a replication; cases compared by seed should share it)",
         )
         predict: list[Prediction] = Field(default_factory=list)  # type: ignore[valid-type]
 
@@ -344,8 +380,9 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
     problems.extend(yaml_problems)
     src = _Source(display, data if isinstance(data, dict) else {}, lines)
     if not isinstance(data, dict):
-        problems.append(Located(display, 1, "", f"a suite file must be a mapping with keys {', '.join(_TOP_KEYS)}; "
-                                                f"got {type(data).__name__}"))
+        problems.append(
+            Located(display, 1, "", f"a suite file must be a mapping with keys {', '.join(_TOP_KEYS)}; got {type(data).__name__}")
+        )
         return
     for key in data:
         if key not in _TOP_KEYS:
@@ -355,8 +392,9 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
     if isinstance(includes, str):
         includes = [includes]
     if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
-        problems.append(Located(display, lines.get(("include",)), "include",
-                                f"must be a list of relative file paths; got {includes!r}"))
+        problems.append(
+            Located(display, lines.get(("include",)), "include", f"must be a list of relative file paths; got {includes!r}")
+        )
         includes = []
     for i, inc in enumerate(includes):
         where = lines.get(("include", i), lines.get(("include",)))
@@ -384,9 +422,15 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
         if len(raw.files) >= MAX_FILES:
             if not raw.too_many_files:
                 raw.too_many_files = True
-                problems.append(Located(display, where, f"include[{i}]",
-                                        f"includes read more than {MAX_FILES} suite files; a suite may read at most "
-                                        f"{MAX_FILES} (each file is read once, however often it is included)"))
+                problems.append(
+                    Located(
+                        display,
+                        where,
+                        f"include[{i}]",
+                        f"includes read more than {MAX_FILES} suite files; a suite may read at most "
+                        f"{MAX_FILES} (each file is read once, however often it is included)",
+                    )
+                )
             continue
         _read(target, (*stack, here), problems, raw, top=False)
 
@@ -395,12 +439,24 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
         if name is None:
             problems.append(Located(display, 1, "suite", "required key missing: the suite's identifier, e.g. `suite: rg-paper`"))
         elif not isinstance(name, str) or not _valid_id(name):
-            problems.append(Located(display, lines.get(("suite",)), "suite",
-                                    f"must be an identifier of letters, digits, '-', '_', '.'; got {name!r}"))
+            problems.append(
+                Located(
+                    display,
+                    lines.get(("suite",)),
+                    "suite",
+                    f"must be an identifier of letters, digits, '-', '_', '.'; got {name!r}",
+                )
+            )
         elif len(name) > MAX_ID_BYTES:
-            problems.append(Located(display, lines.get(("suite",)), "suite",
-                                    f"is {len(name)} characters long; a suite name names its store directory and may "
-                                    f"have at most {MAX_ID_BYTES}: shorten it"))
+            problems.append(
+                Located(
+                    display,
+                    lines.get(("suite",)),
+                    "suite",
+                    f"is {len(name)} characters long; a suite name names its store directory and may "
+                    f"have at most {MAX_ID_BYTES}: shorten it",
+                )
+            )
         else:
             raw.name = name
         for key in ("title", "description"):
@@ -415,24 +471,39 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
     else:
         for key in defaults:
             if key not in _DEFAULT_KEYS:
-                problems.append(Located(display, lines.get(("defaults", key)), f"defaults.{key}",
-                                        unknown_key(key, _DEFAULT_KEYS)))
+                problems.append(
+                    Located(display, lines.get(("defaults", key)), f"defaults.{key}", unknown_key(key, _DEFAULT_KEYS))
+                )
         raw.defaults.append(({k: v for k, v in defaults.items() if k in _DEFAULT_KEYS}, src))
 
     null_sets = data.get("nulls", {})
     if not isinstance(null_sets, dict):
-        problems.append(Located(display, lines.get(("nulls",)), "nulls",
-                                f"must be a mapping of set names to lists of nulls; got {null_sets!r}"))
+        problems.append(
+            Located(
+                display, lines.get(("nulls",)), "nulls", f"must be a mapping of set names to lists of nulls; got {null_sets!r}"
+            )
+        )
     else:
         for name, refs in null_sets.items():
             where = lines.get(("nulls", name))
             if not isinstance(name, str) or not _valid_id(name):
-                problems.append(Located(display, where, f"nulls.{name}",
-                                        f"a null set's name must be an identifier of letters, digits, '-', '_', '.'; got {name!r}"))
+                problems.append(
+                    Located(
+                        display,
+                        where,
+                        f"nulls.{name}",
+                        f"a null set's name must be an identifier of letters, digits, '-', '_', '.'; got {name!r}",
+                    )
+                )
             elif not isinstance(refs, (list, str)):
-                problems.append(Located(display, where, f"nulls.{name}",
-                                        "must be a list of nulls (case ids, {stage: init}, {case: ..., stage: ...}); "
-                                        f"got {refs!r}"))
+                problems.append(
+                    Located(
+                        display,
+                        where,
+                        f"nulls.{name}",
+                        f"must be a list of nulls (case ids, {{stage: init}}, {{case: ..., stage: ...}}); got {refs!r}",
+                    )
+                )
             else:
                 raw.nulls[name] = (refs, src)  # the including file's definition wins over an included one's
 
@@ -442,8 +513,9 @@ def _read(path: Path, stack: tuple[Path, ...], problems: list[Located], raw: _Ra
         cases = []
     for i, case in enumerate(cases):
         if not isinstance(case, dict):
-            problems.append(Located(display, lines.get(("cases", i)), f"cases[{i}]",
-                                    f"a case must be a mapping with an `id`; got {case!r}"))
+            problems.append(
+                Located(display, lines.get(("cases", i)), f"cases[{i}]", f"a case must be a mapping with an `id`; got {case!r}")
+            )
             continue
         raw.cases.append(_RawCase(case, src, ("cases", i)))
 
@@ -458,8 +530,9 @@ def _id_problem(case_id: str) -> str | None:
     size = len(case_id.encode("utf-8", "surrogatepass"))
     if size > MAX_ID_BYTES:
         chars = f" ({len(case_id)} characters)" if len(case_id) != size else ""
-        return (f"is {size} bytes long in UTF-8{chars}; a case id names a directory of the store and may have at "
-                f"most {MAX_ID_BYTES}")
+        return (
+            f"is {size} bytes long in UTF-8{chars}; a case id names a directory of the store and may have at most {MAX_ID_BYTES}"
+        )
     bad = next((c for c in case_id if not c.isprintable()), None)
     if bad is not None:
         return f"holds U+{ord(bad):04X}, an unprintable character that no file name should hold"
@@ -503,15 +576,26 @@ def _within_case_cap(raw: _Raw, problems: list[Located]) -> bool:
     rc = raw.cases[big]
     if sizes[big] > 1:
         dims = " × ".join(map(str, _grid_lengths(rc)))
-        problems.append(Located(rc.source.file, rc.source.lines.get(rc.path + ("grid",)), f"{_case_label(rc)}.grid",
-                                f"the suite expands to {total} cases, more than the {MAX_CASES} a suite may have; this "
-                                f"grid alone gives {sizes[big]} ({dims} values): sweep fewer values, or split the sweep "
-                                "into several suites"))
+        problems.append(
+            Located(
+                rc.source.file,
+                rc.source.lines.get(rc.path + ("grid",)),
+                f"{_case_label(rc)}.grid",
+                f"the suite expands to {total} cases, more than the {MAX_CASES} a suite may have; this "
+                f"grid alone gives {sizes[big]} ({dims} values): sweep fewer values, or split the sweep "
+                "into several suites",
+            )
+        )
     else:
         rc = raw.cases[MAX_CASES]  # the first case beyond the cap
-        problems.append(Located(rc.source.file, rc.source.lines.get(rc.path), _case_label(rc),
-                                f"the suite has {total} cases, more than the {MAX_CASES} a suite may have: split it "
-                                "into several suites"))
+        problems.append(
+            Located(
+                rc.source.file,
+                rc.source.lines.get(rc.path),
+                _case_label(rc),
+                f"the suite has {total} cases, more than the {MAX_CASES} a suite may have: split it into several suites",
+            )
+        )
     return False
 
 
@@ -576,13 +660,25 @@ def _expand(raw: _Raw, problems: list[Located]) -> list[_Expanded]:
             problems.append(Located(src.file, src.lines.get(cpath), label, "required key missing: `id` (a unique case name)"))
             continue
         if not isinstance(case_id, str) or not _valid_id(case_id):
-            problems.append(Located(src.file, src.lines.get(cpath + ("id",)), f"{label}.id",
-                                    f"must be an identifier of letters, digits, '-', '_', '.'; got {case_id!r}"))
+            problems.append(
+                Located(
+                    src.file,
+                    src.lines.get(cpath + ("id",)),
+                    f"{label}.id",
+                    f"must be an identifier of letters, digits, '-', '_', '.'; got {case_id!r}",
+                )
+            )
             continue
         bad_id = _id_problem(case_id)
         if bad_id is not None:
-            problems.append(Located(src.file, src.lines.get(cpath + ("id",)), f"{label}.id",
-                                    f"case id {_short(case_id)!r} {bad_id}: rename the case"))
+            problems.append(
+                Located(
+                    src.file,
+                    src.lines.get(cpath + ("id",)),
+                    f"{label}.id",
+                    f"case id {_short(case_id)!r} {bad_id}: rename the case",
+                )
+            )
             continue
         base = {k: copy.deepcopy(v) for k, v in defaults.items()}
         for key, value in rc.data.items():
@@ -597,20 +693,33 @@ def _expand(raw: _Raw, problems: list[Located]) -> list[_Expanded]:
             continue
         gpath = cpath + ("grid",)
         if not isinstance(grid, dict) or not grid:
-            problems.append(Located(src.file, src.lines.get(gpath), f"{label}.grid",
-                                    f"must be a non-empty mapping of dotted keys to lists of values; got {grid!r}"))
+            problems.append(
+                Located(
+                    src.file,
+                    src.lines.get(gpath),
+                    f"{label}.grid",
+                    f"must be a non-empty mapping of dotted keys to lists of values; got {grid!r}",
+                )
+            )
             continue
         ok = True
         for gkey, values in grid.items():
             gline = src.lines.get(gpath + (gkey,))
             head = gkey.split(".")[0]
             if head not in _DEFAULT_KEYS:
-                problems.append(Located(src.file, gline, f"{label}.grid.{gkey}",
-                                        f"grid key does not exist: must start with one of {', '.join(_DEFAULT_KEYS)}"))
+                problems.append(
+                    Located(
+                        src.file,
+                        gline,
+                        f"{label}.grid.{gkey}",
+                        f"grid key does not exist: must start with one of {', '.join(_DEFAULT_KEYS)}",
+                    )
+                )
                 ok = False
             elif not isinstance(values, list) or not values:
-                problems.append(Located(src.file, gline, f"{label}.grid.{gkey}",
-                                        f"must be a non-empty list of values; got {values!r}"))
+                problems.append(
+                    Located(src.file, gline, f"{label}.grid.{gkey}", f"must be a non-empty list of values; got {values!r}")
+                )
                 ok = False
         if not ok:
             continue
@@ -619,9 +728,14 @@ def _expand(raw: _Raw, problems: list[Located]) -> list[_Expanded]:
         gids = [f"{case_id}[{','.join(f'{k}={format_value(v)}' for k, v in zip(keys, combo))}]" for combo in combos]
         bad = next(((gid, why) for gid in gids if (why := _id_problem(gid)) is not None), None)
         if bad is not None:
-            problems.append(Located(src.file, src.lines.get(gpath), f"{label}.grid",
-                                    f"gives the case id {_short(bad[0])!r}, which {bad[1]}: change the case's id or "
-                                    "the values the grid sweeps"))
+            problems.append(
+                Located(
+                    src.file,
+                    src.lines.get(gpath),
+                    f"{label}.grid",
+                    f"gives the case id {_short(bad[0])!r}, which {bad[1]}: change the case's id or the values the grid sweeps",
+                )
+            )
             continue
         gwhere = [(tuple(k.split(".")), src, gpath + (k,), f"{label}.grid.{k}") for k in keys]
         for combo, gid in zip(combos, gids):
@@ -656,17 +770,26 @@ def _cross_checks(expanded: list[_Expanded], problems: list[Located]) -> None:
         if exp.case_id in seen:
             file, line, key = locate(exp, ("id",))
             first = locate(seen[exp.case_id], ("id",))
-            problems.append(Located(file, line, key, f"duplicate case id {exp.case_id!r} (first defined at {first[0]}:{first[1]})"))
+            problems.append(
+                Located(file, line, key, f"duplicate case id {exp.case_id!r} (first defined at {first[0]}:{first[1]})")
+            )
             continue
         seen[exp.case_id] = exp
         other = folded.setdefault(exp.case_id.casefold(), exp)
         if other is not exp:
             file, line, key = locate(exp, ("id",))
             first = locate(other, ("id",))
-            problems.append(Located(file, line, key, f"case id {_short(exp.case_id)!r} differs from {_short(other.case_id)!r} "
-                                                     f"(defined at {first[0]}:{first[1]}) only in letter case: both would "
-                                                     "name one directory of a store on a case-insensitive file system "
-                                                     "(macOS, Windows); rename one"))
+            problems.append(
+                Located(
+                    file,
+                    line,
+                    key,
+                    f"case id {_short(exp.case_id)!r} differs from {_short(other.case_id)!r} "
+                    f"(defined at {first[0]}:{first[1]}) only in letter case: both would "
+                    "name one directory of a store on a case-insensitive file system "
+                    "(macOS, Windows); rename one",
+                )
+            )
     ids = list(seen)
     hints = _Hints(ids)
     for exp in expanded:
@@ -676,8 +799,11 @@ def _cross_checks(expanded: list[_Expanded], problems: list[Located]) -> None:
             if not isinstance(target, str) or target in seen:
                 continue
             file, line, key = locate(exp, ("predict", i, "test", "compare_to"))
-            problems.append(Located(file, line, key, f"compare_to names no case of this suite: {target!r}{hints(target)} "
-                                                     f"(cases: {_listing(ids)})"))
+            problems.append(
+                Located(
+                    file, line, key, f"compare_to names no case of this suite: {target!r}{hints(target)} (cases: {_listing(ids)})"
+                )
+            )
 
 
 class _Hints:
@@ -700,9 +826,15 @@ def _resolve_null_sets(expanded: list[_Expanded], raw: _Raw, problems: list[Loca
     ids = {exp.case_id for exp in expanded}
     for name, (_, src) in raw.nulls.items():
         if name in ids:
-            problems.append(Located(src.file, src.lines.get(("nulls", name)), f"nulls.{name}",
-                                    f"a null set may not share its name with case {name!r}: in a prediction's `nulls` "
-                                    "the name would mean both; rename the set"))
+            problems.append(
+                Located(
+                    src.file,
+                    src.lines.get(("nulls", name)),
+                    f"nulls.{name}",
+                    f"a null set may not share its name with case {name!r}: in a prediction's `nulls` "
+                    "the name would mean both; rename the set",
+                )
+            )
 
     memo: dict[str, list] = {}  # each set expanded once: sets naming sets twice over cannot grow as 2^depth
 
@@ -716,8 +848,14 @@ def _resolve_null_sets(expanded: list[_Expanded], raw: _Raw, problems: list[Loca
                 out += memo[item]
             elif isinstance(item, str) and item in chain:
                 src = raw.nulls[item][1]
-                problems.append(Located(src.file, src.lines.get(("nulls", item)), f"nulls.{item}",
-                                        f"null sets name each other in a cycle: {' → '.join((*chain, item))}"))
+                problems.append(
+                    Located(
+                        src.file,
+                        src.lines.get(("nulls", item)),
+                        f"nulls.{item}",
+                        f"null sets name each other in a cycle: {' → '.join((*chain, item))}",
+                    )
+                )
             else:
                 out.append(item)
             if len(out) > MAX_NULLS:
@@ -732,8 +870,15 @@ def _resolve_null_sets(expanded: list[_Expanded], raw: _Raw, problems: list[Loca
                 pred["nulls"] = expand(value if isinstance(value, list) else [value], ())
                 if len(pred["nulls"]) > MAX_NULLS:
                     file, line, key = locate(exp, ("predict", i, "nulls"))
-                    problems.append(Located(file, line, key, f"names more than {MAX_NULLS} nulls once its null sets "
-                                                             f"expand; a prediction may have at most {MAX_NULLS}"))
+                    problems.append(
+                        Located(
+                            file,
+                            line,
+                            key,
+                            f"names more than {MAX_NULLS} nulls once its null sets "
+                            f"expand; a prediction may have at most {MAX_NULLS}",
+                        )
+                    )
 
 
 def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_Expanded], problems: list[Located]) -> None:
@@ -750,8 +895,14 @@ def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_E
                 file, line, key = locate(exp, ("predict", i, "nulls", j))
                 missing = [c for c in (null.case, null.compare_to) if c is not None and c not in known]
                 for c in missing:
-                    problems.append(Located(file, line, key, f"null {null.label()!r} names no case of this suite: {c!r}{hints(c)} "
-                                                             f"(cases: {_listing(ids)})"))
+                    problems.append(
+                        Located(
+                            file,
+                            line,
+                            key,
+                            f"null {null.label()!r} names no case of this suite: {c!r}{hints(c)} (cases: {_listing(ids)})",
+                        )
+                    )
                 if missing:
                     continue
                 stage = null.stage if null.stage is not None else resolved_selection(pred.observable, pred.stage, None)[0]
@@ -759,9 +910,16 @@ def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_E
                 for c in {null.case or exp.case_id, null.compare_to or pred.test.reference()[0]} - {None}:
                     absent = [st for st in needed if c in stages and st not in stages[c]]
                     if absent:
-                        problems.append(Located(file, line, key, f"null {null.label()!r} reads stage {absent[0]!r} of case {c!r}, "
-                                                                 f"which measures only {', '.join(stages[c])}; add it to its "
-                                                                 "`measure.stages`"))
+                        problems.append(
+                            Located(
+                                file,
+                                line,
+                                key,
+                                f"null {null.label()!r} reads stage {absent[0]!r} of case {c!r}, "
+                                f"which measures only {', '.join(stages[c])}; add it to its "
+                                "`measure.stages`",
+                            )
+                        )
 
 
 def _parse_overrides(overrides: Sequence[str], problems: list[Located]) -> list[tuple[str, Any]]:
@@ -797,8 +955,15 @@ def _apply_overrides(expanded: list[_Expanded], overrides: list[tuple[str, Any]]
         for exp in expanded:
             clash = [g for g in exp.grid if g == key or g.startswith(key + ".") or key.startswith(g + ".")]
             if clash:
-                problems.append(Located("--set", None, key, f"case {exp.base_id!r} sweeps {clash[0]!r} in its grid; "
-                                                            "an override would give its cases ids that no longer say what they compute"))
+                problems.append(
+                    Located(
+                        "--set",
+                        None,
+                        key,
+                        f"case {exp.base_id!r} sweeps {clash[0]!r} in its grid; "
+                        "an override would give its cases ids that no longer say what they compute",
+                    )
+                )
                 continue
             _set_dotted(exp.data, keys, value)
             exp.where.insert(0, (tuple(keys), source, (), key))
@@ -825,8 +990,10 @@ def load_suite(path: str | Path, overrides: Sequence[str] = ()) -> Suite:
         problems.append(Located(_display(path), None, "cases", "the suite has no cases"))
     if problems:
         raise SuiteError(_dedupe(problems))
-    cases = tuple(Case(spec, case_hash(spec.model_dump(mode="json")), exp.base_id, exp.grid, locate(exp, ("id",)))
-                  for exp, spec in validated)
+    cases = tuple(
+        Case(spec, case_hash(spec.model_dump(mode="json")), exp.base_id, exp.grid, locate(exp, ("id",)))
+        for exp, spec in validated
+    )
     return Suite(raw.name or path.stem, raw.title, cases, _display(path), raw.description, tuple(overrides))
 
 
@@ -856,6 +1023,4 @@ def suite_from_json(text: str) -> Suite:
     """Rebuild a suite from `Suite.to_json()` (e.g. from a store's provenance)."""
     data = json.loads(text)
     cases = tuple(case_from_dict(c) for c in data["cases"])
-    return Suite(data["suite"], data.get("title", ""), cases, None, data.get("description", ""),
-                 tuple(data.get("overrides", ())))
-
+    return Suite(data["suite"], data.get("title", ""), cases, None, data.get("description", ""), tuple(data.get("overrides", ())))

@@ -55,8 +55,17 @@ import zarr
 
 from ._version import DATA_FORMAT_VERSION, __version__
 
-__all__ = ["Store", "StoreError", "CaseRecord", "CaseCheck", "open_results", "group_name", "dataset_digests",
-           "COMPLETE_KEY", "DIGEST_KEY"]
+__all__ = [
+    "Store",
+    "StoreError",
+    "CaseRecord",
+    "CaseCheck",
+    "open_results",
+    "group_name",
+    "dataset_digests",
+    "COMPLETE_KEY",
+    "DIGEST_KEY",
+]
 
 COMPLETE_KEY = "rgbench_complete"
 DIGEST_KEY = "rgbench_digests"
@@ -187,16 +196,20 @@ class Store:
             entries = self._foreign_entries(root)
             if entries:
                 shown = ", ".join(entries[:5]) + (f" and {len(entries) - 5} more" if len(entries) > 5 else "")
-                raise StoreError(f"{where} is a directory rgbench did not write (it holds {shown}); rgbench never "
-                                 f"writes into or deletes from it: give a new path or an empty directory")
+                raise StoreError(
+                    f"{where} is a directory rgbench did not write (it holds {shown}); rgbench never "
+                    f"writes into or deletes from it: give a new path or an empty directory"
+                )
             locks = root / ".locks"
             if locks.exists() and not locks.is_dir():
                 raise StoreError(f"{where}: {locks} is not a directory (rgbench keeps its case claims there); move it away")
             for case_id in case_ids:
                 entry = root / group_name(case_id)
                 if (entry.exists() or entry.is_symlink()) and not (entry.is_dir() and (entry / "zarr.json").is_file()):
-                    raise StoreError(f"{where}: {entry} is not a case group rgbench wrote; move it away (rgbench would "
-                                     f"replace it with case {case_id!r})")
+                    raise StoreError(
+                        f"{where}: {entry} is not a case group rgbench wrote; move it away (rgbench would "
+                        f"replace it with case {case_id!r})"
+                    )
             probe = root
         else:
             probe = next((p for p in root.parents if p.exists()), Path("."))
@@ -255,8 +268,13 @@ class Store:
         if name is not None and name != suite_name:
             raise ValueError(f"store {self.path} belongs to suite {name!r}, not {suite_name!r}; use another --store")
         root.attrs.update(
-            {"suite": suite_name, "title": title, "suite_json": suite_json,
-             "data_format_version": DATA_FORMAT_VERSION, "rgbench_version": __version__}
+            {
+                "suite": suite_name,
+                "title": title,
+                "suite_json": suite_json,
+                "data_format_version": DATA_FORMAT_VERSION,
+                "rgbench_version": __version__,
+            }
         )
 
     def attrs(self) -> dict[str, Any]:
@@ -280,7 +298,9 @@ class Store:
             root = Path(self.path.removeprefix("file://"))
             if not root.is_dir():
                 return []
-            return sorted(d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".") and (d / "zarr.json").is_file())
+            return sorted(
+                d.name for d in root.iterdir() if d.is_dir() and not d.name.startswith(".") and (d / "zarr.json").is_file()
+            )
         try:
             return sorted(self._root("r").group_keys())
         except Exception:  # noqa: BLE001 - no store yet
@@ -304,12 +324,18 @@ class Store:
         try:
             ds = self.open_case(case_id).load()
         except Exception as e:  # noqa: BLE001 - any decoding failure is damage, reported with its message
-            return None, CaseCheck(case_id, "corrupted", f"its data no longer decodes ({type(e).__name__}: {e})",
-                                   rec.status, rec.spec_hash)
+            return None, CaseCheck(
+                case_id, "corrupted", f"its data no longer decodes ({type(e).__name__}: {e})", rec.status, rec.spec_hash
+            )
         repeated = next((d for d in ds.dims if d in ds.indexes and not ds.indexes[d].is_unique), None)
         if repeated is not None:  # checked without digests too: a missing chunk decodes as fill values
-            return None, CaseCheck(case_id, "corrupted", f"its coordinate {repeated!r} repeats values (a chunk is "
-                                   "missing or was overwritten)", rec.status, rec.spec_hash)
+            return None, CaseCheck(
+                case_id,
+                "corrupted",
+                f"its coordinate {repeated!r} repeats values (a chunk is missing or was overwritten)",
+                rec.status,
+                rec.spec_hash,
+            )
         stored = ds.attrs.get(DIGEST_KEY)
         if not isinstance(stored, dict):
             return ds, CaseCheck(case_id, "unverified", "written before rgbench stored digests", rec.status, rec.spec_hash)
@@ -332,8 +358,13 @@ class Store:
             for entry in sorted(self._local_root().iterdir()):
                 m = _SWAP.match(entry.name)
                 if m:
-                    checks.append(CaseCheck(m["name"], "interrupted", f"a replacement was interrupted ({entry.name}); "
-                                            "`rgbench run` finishes or undoes it"))
+                    checks.append(
+                        CaseCheck(
+                            m["name"],
+                            "interrupted",
+                            f"a replacement was interrupted ({entry.name}); `rgbench run` finishes or undoes it",
+                        )
+                    )
         return checks
 
     def _has_group(self, case_id: str) -> bool:
@@ -377,8 +408,10 @@ class Store:
         if not _is_local(self.path) or not self._local_root().is_dir():
             return
         root, name = self._local_root(), group_name(case_id)
-        leftovers = sorted((e for e in root.iterdir() if (m := _SWAP.match(e.name)) and m["name"] == name),
-                           key=lambda e: _SWAP.match(e.name)["kind"] != "new")  # new ones first
+        leftovers = sorted(
+            (e for e in root.iterdir() if (m := _SWAP.match(e.name)) and m["name"] == name),
+            key=lambda e: _SWAP.match(e.name)["kind"] != "new",
+        )  # new ones first
         for entry in leftovers:
             kind = _SWAP.match(entry.name)["kind"]
             if not (root / name).exists() and (kind == "old" or self._complete_at(entry)):
@@ -485,13 +518,21 @@ def _cli_verify(args) -> int:
     store = Store(args.store)
     root = store._local_root()
     if _is_local(store.path) and not (root.is_dir() and Store._is_rgbench_root(root)):
-        print(f"rgbench verify: {args.store} is not an rgbench store (no root zarr.json with rgbench's attributes)",
-              file=sys.stderr)
+        print(
+            f"rgbench verify: {args.store} is not an rgbench store (no root zarr.json with rgbench's attributes)", file=sys.stderr
+        )
         return 2
     checks = store.check_all()
     if args.format == "json":
-        print(json.dumps([{"case": c.case_id, "state": c.state, "reason": c.reason, "status": c.status,
-                           "spec_hash": c.spec_hash} for c in checks], indent=2))
+        print(
+            json.dumps(
+                [
+                    {"case": c.case_id, "state": c.state, "reason": c.reason, "status": c.status, "spec_hash": c.spec_hash}
+                    for c in checks
+                ],
+                indent=2,
+            )
+        )
     else:
         width = max([len(c.case_id) for c in checks] + [4])
         for c in checks:

@@ -79,6 +79,7 @@ __all__ = [
     "weighting_effective_rank",
 ]
 
+
 class TheoryNotApplicable(ValueError):
     """The theory does not describe this case (architecture, stage or stored data); the verdict is ERROR."""
 
@@ -238,8 +239,10 @@ class TheoryContext:
     def spec(self) -> dict[str, Any]:
         text = self.dataset.attrs.get("spec")
         if not text:
-            raise TheoryNotApplicable(f"case {self.case!r} carries no resolved spec (`spec` attribute); "
-                                      "theory values are computed from it — rerun the case with this rgbench")
+            raise TheoryNotApplicable(
+                f"case {self.case!r} carries no resolved spec (`spec` attribute); "
+                "theory values are computed from it — rerun the case with this rgbench"
+            )
         return json.loads(text) if isinstance(text, str) else dict(text)
 
     @property
@@ -252,8 +255,10 @@ class TheoryContext:
 
     def variable(self, name: str) -> xr.DataArray:
         if name not in self.dataset.data_vars:
-            raise TheoryNotApplicable(f"the theory needs stored variable {name!r}, which case {self.case!r} lacks "
-                                      "(measured by rgbench.theory.theory_variables; rerun the case)")
+            raise TheoryNotApplicable(
+                f"the theory needs stored variable {name!r}, which case {self.case!r} lacks "
+                "(measured by rgbench.theory.theory_variables; rerun the case)"
+            )
         return self.dataset[name]
 
 
@@ -293,8 +298,10 @@ def check_theory(name: str, observable: str | None = None, stage: str | None = N
     if observable is not None and observable not in theory.observables:
         raise ValueError(f"theory {name!r} predicts {' | '.join(theory.observables)}, not {observable!r}")
     if stage is not None and stage not in theory.stages:
-        raise ValueError(f"theory {name!r} holds at stage {' | '.join(theory.stages)}; the prediction reads stage "
-                         f"{stage!r} — set `stage: {theory.stages[0]}`")
+        raise ValueError(
+            f"theory {name!r} holds at stage {' | '.join(theory.stages)}; the prediction reads stage "
+            f"{stage!r} — set `stage: {theory.stages[0]}`"
+        )
 
 
 def predict(name: str, context: TheoryContext) -> xr.DataArray:
@@ -327,17 +334,22 @@ def _residual_relu(arch: dict[str, Any]) -> float:
         return float(arch["init_scale"]) ** 2
     if kind == "tokenwise":
         if arch.get("norm") != "none":
-            raise TheoryNotApplicable(f"the residual ReLU recursion holds without normalisation; the case uses norm {arch.get('norm')!r}")
+            raise TheoryNotApplicable(
+                f"the residual ReLU recursion holds without normalisation; the case uses norm {arch.get('norm')!r}"
+            )
         # Branch W₂ relu(W₁ h), W₁ ~ N(0, s²/d), W₂ ~ N(0, s²/hidden): variance gain s²·s²/2 = σ_w²/2 with σ_w² = s⁴.
         return float(arch["init_scale"]) ** 4
-    raise TheoryNotApplicable(f"the residual ReLU recursion is for kinds plain (residual: true) and tokenwise "
-                              f"(norm none, relu); the case is {kind!r}")
+    raise TheoryNotApplicable(
+        f"the residual ReLU recursion is for kinds plain (residual: true) and tokenwise (norm none, relu); the case is {kind!r}"
+    )
 
 
 def _plain_relu(arch: dict[str, Any]) -> float:
     if arch.get("kind") != "plain" or arch.get("residual") or arch.get("activation") != "relu":
-        raise TheoryNotApplicable(f"the theory is for kind plain with residual: false and activation relu; the case is "
-                                  f"{arch.get('kind')!r} (residual {arch.get('residual')!r}, activation {arch.get('activation')!r})")
+        raise TheoryNotApplicable(
+            f"the theory is for kind plain with residual: false and activation relu; the case is "
+            f"{arch.get('kind')!r} (residual {arch.get('residual')!r}, activation {arch.get('activation')!r})"
+        )
     return float(arch["init_scale"]) ** 2
 
 
@@ -367,7 +379,9 @@ def _correlation_theory(ctx: TheoryContext, trajectory: Callable[[np.ndarray], n
 # The theories
 
 
-@_register("fourth_moment_relu", ("fourth_moment_ratio",), "Roberts, Yaida & Hanin (2022), The Principles of Deep Learning Theory, ch. 5")
+@_register(
+    "fourth_moment_relu", ("fourth_moment_ratio",), "Roberts, Yaida & Hanin (2022), The Principles of Deep Learning Theory, ch. 5"
+)
 def _fourth_moment_relu(ctx: TheoryContext) -> xr.DataArray:
     """E‖h_ℓ‖⁴/(E‖h_ℓ‖²)² = (1+2/n)(1+5/n)^ℓ of a bias-free ReLU stack at init, exact at width n.
 
@@ -396,7 +410,9 @@ def _nngp_relu(ctx: TheoryContext) -> xr.DataArray:
     return _correlation_theory(ctx, lambda r0: iterate_correlation(r0, depth, relu_correlation_map))
 
 
-@_register("nngp_residual_relu", ("norm_growth", "symbol_correlation"), "Cho & Saul (2009); Hayou et al. (2021); Li, Nica & Roy (2021)")
+@_register(
+    "nngp_residual_relu", ("norm_growth", "symbol_correlation"), "Cho & Saul (2009); Hayou et al. (2021); Li, Nica & Roy (2021)"
+)
 def _nngp_residual_relu(ctx: TheoryContext) -> xr.DataArray:
     """Residual ReLU kernel at init, h' = h + α·W relu(h): q_ℓ = q₀(1+r)^ℓ, ρ' = (ρ + r·f(ρ)/π)/(1+r), r = α²σ_w²/2.
 
@@ -413,7 +429,11 @@ def _nngp_residual_relu(ctx: TheoryContext) -> xr.DataArray:
     return _correlation_theory(ctx, lambda r0: iterate_correlation(r0, depth, lambda p: residual_correlation_map(p, r)))
 
 
-@_register("nngp_residual_relu_limit", ("norm_growth", "symbol_correlation"), "Hayou et al. (2021); Li, Nica & Roy (2021); Noci et al. (2022)")
+@_register(
+    "nngp_residual_relu_limit",
+    ("norm_growth", "symbol_correlation"),
+    "Hayou et al. (2021); Li, Nica & Roy (2021); Noci et al. (2022)",
+)
 def _nngp_residual_relu_limit(ctx: TheoryContext) -> xr.DataArray:
     """Depth → ∞ limit of the residual ReLU kernel at t = ℓ/L for the case's residual scaling.
 
@@ -439,8 +459,10 @@ def _nngp_residual_relu_limit(ctx: TheoryContext) -> xr.DataArray:
             return _along_layer(ctx, np.ones(depth + 1), per_seed=False)
         return _correlation_theory(ctx, lambda r0: np.broadcast_to(r0, (depth + 1, *r0.shape)))
     if ctx.observable == "norm_growth":
-        raise TheoryNotApplicable(f"with a depth-independent residual scale ({scale!r}) q_L/q₀ = (1+r)^L has no depth "
-                                  "limit; predict it with theory 'nngp_residual_relu'")
+        raise TheoryNotApplicable(
+            f"with a depth-independent residual scale ({scale!r}) q_L/q₀ = (1+r)^L has no depth "
+            "limit; predict it with theory 'nngp_residual_relu'"
+        )
     return _correlation_theory(ctx, lambda r0: np.concatenate([r0[None], np.ones((depth, *r0.shape))]))
 
 
@@ -463,7 +485,9 @@ def _tokenwise_symmetry(ctx: TheoryContext) -> xr.DataArray:
     _init_only(ctx)
     kind = ctx.architecture.get("kind")
     if kind not in ("tokenwise", "plain"):
-        raise TheoryNotApplicable(f"the tokenwise symmetry holds for networks without context (tokenwise, plain); the case is {kind!r}")
+        raise TheoryNotApplicable(
+            f"the tokenwise symmetry holds for networks without context (tokenwise, plain); the case is {kind!r}"
+        )
     ds = ctx.dataset
     if ctx.observable == "kernel_drift":
         t = ds["transition"].values
@@ -473,8 +497,12 @@ def _tokenwise_symmetry(ctx: TheoryContext) -> xr.DataArray:
     return xr.DataArray(np.full(len(layer), erank), dims=("layer",), coords={"layer": layer})
 
 
-@_register("pooled_histogram_rank", ("data_effective_rank_pooled",), "docs/science.md, 'Data-side pooling artifact'",
-           stages=("init", "trained"))
+@_register(
+    "pooled_histogram_rank",
+    ("data_effective_rank_pooled",),
+    "docs/science.md, 'Data-side pooling artifact'",
+    stages=("init", "trained"),
+)
 def _pooled_histogram_rank(ctx: TheoryContext) -> xr.DataArray:
     """Population effective rank of the position-pooled one-hot histogram: erank of the exact pooled covariance.
 

@@ -37,7 +37,15 @@ from .models import AbstractArchitecture, ArchitectureConfig
 from .models._base import INIT_COMPILER_OPTIONS, ContextFreeArchitecture, stack_blocks, unstack_blocks
 
 __all__ = [
-    "TrainConfig", "TrainResult", "train", "forward", "symbol_tables", "masked_loss", "make_optimizer", "EVAL_KEY", "use_cpu_devices",
+    "TrainConfig",
+    "TrainResult",
+    "train",
+    "forward",
+    "symbol_tables",
+    "masked_loss",
+    "make_optimizer",
+    "EVAL_KEY",
+    "use_cpu_devices",
 ]
 
 EVAL_KEY = 2**31 - 1
@@ -94,9 +102,7 @@ def learning_rate(cfg: TrainConfig) -> optax.Schedule:
         return optax.warmup_cosine_decay_schedule(0.0, cfg.lr, cfg.warmup, total, end_value=0.0)
     if cfg.warmup == 0:
         return optax.constant_schedule(cfg.lr)
-    return optax.join_schedules(
-        [optax.linear_schedule(0.0, cfg.lr, cfg.warmup), optax.constant_schedule(cfg.lr)], [cfg.warmup]
-    )
+    return optax.join_schedules([optax.linear_schedule(0.0, cfg.lr, cfg.warmup), optax.constant_schedule(cfg.lr)], [cfg.warmup])
 
 
 def make_optimizer(cfg: TrainConfig) -> optax.GradientTransformation:
@@ -220,8 +226,9 @@ def _chunk_program(arch: ArchitectureConfig, data, cfg: TrainConfig, n_steps: in
         losses = losses.reshape(n_steps)
         return _select(alive, new_params, params), _select(alive, new_state, opt_state), alive, losses
 
-    program = _over_seeds(one_seed, n_seeds, 1 if sharding is None else sharding.mesh.size,
-                          seeds_per_vmap(shapes, cfg.batch, data.length))
+    program = _over_seeds(
+        one_seed, n_seeds, 1 if sharding is None else sharding.mesh.size, seeds_per_vmap(shapes, cfg.batch, data.length)
+    )
     if sharding is None:
         return _jit(program)
     # Seed-sharded: outputs laid out like the inputs, so every chunk reuses one compiled program.
@@ -329,9 +336,7 @@ def evaluation_loss(models, tokens, inputs, scored) -> np.ndarray:
     """Mean cross-entropy over all scored positions of (tokens, inputs, scored), per seed, float64."""
     tokens, inputs, scored = (np.asarray(a) for a in (tokens, inputs, scored))
     size = min(_EVAL_CHUNK, tokens.shape[0])
-    sums, counts = _jit(_eval_sums)(
-        models, _chunked(tokens, size, 0), _chunked(inputs, size, 0), _chunked(scored, size, False)
-    )
+    sums, counts = _jit(_eval_sums)(models, _chunked(tokens, size, 0), _chunked(inputs, size, 0), _chunked(scored, size, False))
     sums = np.asarray(sums, dtype=np.float64).sum(axis=1)
     counts = np.asarray(counts, dtype=np.float64).sum(axis=1)
     return sums / np.maximum(counts, 1.0)
@@ -419,10 +424,7 @@ class SeedPlacement:
         if len(self.devices) == 1:
             return tree
         first = self.devices[0]
-        return jax.tree_util.tree_map(
-            lambda x: jax.device_put(x, first)[: self.n_seeds] if eqx.is_array(x) else x, tree
-        )
-
+        return jax.tree_util.tree_map(lambda x: jax.device_put(x, first)[: self.n_seeds] if eqx.is_array(x) else x, tree)
 
 
 def chunk_lengths(steps: int, log_every: int) -> list[int]:
@@ -528,8 +530,10 @@ def _forward_chunk(models, inputs: Int[Array, "n position"]):
         if isinstance(model, ContextFreeArchitecture):
             # Context-free (tokenwise, plain): the stream at (t, x_t) is a row of the symbol table; gather it.
             table, logits = model.symbol_table()  # (P, S, L+1, d), (P, S, V)
-            rows = jnp.zeros_like(inputs) if model.table_positions == 1 else jnp.broadcast_to(
-                jnp.arange(inputs.shape[1]), inputs.shape
+            rows = (
+                jnp.zeros_like(inputs)
+                if model.table_positions == 1
+                else jnp.broadcast_to(jnp.arange(inputs.shape[1]), inputs.shape)
             )
             return jnp.moveaxis(table[rows, inputs], 2, 1), logits[rows, inputs]
         return model.apply(inputs, collect=True)

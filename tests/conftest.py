@@ -25,7 +25,7 @@ from jaxtyping import install_import_hook
 assert "rgbench" not in sys.modules, "rgbench was imported before tests/conftest.py installed the type-checking hook"
 install_import_hook("rgbench", "beartype.beartype(conf=beartype.BeartypeConf(is_pep484_tower=True))")
 
-import itertools  # noqa: E402
+import itertools  # noqa: E402 - rgbench-importing modules come after the hook
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

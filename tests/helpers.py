@@ -54,8 +54,10 @@ HANG_S = 1800
 # Python leaves SIGINT ignored in a process started with it ignored (a background job of a
 # non-interactive shell: `pytest &`, `nohup`, some CI runners), so Ctrl-C would never reach the run;
 # the default handler is installed explicitly, as an interactive shell's child has it.
-_WITH_CTRL_C = ("import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
-                "runpy.run_module('rgbench', run_name='__main__', alter_sys=True)")
+_WITH_CTRL_C = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('rgbench', run_name='__main__', alter_sys=True)"
+)
 
 
 def rgbench_command(*args: str | os.PathLike) -> list[str]:
@@ -78,21 +80,30 @@ def killed_if_hung(proc: subprocess.Popen, seconds: float = HANG_S):
         proc.wait()
 
 
-def run_rgbench(*args: str | os.PathLike, cwd: str | os.PathLike | None = None, env: dict | None = None,
-                check: bool = False) -> subprocess.CompletedProcess:
+def run_rgbench(
+    *args: str | os.PathLike, cwd: str | os.PathLike | None = None, env: dict | None = None, check: bool = False
+) -> subprocess.CompletedProcess:
     """``python -m rgbench ARGS`` to completion, output captured; `env` is added to this process's."""
     return _run(["-m", "rgbench", *map(str, args)], cwd, env, check)
 
 
-def run_python(code: str, *args: str | os.PathLike, cwd: str | os.PathLike | None = None, env: dict | None = None,
-               check: bool = False) -> subprocess.CompletedProcess:
+def run_python(
+    code: str, *args: str | os.PathLike, cwd: str | os.PathLike | None = None, env: dict | None = None, check: bool = False
+) -> subprocess.CompletedProcess:
     """``python -c CODE ARGS`` to completion, output captured; `env` is added to this process's."""
     return _run(["-c", code, *map(str, args)], cwd, env, check)
 
 
 def _run(argv: list[str], cwd, env: dict | None, check: bool) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *argv], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True,
-                          text=True, check=check, timeout=HANG_S)
+    return subprocess.run(
+        [sys.executable, *argv],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        check=check,
+        timeout=HANG_S,
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -144,9 +155,16 @@ def synthetic_case(
     dr = np.stack([_per_seed(drift_init, S_, L), _per_seed(drift, S_, L)], axis=1)
     fl = np.broadcast_to(np.asarray(final_loss, dtype=float), (S_,)).copy()
     coords = {
-        "seed": np.arange(S_), "stage": ["init", "trained"], "layer": ell, "position": np.arange(positions),
-        "transition": np.arange(L), "layer2": ell, "role": ["masked", "visible"], "step": np.arange(steps) * 100,
-        "eig": np.arange(16), "lag": np.arange(8),
+        "seed": np.arange(S_),
+        "stage": ["init", "trained"],
+        "layer": ell,
+        "position": np.arange(positions),
+        "transition": np.arange(L),
+        "layer2": ell,
+        "role": ["masked", "visible"],
+        "step": np.arange(steps) * 100,
+        "eig": np.arange(16),
+        "lag": np.arange(8),
     }
     sl, slp = ("seed", "stage", "layer"), ("seed", "stage", "layer", "position")
     ds = xr.Dataset(
@@ -173,8 +191,15 @@ def synthetic_case(
         },
         coords=coords,
     )
-    ds.attrs.update(status=status, case_id=case_id, suite="synthetic", data_format_version=DATA_FORMAT_VERSION,
-                    architecture_kind=architecture, spec="{}", wall_seconds=wall_seconds)
+    ds.attrs.update(
+        status=status,
+        case_id=case_id,
+        suite="synthetic",
+        data_format_version=DATA_FORMAT_VERSION,
+        architecture_kind=architecture,
+        spec="{}",
+        wall_seconds=wall_seconds,
+    )
     if xi is not None:
         ds.attrs["xi"] = xi
     if spec_hash is not None:
@@ -189,7 +214,10 @@ def _model():
     return pydantic.create_model(
         "Prediction",
         __base__=P.PredictionBase,
-        observable=(Annotated[union(OBSERVABLES), pydantic.BeforeValidator(lambda v: {"kind": v} if isinstance(v, str) else v)], ...),
+        observable=(
+            Annotated[union(OBSERVABLES), pydantic.BeforeValidator(lambda v: {"kind": v} if isinstance(v, str) else v)],
+            ...,
+        ),
         test=(union(TESTS), ...),
     )
 
@@ -201,16 +229,27 @@ def pred(observable: Any, test: dict, claim: str = "a claim", **sel) -> Any:
     return Prediction.model_validate({"claim": claim, "observable": observable, "test": test, **sel})
 
 
-def case(case_id: str, predict=(), *, hash: str | None = None, depth: int = 6, width: int = 64, kind: str = "tokenwise",
-         xi: float = 1.2):
-    return SimpleNamespace(id=case_id, hash=hash, predict=list(predict),
-                           architecture={"kind": kind, "depth": depth, "width": width},
-                           input={"kind": "sticky", "xi": xi})
+def case(
+    case_id: str,
+    predict=(),
+    *,
+    hash: str | None = None,
+    depth: int = 6,
+    width: int = 64,
+    kind: str = "tokenwise",
+    xi: float = 1.2,
+):
+    return SimpleNamespace(
+        id=case_id,
+        hash=hash,
+        predict=list(predict),
+        architecture={"kind": kind, "depth": depth, "width": width},
+        input={"kind": "sticky", "xi": xi},
+    )
 
 
 def suite(*cases, name="synthetic", title="synthetic suite"):
     return SimpleNamespace(name=name, title=title, cases=list(cases))
-
 
 
 E2E_SUITE = """
@@ -252,7 +291,9 @@ def e2e_store(tmp_path, cases=("short-xi", "long-xi")):
     profiles = {"short-xi": None, "long-xi": np.full(7, 15.0)}
     for cid in cases:
         ds = synthetic_case(cid, erank=profiles[cid], spec_hash=s.case(cid).hash)
-        ds = ds.assign_coords(stage=np.array(["init", "trained"], dtype=object), role=np.array(["masked", "visible"], dtype=object))
+        ds = ds.assign_coords(
+            stage=np.array(["init", "trained"], dtype=object), role=np.array(["masked", "visible"], dtype=object)
+        )
         store.write_case(ds, cid, s.case(cid).hash)
     return path
 
@@ -262,4 +303,5 @@ def with_rows(ds: xr.Dataset, token: Any, mask: Any) -> xr.Dataset:
     er = ds["effective_rank"]
     rows = np.stack([np.broadcast_to(np.asarray(v, float)[..., None], er.shape) for v in (token, mask, token, token)], -1)
     return ds.assign(effective_rank_rows=(er.dims + ("rows",), rows), mask_distance=er * 0 + 2.0).assign_coords(
-        rows=["token", "mask", "half", "token_half"])
+        rows=["token", "mask", "half", "token_half"]
+    )

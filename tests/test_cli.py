@@ -23,10 +23,17 @@ print(code, ",".join(sorted(m for m in {heavy!r} if m in sys.modules)))
 """
 
 
-@pytest.mark.parametrize("argv", [
-    ["--help"], ["run", "--help"], ["list"], ["list", "--json"],
-    ["validate", "suites/rg-paper.yaml", "suites/controls.yaml", "suites/theory.yaml"], ["show", "suites/rg-paper.yaml"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--help"],
+        ["run", "--help"],
+        ["list"],
+        ["list", "--json"],
+        ["validate", "suites/rg-paper.yaml", "suites/controls.yaml", "suites/theory.yaml"],
+        ["show", "suites/rg-paper.yaml"],
+    ],
+)
 def test_reading_commands_import_no_heavy_library(argv):
     """validate, list, show and --help import neither JAX, xarray, SciPy nor matplotlib (they were
     6-7 s of CPU before anything happened); benchmarks/cli_startup.py times them."""
@@ -80,8 +87,19 @@ def test_list_table_states_what_xi_means_and_every_section(capsys, monkeypatch):
     text = capsys.readouterr().out
     assert "ξ = −1/ln|λ₂|" in text
     assert "second-largest eigenvalue" in text
-    for title in ("suite keys", "case keys", "train keys", "measure keys", "masking keys", "prediction keys",
-                  "architecture kinds", "input kinds", "observable kinds", "test kinds", "theories"):
+    for title in (
+        "suite keys",
+        "case keys",
+        "train keys",
+        "measure keys",
+        "masking keys",
+        "prediction keys",
+        "architecture kinds",
+        "input kinds",
+        "observable kinds",
+        "test kinds",
+        "theories",
+    ):
         assert title in text
     assert "eval_sequences" in text
     assert "≥ 1, ≤ 1000000" in text
@@ -94,8 +112,7 @@ def test_only_selects_a_grid_by_its_base_id():
     suite = load_suite(ROOT / "suites" / "controls.yaml")
     picked = [c.id for c in select_cases(suite, ["width-sweep", "block"])]
     assert picked == ["block", "width-sweep[architecture.width=32]", "width-sweep[architecture.width=128]"]
-    assert [c.id for c in select_cases(suite, ["width-sweep[architecture.width=128]"])] == [
-        "width-sweep[architecture.width=128]"]
+    assert [c.id for c in select_cases(suite, ["width-sweep[architecture.width=128]"])] == ["width-sweep[architecture.width=128]"]
     with pytest.raises(KeyError, match=r"no case of suite 'controls': nope .*grids: .*width-sweep"):
         select_cases(suite, ["nope"])
 

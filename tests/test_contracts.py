@@ -38,13 +38,17 @@ def test_a_network_without_its_declared_fields_cannot_be_instantiated():
         _NoPositions()
 
 
-@pytest.mark.parametrize("config", [Tokenwise(depth=2, width=8), Mixer(depth=2, width=8), Windowed(depth=2, width=8),
-                                    Plain(depth=2, width=8)], ids=lambda c: c.kind)
+@pytest.mark.parametrize(
+    "config",
+    [Tokenwise(depth=2, width=8), Mixer(depth=2, width=8), Windowed(depth=2, width=8), Plain(depth=2, width=8)],
+    ids=lambda c: c.kind,
+)
 def test_config_context_free_agrees_with_the_network_class(config):
     network = config.network(5, 6, key=jax.random.key(0))
     assert isinstance(network, AbstractArchitecture), f"{config.kind}: network is a {type(network).__name__}"
     assert config.context_free == isinstance(network, ContextFreeArchitecture), (
-        f"{config.kind}: context_free = {config.context_free} but the network is a {type(network).__name__}")
+        f"{config.kind}: context_free = {config.context_free} but the network is a {type(network).__name__}"
+    )
 
 
 def test_every_registered_kind_subclasses_its_registry_base():

@@ -37,9 +37,11 @@ def test_closed_form_parameters_are_the_networks_own(config):
     assert closed == counted, f"{config.kind}: closed form {closed} parameters, the network has {counted}"
 
 
-@pytest.mark.parametrize("config", [Tokenwise(depth=1, width=64), Mixer(depth=1, width=64),
-                                    Windowed(depth=1, width=64, radius=2), Plain(depth=1, width=64)],
-                         ids=lambda c: c.kind)
+@pytest.mark.parametrize(
+    "config",
+    [Tokenwise(depth=1, width=64), Mixer(depth=1, width=64), Windowed(depth=1, width=64, radius=2), Plain(depth=1, width=64)],
+    ids=lambda c: c.kind,
+)
 def test_closed_form_flops_are_the_matmuls_xla_counts(config):
     # depth 1: XLA's cost analysis counts a scan's body once, so only then is its figure the whole
     # network's. Ours counts the matmuls (2 per multiply-add); XLA adds norms and activations (a few %).
@@ -127,8 +129,15 @@ def test_show_prints_every_estimate(capsys):
 
 
 _SIZES = {  # every size field across its whole allowed range (rgbench list gives the bounds)
-    "depth": (1, 1024), "width": (1, 65536), "radius": (0, 64), "vocab": (2, 4096), "length": (2, 65536),
-    "steps": (1, 10**6), "batch": (1, 10**6), "samples": (2, 10**6), "seeds": (1, 1000),
+    "depth": (1, 1024),
+    "width": (1, 65536),
+    "radius": (0, 64),
+    "vocab": (2, 4096),
+    "length": (2, 65536),
+    "steps": (1, 10**6),
+    "batch": (1, 10**6),
+    "samples": (2, 10**6),
+    "seeds": (1, 1000),
 }
 
 
@@ -139,9 +148,14 @@ def valid_cases(draw):
     arch = {"kind": kind, "depth": size["depth"], "width": size["width"]}
     if kind == "windowed":
         arch["radius"] = size["radius"]
-    return {"id": "c", "architecture": arch, "input": {"kind": "iid", "vocab": size["vocab"], "length": size["length"]},
-            "train": {"steps": size["steps"], "batch": size["batch"], "log_every": 1},
-            "measure": {"samples": size["samples"]}, "seeds": size["seeds"]}
+    return {
+        "id": "c",
+        "architecture": arch,
+        "input": {"kind": "iid", "vocab": size["vocab"], "length": size["length"]},
+        "train": {"steps": size["steps"], "batch": size["batch"], "log_every": 1},
+        "measure": {"samples": size["samples"]},
+        "seeds": size["seeds"],
+    }
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -249,9 +249,7 @@ def test_spectrum_and_stationary(name, built):
     assert pi.dtype == np.float64
     assert abs(pi.sum() - 1) < 1e-12
     cfg = CONFIGS[name]
-    want = np.asarray(
-        getattr(cfg, "pi", None) or getattr(getattr(cfg, "of", None), "pi", None) or [1 / inp.vocab] * inp.vocab
-    )
+    want = np.asarray(getattr(cfg, "pi", None) or getattr(getattr(cfg, "of", None), "pi", None) or [1 / inp.vocab] * inp.vocab)
     np.testing.assert_allclose(pi, want, atol=1e-14)
     if hasattr(inp, "transition"):
         np.testing.assert_allclose(pi @ inp.transition, pi, atol=1e-13)

@@ -19,15 +19,19 @@ SELECTIVE = {"kind": "difference", "compare_to": "long-xi", "at_least": 0.0}
 
 
 def _predictions():
-    return [pred("effective_rank", MONO, claim="erank falls with depth", stage="trained", layers="1:"),
-            pred("rank_collapse", SELECTIVE, claim="collapse is selective"),
-            pred("kernel_drift", {"kind": "concentration"}, claim="drift concentrates")]
+    return [
+        pred("effective_rank", MONO, claim="erank falls with depth", stage="trained", layers="1:"),
+        pred("rank_collapse", SELECTIVE, claim="collapse is selective"),
+        pred("kernel_drift", {"kind": "concentration"}, claim="drift concentrates"),
+    ]
 
 
 def _report(kind: str, *, short_erank=None, drift=None, name="s", version=None, store=None, wall=10.0) -> S.Report:
     s = suite(case("short-xi", _predictions(), kind=kind), case("long-xi", [], kind=kind, xi=6.7), name=name)
-    d = {"short-xi": synthetic_case("short-xi", erank=short_erank, drift=drift, architecture=kind, wall_seconds=wall),
-         "long-xi": synthetic_case("long-xi", erank=np.full(7, 15.0), xi=6.7, architecture=kind, wall_seconds=wall)}
+    d = {
+        "short-xi": synthetic_case("short-xi", erank=short_erank, drift=drift, architecture=kind, wall_seconds=wall),
+        "long-xi": synthetic_case("long-xi", erank=np.full(7, 15.0), xi=6.7, architecture=kind, wall_seconds=wall),
+    }
     if version is not None:
         for ds in d.values():
             ds.attrs["data_format_version"] = version
@@ -48,8 +52,7 @@ def test_rows_by_architecture_and_clear_ranking():
     assert top.rank == (1, 1)
     assert (bottom.agreed, bottom.scored) == (0, 3)
     assert bottom.rank == (2, 2)
-    assert top.verdicts == {"erank falls with depth": "PASS", "collapse is selective": "PASS",
-                            "drift concentrates": "PASS"}
+    assert top.verdicts == {"erank falls with depth": "PASS", "collapse is selective": "PASS", "drift concentrates": "PASS"}
     assert board.claims == ["erank falls with depth", "collapse is selective", "drift concentrates"]  # one column each
     assert set(bottom.verdicts.values()) == {"FAIL"}
     # figures average both cases: collapse (7.5 + 0) / 2; gap to the Bayes floor 1.8 − 1.65
@@ -78,7 +81,7 @@ def test_ties_show_as_overlapping_intervals():
     assert r1.rank != (1, 1) or r2.rank != (2, 2)
     md = board.to_markdown()
     assert "rank (95 % CI)" in md
-    assert "–" in md# intervals, never bare ranks
+    assert "–" in md  # intervals, never bare ranks
 
 
 def test_refuses_mixed_data_formats():
@@ -100,8 +103,11 @@ def test_nonspecific_is_not_support_and_has_its_own_column():
     with_null = [pred("effective_rank", MONO, claim="erank falls with depth", nulls=["iid"]), *_predictions()[1:]]
     s = suite(case("short-xi", with_null), case("long-xi", [], xi=6.7), case("iid", []))
     flat = np.full(7, 15.0)
-    d = {"short-xi": synthetic_case("short-xi"), "long-xi": synthetic_case("long-xi", erank=flat),
-         "iid": synthetic_case("iid")}  # i.i.d. input falls with depth just as much: the claim is not specific
+    d = {
+        "short-xi": synthetic_case("short-xi"),
+        "long-xi": synthetic_case("long-xi", erank=flat),
+        "iid": synthetic_case("iid"),
+    }  # i.i.d. input falls with depth just as much: the claim is not specific
     row = LB.build_leaderboard([S.score_datasets(d, s, store="x.zarr")], n_resamples=300).rows[0]
     assert (row.agreed, row.scored, row.nonspecific) == (2, 3, 1)
     assert row.verdicts["erank falls with depth"] == "NONSPECIFIC"
@@ -132,8 +138,20 @@ def test_formats_and_cli(tmp_path, capsys):
     board = LB.build_leaderboard([good, bad], n_resamples=200)
     d = json.loads(board.to_json())
     assert set(d) == {"sources", "data_format_version", "n_resamples", "claims", "rows", "unranked"}
-    assert set(d["rows"][0]) == {"label", "architecture", "cases", "rank", "agreed", "scored", "errors", "nonspecific",
-                                 "agreement", "verdicts", "figures", "wall_seconds"}
+    assert set(d["rows"][0]) == {
+        "label",
+        "architecture",
+        "cases",
+        "rank",
+        "agreed",
+        "scored",
+        "errors",
+        "nonspecific",
+        "agreement",
+        "verdicts",
+        "figures",
+        "wall_seconds",
+    }
     rows = list(csv.DictReader(io.StringIO(board.to_csv())))
     assert rows[0]["architecture"] == "tokenwise L=6 d=64"
     assert rows[0]["rank_lo"] == "1"
@@ -162,8 +180,9 @@ def test_formats_and_cli(tmp_path, capsys):
 
 def test_rows_without_scored_claims_are_listed_apart_and_not_ranked():
     good = _report("tokenwise", store="a.zarr")
-    silent = S.score_datasets({"c": synthetic_case("c", architecture="mixer")}, suite(case("c", [], kind="mixer")),
-                              store="b.zarr")  # a mixer case with no predictions
+    silent = S.score_datasets(
+        {"c": synthetic_case("c", architecture="mixer")}, suite(case("c", [], kind="mixer")), store="b.zarr"
+    )  # a mixer case with no predictions
     board = LB.build_leaderboard([good, silent], n_resamples=200)
     assert [r.label for r in board.rows] == ["tokenwise L=6 d=64"]
     assert board.rows[0].rank == (1, 1)

@@ -55,8 +55,6 @@ def jit(fun, **kwargs):
     return jax.jit(fun, compiler_options=FAST, **kwargs)
 
 
-
-
 @functools.lru_cache(maxsize=None)
 def trained_like(cfg: ArchitectureConfig, seed: int = 0):
     """A network with random values in every parameter (biases, gains and zero-initialised
@@ -100,9 +98,7 @@ def test_registered_kinds():
 
 def test_seed_config_defaults():
     cfg = Tokenwise()
-    assert (cfg.depth, cfg.width, cfg.hidden, cfg.activation, cfg.norm, cfg.positions) == (
-        6, 64, 256, "gelu", "layernorm", False
-    )
+    assert (cfg.depth, cfg.width, cfg.hidden, cfg.activation, cfg.norm, cfg.positions) == (6, 64, 256, "gelu", "layernorm", False)
     assert Tokenwise(depth=16, residual_scale="1/sqrt(L)").alpha == pytest.approx(0.25)
     assert Tokenwise(depth=8, residual_scale="1/L").alpha == pytest.approx(0.125)
     assert Tokenwise(residual_scale=0.3).alpha == pytest.approx(0.3)
@@ -199,9 +195,7 @@ def test_tokenwise_symbol_table_objective_equals_per_token(positions):
         total, count = per_token_ce_sum(m, tokens, inputs, scored)
         return total / count
 
-    (loss_fast, g_fast), (loss_plain, g_plain) = jit(
-        lambda m: (jax.value_and_grad(fast)(m), jax.value_and_grad(plain)(m))
-    )(model)
+    (loss_fast, g_fast), (loss_plain, g_plain) = jit(lambda m: (jax.value_and_grad(fast)(m), jax.value_and_grad(plain)(m)))(model)
     np.testing.assert_allclose(loss_fast, loss_plain, rtol=1e-5)
     for a, b in zip(jax.tree_util.tree_leaves(g_fast), jax.tree_util.tree_leaves(g_plain)):
         np.testing.assert_allclose(a, b, rtol=2e-4, atol=1e-6)
@@ -229,9 +223,7 @@ def test_unrolled_training_layout_matches_scan(cfg):
     assert isinstance(unrolled.blocks, tuple)
     assert len(unrolled.blocks) == cfg.depth
     batch = symbols(4, T)
-    (s1, l1), (s2, l2) = jit(lambda a, b: (a.apply(batch, collect=True), b.apply(batch, collect=True)))(
-        model, unrolled
-    )
+    (s1, l1), (s2, l2) = jit(lambda a, b: (a.apply(batch, collect=True), b.apply(batch, collect=True)))(model, unrolled)
     np.testing.assert_allclose(s1, s2, rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(l1, l2, rtol=1e-5, atol=1e-5)
     back = stack_blocks(unrolled)
@@ -265,6 +257,7 @@ def test_ops_match_textbook_formulas(rows):
         out = []
         for fast, ref in cases:
             for f in (fast, ref):
+
                 def loss(*a, f=f):
                     return jnp.sum(f(*a) * weights)
 
@@ -304,9 +297,11 @@ def test_token_mixing_matches_the_textbook_formula(batch):
     t, d, th = 5, 8, 7
     keys = jax.random.split(jax.random.key(3), 4)
     mlp = TokenMLP("layernorm", d, t, th, 1.0, key=keys[0])
-    mlp = eqx.tree_at(lambda m: (m.b1, m.b2, m.norm.gain, m.norm.bias), mlp, tuple(
-        jax.random.normal(k, s) for k, s in zip(jax.random.split(keys[1], 4), [(th,), (t,), (d,), (d,)])
-    ))
+    mlp = eqx.tree_at(
+        lambda m: (m.b1, m.b2, m.norm.gain, m.norm.bias),
+        mlp,
+        tuple(jax.random.normal(k, s) for k, s in zip(jax.random.split(keys[1], 4), [(th,), (t,), (d,), (d,)])),
+    )
     h = jax.random.normal(keys[2], (t, batch, d))
     weights = jax.random.normal(keys[3], (t, batch, d))
 
@@ -324,6 +319,7 @@ def test_token_mixing_matches_the_textbook_formula(batch):
     def both(mlp, h):
         out = []
         for f in (fast, reference):
+
             def loss(m, x, f=f):
                 return jnp.sum(f(m, x) * weights)
 

@@ -192,9 +192,9 @@ def cka_reference(x, y, debiased):
             return np.sum((hc @ a @ hc) * (hc @ b @ hc))
         a, b = a - np.diag(np.diag(a)), b - np.diag(np.diag(b))
         one = np.ones(n)
-        return (
-            np.trace(a @ b) + (one @ a @ one) * (one @ b @ one) / ((n - 1) * (n - 2)) - 2 / (n - 2) * one @ a @ b @ one
-        ) / (n * (n - 3))
+        return (np.trace(a @ b) + (one @ a @ one) * (one @ b @ one) / ((n - 1) * (n - 2)) - 2 / (n - 2) * one @ a @ b @ one) / (
+            n * (n - 3)
+        )
 
     return hsic(kx, ky) / np.sqrt(hsic(kx, kx) * hsic(ky, ky))
 
@@ -232,9 +232,7 @@ def test_cka_matrix_and_kernel_drift_agree_with_linear_cka(rng):
         np.testing.assert_array_equal(np.diagonal(m, axis1=-2, axis2=-1), 1.0)
         for a in range(5):
             for b in range(5):
-                np.testing.assert_allclose(
-                    m[:, a, b], linear_cka(xs[:, a], xs[:, b], debiased=debiased), rtol=1e-10, atol=1e-13
-                )
+                np.testing.assert_allclose(m[:, a, b], linear_cka(xs[:, a], xs[:, b], debiased=debiased), rtol=1e-10, atol=1e-13)
         adjacent = np.stack([m[:, i, i + 1] for i in range(4)], axis=-1)
         np.testing.assert_allclose(kernel_drift(xs, debiased=debiased), 1 - adjacent, rtol=1e-9, atol=1e-13)
     cka = np.stack([cka_matrix(xs)[:, i, i + 1] for i in range(4)], axis=-1)
@@ -301,10 +299,7 @@ def test_batched_equals_loop_and_chunks_stitch(rng, monkeypatch):
         ),
         "sv": np.array([[[singular_values(xs[i, j, k]) for k in range(4)] for j in range(3)] for i in range(2)]),
         "cka": np.array(
-            [
-                [[linear_cka(xs[i, j, k], ys[i, j, k], debiased=True) for k in range(4)] for j in range(3)]
-                for i in range(2)
-            ]
+            [[[linear_cka(xs[i, j, k], ys[i, j, k], debiased=True) for k in range(4)] for j in range(3)] for i in range(2)]
         ),
         "mat": np.array([[cka_matrix(xs[i, j]) for j in range(3)] for i in range(2)]),
         "drift": np.array([[kernel_drift(xs[i, j]) for j in range(3)] for i in range(2)]),
@@ -576,8 +571,9 @@ def test_weights_of_distinct_symbols_give_the_closed_form_rank():
         assert v == pytest.approx(vocab - 1, rel=1e-12), k
     single = rank_measures(np.eye(vocab), weights=np.r_[9.0, np.zeros(vocab - 1)])  # one point, 9 times
     assert single["effective_rank"] == 0.0, "one distinct row centres to zero: rank 0"
-    assert np.isnan(rank_measures(np.eye(vocab), weights=np.r_[1.0, np.zeros(vocab - 1)])["effective_rank"]), \
+    assert np.isnan(rank_measures(np.eye(vocab), weights=np.r_[1.0, np.zeros(vocab - 1)])["effective_rank"]), (
         "total weight below 2 has no centred spectrum"
+    )
 
 
 def test_weighted_layer_stack_measures_equal_the_repeated_rows(rng):

@@ -17,11 +17,16 @@ COLUMN, PAGE_ROW = 560, 1300
 
 
 def test_plot_datasets_writes_pngs_and_one_html(tmp_path):
-    s = suite(case("short-xi", [pred("effective_rank", {"kind": "monotone"}, claim="erank falls <fast>")]),
-              case("long-xi[input.xi=6.7]", []))
-    dsets = {"short-xi": synthetic_case("short-xi"),
-             "long-xi[input.xi=6.7]": synthetic_case("long-xi", erank=np.full(7, 15.0), xi=6.7).drop_vars(
-                 ["loss", "kernel_drift", "update_ratio", "effective_rank_pooled"])}
+    s = suite(
+        case("short-xi", [pred("effective_rank", {"kind": "monotone"}, claim="erank falls <fast>")]),
+        case("long-xi[input.xi=6.7]", []),
+    )
+    dsets = {
+        "short-xi": synthetic_case("short-xi"),
+        "long-xi[input.xi=6.7]": synthetic_case("long-xi", erank=np.full(7, 15.0), xi=6.7).drop_vars(
+            ["loss", "kernel_drift", "update_ratio", "effective_rank_pooled"]
+        ),
+    }
     report = S.score_datasets(dsets, s, store="mem.zarr")
     board = LB.build_leaderboard([report], n_resamples=100)
     out = PL.plot_datasets(dsets, tmp_path / "figs", report=report, leaderboard=board, title="synthetic")
@@ -96,6 +101,7 @@ def _png_size(path):
 
 def test_figures_are_drawn_for_the_size_the_report_shows_them(tmp_path):
     from matplotlib.image import imread
+
     # Long tick labels (15.25, …) beside the long y label, and a long case id in the title, were cut
     # off by the fixed margins.
     case_id = "depth-sweep[architecture.depth=12]"
@@ -111,7 +117,7 @@ def test_figures_are_drawn_for_the_size_the_report_shows_them(tmp_path):
     w, _ = _png_size(PL.plot_overview(rows, tmp_path))
     assert w <= PAGE_ROW
     page = PL.plot_datasets({"a": rows["a"]}, tmp_path / "rep").html.read_text()
-    css = page[page.index("<style>"):page.index("</style>")]
+    css = page[page.index("<style>") : page.index("</style>")]
     assert "%" not in css.replace("max-width:100%", "").replace("calc(100% - 1em)", "")  # no image shrunk to a fraction
     assert '<figure class="wide"><img alt="overview"' in page
 
@@ -126,7 +132,7 @@ def _rendered_gaps(fig, line) -> int:
     img = np.asarray(canvas.buffer_rgba())[..., :3] / 255.0
     (x0, y), (x1, _) = line.get_transform().transform(line.get_xydata()[[0, -1]])
     row = int(round(img.shape[0] - y))
-    band = img[row - 1:row + 2, int(np.ceil(x0)) + 1:int(np.floor(x1)) - 1]
+    band = img[row - 1 : row + 2, int(np.ceil(x0)) + 1 : int(np.floor(x1)) - 1]
     ink = (np.abs(band - np.array(to_rgb(line.get_color()))).max(axis=-1) < 0.3).any(axis=0)
     gaps, run = 0, 0
     for on in ink:
@@ -154,6 +160,7 @@ def test_legend_entries_look_like_their_lines():
     one, so the pooled figure's init entries looked solid against dashed curves)."""
     import matplotlib
     from matplotlib.colors import to_rgba
+
     ds = synthetic_case("short-xi")
     figs = {name: PL._PLOTTERS[name](ds, "short-xi") for name in ("erank", "pooled", "drift", "loss")}
     captured = []
@@ -167,8 +174,10 @@ def test_legend_entries_look_like_their_lines():
     from unittest import mock
 
     with mock.patch.object(matplotlib.figure.Figure, "savefig", grab), tempfile.TemporaryDirectory() as d:
-        rows = {c: with_rows(synthetic_case(c, xi=x), token=np.full((2, 7), 15.0), mask=np.zeros((2, 7)))
-                for c, x in (("a", 1.2), ("b", 6.7))}
+        rows = {
+            c: with_rows(synthetic_case(c, xi=x), token=np.full((2, 7), 15.0), mask=np.zeros((2, 7)))
+            for c, x in (("a", 1.2), ("b", 6.7))
+        }
         PL.plot_overview(rows, d)
     figs["overview"] = fig = captured[0]
     # Its legend lies below the panels, outside the canvas that bbox_inches="tight" extends: draw it inside.
@@ -194,8 +203,9 @@ def _stored_case(tmp_path, yaml_case: str, case_id: str, xi: float):
     from rgbench import spec
     from rgbench.runner import provenance
 
-    (tmp_path / "s.yaml").write_text("suite: t\ntitle: t\ndefaults:\n  architecture: {kind: tokenwise, depth: 6, width: 16}\n"
-                                     "  seeds: 10\ncases:\n" + yaml_case)
+    (tmp_path / "s.yaml").write_text(
+        "suite: t\ntitle: t\ndefaults:\n  architecture: {kind: tokenwise, depth: 6, width: 16}\n  seeds: 10\ncases:\n" + yaml_case
+    )
     c = spec.load_suite(tmp_path / "s.yaml").case(case_id)
     ds = synthetic_case(case_id, xi=xi)
     ds.attrs.update(provenance(c, "t"), input_kind=c.input.kind)
@@ -203,16 +213,22 @@ def _stored_case(tmp_path, yaml_case: str, case_id: str, xi: float):
 
 
 def test_titles_state_every_parameter_of_the_input(tmp_path):
-    block = _stored_case(tmp_path, "  - id: block\n    input: {kind: block, vocab: 16, length: 64, blocks: 4, xi_fast: 1.0, xi_slow: 7.0}\n",
-                         "block", xi=6.999999999999973)
+    block = _stored_case(
+        tmp_path,
+        "  - id: block\n    input: {kind: block, vocab: 16, length: 64, blocks: 4, xi_fast: 1.0, xi_slow: 7.0}\n",
+        "block",
+        xi=6.999999999999973,
+    )
     title = PL._title(block, "block")
     assert title == "block · tokenwise · block, V = 16, T = 64, blocks = 4, ξ_fast = 1, ξ_slow = 7"
     fig = PL._erank(block, "block")
     assert fig.axes[0].get_title() == "block · tokenwise\nblock, V = 16, T = 64, blocks = 4, ξ_fast = 1, ξ_slow = 7"
-    shuffle = _stored_case(tmp_path, "  - id: sh\n    input: {kind: shuffle, vocab: 8, length: 32, of: {kind: sticky, xi: 6.7}}\n",
-                           "sh", xi=0.5737)
+    shuffle = _stored_case(
+        tmp_path, "  - id: sh\n    input: {kind: shuffle, vocab: 8, length: 32, of: {kind: sticky, xi: 6.7}}\n", "sh", xi=0.5737
+    )
     assert PL._input_title(shuffle) == "shuffle, V = 8, T = 32, of sticky (ξ = 6.7), effective ξ = 0.574"
-    other = _stored_case(tmp_path, "  - id: o\n    input: {kind: sticky, lambda2: 0.5, masking: {scheme: single}}\n", "o",
-                         xi=1.4427)
+    other = _stored_case(
+        tmp_path, "  - id: o\n    input: {kind: sticky, lambda2: 0.5, masking: {scheme: single}}\n", "o", xi=1.4427
+    )
     assert PL._input_title(other) == "sticky, V = 16, T = 64, λ₂ = 0.5, single masking, ξ = 1.44"
     assert PL._title(synthetic_case("bare"), "bare") == "bare · tokenwise · ξ = 1.2"  # no spec stored: what the attributes say

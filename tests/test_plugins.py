@@ -224,8 +224,10 @@ def test_entry_point_plugins_load_by_themselves_and_list_says_where_kinds_come_f
     out = run_rgbench("validate", "suite.yaml", cwd=tmp_path, env=env)
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
-    assert ("plugin entry point 'broken_plugin' (broken_plugin) of distribution rgbench-broken 0.1 failed to import: "
-            "ImportError: needs a missing library") in out.stderr
+    assert (
+        "plugin entry point 'broken_plugin' (broken_plugin) of distribution rgbench-broken 0.1 failed to import: "
+        "ImportError: needs a missing library"
+    ) in out.stderr
 
 
 # --------------------------------------------------------------------------------------------
@@ -254,9 +256,21 @@ def test_the_gmlp_example_returns_the_stream_and_mixes_positions_only_through_it
     # W_s = 0: a block is a channel MLP, position 3 never sees position 0; W_s ≠ 0: it does
     assert closed == 0.0
     assert opened > 1e-4
-    run = run_rgbench("run", str(EXAMPLE / "gmlp.yaml"), "--plugin", str(EXAMPLE / "src" / "rgbench_gmlp"),
-                      "--store", "g.zarr", "--set", "train.steps=20", "--set", "seeds=2", "--set", "measure.samples=32",
-                      cwd=tmp_path)
+    run = run_rgbench(
+        "run",
+        str(EXAMPLE / "gmlp.yaml"),
+        "--plugin",
+        str(EXAMPLE / "src" / "rgbench_gmlp"),
+        "--store",
+        "g.zarr",
+        "--set",
+        "train.steps=20",
+        "--set",
+        "seeds=2",
+        "--set",
+        "measure.samples=32",
+        cwd=tmp_path,
+    )
     assert run.returncode == 0, run.stderr
     scored = run_rgbench("score", "g.zarr", "--plugin", str(EXAMPLE / "src" / "rgbench_gmlp"), "--format", "json", cwd=tmp_path)
     report = json.loads(scored.stdout)

@@ -64,8 +64,9 @@ def test_sigkill_then_resume_equals_uninterrupted(reference, tmp_path):
     # Killed the moment it reports its first case written: a blocked read of its stderr wakes on that
     # line, while the two cases left take seconds of compute (a deadline here once expired under load
     # before the first case was done, and the kill landed before it).
-    proc = subprocess.Popen(rgbench_command("run", TINY_SUITE, "--store", path), stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        rgbench_command("run", TINY_SUITE, "--store", path), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
     seen = []
     with killed_if_hung(proc):
         for line in proc.stderr:
@@ -90,8 +91,9 @@ def test_two_concurrent_runs_complete_every_case_once(reference, tmp_path):
     procs = []
     for log in logs:
         with log.open("w") as err:
-            procs.append(subprocess.Popen(rgbench_command("run", TINY_SUITE, "--store", path), stdout=subprocess.DEVNULL,
-                                          stderr=err))
+            procs.append(
+                subprocess.Popen(rgbench_command("run", TINY_SUITE, "--store", path), stdout=subprocess.DEVNULL, stderr=err)
+            )
     with killed_if_hung(procs[0]), killed_if_hung(procs[1]):
         codes = [p.wait() for p in procs]
     outs = [log.read_text() for log in logs]
@@ -116,10 +118,12 @@ def test_dask_local_cluster_equals_local(reference, tmp_path, monkeypatch):
     path = tmp_path / "dask.zarr"
     # the worker offers one "GPU" and every case asks for it: cases run one at a time on that worker
     # (a case asking for a resource no worker offers would wait for ever: the restriction is real)
-    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
-                      resources={"GPU": 1}) as cluster:
-        outcomes = run_suite(load_suite(TINY_SUITE), str(path), scheduler=cluster.scheduler_address, quiet=True,
-                             resources={"GPU": 1})
+    with LocalCluster(
+        n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None, resources={"GPU": 1}
+    ) as cluster:
+        outcomes = run_suite(
+            load_suite(TINY_SUITE), str(path), scheduler=cluster.scheduler_address, quiet=True, resources={"GPU": 1}
+        )
     assert [o.status for o in outcomes] == ["complete"] * 3
     assert asked == [{"GPU": 1}] * 3
     assert_same(open_results(path), reference[1])
@@ -172,7 +176,10 @@ def test_a_case_that_differs_only_in_measure_reuses_the_trained_networks(tmp_pat
     together = run_suite(suite, str(tmp_path / "a.zarr"), only=["short", "short-more-probes"], quiet=True)
     assert [o.status for o in together] == ["complete", "complete"]
     alone = run_suite(suite, str(tmp_path / "b.zarr"), only=["short-more-probes"], quiet=True)
-    reused, trained = open_results(tmp_path / "a.zarr")["short-more-probes"], open_results(tmp_path / "b.zarr")["short-more-probes"]
+    reused, trained = (
+        open_results(tmp_path / "a.zarr")["short-more-probes"],
+        open_results(tmp_path / "b.zarr")["short-more-probes"],
+    )
     assert reused.attrs["train_reused_from"] == "short"
     assert "train_reused_from" not in trained.attrs
     assert alone[0].status == "complete"

@@ -89,7 +89,7 @@ def test_ratio_against_stage():
 def test_difference_compare_to_is_paired_by_seed_label():
     # short-xi: C = 7.5 in every seed; long-xi: C = 0; wobbly: C = 7.5 ± 1 alternating
     flat = np.full(7, 15.0)
-    wobble = (15 - (1.5 + ALT[:, None] / 5) * np.arange(7.0))
+    wobble = 15 - (1.5 + ALT[:, None] / 5) * np.arange(7.0)
     dsets = {
         "short-xi": synthetic_case("short-xi"),
         "long-xi": synthetic_case("long-xi", erank=flat, xi=6.7),
@@ -204,8 +204,13 @@ def test_equivalence_tost():
     wide = 15 - (ALT[:, None] * 0.2) * np.arange(7.0)  # C = ±1.2
     nan = synthetic_case("nan")
     nan["effective_rank"][3, 1, 1, 0] = np.nan  # trained, layer 1: used by rank_collapse
-    dsets = {"pass": synthetic_case("pass", erank=tiny), "fail": synthetic_case("fail"),
-             "inc": synthetic_case("inc", erank=wide), "nan": nan, "flat": synthetic_case("flat", erank=flat)}
+    dsets = {
+        "pass": synthetic_case("pass", erank=tiny),
+        "fail": synthetic_case("fail"),
+        "inc": synthetic_case("inc", erank=wide),
+        "nan": nan,
+        "flat": synthetic_case("flat", erank=flat),
+    }
     p = pred("rank_collapse", {"kind": "equivalence", "delta": 0.5})
     r = verdict(dsets, p, "pass")
     assert r.verdict is PASS
@@ -368,17 +373,33 @@ def test_suite_level_validation_of_prediction():
 
 def _report() -> S.Report:
     preds_short = [
-        pred("effective_rank", {"kind": "monotone", "spearman_at_most": -0.9, "seeds_at_least": 0.8},
-             claim="effective rank falls monotonically with depth after training", stage="trained", layers="1:"),
-        pred("rank_collapse", {"kind": "difference", "compare_to": "long-xi", "at_least": 0.0},
-             claim="collapse is selective (short xi collapses more than long xi)"),
-        pred("kernel_drift", {"kind": "concentration", "top": 2, "share_at_least": 0.6},
-             claim="kernel drift concentrates in one or two transitions"),
+        pred(
+            "effective_rank",
+            {"kind": "monotone", "spearman_at_most": -0.9, "seeds_at_least": 0.8},
+            claim="effective rank falls monotonically with depth after training",
+            stage="trained",
+            layers="1:",
+        ),
+        pred(
+            "rank_collapse",
+            {"kind": "difference", "compare_to": "long-xi", "at_least": 0.0},
+            claim="collapse is selective (short xi collapses more than long xi)",
+        ),
+        pred(
+            "kernel_drift",
+            {"kind": "concentration", "top": 2, "share_at_least": 0.6},
+            claim="kernel drift concentrates in one or two transitions",
+        ),
     ]
-    preds_long = [pred("rank_collapse", {"kind": "equivalence", "delta": 0.5}, claim="no collapse at long xi"),
-                  pred("final_loss", {"kind": "threshold", "at_most": 1.0}, claim="loss | below 1")]
-    s = suite(case("short-xi", preds_short), case("long-xi", preds_long, xi=6.7),
-              case("missing", [pred("final_loss", {"kind": "threshold", "at_most": 1.0}, claim="never ran")]))
+    preds_long = [
+        pred("rank_collapse", {"kind": "equivalence", "delta": 0.5}, claim="no collapse at long xi"),
+        pred("final_loss", {"kind": "threshold", "at_most": 1.0}, claim="loss | below 1"),
+    ]
+    s = suite(
+        case("short-xi", preds_short),
+        case("long-xi", preds_long, xi=6.7),
+        case("missing", [pred("final_loss", {"kind": "threshold", "at_most": 1.0}, claim="never ran")]),
+    )
     dsets = {"short-xi": synthetic_case("short-xi"), "long-xi": synthetic_case("long-xi", erank=np.full(7, 15.0), xi=6.7)}
     return S.score_datasets(dsets, s, store="mem://synthetic.zarr")
 
@@ -472,8 +493,11 @@ def test_score_store_end_to_end(tmp_path):
 def test_an_untrained_case_has_no_headline_figures():
     trained, untrained = case("short-xi"), case("untrained")
     untrained.train = SimpleNamespace(steps=0)
-    rep = S.score_datasets({"short-xi": synthetic_case("short-xi"), "untrained": synthetic_case("untrained")},
-                           suite(trained, untrained), store="x.zarr")
+    rep = S.score_datasets(
+        {"short-xi": synthetic_case("short-xi"), "untrained": synthetic_case("untrained")},
+        suite(trained, untrained),
+        store="x.zarr",
+    )
     assert rep.cases["short-xi"].figures["collapse"] == pytest.approx([7.5] * 10)
     assert all(v is None for v in rep.cases["untrained"].figures.values())
 
@@ -521,8 +545,11 @@ def test_a_claim_whose_nulls_fail_is_pass():
 
 def test_a_null_does_not_rescue_a_failing_claim():
     flat = np.full(7, 15.0)
-    r = verdict({"a": synthetic_case("a", erank=flat, erank_init=FALLING)},
-                pred("effective_rank", MONOTONE, nulls=[{"stage": "init"}]), "a")
+    r = verdict(
+        {"a": synthetic_case("a", erank=flat, erank_init=FALLING)},
+        pred("effective_rank", MONOTONE, nulls=[{"stage": "init"}]),
+        "a",
+    )
     assert r.verdict is FAIL
     assert r.nulls[0].verdict is PASS
 
@@ -556,10 +583,12 @@ def test_an_equivalence_claim_is_nonspecific_when_its_margin_also_calls_the_pres
 
 def test_a_null_can_replace_the_reference_of_a_comparison():
     flat = np.full(7, 15.0)
-    ds = {"short": synthetic_case("short"), "long": synthetic_case("long", erank=flat),
-          "shuffle": synthetic_case("shuffle")}
-    p = pred("rank_collapse", {"kind": "difference", "compare_to": "long", "at_least": 0.0},
-             nulls=[{"case": "shuffle"}, {"compare_to": "shuffle"}])
+    ds = {"short": synthetic_case("short"), "long": synthetic_case("long", erank=flat), "shuffle": synthetic_case("shuffle")}
+    p = pred(
+        "rank_collapse",
+        {"kind": "difference", "compare_to": "long", "at_least": 0.0},
+        nulls=[{"case": "shuffle"}, {"compare_to": "shuffle"}],
+    )
     r = verdict(ds, p, "short")
     # shuffle − long passes too (the effect is not about order); short − shuffle is exactly 0 (not a pass)
     assert [n.ref for n in r.nulls] == ["shuffle", "this case vs shuffle"]
@@ -590,8 +619,12 @@ def test_nulls_in_reports_json_markdown_and_strict():
 
 
 def test_null_variant_keeps_everything_but_what_the_null_names():
-    p = pred("rank_collapse", {"kind": "difference", "compare_to": "long", "at_least": 0.0}, layers="2:",
-             nulls=[{"stage": "init", "compare_to": "iid"}])
+    p = pred(
+        "rank_collapse",
+        {"kind": "difference", "compare_to": "long", "at_least": 0.0},
+        layers="2:",
+        nulls=[{"stage": "init", "compare_to": "iid"}],
+    )
     case_id, v = p.null_variant(p.nulls[0])
     assert case_id is None
     assert v.stage == "init"

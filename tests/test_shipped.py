@@ -18,6 +18,7 @@ def test_shipped_store_scores_as_committed(score_file):
     committed = json.loads(score_file.read_text())
     store = score_file.with_name(score_file.name.replace(".score.json", ".zarr"))
     fresh = json.loads(score_store(store).to_json())
+
     def key(p):
         return p["case"], p["claim"]
 

@@ -113,21 +113,28 @@ def test_kind_switch_keeps_only_accepted_defaults(tmp_path):
 
 
 def test_include_merges_defaults_and_cases(tmp_path):
-    write(tmp_path, """\
+    write(
+        tmp_path,
+        """\
         defaults:
           architecture: {kind: tokenwise, width: 32}
           input: {kind: sticky, xi: 2.0}
         cases:
           - id: from-base
-        """, "base.yaml")
-    path = write(tmp_path, """\
+        """,
+        "base.yaml",
+    )
+    path = write(
+        tmp_path,
+        """\
         suite: top
         include: [base.yaml]
         defaults:
           architecture: {depth: 3}
         cases:
           - id: own
-        """)
+        """,
+    )
     suite = load_suite(path)
     assert suite.ids == ["from-base", "own"]
     own = suite.case("own")
@@ -153,12 +160,21 @@ def test_include_cycle_is_reported(tmp_path):
         ("    seeds: 0", 11, "cases[bad].seeds", "greater than or equal to 1; got 0"),
         ("    input: {kind: stiky}", 11, "cases[bad].input", "unknown input kind 'stiky'; did you mean 'sticky'?"),
         ("    train: {stpes: 3}", 11, "cases[bad].train.stpes", "unknown key 'stpes'; did you mean 'steps'?"),
-        ("    train: {steps: many}", 11, "cases[bad].train.steps", "must be a valid integer, unable to parse string as an integer; got many"),
+        (
+            "    train: {steps: many}",
+            11,
+            "cases[bad].train.steps",
+            "must be a valid integer, unable to parse string as an integer; got many",
+        ),
         ("    seeds: 2\n    seeds: 3", 12, "seeds", "duplicate key (first given on line 11)"),
         ("    grid: {architecture.dept: [1, 2]}", 11, "cases[bad].grid.architecture.dept", "grid key does not exist"),
         ("    grid: {nothing.here: [1]}", 11, "cases[bad].grid.nothing.here", "grid key does not exist"),
-        ("    predict: [{claim: c, observable: effective_rank, test: {kind: difference, compare_to: lnog}}]",
-         11, "cases[bad].predict[0].test.compare_to", "no case of this suite: 'lnog'; did you mean 'long'?"),
+        (
+            "    predict: [{claim: c, observable: effective_rank, test: {kind: difference, compare_to: lnog}}]",
+            11,
+            "cases[bad].predict[0].test.compare_to",
+            "no case of this suite: 'lnog'; did you mean 'long'?",
+        ),
         ("    input: {xi: .nan}", 11, "input.xi", "non-finite number"),
         ("    flavour: vanilla", 11, "cases[bad].flavour", "unknown key 'flavour'"),
     ],
@@ -184,14 +200,21 @@ cases:
 
 
 def test_duplicate_case_ids_and_missing_top_keys(tmp_path):
-    lines = problems_of(write(tmp_path, "title: t\ncases:\n  - {id: a, architecture: {kind: tokenwise}, input: {kind: sticky}}\n"
-                                        "  - {id: a, architecture: {kind: tokenwise}, input: {kind: sticky}}\n"))
+    lines = problems_of(
+        write(
+            tmp_path,
+            "title: t\ncases:\n  - {id: a, architecture: {kind: tokenwise}, input: {kind: sticky}}\n"
+            "  - {id: a, architecture: {kind: tokenwise}, input: {kind: sticky}}\n",
+        )
+    )
     assert any("suite: required key missing" in x for x in lines)
     assert any(":4: cases[a].id: duplicate case id 'a'" in x for x in lines), lines
 
 
 def test_five_mistakes_five_lines_exit_2_nothing_written(tmp_path, capsys):
-    path = write(tmp_path, """\
+    path = write(
+        tmp_path,
+        """\
         suite: five
         defaults:
           architecture: {kind: tokenwise, depth: -3}
@@ -201,7 +224,8 @@ def test_five_mistakes_five_lines_exit_2_nothing_written(tmp_path, capsys):
           - id: a
             train: {lr: -1}
           - id: a
-        """)
+        """,
+    )
     before = set(tmp_path.rglob("*"))
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -243,9 +267,13 @@ def test_unsafe_yaml_is_refused(tmp_path):
 
 BASE = yaml.safe_load(VALID)
 _leaves = st.one_of(
-    st.none(), st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=12),
-    st.lists(st.integers(), max_size=3), st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(10**30), max_value=10**30),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=12),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(st.text(max_size=5), st.integers(), max_size=2),
 )
 
 
@@ -319,8 +347,12 @@ def test_kind_switch_in_a_fresh_process_keeps_shared_parameters(tmp_path):
     # Regression: merging ran before the registries were populated, so in a fresh process a case
     # switching kind (tokenwise → mixer) silently lost depth and width from the defaults.
     text = VALID.replace("depth: 6, width: 64", "depth: 5, width: 48")
-    path = write(tmp_path, text.replace("  - id: long-xi\n    input: {xi: 6.7}",
-                                        "  - id: long-xi\n    architecture: {kind: mixer}\n    input: {xi: 6.7}"))
+    path = write(
+        tmp_path,
+        text.replace(
+            "  - id: long-xi\n    input: {xi: 6.7}", "  - id: long-xi\n    architecture: {kind: mixer}\n    input: {xi: 6.7}"
+        ),
+    )
     code = f"from rgbench.spec import load_suite; a = load_suite({str(path)!r}).case('long-xi').architecture; print(a.kind, a.depth, a.width)"
     out = run_python(code, check=True)
     assert out.stdout.split() == ["mixer", "5", "48"]
@@ -371,18 +403,32 @@ def test_nulls_and_named_null_sets_resolve(tmp_path):
 @pytest.mark.parametrize(
     "old, new, line, key, fragment",
     [
-        ("nulls: all-controls", "nulls: [iidd]", 16, "cases[short].predict[0].nulls[0]",
-         "names no case of this suite: 'iidd'; did you mean 'iid'?"),
-        ("{case: shuffle, compare_to: long}", "{case: shuffle, compare_to: lnog}", 20, "cases[short].predict[1].nulls[1]",
-         "'lnog'; did you mean 'long'?"),
-        ("    input: {kind: iid}", "    input: {kind: iid}\n    measure: {stages: [trained]}", 20,
-         "cases[short].predict[1].nulls[2]", "reads stage 'init' of case 'iid', which measures only trained"),
+        (
+            "nulls: all-controls",
+            "nulls: [iidd]",
+            16,
+            "cases[short].predict[0].nulls[0]",
+            "names no case of this suite: 'iidd'; did you mean 'iid'?",
+        ),
+        (
+            "{case: shuffle, compare_to: long}",
+            "{case: shuffle, compare_to: lnog}",
+            20,
+            "cases[short].predict[1].nulls[1]",
+            "'lnog'; did you mean 'long'?",
+        ),
+        (
+            "    input: {kind: iid}",
+            "    input: {kind: iid}\n    measure: {stages: [trained]}",
+            20,
+            "cases[short].predict[1].nulls[2]",
+            "reads stage 'init' of case 'iid', which measures only trained",
+        ),
         ("nulls: all-controls", "nulls: [{stage: trained}]", 16, "cases[short].predict[0].nulls[0]", "the prediction itself"),
         ("nulls: all-controls", "nulls: [{stage: later}]", 16, "cases[short].predict[0].nulls[0].stage", "'init' or 'trained'"),
         ("nulls: all-controls", "null: [iid]", 16, "cases[0].predict[0]", "a prediction's nulls are written `nulls:`"),
         ("  untrained-or-iid:", "  iid:", 3, "nulls.iid", "may not share its name with case 'iid'"),
-        ("  all-controls: [untrained-or-iid, shuffle]", "  all-controls: [all-controls]", 4, "nulls.all-controls",
-         "cycle"),
+        ("  all-controls: [untrained-or-iid, shuffle]", "  all-controls: [all-controls]", 4, "nulls.all-controls", "cycle"),
     ],
 )
 def test_bad_nulls_give_located_messages(tmp_path, old, new, line, key, fragment):
@@ -429,19 +475,29 @@ def test_run_with_overrides_needs_an_explicit_store(tmp_path, capsys):
     assert "--set: seeds: must be greater than or equal to 1; got 0" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    # an unquoted slice: located, and the fix spelled out with the user's own key
-    ("suite: s\ncases:\n  - id: a\n    predict:\n      - layers: 1:\n",
-     'suite.yaml:5: YAML syntax: mapping values are not allowed here (line 5, column 18); a value holding a colon '
-     'must be quoted, e.g. layers: "1:"'),
-    ("suite: s\n\tcases: []\n", "suite.yaml:2: YAML syntax: while scanning for the next token found character '\\t' "
-     "that cannot start any token (line 2, column 1); indent with spaces, not tabs"),
-    ("suite: s\ntitle: a\x07b\ncases: []\n", "suite.yaml:2: control character U+0007 at column 9 is not allowed"),
-    # noticed on line 5, begun on line 4: both are named
-    ("suite: s\ncases:\n  - id: a\n    architecture: {kind: tokenwise\n  - id: b\n",
-     "(line 5, column 7); the flow mapping began at line 4, column 19: is a bracket or quote there left unclosed?"),
-    ('suite: s\ntitle: "abc\ncases: []\n', "the quoted scalar began at line 2, column 8"),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an unquoted slice: located, and the fix spelled out with the user's own key
+        (
+            "suite: s\ncases:\n  - id: a\n    predict:\n      - layers: 1:\n",
+            "suite.yaml:5: YAML syntax: mapping values are not allowed here (line 5, column 18); a value holding a colon "
+            'must be quoted, e.g. layers: "1:"',
+        ),
+        (
+            "suite: s\n\tcases: []\n",
+            "suite.yaml:2: YAML syntax: while scanning for the next token found character '\\t' "
+            "that cannot start any token (line 2, column 1); indent with spaces, not tabs",
+        ),
+        ("suite: s\ntitle: a\x07b\ncases: []\n", "suite.yaml:2: control character U+0007 at column 9 is not allowed"),
+        # noticed on line 5, begun on line 4: both are named
+        (
+            "suite: s\ncases:\n  - id: a\n    architecture: {kind: tokenwise\n  - id: b\n",
+            "(line 5, column 7); the flow mapping began at line 4, column 19: is a bracket or quote there left unclosed?",
+        ),
+        ('suite: s\ntitle: "abc\ncases: []\n', "the quoted scalar began at line 2, column 8"),
+    ],
+)
 def test_yaml_slips_are_located_by_line_and_column_with_the_fix(tmp_path, text, expected):
     (tmp_path / "suite.yaml").write_text(text)
     lines = problems_of(tmp_path / "suite.yaml")
@@ -486,6 +542,7 @@ cases:
 @contextlib.contextmanager
 def time_limit(seconds: int):
     """Fail (TimeoutError) instead of hanging or running on: a generous bound, not a speed claim."""
+
     def expired(signum, frame):
         raise TimeoutError(f"did not finish within {seconds} s")
 
@@ -518,7 +575,13 @@ def test_a_file_included_by_two_files_contributes_once(tmp_path):
     write(tmp_path, "defaults: {seeds: 2}\ncases: [{id: common}]\n", "common.yaml")
     write(tmp_path, "include: [common.yaml]\ncases: [{id: left}]\n", "left.yaml")
     write(tmp_path, "include: [common.yaml]\ncases: [{id: right}]\n", "right.yaml")
-    suite = load_suite(write(tmp_path, SMALL.replace("  seeds: 1\n", "").replace("suite: small\n", "suite: small\ninclude: [left.yaml, right.yaml]\n") + "  - id: top\n"))
+    suite = load_suite(
+        write(
+            tmp_path,
+            SMALL.replace("  seeds: 1\n", "").replace("suite: small\n", "suite: small\ninclude: [left.yaml, right.yaml]\n")
+            + "  - id: top\n",
+        )
+    )
     assert suite.ids == ["common", "left", "right", "top"]
     assert suite.case("top").seeds == 2
 
@@ -586,7 +649,9 @@ def test_a_fifo_or_a_directory_is_refused_at_once_never_opened(tmp_path):
         (directory,) = problems_of(tmp_path / "dir.yaml")
         top = write(tmp_path, SMALL.replace("suite: small\n", "suite: small\ninclude: [pipe.yaml, dir.yaml]\n") + "  - id: a\n")
         included = problems_of(top)
-    assert pipe == f"{tmp_path / 'pipe.yaml'}: file is a named pipe (FIFO), not a regular file: a suite is read from a regular file"
+    assert (
+        pipe == f"{tmp_path / 'pipe.yaml'}: file is a named pipe (FIFO), not a regular file: a suite is read from a regular file"
+    )
     assert directory.startswith(f"{tmp_path / 'dir.yaml'}: file is a directory, not a regular file"), directory
     assert any(p.startswith(f"{top}:2: include[0]: included file 'pipe.yaml' is a named pipe (FIFO)") for p in included), included
     assert any(p.startswith(f"{top}:2: include[1]: included file 'dir.yaml' is a directory") for p in included), included
@@ -595,16 +660,27 @@ def test_a_fifo_or_a_directory_is_refused_at_once_never_opened(tmp_path):
 @pytest.mark.parametrize(
     ("case", "line", "key", "fragment"),
     [
-        ("  - id: " + "a" * (MAX_ID_BYTES + 1), 8, "cases[" + "a" * (MAX_ID_BYTES + 1) + "].id",
-         f"is {MAX_ID_BYTES + 1} bytes long in UTF-8; a case id names a directory of the store and may have at most {MAX_ID_BYTES}"),
+        (
+            "  - id: " + "a" * (MAX_ID_BYTES + 1),
+            8,
+            "cases[" + "a" * (MAX_ID_BYTES + 1) + "].id",
+            f"is {MAX_ID_BYTES + 1} bytes long in UTF-8; a case id names a directory of the store and may have at most {MAX_ID_BYTES}",
+        ),
         ("  - id: zarr.json", 8, "cases[zarr.json].id", "is a name the store uses itself"),
         ("  - id: ZARR.JSON", 8, "cases[ZARR.JSON].id", "is a name the store uses itself"),
-        ("  - id: w\n    grid: {architecture.residual_scale: [" + "9" * 130 + "]}", 9, "cases[w].grid",
-         "bytes long in UTF-8; a case id names a directory of the store"),
-        ('  - id: n\n    grid: {input.xi: ["1\\0"]}', 9, "cases[n].grid",
-         "holds U+0000, an unprintable character that no file name should hold"),
-        ("  - id: Short\n  - id: short", 9, "cases[short].id",
-         "differs from 'Short' (defined at"),
+        (
+            "  - id: w\n    grid: {architecture.residual_scale: [" + "9" * 130 + "]}",
+            9,
+            "cases[w].grid",
+            "bytes long in UTF-8; a case id names a directory of the store",
+        ),
+        (
+            '  - id: n\n    grid: {input.xi: ["1\\0"]}',
+            9,
+            "cases[n].grid",
+            "holds U+0000, an unprintable character that no file name should hold",
+        ),
+        ("  - id: Short\n  - id: short", 9, "cases[short].id", "differs from 'Short' (defined at"),
     ],
 )
 def test_case_ids_a_store_directory_cannot_have_are_located_errors(tmp_path, case, line, key, fragment):
@@ -638,22 +714,42 @@ def test_null_sets_naming_sets_twice_over_are_expanded_once_and_capped(tmp_path)
 @pytest.mark.parametrize(
     ("snippet", "key", "fragment"),
     [
-        ("    train: {eval_sequences: 1000000000000}", "cases[bad].train.eval_sequences",
-         "less than or equal to 1000000; got 1000000000000"),
-        ("    architecture: {hidden_mult: 1.0e+300}", "cases[bad].architecture.hidden_mult", "less than or equal to 64; got 1e+300"),
+        (
+            "    train: {eval_sequences: 1000000000000}",
+            "cases[bad].train.eval_sequences",
+            "less than or equal to 1000000; got 1000000000000",
+        ),
+        (
+            "    architecture: {hidden_mult: 1.0e+300}",
+            "cases[bad].architecture.hidden_mult",
+            "less than or equal to 64; got 1e+300",
+        ),
         ("    train: {warmup: 1000000000000000000000}", "cases[bad].train.warmup", "less than or equal to 10000000"),
-        ("    train: {warmup: 11}", "cases[bad].train.warmup", "warmup must be at most `steps` (10): the warmup is part of training; got 11"),
+        (
+            "    train: {warmup: 11}",
+            "cases[bad].train.warmup",
+            "warmup must be at most `steps` (10): the warmup is part of training; got 11",
+        ),
         ("    train: {log_every: 100000000000}", "cases[bad].train.log_every", "less than or equal to 10000000"),
         ("    train: {clip: 1.0e+300}", "cases[bad].train.clip", "less than or equal to 1000000"),
         ("    train: {weight_decay: 1.0e+300}", "cases[bad].train.weight_decay", "less than or equal to 100"),
         ("    measure: {role_samples: 100000000000}", "cases[bad].measure.role_samples", "less than or equal to 1000000"),
-        ("    architecture: {kind: mixer, token_hidden: 100000000000}", "cases[bad].architecture.token_hidden",
-         "less than or equal to 4194304"),
+        (
+            "    architecture: {kind: mixer, token_hidden: 100000000000}",
+            "cases[bad].architecture.token_hidden",
+            "less than or equal to 4194304",
+        ),
         ("    architecture: {init_scale: 1.0e+300}", "cases[bad].architecture.init_scale", "less than or equal to 100"),
-        ("    architecture: {residual_scale: 1.0e+300}", "cases[bad].architecture.residual_scale",
-         "a numeric residual_scale must be finite with |α| ≤ 100; got 1e+300"),
-        ("    architecture: {residual_scale: many}", "cases[bad].architecture.residual_scale",
-         "must be '1', '1/sqrt(L)' or '1/L'; got many"),
+        (
+            "    architecture: {residual_scale: 1.0e+300}",
+            "cases[bad].architecture.residual_scale",
+            "a numeric residual_scale must be finite with |α| ≤ 100; got 1e+300",
+        ),
+        (
+            "    architecture: {residual_scale: many}",
+            "cases[bad].architecture.residual_scale",
+            "must be '1', '1/sqrt(L)' or '1/L'; got many",
+        ),
     ],
 )
 def test_every_size_field_has_a_located_upper_bound(tmp_path, snippet, key, fragment):
@@ -677,9 +773,11 @@ UNBOUNDED_ON_PURPOSE = {
     "residual_scale": "bounded by its own validator (|α| ≤ 100): a union with the named scales",
     "Plain.hidden_mult": "refused whatever its value (a plain block has no hidden layer)",
     "xi": "a correlation length: ξ → ∞ is α → 1, which is handled (ξ = inf)",
-    "xi_fast": "a correlation length", "xi_slow": "a correlation length",
+    "xi_fast": "a correlation length",
+    "xi_slow": "a correlation length",
     "spectrum": "eigenvalues, each checked |λ| < 1, at most vocab − 1 of them",
-    "blocks": "divides vocab (≤ 4096)", "clusters": "divides vocab (≤ 4096)",
+    "blocks": "divides vocab (≤ 4096)",
+    "clusters": "divides vocab (≤ 4096)",
 }
 
 
@@ -714,19 +812,25 @@ def test_a_non_finite_override_is_refused_like_one_in_the_file(tmp_path):
     with pytest.raises(SuiteError) as info:
         load_suite(path, ["architecture.init_scale=.inf", "input.pi=[.nan, 0.5]"])
     lines = sorted(str(p) for p in info.value.problems)
-    assert lines == ["--set: architecture.init_scale: non-finite number inf is not allowed in a suite (in '.inf')",
-                     "--set: input.pi: non-finite number nan is not allowed in a suite (in '[.nan, 0.5]')"]
+    assert lines == [
+        "--set: architecture.init_scale: non-finite number inf is not allowed in a suite (in '.inf')",
+        "--set: input.pi: non-finite number nan is not allowed in a suite (in '[.nan, 0.5]')",
+    ]
 
 
 def test_an_override_is_read_by_the_suite_files_safe_builder(tmp_path):
     path = write(tmp_path, SMALL + "  - id: a\n")
-    bomb = "[&a0 [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]" + "".join(f", &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)) + "]"
+    bomb = (
+        "[&a0 [0, 0, 0, 0, 0, 0, 0, 0, 0, 0]" + "".join(f", &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 9)) + "]"
+    )
     with time_limit(HANG_S), pytest.raises(SuiteError) as info:
         load_suite(path, [f"input.pi={bomb}", "input.xi=!!python/object/apply:os.system [true]"])
     lines = sorted(str(p) for p in info.value.problems)
     assert lines[0].startswith("--set: input.pi: value '[&a0 [0,"), lines
     assert lines[0].endswith("is not valid YAML: document expands to more than 200000 nodes (alias bomb?)"), lines
-    assert lines[1].startswith("--set: input.xi: value '!!python/object/apply:os.system [true]' is not valid YAML: YAML tag"), lines
+    assert lines[1].startswith("--set: input.xi: value '!!python/object/apply:os.system [true]' is not valid YAML: YAML tag"), (
+        lines
+    )
 
 
 def test_includes_read_at_most_max_files(tmp_path, monkeypatch):

@@ -100,6 +100,7 @@ def test_claims_are_exclusive_and_stale_claims_are_taken_over(tmp_path):
 
 # ------------------------------------------------------------------ refusing what is not ours
 
+
 def test_a_foreign_directory_is_refused_before_compute_and_left_untouched(tmp_path):
     # the reported loss: a subdirectory named like a case id was deleted with its contents
     import pytest
@@ -264,8 +265,12 @@ def test_edited_provenance_and_a_deleted_coordinate_are_corrupted(tmp_path):
 
 def test_a_truncated_chunk_is_corrupted_not_absent(tmp_path):
     store = _store_with_case(tmp_path)
-    chunks = [os.path.join(d, f) for d, _, fs in os.walk(os.path.join(store.path, "a", "effective_rank"))
-              for f in fs if f != "zarr.json"]
+    chunks = [
+        os.path.join(d, f)
+        for d, _, fs in os.walk(os.path.join(store.path, "a", "effective_rank"))
+        for f in fs
+        if f != "zarr.json"
+    ]
     assert chunks, "the array has no chunk file"
     with open(chunks[0], "r+b") as f:
         f.truncate(3)

@@ -58,8 +58,9 @@ def test_ode_against_scipy_and_recursion_converges_at_rate_one_over_depth():
     c, rho0 = 1.0, np.array([0.0, 0.6])
     ours = T.ode_correlation(rho0, c, np.array([0.5, 1.0]))
     for i, r0 in enumerate(rho0):
-        ref = integrate.solve_ivp(lambda t, y: c * (T.relu_correlation_map(y) - y), (0, 1), [r0], t_eval=[0.5, 1.0],
-                                  rtol=1e-12, atol=1e-13).y[0]
+        ref = integrate.solve_ivp(
+            lambda t, y: c * (T.relu_correlation_map(y) - y), (0, 1), [r0], t_eval=[0.5, 1.0], rtol=1e-12, atol=1e-13
+        ).y[0]
         assert ours[:, i] == pytest.approx(ref, abs=1e-9)
     gaps = []
     for depth in (64, 256):
@@ -365,18 +366,30 @@ def test_plain_config_rejects_unused_fields():
 
 def test_close_to_theory_scores_pass_and_a_wrong_value_fails(plain16):
     datasets = {"tiny": plain16}
-    theory = _prediction("fourth_moment_ratio", {"kind": "close_to", "value": {"theory": "fourth_moment_relu"},
-                                                  "tolerance_se": 4, "replicates": 10}, layers="-1")
+    theory = _prediction(
+        "fourth_moment_ratio",
+        {"kind": "close_to", "value": {"theory": "fourth_moment_relu"}, "tolerance_se": 4, "replicates": 10},
+        layers="-1",
+    )
     r = evaluate_prediction(theory, "tiny", datasets)
     assert r.verdict is Verdict.PASS, r.reason
     assert r.detail["theory"] == "fourth_moment_relu"
     assert r.seeds == 10
     assert r.detail["predicted"] == pytest.approx(float(T.fourth_moment_ratio(16, 2)))
-    gaussian = _prediction("fourth_moment_ratio", {"kind": "close_to", "value": 1.0, "tolerance_se": 4, "replicates": 10},
-                           layers="-1")
+    gaussian = _prediction(
+        "fourth_moment_ratio", {"kind": "close_to", "value": 1.0, "tolerance_se": 4, "replicates": 10}, layers="-1"
+    )
     assert evaluate_prediction(gaussian, "tiny", datasets).verdict is Verdict.FAIL
-    wrong_arch = _prediction("symbol_correlation", {"kind": "close_to", "value": {"theory": "nngp_residual_relu"},
-                                                     "tolerance_width": 2, "tolerance_se": 3, "replicates": 10})
+    wrong_arch = _prediction(
+        "symbol_correlation",
+        {
+            "kind": "close_to",
+            "value": {"theory": "nngp_residual_relu"},
+            "tolerance_width": 2,
+            "tolerance_se": 3,
+            "replicates": 10,
+        },
+    )
     r = evaluate_prediction(wrong_arch, "tiny", datasets)
     assert r.verdict is Verdict.ERROR
     assert "nngp_relu" in r.reason
@@ -392,16 +405,23 @@ def _synthetic(width: int, deviation: float, seeds: int = 200, seed: int = 0) ->
     a, b = np.triu_indices(3, 1)
     theory1 = T.relu_correlation_map(rho0[:, a, b]).mean(1)
     measured = np.stack([rho0[:, a, b].mean(1), theory1 + deviation + rng.normal(0, 0.002, seeds)], axis=1)
-    ds = xr.Dataset({"init_correlation": (("seed", "layer"), measured),
-                     "init_input_correlation": (("seed", "pair"), rho0[:, a, b])},
-                    coords={"seed": np.arange(seeds), "layer": [0, 1]})
+    ds = xr.Dataset(
+        {"init_correlation": (("seed", "layer"), measured), "init_input_correlation": (("seed", "pair"), rho0[:, a, b])},
+        coords={"seed": np.arange(seeds), "layer": [0, 1]},
+    )
     ds.attrs.update(spec=json.dumps({"architecture": arch.model_dump(mode="json")}), case_id=f"w{width}", status="complete")
     return ds
 
 
 def test_scaling_test_reads_the_exponent_across_widths():
-    test = {"kind": "scaling", "compare_to": "w128", "exponent": -1, "value": {"theory": "nngp_relu"},
-            "tolerance": 0.2, "tolerance_se": 2}
+    test = {
+        "kind": "scaling",
+        "compare_to": "w128",
+        "exponent": -1,
+        "value": {"theory": "nngp_relu"},
+        "tolerance": 0.2,
+        "tolerance_se": 2,
+    }
     pred = _prediction("symbol_correlation", test, layers="-1")
     right = {"w32": _synthetic(32, -1 / 32), "w128": _synthetic(128, -1 / 128, seed=1)}
     r = evaluate_prediction(pred, "w32", right)

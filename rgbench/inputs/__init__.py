@@ -28,5 +28,16 @@ _LAZY = {
 }
 __getattr__, __dir__, _LAZY_NAMES = lazy_exports(__name__, _LAZY)
 
-__all__ = ["IID", "BetaSticky", "Block", "ClusterHMM", "Cyclic", "InputConfig", "Masking", "Shuffle", "Spectral",
-           "Sticky", *_LAZY_NAMES]
+__all__ = [
+    "IID",
+    "BetaSticky",
+    "Block",
+    "ClusterHMM",
+    "Cyclic",
+    "InputConfig",
+    "Masking",
+    "Shuffle",
+    "Spectral",
+    "Sticky",
+    *_LAZY_NAMES,
+]

@@ -69,9 +69,7 @@ class InputConfig(Component):
     @model_validator(mode="after")
     def _single_needs_interior(self):
         if self.masking.scheme == "single" and self.length < 3:
-            raise ValueError(
-                f"masking scheme 'single' masks an interior position and needs length ≥ 3; got length {self.length}"
-            )
+            raise ValueError(f"masking scheme 'single' masks an interior position and needs length ≥ 3; got length {self.length}")
         return self
 
     @abc.abstractmethod

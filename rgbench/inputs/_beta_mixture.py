@@ -99,5 +99,3 @@ class BetaStickyInput(AbstractInput):
         marg, sel = _floors.emission_tables(self.scheme, self.rate, V)
         init = np.broadcast_to(self.pi, (len(nodes), V))
         return _floors.posterior_logprob(Ps, init, np.log(w), marg, sel, tokens, inputs, sticky=(nodes, self.pi))
-
-

@@ -38,9 +38,7 @@ class Sticky(InputConfig):
         allow_inf_nan=False,
         description="correlation length ξ = −1/ln α (default 1.2 if lambda2 unset; for ξ = 0 use kind iid)",
     )
-    lambda2: float | None = Field(
-        None, gt=-1, lt=1, description="second eigenvalue α (alternative to xi; may be negative)"
-    )
+    lambda2: float | None = Field(None, gt=-1, lt=1, description="second eigenvalue α (alternative to xi; may be negative)")
     pi: tuple[float, ...] | None = Field(None, description=PI_FIELD_DESCRIPTION)
 
     @model_validator(mode="before")
@@ -50,8 +48,7 @@ class Sticky(InputConfig):
             xi, lam = data.get("xi"), data.get("lambda2")
             if xi is not None and lam is not None:
                 raise ValueError(
-                    f"give sticky `xi` or `lambda2`, not both; got xi = {xi!r} and lambda2 = {lam!r}"
-                    " (ξ = −1/ln λ₂; remove one)"
+                    f"give sticky `xi` or `lambda2`, not both; got xi = {xi!r} and lambda2 = {lam!r} (ξ = −1/ln λ₂; remove one)"
                 )
             if xi is None and lam is None:
                 data = {**data, "xi": DEFAULT_XI}

@@ -273,8 +273,7 @@ def unstack_blocks(model, *, axis: int = 0):
     blocks = model.blocks
     depth = jax.tree_util.tree_leaves(blocks)[0].shape[axis]
     split = tuple(
-        jax.tree_util.tree_map(lambda x: jnp.take(x, i, axis=axis) if eqx.is_array(x) else x, blocks)
-        for i in range(depth)
+        jax.tree_util.tree_map(lambda x: jnp.take(x, i, axis=axis) if eqx.is_array(x) else x, blocks) for i in range(depth)
     )
     return eqx.tree_at(lambda m: m.blocks, model, split)
 
@@ -284,7 +283,5 @@ def stack_blocks(model, *, axis: int = 0):
     blocks = model.blocks
     if not isinstance(blocks, tuple):
         return model
-    stacked_blocks = jax.tree_util.tree_map(
-        lambda *xs: jnp.stack(xs, axis=axis) if eqx.is_array(xs[0]) else xs[0], *blocks
-    )
+    stacked_blocks = jax.tree_util.tree_map(lambda *xs: jnp.stack(xs, axis=axis) if eqx.is_array(xs[0]) else xs[0], *blocks)
     return eqx.tree_at(lambda m: m.blocks, model, stacked_blocks)

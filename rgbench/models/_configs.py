@@ -69,17 +69,17 @@ class ArchitectureConfig(Component):
 
     depth: int = Field(6, ge=1, le=1024, description="number of residual blocks L")
     width: int = Field(64, ge=1, le=65536, description="residual stream width d")
-    hidden_mult: float = Field(
-        4.0, gt=0, le=64, allow_inf_nan=False, description="hidden width of each MLP as a multiple of d"
-    )
+    hidden_mult: float = Field(4.0, gt=0, le=64, allow_inf_nan=False, description="hidden width of each MLP as a multiple of d")
     activation: Activation = Field("gelu", description="MLP nonlinearity (gelu is the exact, erf form)")
     norm: Norm = Field("layernorm", description="pre-norm of each block and before the readout")
     residual_scale: float | Literal["1", "1/sqrt(L)", "1/L"] = Field(
-        1.0, description=f"branch multiplier α in h ← h + α·f(h): a number (|α| ≤ {MAX_RESIDUAL_SCALE:g}), "
-        "'1/sqrt(L)' or '1/L'"
+        1.0, description=f"branch multiplier α in h ← h + α·f(h): a number (|α| ≤ {MAX_RESIDUAL_SCALE:g}), '1/sqrt(L)' or '1/L'"
     )
     init_scale: float = Field(
-        1.0, gt=0, le=100, allow_inf_nan=False,
+        1.0,
+        gt=0,
+        le=100,
+        allow_inf_nan=False,
         description="multiplier on the N(0, 1/fan_in) init standard deviation of the block weights",
     )
     positions: bool = Field(False, description="add a learned positional embedding (zero at init)")
@@ -130,9 +130,12 @@ class ArchitectureConfig(Component):
         shapes = jax.eval_shape(lambda k: self.network(vocab, length, key=k), jax.random.key(0))
         params = sum(math.prod(x.shape) for x in jax.tree_util.tree_leaves(shapes) if hasattr(x, "shape"))
         hidden = self.hidden if isinstance(self.hidden_mult, (int, float)) else self.width
-        return NetworkCost(params, 2.0 * params * length,
-                           length * (self.depth * (2 * self.width + 2 * hidden) + 2 * vocab),
-                           (self.depth + 1) * length * self.width)
+        return NetworkCost(
+            params,
+            2.0 * params * length,
+            length * (self.depth * (2 * self.width + 2 * hidden) + 2 * vocab),
+            (self.depth + 1) * length * self.width,
+        )
 
     def _mlp_cost(self, vocab: int, length: int, fan_in: int, extra: NetworkCost | None = None) -> NetworkCost:
         """A stack of pre-norm channel MLPs (fan_in → hidden → width) on every token, with the shared
@@ -199,7 +202,9 @@ class Mixer(ArchitectureConfig):
 
     kind: Literal["mixer"] = "mixer"
     token_hidden: int | None = Field(
-        None, ge=1, le=4_194_304,
+        None,
+        ge=1,
+        le=4_194_304,
         description="hidden width of the token-mixing MLP; null = round(hidden_mult × length)",
     )
 
@@ -208,8 +213,12 @@ class Mixer(ArchitectureConfig):
 
     def cost(self, vocab: int, length: int) -> NetworkCost:
         d, th = self.width, self.token_hidden_for(length)
-        token = NetworkCost(_norm_params(self.norm, d) + 2 * length * th + th + length,  # one block's token MLP
-                            4.0 * length * th * d, 3 * length * d + 2 * th * d, 0)
+        token = NetworkCost(
+            _norm_params(self.norm, d) + 2 * length * th + th + length,  # one block's token MLP
+            4.0 * length * th * d,
+            3 * length * d + 2 * th * d,
+            0,
+        )
         return self._mlp_cost(vocab, length, d, token)
 
     def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> MixerNet:
@@ -247,7 +256,10 @@ class Plain(ArchitectureConfig):
     activation: Activation = Field("relu", description="nonlinearity φ (the exact theory is for relu)")
     norm: Literal["none"] = Field("none", description="plain stacks have no normalisation; 'none' is the only value")
     init_scale: float = Field(
-        math.sqrt(2.0), gt=0, le=100, allow_inf_nan=False,
+        math.sqrt(2.0),
+        gt=0,
+        le=100,
+        allow_inf_nan=False,
         description="σ_w: block weights N(0, σ_w²/width); √2 (He) is critical for relu",
     )
     hidden_mult: float | None = Field(None, description="not used: a plain block is one width × width matrix; leave unset")
@@ -274,5 +286,9 @@ class Plain(ArchitectureConfig):
     def cost(self, vocab: int, length: int) -> NetworkCost:
         d, depth = self.width, self.depth
         embed = (vocab + 1) * d + (length * d if self.positions else 0)
-        return NetworkCost(embed + depth * d * d + d * vocab + vocab, length * (depth * 2.0 * d * d + 2.0 * d * vocab),
-                           length * (depth * 2 * d + 2 * vocab), (depth + 1) * length * d)
+        return NetworkCost(
+            embed + depth * d * d + d * vocab + vocab,
+            length * (depth * 2.0 * d * d + 2.0 * d * vocab),
+            length * (depth * 2 * d + 2 * vocab),
+            (depth + 1) * length * d,
+        )

@@ -89,8 +89,12 @@ def mlp_weights(
     """(W₁, b₁, W₂, b₂) of a two-layer MLP fan_in → hidden → fan_out: each W ~ N(0, s²/its fan-in), s =
     `init_scale`, from the two halves of `key`; zero biases."""
     k1, k2 = jax.random.split(key)
-    return (normal(k1, (fan_in, hidden), init_scale / math.sqrt(fan_in)), jnp.zeros((hidden,), jnp.float32),
-            normal(k2, (hidden, fan_out), init_scale / math.sqrt(hidden)), jnp.zeros((fan_out,), jnp.float32))
+    return (
+        normal(k1, (fan_in, hidden), init_scale / math.sqrt(fan_in)),
+        jnp.zeros((hidden,), jnp.float32),
+        normal(k2, (hidden, fan_out), init_scale / math.sqrt(hidden)),
+        jnp.zeros((fan_out,), jnp.float32),
+    )
 
 
 class ChannelMLP(eqx.Module):

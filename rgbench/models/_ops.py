@@ -188,9 +188,7 @@ def _rms_scale_bwd(res, g):
 _rms_scale.defvjp(_rms_scale_fwd, _rms_scale_bwd)
 
 
-def layernorm(
-    x: Float[Array, "*rows n"], gain: Float[Array, " n"], bias: Float[Array, " n"]
-) -> Float[Array, "*rows n"]:
+def layernorm(x: Float[Array, "*rows n"], gain: Float[Array, " n"], bias: Float[Array, " n"]) -> Float[Array, "*rows n"]:
     """(x − mean) / √(var + ε) · gain + bias over the last axis (Ba et al. 2016), biased variance."""
     return along_last(_standardize(_rows(x)), gain, bias).reshape(x.shape)
 

@@ -137,8 +137,9 @@ class PredictionBase(BaseModel):
     )
     role: Role = Field("all", description="which probe rows: all | token | mask (per position) | masked | visible (pooled)")
     nulls: list[NullRef] = Field(
-        default_factory=list, description="references (cases, stages) on which the same test must not pass; a name "
-        "from the suite's top-level `nulls:` sets"
+        default_factory=list,
+        description="references (cases, stages) on which the same test must not pass; a name "
+        "from the suite's top-level `nulls:` sets",
     )
 
     @model_validator(mode="after")
@@ -166,12 +167,12 @@ class PredictionBase(BaseModel):
             except ValueError as e:
                 raise ValueError(f"{where}: {e}") from None
         if null.compare_to is not None and compare_to is None:
-            raise ValueError(f"{where}: `compare_to` applies only to tests that compare with another case; "
-                             f"test {test.kind!r} has none")
+            raise ValueError(
+                f"{where}: `compare_to` applies only to tests that compare with another case; test {test.kind!r} has none"
+            )
         own = resolved_selection(obs, self.stage, self.layers)[0]
         if null.case is None and null.compare_to is None and (null.stage is None or null.stage == own):
-            raise ValueError(f"{where}: this null is the prediction itself (same case, stage {own}); name another "
-                             "case or stage")
+            raise ValueError(f"{where}: this null is the prediction itself (same case, stage {own}); name another case or stage")
 
     def null_variant(self, null: NullRef) -> tuple[str | None, PredictionBase]:
         """(case to evaluate on, or None for this case; the prediction with the null's stage and reference)."""
@@ -236,15 +237,19 @@ class AbstractObservable(Component):
         out = self._values(ds, stage=stage, sel=parse_layers(layers), role=role)
         expected = {"seed", *([self.dim] if self.dim else [])}
         if set(out.dims) != expected:
-            raise ObservableUnavailable(f"{self.kind} of case {case_name(ds)} has dims {out.dims}, expected {sorted(expected)}; "
-                                        "the store does not follow the data format this rgbench reads")
+            raise ObservableUnavailable(
+                f"{self.kind} of case {case_name(ds)} has dims {out.dims}, expected {sorted(expected)}; "
+                "the store does not follow the data format this rgbench reads"
+            )
         out = out.transpose("seed", *([self.dim] if self.dim else []))
         if out.sizes["seed"] == 0 or (self.dim and out.sizes[self.dim] == 0):
             raise ObservableUnavailable(f"{self.kind}: the selection (layers {layers!r}) is empty in case {case_name(ds)}")
         bad = np.isnan(out.values).reshape(out.sizes["seed"], -1).any(axis=1)
         if bad.any():
             seeds = [int(s) for s in out["seed"].values[bad]]
-            raise ObservableUnavailable(f"{self.kind} is NaN for seeds {seeds} of case {case_name(ds)}; nothing is scored on missing data")
+            raise ObservableUnavailable(
+                f"{self.kind} is NaN for seeds {seeds} of case {case_name(ds)}; nothing is scored on missing data"
+            )
         # Tests that compare with a theory value (rgbench.theory) compute it from the case these
         # values came from; scoring hands tests only the values, so the case travels with them.
         out.attrs[CONTEXT_ATTR] = TheoryContext(self.kind, ds, stage, role)
@@ -267,8 +272,11 @@ class AbstractObservable(Component):
         """Short human description of the observable and its selection."""
         stage, layers = resolved_selection(self, stage, layers)
         rows = {"token": "token rows", "mask": "[MASK] rows"}.get(role, f"{role} positions")
-        parts = [stage if self.staged and stage else None, f"layers {layers}" if self.layered and layers else None,
-                 rows if role != "all" else None]
+        parts = [
+            stage if self.staged and stage else None,
+            f"layers {layers}" if self.layered and layers else None,
+            rows if role != "all" else None,
+        ]
         extra = self._label_extra(stage)
         inside = ", ".join(p for p in [extra, *parts] if p)
         return f"{self.kind}[{inside}]" if inside else self.kind
@@ -288,8 +296,10 @@ def case_name(ds: xr.Dataset) -> str:
 def variable(ds: xr.Dataset, name: str) -> xr.DataArray:
     """A stored variable, or ObservableUnavailable saying it is absent."""
     if name not in ds.data_vars:
-        raise ObservableUnavailable(f"variable {name!r} is not stored for case {case_name(ds)}; it was not measured or the "
-                                    "store predates it — rerun the case (`rgbench run SUITE --only CASE --force`)")
+        raise ObservableUnavailable(
+            f"variable {name!r} is not stored for case {case_name(ds)}; it was not measured or the "
+            "store predates it — rerun the case (`rgbench run SUITE --only CASE --force`)"
+        )
     return ds[name]
 
 
@@ -299,8 +309,10 @@ def at_stage(da: xr.DataArray, stage: str | None, ds: xr.Dataset) -> xr.DataArra
         return da
     stages = [str(s) for s in da["stage"].values]
     if stage not in stages:
-        raise ObservableUnavailable(f"stage {stage!r} of {da.name!r} was not measured for case {case_name(ds)} (stages: "
-                                    f"{', '.join(stages)}); add it to `measure.stages`")
+        raise ObservableUnavailable(
+            f"stage {stage!r} of {da.name!r} was not measured for case {case_name(ds)} (stages: "
+            f"{', '.join(stages)}); add it to `measure.stages`"
+        )
     return da.sel(stage=stage, drop=True)
 
 
@@ -385,8 +397,12 @@ def format_region(region: tuple[float | None, float | None]) -> str:
 
 def seeds_at_least_field(default: float) -> Any:
     """The `seeds_at_least` field of a test, with that test's default."""
-    return Field(default, gt=0.5, le=1,
-                 description="PASS needs at least this fraction of seeds passing; FAIL needs at least this fraction failing")
+    return Field(
+        default,
+        gt=0.5,
+        le=1,
+        description="PASS needs at least this fraction of seeds passing; FAIL needs at least this fraction failing",
+    )
 
 
 class AbstractTest(Component):
@@ -439,19 +455,24 @@ class AbstractTest(Component):
         along = self.along_dim
         if along is not None:
             if obs.dim is None:
-                raise ValueError(f"test {self.kind!r} needs a vector observable along {along!r}; {obs.kind!r} is one "
-                                 "value per seed")
+                raise ValueError(
+                    f"test {self.kind!r} needs a vector observable along {along!r}; {obs.kind!r} is one value per seed"
+                )
             if obs.dim != along:
-                raise ValueError(f"test {self.kind!r} runs along {along!r} but observable {obs.kind!r} is a vector "
-                                 f"along {obs.dim!r}; set `along: {obs.dim}`")
+                raise ValueError(
+                    f"test {self.kind!r} runs along {along!r} but observable {obs.kind!r} is a vector "
+                    f"along {obs.dim!r}; set `along: {obs.dim}`"
+                )
         _, against = self.reference()
         if against is not None:
             if not obs.staged:
                 raise ValueError(f"observable {obs.kind!r} has no stages; `against_stage` does not apply")
             own = stage if stage is not None else obs.default_stage
             if own == against:
-                raise ValueError(f"`against_stage: {against}` compares stage {own!r} with itself; set the prediction's "
-                                 "`stage` to the other one")
+                raise ValueError(
+                    f"`against_stage: {against}` compares stage {own!r} with itself; set the prediction's "
+                    "`stage` to the other one"
+                )
 
 
 class AbstractVectorTest(AbstractTest):

@@ -106,8 +106,12 @@ class _PositionRank(_LayerVariable):
             if "role" not in da.dims or role not in [str(r) for r in da["role"].values]:
                 raise ObservableUnavailable(f"'effective_rank_role' of case {case_name(ds)} has no role {role!r}")
             return at_stage(da.sel(role=role, drop=True), stage, ds).isel(layer=sel)
-        rows = {("all", "half"): "half", ("token", "full"): "token", ("token", "half"): "token_half",
-                ("mask", "full"): "mask"}.get((role, probe))
+        rows = {
+            ("all", "half"): "half",
+            ("token", "full"): "token",
+            ("token", "half"): "token_half",
+            ("mask", "full"): "mask",
+        }.get((role, probe))
         if rows is None:
             return super().profile(ds, stage=stage, sel=sel, role=role)
         da = variable(ds, f"{self.variable}_rows")
@@ -118,8 +122,9 @@ class _PositionRank(_LayerVariable):
 
     def _values(self, ds, *, stage, sel, role):
         if self.probe == "full_minus_half":
-            return (self.profile(ds, stage=stage, sel=sel, role=role, probe="full")
-                    - self.profile(ds, stage=stage, sel=sel, role=role, probe="half"))
+            return self.profile(ds, stage=stage, sel=sel, role=role, probe="full") - self.profile(
+                ds, stage=stage, sel=sel, role=role, probe="half"
+            )
         return self.profile(ds, stage=stage, sel=sel, role=role, probe=self.probe)
 
     def _label_extra(self, stage):
@@ -405,7 +410,9 @@ class _SeedScalar(AbstractObservable):
             return loss
         floor = float(variable(ds, self.floor).values)
         if not np.isfinite(floor):
-            raise ObservableUnavailable(f"{self.floor!r} is not available for case {case_name(ds)} (no exact floor for its input)")
+            raise ObservableUnavailable(
+                f"{self.floor!r} is not available for case {case_name(ds)} (no exact floor for its input)"
+            )
         return loss - floor
 
 
@@ -443,8 +450,10 @@ class _InitVariable(AbstractObservable):
 
     def check_selection(self, stage, layers, role, *, resolved=False):
         if stage not in (None, "init"):
-            raise ValueError(f"observable {self.kind!r} is measured at initialisation only; leave `stage` unset or "
-                             f"set it to init (got {stage!r})")
+            raise ValueError(
+                f"observable {self.kind!r} is measured at initialisation only; leave `stage` unset or "
+                f"set it to init (got {stage!r})"
+            )
         if not self.layered and layers is not None:
             raise ValueError(f"observable {self.kind!r} has no layers; leave `layers` unset (got {layers!r})")
         if role != "all":

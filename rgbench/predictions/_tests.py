@@ -88,8 +88,10 @@ class _Comparison(BaseModel):
     def _one_reference(self):
         given = (self.compare_to is not None) + (self.against_stage is not None)
         if given > 1 or (self.required_reference and given == 0):
-            raise ValueError(f"test {self.kind!r} needs exactly one of `compare_to` (a case id) or `against_stage` "
-                             f"(init | trained){'' if self.required_reference else ', or neither'}")
+            raise ValueError(
+                f"test {self.kind!r} needs exactly one of `compare_to` (a case id) or `against_stage` "
+                f"(init | trained){'' if self.required_reference else ', or neither'}"
+            )
         return self
 
     def reference(self):
@@ -116,8 +118,9 @@ class _Comparison(BaseModel):
         if self.paired:
             common = np.intersect1d(a["seed"].values, b["seed"].values)
             if len(common) == 0:
-                raise ObservableUnavailable("a paired comparison needs seeds present on both sides; none are shared "
-                                            "— set `paired: false`")
+                raise ObservableUnavailable(
+                    "a paired comparison needs seeds present on both sides; none are shared — set `paired: false`"
+                )
             av, bv = a.sel(seed=common).values.astype(float), b.sel(seed=common).values.astype(float)
             if op == "/" and np.any(bv == 0):
                 raise ObservableUnavailable("ratio: the reference is 0 for some seed; use a `difference` test")
@@ -138,8 +141,16 @@ class _Comparison(BaseModel):
 
     def _finish(self, v, seeds, samples, stat, paired, detail) -> SeedStatistics:
         region = self.region
-        return SeedStatistics(values=v, passed=in_region(v, region), region=region, seeds=np.asarray(seeds),
-                              samples=samples, statistic=stat, paired=paired, detail=detail)
+        return SeedStatistics(
+            values=v,
+            passed=in_region(v, region),
+            region=region,
+            seeds=np.asarray(seeds),
+            samples=samples,
+            statistic=stat,
+            paired=paired,
+            detail=detail,
+        )
 
 
 @TESTS.register
@@ -337,8 +348,16 @@ class Equivalence(_Comparison, AbstractTest):
     def seed_statistics(self, x, ref=None):
         s = self._compare(x, ref, "-", self.reduce)
         passed = np.abs(s.values) < self.delta
-        return SeedStatistics(values=s.values, passed=passed, region=s.region, seeds=s.seeds, samples=s.samples,
-                              statistic=s.statistic, paired=s.paired, detail=s.detail)
+        return SeedStatistics(
+            values=s.values,
+            passed=passed,
+            region=s.region,
+            seeds=s.seeds,
+            samples=s.samples,
+            statistic=s.statistic,
+            paired=s.paired,
+            detail=s.detail,
+        )
 
     def interval_verdict(self, s, ci):
         v = np.asarray(s.values, dtype=float)
@@ -416,8 +435,10 @@ class TheoryValue(BaseModel):
 def _context(x: xr.DataArray, what: str):
     ctx = x.attrs.get(CONTEXT_ATTR)
     if ctx is None:
-        raise ObservableUnavailable(f"{what} needs the case the values came from; these values carry none "
-                                    "(pass values obtained from AbstractObservable.values)")
+        raise ObservableUnavailable(
+            f"{what} needs the case the values came from; these values carry none "
+            "(pass values obtained from AbstractObservable.values)"
+        )
     return ctx
 
 
@@ -462,8 +483,10 @@ def _block_labels(seeds: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
 
 _TOLERANCE_SE = Field(0.0, ge=0, description="add this many standard errors of the across-seed mean (needs `replicates`)")
 _REPLICATES = Field(
-    None, ge=2, description="the claim is about the mean over seeds (initialisations): the seed rule judges this many blocks "
-    "of consecutive seeds, each block's mean with its own standard error"
+    None,
+    ge=2,
+    description="the claim is about the mean over seeds (initialisations): the seed rule judges this many blocks "
+    "of consecutive seeds, each block's mean with its own standard error",
 )
 
 
@@ -489,7 +512,9 @@ class CloseTo(AbstractTest):
     tolerance: float = Field(0.0, ge=0, description="allowed deviation (absolute, or relative to |value|)")
     relative: bool = Field(False, description="tolerance and tolerance_width are fractions of |value|")
     tolerance_se: float = _TOLERANCE_SE
-    tolerance_width: float = Field(0.0, ge=0, description="add this divided by the case's width n (2 for the 2/n of a finite-width bias)")
+    tolerance_width: float = Field(
+        0.0, ge=0, description="add this divided by the case's width n (2 for the 2/n of a finite-width bias)"
+    )
     replicates: int | None = _REPLICATES
     reduce: Reduce = _REDUCE_FIELD
 
@@ -498,8 +523,10 @@ class CloseTo(AbstractTest):
         if self.tolerance == 0 and self.tolerance_se == 0 and self.tolerance_width == 0:
             raise ValueError("close_to needs a positive `tolerance`, `tolerance_se` or `tolerance_width`")
         if self.tolerance_se > 0 and self.replicates is None:
-            raise ValueError("`tolerance_se` is a standard error of the mean over seeds: set `replicates` (e.g. 10) to "
-                             "make the claim about the mean")
+            raise ValueError(
+                "`tolerance_se` is a standard error of the mean over seeds: set `replicates` (e.g. 10) to "
+                "make the claim about the mean"
+            )
         return self
 
     def check_observable(self, obs, stage):
@@ -512,7 +539,6 @@ class CloseTo(AbstractTest):
             return (None, None)  # known only with the data
         tol = self.tolerance * abs(self.value) if self.relative else self.tolerance
         return (self.value - tol, self.value + tol)
-
 
     def _band(self, scale: float, width: float | None, se: float) -> float:
         base = self.tolerance + (self.tolerance_width / width if self.tolerance_width else 0.0)
@@ -540,14 +566,22 @@ class CloseTo(AbstractTest):
 
         if self.replicates is None:
             passed = np.abs(d) <= tol
-            return SeedStatistics(values=v, passed=passed, region=region, seeds=seeds, samples=(d,), statistic=stat,
-                                  detail=detail)
+            return SeedStatistics(
+                values=v, passed=passed, region=region, seeds=seeds, samples=(d,), statistic=stat, detail=detail
+            )
         blocks = _blocks(len(d), self.replicates)
         means = np.array([d[b].mean() for b in blocks])
         passed = np.array([abs(m) <= self._band(scale, width, _se(d[b])) for m, b in zip(means, blocks)])
         detail.update(standard_error=_se(d), replicates=f"{len(blocks)} blocks of about {len(d) // len(blocks)} seeds")
-        return SeedStatistics(values=center + means, passed=passed, region=region, seeds=_block_labels(seeds, blocks),
-                              samples=(d,), statistic=stat, detail=detail)
+        return SeedStatistics(
+            values=center + means,
+            passed=passed,
+            region=region,
+            seeds=_block_labels(seeds, blocks),
+            samples=(d,),
+            statistic=stat,
+            detail=detail,
+        )
 
     def label(self):
         value = f"theory {self.value.theory}" if isinstance(self.value, TheoryValue) else f"{self.value:.4g}"
@@ -603,7 +637,6 @@ class Scaling(AbstractTest):
         super().check_observable(obs, stage)
         _check_value(self.value, obs, stage)
 
-
     def _deviation(self, x: xr.DataArray) -> tuple[np.ndarray, float]:
         d = (scalar_per_seed(x, self.reduce) - scalar_per_seed(_predicted(self.value, x), self.reduce)).values.astype(float)
         n = float(_context(x, "scaling").architecture[self.along])
@@ -619,8 +652,10 @@ class Scaling(AbstractTest):
         log_ratio = math.log(nx / nr)
         for d, name in ((dx, "this case"), (dr, f"case {self.compare_to!r}")):
             if abs(d.mean()) < 2 * _se(d):
-                raise ObservableUnavailable(f"the deviation in {name} ({d.mean():.3g} ± {_se(d):.2g} SE) is not resolved from 0, "
-                                            "so it has no exponent; run more seeds or compare wider-apart cases")
+                raise ObservableUnavailable(
+                    f"the deviation in {name} ({d.mean():.3g} ± {_se(d):.2g} SE) is not resolved from 0, "
+                    "so it has no exponent; run more seeds or compare wider-apart cases"
+                )
 
         def exponent(a, b):
             with np.errstate(divide="ignore", invalid="ignore"):
@@ -640,15 +675,28 @@ class Scaling(AbstractTest):
         with np.errstate(divide="ignore", invalid="ignore"):
             band = np.array([self.tolerance + self.tolerance_se * se_p(dx[bx[i]], dr[br[i]]) for i in range(k)])
         passed = np.isfinite(p) & (np.abs(p - self.exponent) <= band)
-        detail = {"deviation": float(dx.mean()), "deviation_reference": float(dr.mean()), self.along: nx,
-                  f"{self.along}_reference": nr, "standard_error": se_p(dx, dr), "tolerance": tol,
-                  "replicates": f"{k} blocks per case"}
+        detail = {
+            "deviation": float(dx.mean()),
+            "deviation_reference": float(dr.mean()),
+            self.along: nx,
+            f"{self.along}_reference": nr,
+            "standard_error": se_p(dx, dr),
+            "tolerance": tol,
+            "replicates": f"{k} blocks per case",
+        }
         seeds = np.array([f"block {i}" for i in range(k)], dtype=object)
-        return SeedStatistics(values=p, passed=passed, region=region, seeds=seeds, samples=(dx, dr), statistic=stat,
-                              paired=False, detail=detail)
+        return SeedStatistics(
+            values=p, passed=passed, region=region, seeds=seeds, samples=(dx, dr), statistic=stat, paired=False, detail=detail
+        )
 
     def label(self):
         of = f"theory {self.value.theory}" if isinstance(self.value, TheoryValue) else f"{self.value:.4g}"
-        tol = " + ".join(p for p in (f"{self.tolerance:.3g}" if self.tolerance else "",
-                                     f"{self.tolerance_se:.3g}·SE" if self.tolerance_se else "") if p)
+        tol = " + ".join(
+            p
+            for p in (
+                f"{self.tolerance:.3g}" if self.tolerance else "",
+                f"{self.tolerance_se:.3g}·SE" if self.tolerance_se else "",
+            )
+            if p
+        )
         return f"deviation from {of} ∝ {self.along}^{self.exponent:g} ± {tol} (vs {self.compare_to})"
