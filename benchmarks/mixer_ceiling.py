@@ -26,10 +26,11 @@ import argparse
 import json
 import os
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+
+from _timing import best_ms  # noqa: E402 - benchmarks/ is on the path only from here
 
 B, T, D, H, TH, V, DEPTH = 128, 16, 64, 256, 64, 16, 8
 
@@ -53,18 +54,6 @@ def gemm_shapes() -> list[tuple[int, int, int]]:
 
 def flops() -> float:
     return float(sum(2 * m * k * n for m, k, n in gemm_shapes()))
-
-
-def best_ms(f, n: int) -> float:
-    f()
-    f()
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            f()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return best * 1e3
 
 
 def torch_gemms_ms(threads: int) -> float:

@@ -20,6 +20,10 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+from _timing import best_ms  # noqa: E402 - benchmarks/ is on the path only from here
+
 FLAGS = {
     "default": "",
     "onednn": "--xla_cpu_use_onednn=true",
@@ -43,19 +47,6 @@ def _rate() -> dict:
 
     c = throughput.configs(quick=True)[1]
     return {"steps_per_second": max(throughput.rgbench_rate(c, [0], steps=110)["steps_per_second"] for _ in range(2))}
-
-
-def _best_ms(f, n: int = 30) -> float:
-    import time
-
-    f(), f()
-    best = float("inf")
-    for _ in range(5):
-        t0 = time.perf_counter()
-        for _ in range(n):
-            f()
-        best = min(best, (time.perf_counter() - t0) / n)
-    return best * 1e3
 
 
 def _batch():
@@ -90,7 +81,7 @@ def _split(side: str) -> dict:
             loss.backward()
             return loss
 
-        return {"forward_ms": _best_ms(forward), "forward_backward_ms": _best_ms(both)}
+        return {"forward_ms": best_ms(forward), "forward_backward_ms": best_ms(both)}
     import equinox as eqx
     import jax
     import jax.numpy as jnp
@@ -109,8 +100,8 @@ def _split(side: str) -> dict:
 
     forward, both = eqx.filter_jit(loss), eqx.filter_jit(eqx.filter_value_and_grad(loss))
     return {
-        "forward_ms": _best_ms(lambda: forward(net).block_until_ready()),
-        "forward_backward_ms": _best_ms(lambda: jax.block_until_ready(both(net))),
+        "forward_ms": best_ms(lambda: forward(net).block_until_ready()),
+        "forward_backward_ms": best_ms(lambda: jax.block_until_ready(both(net))),
     }
 
 

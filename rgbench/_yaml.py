@@ -64,38 +64,26 @@ class _Builder:
         self.problems: list[Located] = []
         self.count = 0
 
+    def at(self, node: yaml.Node, path: Path_, message: str) -> Located:
+        return Located(self.file, node.start_mark.line + 1, dotted(path), message)
+
     def problem(self, node: yaml.Node, path: Path_, message: str) -> None:
-        self.problems.append(Located(self.file, node.start_mark.line + 1, dotted(path), message))
+        """Record a problem and go on reading (every one is reported)."""
+        self.problems.append(self.at(node, path, message))
+
+    def fatal(self, node: yaml.Node, path: Path_, message: str) -> YamlProblem:
+        """A problem that stops reading the document (raise it)."""
+        return YamlProblem([self.at(node, path, message)])
 
     def build(self, node: yaml.Node, path: Path_, depth: int = 0) -> Any:
         self.count += 1
         if self.count > _MAX_NODES:
-            raise YamlProblem(
-                [
-                    Located(
-                        self.file,
-                        node.start_mark.line + 1,
-                        dotted(path),
-                        f"document expands to more than {_MAX_NODES} nodes (alias bomb?)",
-                    )
-                ]
-            )
+            raise self.fatal(node, path, f"document expands to more than {_MAX_NODES} nodes (alias bomb?)")
         if depth > _MAX_DEPTH:
-            raise YamlProblem(
-                [Located(self.file, node.start_mark.line + 1, dotted(path), f"nested deeper than {_MAX_DEPTH} levels")]
-            )
+            raise self.fatal(node, path, f"nested deeper than {_MAX_DEPTH} levels")
         self.lines.setdefault(path, node.start_mark.line + 1)
         if not isinstance(node, yaml.ScalarNode) and node.tag not in _PLAIN_TAGS:
-            raise YamlProblem(
-                [
-                    Located(
-                        self.file,
-                        node.start_mark.line + 1,
-                        dotted(path),
-                        f"YAML tag {node.tag!r} is not allowed: a suite is plain data",
-                    )
-                ]
-            )
+            raise self.fatal(node, path, f"YAML tag {node.tag!r} is not allowed: a suite is plain data")
         if isinstance(node, yaml.MappingNode):
             self.loader.flatten_mapping(node)  # resolves `<<:` merge keys the safe way
             out: dict[str, Any] = {}
