@@ -95,13 +95,6 @@ _MATRICES = "(..., N samples, d features)"
 _LAYERS = "(..., L layers, N samples, d features)"
 
 
-def _as_array(x: ArrayLike, name: str, *, min_ndim: int = 2, what: str = _MATRICES) -> np.ndarray:
-    """Validate shape and dtype without copying (a JAX array is moved to host memory once)."""
-    a = np.asarray(x)
-    _check_array(a, name, min_ndim=min_ndim, what=what)
-    return a
-
-
 def _check_array(a: Any, name: str, *, min_ndim: int = 2, what: str = _MATRICES) -> None:
     """The dtype and shape checks of an array argument: `a` is anything with ``shape`` and ``dtype``
     (a numpy or JAX array, read without converting it)."""
@@ -181,7 +174,8 @@ def _arguments_first(fn: Callable) -> Callable:
     wraps every rgbench function, innermost — an argument of the wrong rank, dtype or size or an
     unknown option would otherwise fail the annotation check first, with the checker's message.
     Here, outside that wrapper, they run first: a caller gets the same ValueError with or without
-    a checker, and the checker sees only arguments that passed them.
+    a checker, and the checker sees only arguments that passed them. They run once per call: the
+    bodies and the private helpers behind them (`_rank_measures`, `_map_batched`) do not repeat them.
     """
     signature = inspect.signature(fn)
 
@@ -348,8 +342,9 @@ def _map_batched(
     batch with fewer than 2 rows selected by `rows` (boolean, broadcast to ``x.shape[:-1]``) or of
     total weight below 2 (`weights`: row multiplicities, broadcast to ``x.shape[:-1]``, or for a
     layer stack to ``x.shape[:-3] + x.shape[-2:-1]``: every layer has the same rows).
+    The public callers' arguments are checked (`_arguments_first`): names, shapes and options here
+    are known to be valid; what is left to check is what the values say.
     """
-    _check_nonfinite(nonfinite)
     batch_shape = x.shape[:-core_ndim]
     core_shape = x.shape[-core_ndim:]
     batch, items = _flat_items(x, core_ndim)
@@ -359,21 +354,14 @@ def _map_batched(
     if rows is not None:
         if core_ndim != 2:
             raise ValueError("row selection applies to a batch of (N, d) matrices")
-        try:
-            rows = np.broadcast_to(np.asarray(rows, dtype=bool), x.shape[:-1])
-        except ValueError:
-            raise ValueError(f"`rows` of shape {np.shape(rows)} does not broadcast to x.shape[:-1] = {x.shape[:-1]}") from None
+        rows = np.broadcast_to(np.asarray(rows, dtype=bool), x.shape[:-1])
         row_items = _flat_items(rows, 1)[1]
     if weights is not None:
         w = np.asarray(weights, dtype=np.float64)
         if not (np.isfinite(w).all() and (w >= 0).all()):
             raise ValueError("`weights` must be finite and non-negative (row multiplicities)")
         shape = x.shape[:-1] if core_ndim == 2 else (*x.shape[:-3], 1, x.shape[-2])
-        try:
-            w = np.broadcast_to(w if core_ndim == 2 else w[..., None, :], shape)
-        except ValueError:
-            want = x.shape[:-1] if core_ndim == 2 else (*x.shape[:-3], x.shape[-2])
-            raise ValueError(f"`weights` of shape {np.shape(weights)} does not broadcast to {want}") from None
+        w = np.broadcast_to(w if core_ndim == 2 else w[..., None, :], shape)
         row_items = _flat_items(w, core_ndim - 1)[1]
 
     def work(sl: slice) -> dict[str, np.ndarray]:
@@ -449,7 +437,7 @@ def singular_values(
     (use ``np.linalg.svd`` if you need them). With ``center=True`` at most ``min(N − 1, d)`` are
     non-zero.
     """
-    a = _as_array(x, "x")
+    a = np.asarray(x)
 
     def fn(xc, scale):
         return {"s": np.sqrt(_gram_eigenvalues(xc)) * scale[..., None]}
@@ -484,7 +472,18 @@ def rank_measures(
     rows — is measured from its distinct rows and their counts, equal up to rounding to measuring
     every sample. Rows of weight 0 do not count (they may hold anything); total weight < 2: nan.
     """
-    a = _as_array(x, "x")
+    return _rank_measures(np.asarray(x), center=center, nonfinite=nonfinite, rows=rows, weights=weights)
+
+
+def _rank_measures(
+    a: np.ndarray,
+    *,
+    center: bool,
+    nonfinite: NonFinite,
+    rows: Bool[ArrayLike, "*#batch n"] | None = None,
+    weights: Real[ArrayLike, "*#batch n"] | None = None,
+) -> dict[str, Float[np.ndarray, "*batch"]]:
+    """:func:`rank_measures` of arguments it has checked: what it and the single measures share."""
 
     def fn(xc, scale):
         return _rank_measures_from_eigenvalues(_gram_eigenvalues(xc))
@@ -505,7 +504,7 @@ def effective_rank(
     centring) has no spectrum to normalise and is defined to have effective rank **0**.
     k equal non-zero singular values give exactly k.
     """
-    return rank_measures(x, center=center, nonfinite=nonfinite)["effective_rank"]
+    return _rank_measures(np.asarray(x), center=center, nonfinite=nonfinite)["effective_rank"]
 
 
 @_arguments_first
@@ -517,7 +516,7 @@ def participation_ratio(
     The eigenvalues λ are those of the (centred) covariance up to a factor 1/N, which cancels.
     0 for an all-zero matrix.
     """
-    return rank_measures(x, center=center, nonfinite=nonfinite)["participation_ratio"]
+    return _rank_measures(np.asarray(x), center=center, nonfinite=nonfinite)["participation_ratio"]
 
 
 @_arguments_first
@@ -528,7 +527,7 @@ def stable_rank(
 
     0 for an all-zero matrix.
     """
-    return rank_measures(x, center=center, nonfinite=nonfinite)["stable_rank"]
+    return _rank_measures(np.asarray(x), center=center, nonfinite=nonfinite)["stable_rank"]
 
 
 @_arguments_first
@@ -540,7 +539,7 @@ def numerical_rank(
     ``rtol`` must lie in (0, 1) and above the resolution of the Gram-eigenvalue method,
     ``√(max(N, d)·ε)`` (≈ 3.4e-7 at max(N, d) = 512); below it use ``np.linalg.matrix_rank``.
     """
-    a = _as_array(x, "x")
+    a = np.asarray(x)
     floor = float(np.sqrt(max(a.shape[-2:]) * _EPS))
     if not (0 < rtol < 1):
         raise ValueError(f"`rtol` must lie in (0, 1); got {rtol}")
@@ -656,11 +655,9 @@ def linear_cka(
     batch shapes must be equal (use ``np.broadcast_to`` to compare one array with many).
     Returns ``nan`` where either centred Gram is zero (a constant representation: CKA undefined).
     """
-    a = _as_array(x, "x")
-    b = _as_array(y, "y")  # x and y agree in all but the feature axis (`_check_arguments`)
+    a, b = np.asarray(x), np.asarray(y)  # checked by `_arguments_first`: x and y agree but in the feature axis
     n = a.shape[-2]
     _check_debiased(n, debiased)
-    _check_nonfinite(nonfinite)
     batch_shape = a.shape[:-2]
     batch, x_items = _flat_items(a, 2)
     _, y_items = _flat_items(b, 2)
@@ -683,10 +680,6 @@ def linear_cka(
     if not out:
         return np.zeros(batch_shape)
     return np.concatenate(out).reshape(batch_shape)
-
-
-def _check_layers(xs: ArrayLike, name: str = "xs") -> np.ndarray:
-    return _as_array(xs, name, min_ndim=3, what=_LAYERS)
 
 
 def _cka_matrix_chunk(xs: np.ndarray, debiased: bool) -> np.ndarray:
@@ -743,7 +736,7 @@ def cka_matrix(
     degenerate (constant) layer are ``nan``. ``weights`` (..., N): row multiplicities shared by all
     layers, as in :func:`rank_measures` (biased CKA only).
     """
-    return _layer_cka(_check_layers(xs), _cka_matrix_chunk, debiased, center, nonfinite, weights)
+    return _layer_cka(np.asarray(xs), _cka_matrix_chunk, debiased, center, nonfinite, weights)
 
 
 def _layer_cka(
@@ -821,7 +814,7 @@ def kernel_drift(
     constant. Rows must be the same probe samples for every layer. ``weights`` (..., N): row
     multiplicities shared by all layers, as in :func:`rank_measures` (biased CKA only).
     """
-    a = _check_layers(xs)
+    a = np.asarray(xs)
     if a.shape[-3] < 2:
         raise ValueError(f"kernel drift needs at least 2 layers along axis -3; got shape {a.shape}")
     cka = _layer_cka(a, _adjacent_cka_chunk, debiased, center, nonfinite, weights)
@@ -846,7 +839,7 @@ def update_ratio(
     is non-zero, ``nan`` if both are zero (no warnings are raised). ``weights`` (..., N): row
     multiplicities shared by all layers, as in :func:`rank_measures`.
     """
-    a = _check_layers(xs)
+    a = np.asarray(xs)
     if a.shape[-3] < 2:
         raise ValueError(f"update ratio needs at least 2 layers along axis -3; got shape {a.shape}")
 
@@ -878,19 +871,12 @@ def cloud_distance(
     count). nan where a has no row or b fewer than 2, or where the item holds a non-finite value
     (``nonfinite="nan"``); inf where b's rows are all equal and the means differ.
     """
-    arr = _as_array(x, "x")
-    _check_nonfinite(nonfinite)
+    arr = np.asarray(x)
     shape = arr.shape[:-1]
     a, b = (np.asarray(v) if np.asarray(v).dtype == bool else np.asarray(v, dtype=np.float64) for v in (a, b))
     if any(v.dtype != bool and not (np.isfinite(v).all() and (v >= 0).all()) for v in (a, b)):
         raise ValueError("row weights `a`, `b` must be finite and non-negative (row multiplicities)")
-    try:
-        a = np.broadcast_to(a, shape)
-        b = np.broadcast_to(b, shape)
-    except ValueError:
-        raise ValueError(
-            f"row selections of shapes {np.shape(a)}, {np.shape(b)} do not broadcast to x.shape[:-1] = {shape}"
-        ) from None
+    a, b = np.broadcast_to(a, shape), np.broadcast_to(b, shape)
     batch, items = _flat_items(arr, 2)
     a_items, b_items = _flat_items(a, 1)[1], _flat_items(b, 1)[1]
 

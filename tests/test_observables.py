@@ -393,11 +393,43 @@ def test_empty_batch():
         (lambda: numerical_rank(np.ones((10, 3)), rtol=2.0), r"in \(0, 1\)"),
         (lambda: effective_rank(np.ones((10, 3)), nonfinite="skip"), "must be one of 'raise', 'nan'"),
         (lambda: linear_cka(np.ones((10, 3)), np.ones((10, 3)), nonfinite="skip"), "must be one of"),
+        (lambda: kernel_drift(np.ones((2, 10, 3)), weights=np.ones(9)), r"shape \(9,\) does not broadcast to \(10,\)"),
+        (
+            lambda: obs.cloud_distance(np.ones((10, 3)), np.ones(10, bool), np.ones(4, bool)),
+            r"shapes \(10,\), \(4,\) do not broadcast to x.shape\[:-1\] = \(10,\)",
+        ),
     ],
 )
 def test_errors_name_the_problem(call, match):
     with pytest.raises(ValueError, match=match):
         call()
+
+
+ONE_CALL_EACH = {
+    "singular_values": lambda f, x: f(x),
+    "effective_rank": lambda f, x: f(x),
+    "participation_ratio": lambda f, x: f(x),
+    "stable_rank": lambda f, x: f(x),
+    "numerical_rank": lambda f, x: f(x),
+    "rank_measures": lambda f, x: f(x, weights=np.ones(x.shape[-2])),
+    "linear_cka": lambda f, x: f(x[0], x[1]),
+    "cka_matrix": lambda f, x: f(x),
+    "kernel_drift": lambda f, x: f(x),
+    "update_ratio": lambda f, x: f(x),
+    "cloud_distance": lambda f, x: f(x, np.arange(10) < 3, np.arange(10) >= 3),
+}
+
+
+def test_every_public_observable_checks_its_arguments_once(monkeypatch):
+    assert set(ONE_CALL_EACH) == set(obs.__all__), "a public observable without a case here"
+    seen = []
+    real = obs._check_arguments
+    monkeypatch.setattr(obs, "_check_arguments", lambda args: (seen.append(args), real(args)))
+    x = np.random.default_rng(0).standard_normal((2, 10, 3))
+    for name, call in ONE_CALL_EACH.items():
+        seen.clear()
+        call(getattr(obs, name), x)
+        assert len(seen) == 1, f"{name} checked its arguments {len(seen)} times"
 
 
 def test_the_runtime_checker_is_on():
