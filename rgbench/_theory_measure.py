@@ -21,6 +21,9 @@ from .theory import pooled_covariance, weighting_effective_rank
 if TYPE_CHECKING:
     import xarray as xr
 
+    from .inputs import AbstractInput
+    from .train import TrainResult
+
 __all__ = ["theory_variables", "THEORY_DATA_STREAM", "DATA_DRAW_SEQUENCES"]
 
 THEORY_DATA_STREAM = 3
@@ -85,7 +88,7 @@ def _stream_statistics(streams: np.ndarray) -> dict[str, np.ndarray]:
 
 
 @functools.lru_cache(maxsize=16)
-def _histogram_program(data: Any, n: int):
+def _histogram_program(data: AbstractInput, n: int):
     """Jitted: seed keys → per seed, the position-mean one-hot histograms of n fresh sequences (seed, n, vocab)."""
     import jax
     import jax.numpy as jnp
@@ -100,7 +103,7 @@ def _histogram_program(data: Any, n: int):
     return jax.jit(lambda keys: jax.lax.map(one, keys))
 
 
-def _data_draws(data: Any, seeds: np.ndarray, n: int) -> np.ndarray:
+def _data_draws(data: AbstractInput, seeds: np.ndarray, n: int) -> np.ndarray:
     """Per seed s, histograms of n sequences drawn from ``fold_in(key(s), THEORY_DATA_STREAM)``: (seed, n, vocab)."""
     import jax
     import jax.numpy as jnp
@@ -109,7 +112,7 @@ def _data_draws(data: Any, seeds: np.ndarray, n: int) -> np.ndarray:
     return np.asarray(_histogram_program(data, n)(keys))
 
 
-def theory_variables(case: Any, data: Any, result: Any, inputs: Any) -> xr.Dataset:
+def theory_variables(case: Any, data: AbstractInput, result: TrainResult, inputs: np.ndarray) -> xr.Dataset:
     """The stored variables the theory observables and theories read, as a Dataset to merge into the case.
 
     * ``init_sq_norm``, ``init_sq_norm_sq`` (seed, layer): the mean over the symbols 0 … V of
@@ -123,7 +126,9 @@ def theory_variables(case: Any, data: Any, result: Any, inputs: Any) -> xr.Datas
     * ``data_effective_rank_pooled`` (seed): erank of the pooled histograms of an independent draw of
       ``DATA_DRAW_SEQUENCES`` sequences per seed (key ``fold_in(key(seed), THEORY_DATA_STREAM)``).
 
-    ``inputs`` is the probe batch (n, position) the stages were measured on.
+    ``inputs`` is the probe batch (n, position) the stages were measured on. ``case`` is a
+    `rgbench.spec.Case`, or anything with its ``seed_list`` and ``measure`` (spec imports this
+    module through measurement, so the type is not imported here).
     """
     from .observables import rank_measures
 

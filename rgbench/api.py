@@ -18,13 +18,19 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when first used: `import rgbench` stays light
+    import xarray as xr
+
+    from .runner import Outcome
+    from .spec import Suite
 
 __all__ = ["open_datatree", "open_results", "run"]
 
 
 def run(
-    suite: str | os.PathLike | Any,
+    suite: str | os.PathLike | Suite,
     store: str | os.PathLike | None = None,
     *,
     only: Sequence[str] | None = None,
@@ -36,7 +42,7 @@ def run(
     overrides: Sequence[str] = (),
     plugins: Sequence[str] = (),
     quiet: bool = True,
-) -> list[Any]:
+) -> list[Outcome]:
     """Train, measure and store every case of a suite (a file path or a loaded `Suite`); resumable.
 
     As ``rgbench run``: `store` defaults to ``results/<suite>.zarr`` (and must be given with
@@ -73,14 +79,14 @@ def run(
     )
 
 
-def open_results(path: str | os.PathLike, *, load: bool = True) -> dict[str, Any]:
+def open_results(path: str | os.PathLike, *, load: bool = True) -> dict[str, xr.Dataset]:
     """The complete cases of a store as ``{case_id: xarray.Dataset}`` (see `rgbench.store.open_results`)."""
     from .store import open_results as _open
 
     return _open(path, load=load)
 
 
-def open_datatree(path: str | os.PathLike, *, load: bool = True) -> Any:
+def open_datatree(path: str | os.PathLike, *, load: bool = True) -> xr.DataTree:
     """The complete cases of a store as one `xarray.DataTree`: a child per case, the store's attributes at the root.
 
     Cases of different depth keep their own ``layer`` dimension (a tree, not one dataset);

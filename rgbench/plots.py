@@ -33,10 +33,15 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
+
+if TYPE_CHECKING:
+    from .leaderboard import Leaderboard
+    from .score import Report
+    from .spec import Suite
 
 __all__ = ["plot_store", "plot_datasets", "plot_case", "plot_overview", "PlotOutput", "FIGURES"]
 
@@ -446,8 +451,8 @@ def plot_datasets(
     datasets: dict[str, xr.Dataset],
     out_dir: str | Path,
     *,
-    report: Any = None,
-    leaderboard: Any = None,
+    report: Report | None = None,
+    leaderboard: Leaderboard | None = None,
     title: str = "rgbench report",
 ) -> PlotOutput:
     """PNG figures of every case plus a self-contained ``report.html`` (verdicts, leaderboard, figures)."""
@@ -492,7 +497,7 @@ def plot_datasets(
     return result
 
 
-def plot_store(path: str | Path, out_dir: str | Path, suite: Any = None) -> PlotOutput:
+def plot_store(path: str | Path, out_dir: str | Path, suite: Suite | str | Path | None = None) -> PlotOutput:
     """Figures of every stored case and ``report.html`` with the store's verdicts and leaderboard.
 
     Scoring uses `suite` (a Suite or suite file) or the suite recorded in the store; if the store

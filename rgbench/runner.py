@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ._version import DATA_FORMAT_VERSION, __version__
 from .cost import FLOPS_PER_SECOND, OVERHEAD_S, budget, estimate
@@ -40,6 +40,15 @@ from .spec import (
     plugin_sources,
 )
 from .store import Store
+
+if TYPE_CHECKING:  # JAX-importing modules: loaded when a case runs, not when the runner is imported
+    import xarray as xr
+
+    from .inputs import AbstractInput
+    from .train import TrainResult
+
+#: ``progress(step_done, total_steps, loss_per_seed)``, as `rgbench.train.train` calls it.
+Progress = Callable[[int, int, Any], None]
 
 __all__ = ["run_suite", "run_case", "execute_case", "select_cases", "Outcome", "default_store"]
 
@@ -122,7 +131,7 @@ def _training_key(case: Case) -> str:
     return json.dumps({k: r[k] for k in ("architecture", "input", "train")} | {"seeds": case.seed_list}, sort_keys=True)
 
 
-def _train(case: Case, data: Any, progress: Callable[[int, int, Any], None] | None) -> tuple[Any, str | None]:
+def _train(case: Case, data: AbstractInput, progress: Progress | None) -> tuple[TrainResult, str | None]:
     """(TrainResult, id of the case whose training was reused or None)."""
     from .train import train
 
@@ -135,7 +144,7 @@ def _train(case: Case, data: Any, progress: Callable[[int, int, Any], None] | No
     return result, None
 
 
-def run_case(case: Case, suite_name: str, *, progress: Callable[[int, int, Any], None] | None = None):
+def run_case(case: Case, suite_name: str, *, progress: Progress | None = None) -> xr.Dataset:
     """Train and measure one case; returns its dataset (status ``complete`` or ``diverged``).
 
     A case that trains exactly as the previous case run in this process (same architecture, input,
@@ -189,7 +198,7 @@ def execute_case(
     suite_name: str,
     store_path: str,
     force: bool = False,
-    progress=None,
+    progress: Progress | None = None,
     plugins: Sequence[str] = (),
     on_start: Callable[[], None] | None = None,
 ) -> Outcome:

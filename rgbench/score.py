@@ -58,7 +58,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, replace
 from enum import Enum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
@@ -78,6 +78,9 @@ from .predictions import (
     format_region,
     resolved_selection,
 )
+
+if TYPE_CHECKING:
+    from .spec import Suite
 
 __all__ = [
     "Verdict",
@@ -806,7 +809,7 @@ def score_datasets(datasets: dict[str, xr.Dataset], suite: Any, *, store: str | 
     )
 
 
-def _load_suite(path: str | Path, suite: Any) -> Any:
+def _load_suite(path: str | Path, suite: Suite | str | Path | None) -> Suite:
     """The suite to score with: given, loaded from a file, or rebuilt from the store's provenance."""
     if isinstance(suite, (str, Path)):
         from .spec import load_suite
@@ -848,7 +851,7 @@ def _plugin_hint(path: str | Path) -> str:
     return f" (recorded as coming from {', '.join(sorted(sources))})" if sources else ""
 
 
-def score_store(path: str | Path, suite: Any = None) -> Report:
+def score_store(path: str | Path, suite: Suite | str | Path | None = None) -> Report:
     """Score a results store. `suite`: a Suite, a suite file path, or None (read from the store's provenance)."""
     from .store import open_results
 

@@ -23,16 +23,16 @@ import math
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jaxtyping import Array, Bool, Float, Int, Key
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, Integer, Key, PyTree
 
 from ._train_config import TrainConfig
+from .inputs import AbstractInput
 from .models import AbstractArchitecture, ArchitectureConfig
 from .models._base import INIT_COMPILER_OPTIONS, ContextFreeArchitecture, stack_blocks, unstack_blocks
 
@@ -73,8 +73,8 @@ class TrainResult:
     (``eval_*``, the same for every seed), nan if the seed diverged.
     """
 
-    init: Any
-    trained: Any
+    init: AbstractArchitecture
+    trained: AbstractArchitecture
     steps: np.ndarray  # int64 (n_log,)
     loss: np.ndarray  # float32 (seed, n_log)
     final_loss: np.ndarray  # float64 (seed,)
@@ -332,7 +332,12 @@ def _eval_sums(models, tokens, inputs, scored):
     return eqx.filter_vmap(one_seed)(models)
 
 
-def evaluation_loss(models, tokens, inputs, scored) -> np.ndarray:
+def evaluation_loss(
+    models: AbstractArchitecture,
+    tokens: Integer[ArrayLike, "n length"],
+    inputs: Integer[ArrayLike, "n length"],
+    scored: Bool[ArrayLike, "n length"],
+) -> Float[np.ndarray, " seed"]:
     """Mean cross-entropy over all scored positions of (tokens, inputs, scored), per seed, float64."""
     tokens, inputs, scored = (np.asarray(a) for a in (tokens, inputs, scored))
     size = min(_EVAL_CHUNK, tokens.shape[0])
@@ -403,7 +408,7 @@ class SeedPlacement:
         k = len(self.devices)
         return -(-self.n_seeds // k) * k
 
-    def spread(self, tree):
+    def spread(self, tree: PyTree) -> PyTree:
         """Seed-stacked arrays → padded and split over the devices (unchanged with one device)."""
         sharding = self.sharding
         if sharding is None:
@@ -419,7 +424,7 @@ class SeedPlacement:
 
         return jax.tree_util.tree_map(place, tree)
 
-    def gather(self, tree):
+    def gather(self, tree: PyTree) -> PyTree:
         """Inverse of ``spread``: the real seeds, back on the first device."""
         if len(self.devices) == 1:
             return tree
@@ -443,7 +448,7 @@ def seed_keys(seeds: Sequence[int]) -> tuple[Key[Array, " seed"], Key[Array, " s
 
 def train(
     arch: ArchitectureConfig,
-    data,
+    data: AbstractInput,
     cfg: TrainConfig,
     seeds: Sequence[int],
     *,
@@ -545,7 +550,7 @@ def _tables(models):
     return eqx.filter_vmap(lambda model: model.symbol_table()[0])(models)
 
 
-def symbol_tables(models) -> Float[np.ndarray, "seed table symbol layer width"] | None:
+def symbol_tables(models: AbstractArchitecture) -> Float[np.ndarray, "seed table symbol layer width"] | None:
     """The streams of stacked context-free networks for every (position row, symbol), or None.
 
     A context-free network's stream at position t is ``table[p(t), x_t]`` (p(t) = 0 without
@@ -559,7 +564,7 @@ def symbol_tables(models) -> Float[np.ndarray, "seed table symbol layer width"] 
 
 
 def forward(
-    models, inputs: Int[Array | np.ndarray, "n position"]
+    models: AbstractArchitecture, inputs: Int[Array | np.ndarray, "n position"]
 ) -> tuple[Float[np.ndarray, "seed n layer position width"], Float[np.ndarray, "seed n position vocab"]]:
     """Residual streams and logits of stacked networks (leading seed axis) on a probe batch.
 

@@ -126,16 +126,22 @@ def test_difference_unpaired():
     assert r.statistic == pytest.approx(7.5)
 
 
-def test_concentration():
-    conc = {"kind": "concentration", "along": "transition", "top": 2, "share_at_least": 0.6}
+def drift_cases(err):
+    """Cases whose kernel drift concentrates (pass: the synthetic default), is flat (fail), is either
+    by seed (inc), and `err`, a case the test cannot read."""
     flat = np.full(6, 0.05)
     peaked = np.array([0.02, 0.5, 0.3, 0.02, 0.02, 0.02])
-    dsets = {
+    return {
         "pass": synthetic_case("pass"),
         "fail": synthetic_case("fail", drift=flat),
         "inc": synthetic_case("inc", drift=np.where(ALT[:, None] > 0, peaked, flat)),
-        "err": synthetic_case("err").drop_vars("kernel_drift"),
+        "err": err,
     }
+
+
+def test_concentration():
+    conc = {"kind": "concentration", "along": "transition", "top": 2, "share_at_least": 0.6}
+    dsets = drift_cases(err=synthetic_case("err").drop_vars("kernel_drift"))
     p = pred("kernel_drift", conc)
     r = verdict(dsets, p, "pass")
     assert r.verdict is PASS
@@ -164,14 +170,7 @@ def test_concentration_same_top():
 
 def test_plateau():
     plat = {"kind": "plateau", "along": "transition", "below": 0.25, "fraction_at_least": 0.5}
-    flat = np.full(6, 0.05)
-    peaked = np.array([0.02, 0.5, 0.3, 0.02, 0.02, 0.02])
-    dsets = {
-        "pass": synthetic_case("pass"),
-        "fail": synthetic_case("fail", drift=flat),
-        "inc": synthetic_case("inc", drift=np.where(ALT[:, None] > 0, peaked, flat)),
-        "err": synthetic_case("err").sel(stage=["init"]),
-    }
+    dsets = drift_cases(err=synthetic_case("err").sel(stage=["init"]))
     p = pred("kernel_drift", plat)
     r = verdict(dsets, p, "pass")
     assert r.verdict is PASS

@@ -8,7 +8,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, Int, Integer, PRNGKeyArray
 from scipy.special import betaln, roots_jacobi
 
 from . import _floors
@@ -34,7 +34,7 @@ class BetaStickyInput(AbstractInput):
     a: float = eqx.field(static=True)
     b: float = eqx.field(static=True)
 
-    def __init__(self, pi, a: float, b: float, *, length: int, scheme: str, rate: float):
+    def __init__(self, pi: Float[ArrayLike, " v"], a: float, b: float, *, length: int, scheme: str, rate: float):
         p = np.array(pi, dtype=np.float64)
         p.setflags(write=False)
         self.pi = p
@@ -86,7 +86,9 @@ class BetaStickyInput(AbstractInput):
         x, w = roots_jacobi(K, self.b - 1.0, self.a - 1.0)  # weight (1−x)^(b−1) (1+x)^(a−1)
         return (x + 1.0) / 2.0, w / w.sum()
 
-    def bayes_logprob(self, tokens, inputs) -> np.ndarray:
+    def bayes_logprob(
+        self, tokens: Integer[ArrayLike, "n length"], inputs: Integer[ArrayLike, "n length"]
+    ) -> Float[np.ndarray, "n length"]:
         """ln P(x_t | inputs, t selected), α integrated against its posterior given the whole sequence.
 
         Forward–backward per Gauss–Jacobi node (exact, see ``quadrature``), mixed by each node's

@@ -20,6 +20,7 @@ with the forward/backward messages built from the marginal emissions of every ot
 from __future__ import annotations
 
 import numpy as np
+from jaxtyping import ArrayLike, Float
 from scipy.special import logsumexp
 
 __all__ = [
@@ -42,7 +43,7 @@ def entropy_rate(P: np.ndarray, pi: np.ndarray) -> float:
     return float(-(pi @ plogp.sum(axis=1)))
 
 
-def single_mask_loss(P, pi) -> float:
+def single_mask_loss(P: Float[ArrayLike, "v v"], pi: Float[ArrayLike, " v"]) -> float:
     """Bayes cross-entropy of one isolated mask between two observed neighbours: 2h(P) − h(P²).
 
     p(x_t = j | x_{t−1} = i, x_{t+1} = k) = P_ij P_jk / (P²)_ik, so the expected loss is
@@ -219,7 +220,8 @@ def pooled_mean(loss: np.ndarray, scored: np.ndarray) -> tuple[float, float]:
     return float(m), float(se)
 
 
-def as_numpy(tokens, inputs, scored):
+def as_numpy(tokens: ArrayLike, inputs: ArrayLike, scored: ArrayLike) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(tokens, inputs, scored) as numpy int64, int64 and bool arrays, whatever array type they came as."""
     return (
         np.asarray(tokens).astype(np.int64),
         np.asarray(inputs).astype(np.int64),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, Int, Integer, PRNGKeyArray
 
 from . import _floors
 from ._numerics import sort_eigenvalues
@@ -14,7 +14,9 @@ from ._runtime import AbstractInput
 __all__ = ["MarkovInput", "sample_markov", "sample_sticky"]
 
 
-def sample_markov(key: PRNGKeyArray, n: int, length: int, transition, pi) -> Int[Array, "n length"]:
+def sample_markov(
+    key: PRNGKeyArray, n: int, length: int, transition: Float[ArrayLike, "v v"], pi: Float[ArrayLike, " v"]
+) -> Int[Array, "n length"]:
     """Stationary Markov sequences by inverse-CDF draws: x_0 ~ π, x_t ~ P[x_{t−1}], one lax.scan over t."""
     cdf = jnp.cumsum(jnp.asarray(transition, jnp.float32), axis=1)
     pi_cdf = jnp.cumsum(jnp.asarray(pi, jnp.float32))
@@ -30,7 +32,9 @@ def sample_markov(key: PRNGKeyArray, n: int, length: int, transition, pi) -> Int
     return jnp.concatenate([x0[None, :], rest], axis=0).T
 
 
-def sample_sticky(key: PRNGKeyArray, n: int, length: int, alpha, pi) -> Int[Array, "n length"]:
+def sample_sticky(
+    key: PRNGKeyArray, n: int, length: int, alpha: Float[ArrayLike, ""] | Float[ArrayLike, " n"], pi: Float[ArrayLike, " v"]
+) -> Int[Array, "n length"]:
     """Sticky sequences P = αI + (1−α)𝟙πᵀ with α ∈ [0, 1], fully parallel (no scan).
 
     Each step keeps the previous token with probability α, else draws afresh from π, so x_t is the
@@ -62,7 +66,7 @@ class MarkovInput(AbstractInput):
     transition: np.ndarray
     pi: np.ndarray
 
-    def __init__(self, transition, pi, *, length: int, scheme: str, rate: float):
+    def __init__(self, transition: Float[ArrayLike, "v v"], pi: Float[ArrayLike, " v"], *, length: int, scheme: str, rate: float):
         P = np.array(transition, dtype=np.float64)
         p = np.array(pi, dtype=np.float64)
         V = P.shape[0]
@@ -122,7 +126,9 @@ class MarkovInput(AbstractInput):
             M = M @ self.transition
         return out
 
-    def bayes_logprob(self, tokens, inputs) -> np.ndarray:
+    def bayes_logprob(
+        self, tokens: Integer[ArrayLike, "n length"], inputs: Integer[ArrayLike, "n length"]
+    ) -> Float[np.ndarray, "n length"]:
         """ln P(x_t | inputs, t selected) for every position, exact by forward–backward (see ``_floors``)."""
         tokens, inputs, _ = _floors.as_numpy(tokens, inputs, False)
         marg, sel = _floors.emission_tables(self.scheme, self.rate, self.vocab)

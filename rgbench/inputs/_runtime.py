@@ -8,7 +8,7 @@ import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jaxtyping import Array, Bool, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, Integer, PRNGKeyArray
 
 from . import _floors
 from ._numerics import xi_from_eigenvalues
@@ -136,7 +136,9 @@ class AbstractInput(eqx.Module):
 
     # --- floors ---------------------------------------------------------------------------
     @abc.abstractmethod
-    def bayes_logprob(self, tokens, inputs) -> np.ndarray:
+    def bayes_logprob(
+        self, tokens: Integer[ArrayLike, "n length"], inputs: Integer[ArrayLike, "n length"]
+    ) -> Float[np.ndarray, "n length"]:
         """ln q_t(x_t) per (sequence, position), float64 (n, T): the Bayes-optimal full-context
         log-probability of the true token were position t scored, q_t = P(x_t | inputs, t selected).
 
@@ -145,7 +147,9 @@ class AbstractInput(eqx.Module):
         tractable.
         """
 
-    def bayes_loss(self, tokens, inputs, scored) -> tuple[float, float]:
+    def bayes_loss(
+        self, tokens: Integer[ArrayLike, "n length"], inputs: Integer[ArrayLike, "n length"], scored: Bool[ArrayLike, "n length"]
+    ) -> tuple[float, float]:
         """Bayes-optimal full-context cross-entropy (nats) pooled over scored positions: (mean, SE).
 
         Exact per position (``bayes_logprob``); the mean is over the given evaluation set (pool all
@@ -155,7 +159,9 @@ class AbstractInput(eqx.Module):
         tokens, inputs, scored = _floors.as_numpy(tokens, inputs, scored)
         return _floors.pooled_mean(-self.bayes_logprob(tokens, inputs), scored)
 
-    def tokenwise_loss(self, tokens, inputs, scored) -> tuple[float, float]:
+    def tokenwise_loss(
+        self, tokens: Integer[ArrayLike, "n length"], inputs: Integer[ArrayLike, "n length"], scored: Bool[ArrayLike, "n length"]
+    ) -> tuple[float, float]:
         """Best context-free loss (nats) pooled over scored positions: (mean, standard error).
 
         The predictor sees only its own position's input symbol o and that the position is scored:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jax
 import numpy as np
-from jaxtyping import Array, Int, PRNGKeyArray
+from jaxtyping import Array, ArrayLike, Float, Int, Integer, PRNGKeyArray
 
 from ._numerics import eigenvalues_of_joint
 from ._runtime import AbstractInput
@@ -63,6 +63,8 @@ class ShuffledInput(AbstractInput):
         out[0] = 1.0 - base
         return out
 
-    def bayes_logprob(self, tokens, inputs) -> np.ndarray:
+    def bayes_logprob(
+        self, tokens: Integer[ArrayLike, "n length"], inputs: Integer[ArrayLike, "n length"]
+    ) -> Float[np.ndarray, "n length"]:
         """All nan: no tractable exact full-context floor for a shuffled sequence (see class doc)."""
         return np.full(np.shape(tokens), np.nan)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Literal
 
 import numpy as np
+from jaxtyping import Float
 from pydantic import Field, model_validator
 
 from ..registry import INPUTS
@@ -47,7 +49,7 @@ def _basis(pi: np.ndarray) -> np.ndarray:
     return Q * np.sign(np.diag(R))[None, :]
 
 
-def spectral_matrix(spectrum, pi: np.ndarray) -> np.ndarray:
+def spectral_matrix(spectrum: Sequence[float] | Float[np.ndarray, " k"], pi: Float[np.ndarray, " v"]) -> Float[np.ndarray, "v v"]:
     """P = D^(−½) U diag(1, λ₂, …, λ_V) Uᵀ D^(½), D = diag(π), U = ``_basis(π)`` (reversible w.r.t. π)."""
     pi = np.asarray(pi, dtype=np.float64)
     V = len(pi)

@@ -16,23 +16,17 @@ The layers the families are built from (norms, embedding, readout, channel MLP) 
 # No ``from __future__ import annotations`` here: Equinox reads ``eqx.AbstractVar`` only from
 # evaluated annotations (a stringified one would silently declare an ordinary field).
 import abc
-import functools
+from collections.abc import Callable
 from typing import ClassVar
 
 import equinox as eqx
 import jax
 import jax.numpy as jnp
-from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray
+from jaxtyping import Array, Bool, Float, Int, PRNGKeyArray, PyTree
 
 from ._layers import Embedding, Readout
 
 INIT_COMPILER_OPTIONS = {"xla_backend_optimization_level": 0}
-
-
-@functools.lru_cache(maxsize=128)
-def compiled_builder(config, vocab: int, length: int):
-    """The jitted `config.network` for one shape (cached): what `ArchitectureConfig.build` runs."""
-    return jax.jit(lambda key: config.network(vocab, length, key=key), compiler_options=INIT_COMPILER_OPTIONS)
 
 
 class AbstractArchitecture(eqx.Module):
@@ -110,7 +104,7 @@ class AbstractArchitecture(eqx.Module):
         """
         return tokens, inputs, scored
 
-    def ce_sum(self, statistics) -> tuple[Float[Array, ""], Float[Array, ""]]:
+    def ce_sum(self, statistics: PyTree) -> tuple[Float[Array, ""], Float[Array, ""]]:
         """(Σ cross-entropy over scored positions, number of scored positions) from ``batch_statistics``."""
         return per_token_ce_sum(self, *statistics)
 
@@ -228,12 +222,20 @@ class ContextFreeArchitecture(AbstractArchitecture):
         return -jnp.sum(statistics * logp), jnp.sum(statistics)
 
 
-def stacked(make, depth: int, *, key: PRNGKeyArray):
+def stacked(make: Callable[[PRNGKeyArray], eqx.Module], depth: int, *, key: PRNGKeyArray) -> eqx.Module:
     """``depth`` blocks built by ``make(key)``, stored as one pytree with a leading layer axis."""
     return eqx.filter_vmap(make)(jax.random.split(key, depth))
 
 
-def scan_blocks(step, h, blocks, *, collect: bool, remat: bool, stream_axis: int = 0):
+def scan_blocks(
+    step: Callable[[eqx.Module, Float[Array, "..."]], Float[Array, "..."]],
+    h: Float[Array, "..."],
+    blocks: eqx.Module | tuple[eqx.Module, ...],
+    *,
+    collect: bool,
+    remat: bool = False,
+    stream_axis: int = 0,
+) -> tuple[Float[Array, "..."], Float[Array, "..."] | None]:
     """Run the residual blocks; returns the final stream and, if ``collect``, the stream after every block.
 
     ``step(block, h) -> h`` is one residual block. ``blocks`` is either stacked (one pytree with a
@@ -263,7 +265,7 @@ def scan_blocks(step, h, blocks, *, collect: bool, remat: bool, stream_axis: int
     return h, hs
 
 
-def unstack_blocks(model, *, axis: int = 0):
+def unstack_blocks(model: AbstractArchitecture, *, axis: int = 0) -> AbstractArchitecture:
     """The same network with ``model.blocks`` split into a tuple of per-layer blocks.
 
     Training uses this layout: every layer's weights are separate arrays, so the backward pass
@@ -278,7 +280,7 @@ def unstack_blocks(model, *, axis: int = 0):
     return eqx.tree_at(lambda m: m.blocks, model, split)
 
 
-def stack_blocks(model, *, axis: int = 0):
+def stack_blocks(model: AbstractArchitecture, *, axis: int = 0) -> AbstractArchitecture:
     """Inverse of ``unstack_blocks``: per-layer blocks back into one stacked pytree (the storage layout)."""
     blocks = model.blocks
     if not isinstance(blocks, tuple):

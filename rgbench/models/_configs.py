@@ -8,7 +8,9 @@ These classes are plain pydantic and import no JAX, so validating a suite (``rgb
 from __future__ import annotations
 
 import abc
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
 
@@ -163,11 +165,9 @@ class ArchitectureConfig(Component):
         """
         import jax
 
-        from ._base import compiled_builder
-
         if isinstance(key, jax.core.Tracer):  # inside someone's trace: they compile it
             return self.network(vocab, length, key=key)
-        return compiled_builder(self, vocab, length)(key)
+        return _compiled_builder(self, vocab, length)(key)
 
     @abc.abstractmethod
     def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> AbstractArchitecture:
@@ -178,6 +178,16 @@ class ArchitectureConfig(Component):
 
 
 ARCHITECTURES.require(ArchitectureConfig)
+
+
+@functools.lru_cache(maxsize=128)
+def _compiled_builder(config: ArchitectureConfig, vocab: int, length: int) -> Callable[[PRNGKeyArray], AbstractArchitecture]:
+    """The jitted `config.network` for one shape (cached): what `ArchitectureConfig.build` runs."""
+    import jax
+
+    from ._base import INIT_COMPILER_OPTIONS
+
+    return jax.jit(lambda key: config.network(vocab, length, key=key), compiler_options=INIT_COMPILER_OPTIONS)
 
 
 @ARCHITECTURES.register

@@ -81,7 +81,7 @@ class MixerNet(AbstractArchitecture):
             rows = h.reshape(t * b, d)
             return h + self.alpha * c.out(c.hidden(self.activation, c.norm(self.norm, rows))).reshape(t, b, d)
 
-        return scan_blocks(step, h, self.blocks, collect=collect, remat=False, stream_axis=0)
+        return scan_blocks(step, h, self.blocks, collect=collect, stream_axis=0)
 
     def apply(
         self, inputs: Int[Array, "batch position"], *, collect: bool

@@ -68,4 +68,4 @@ class PlainNet(ContextFreeArchitecture):
             branch = dense(activate(self.activation, h), block.weight)
             return h + self.alpha * branch if self.residual else branch
 
-        return scan_blocks(step, h, self.blocks, collect=collect, remat=False, stream_axis=1)
+        return scan_blocks(step, h, self.blocks, collect=collect, stream_axis=1)

@@ -42,7 +42,7 @@ class TokenwiseNet(ContextFreeArchitecture):
             return h + self.alpha * block.out(block.hidden(self.activation, block.norm(self.norm, h)))
 
         # Checkpointing this cheap per-token block made the step slower (docs/engineering.md): no remat.
-        return scan_blocks(step, h, self.blocks, collect=collect, remat=False, stream_axis=1)
+        return scan_blocks(step, h, self.blocks, collect=collect, stream_axis=1)
 
     @property
     def readout_norm(self) -> str:

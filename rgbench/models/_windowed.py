@@ -43,7 +43,7 @@ class WindowedNet(AbstractArchitecture):
             u = self._window(block.norm(self.norm, h)).reshape(b * t, (2 * self.radius + 1) * d)
             return h + self.alpha * block.out(block.hidden(self.activation, u)).reshape(b, t, d)
 
-        return scan_blocks(step, h, self.blocks, collect=collect, remat=False, stream_axis=1)
+        return scan_blocks(step, h, self.blocks, collect=collect, stream_axis=1)
 
     def apply(
         self, inputs: Int[Array, "batch position"], *, collect: bool

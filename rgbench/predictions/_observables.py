@@ -85,7 +85,7 @@ class _LayerVariable(AbstractObservable):
         da = at_stage(variable(ds, self.variable), stage, ds)
         return _position_mean(da, skip_missing=False).isel(layer=sel)
 
-    def _values(self, ds, *, stage, sel, role):
+    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
         return self.profile(ds, stage=stage, sel=sel, role=role)
 
 
@@ -95,12 +95,12 @@ class _PositionRank(_LayerVariable):
     roles: ClassVar[tuple[str, ...]] = ("all", "token", "mask")
     probe: Probe = _PROBE_FIELD
 
-    def check_selection(self, stage, layers, role, *, resolved=False):
+    def check_selection(self, stage: str | None, layers: str | None, role: str, *, resolved: bool = False) -> None:
         super().check_selection(stage, layers, role, resolved=resolved)
         if self.probe != "full" and role not in ("all", "token"):
             raise ValueError(f"`probe: {self.probe}` is stored for roles all and token only (got role {role!r})")
 
-    def profile(self, ds, *, stage, sel, role, probe="full"):
+    def profile(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str, probe: str = "full") -> xr.DataArray:
         if role in ("masked", "visible"):
             da = variable(ds, "effective_rank_role")
             if "role" not in da.dims or role not in [str(r) for r in da["role"].values]:
@@ -120,14 +120,14 @@ class _PositionRank(_LayerVariable):
         da = at_stage(da.sel(rows=rows, drop=True), stage, ds)
         return _position_mean(da, skip_missing=role == "mask").isel(layer=sel)
 
-    def _values(self, ds, *, stage, sel, role):
+    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
         if self.probe == "full_minus_half":
             return self.profile(ds, stage=stage, sel=sel, role=role, probe="full") - self.profile(
                 ds, stage=stage, sel=sel, role=role, probe="half"
             )
         return self.profile(ds, stage=stage, sel=sel, role=role, probe=self.probe)
 
-    def _label_extra(self, stage):
+    def _label_extra(self, stage: str | None) -> str:
         return "" if self.probe == "full" else f"probe {self.probe.replace('_', ' ')}"
 
 
@@ -217,13 +217,13 @@ class RankCollapse(AbstractObservable):
         cls = _COLLAPSIBLE[self.of]
         return cls(probe=self.probe) if issubclass(cls, _PositionRank) else cls()
 
-    def check_selection(self, stage, layers, role, *, resolved=False):
+    def check_selection(self, stage: str | None, layers: str | None, role: str, *, resolved: bool = False) -> None:
         rank = self._rank()
         if role not in rank.roles:
             raise ValueError(f"rank_collapse of {self.of!r} supports role {' | '.join(rank.roles)} (got {role!r})")
         rank.check_selection(stage, layers, role, resolved=resolved)
 
-    def _values(self, ds, *, stage, sel, role):
+    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
         rank = self._rank()
 
         def drop(s: str, probe: str) -> xr.DataArray:
@@ -239,7 +239,7 @@ class RankCollapse(AbstractObservable):
             return collapse("full") - collapse("half")
         return collapse(self.probe)
 
-    def _label_extra(self, stage):
+    def _label_extra(self, stage: str | None) -> str:
         of = "" if self.of == "effective_rank" else f"of {self.of}"
         probe = "" if self.probe == "full" else f"probe {self.probe.replace('_', ' ')}"
         return ", ".join(p for p in (of, "trained − init" if stage is None else "", probe) if p)
@@ -260,7 +260,7 @@ class MaskDistance(_LayerVariable):
     variable: ClassVar[str] = "mask_distance"
     default_layers: ClassVar[str | None] = None
 
-    def profile(self, ds, *, stage, sel, role, probe="full"):
+    def profile(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str, probe: str = "full") -> xr.DataArray:
         da = at_stage(variable(ds, self.variable), stage, ds)
         return _position_mean(da, skip_missing=True).isel(layer=sel)
 
@@ -271,7 +271,7 @@ class _TransitionVariable(AbstractObservable):
     dim: ClassVar[str | None] = "transition"
     variable: ClassVar[str]
 
-    def _values(self, ds, *, stage, sel, role):
+    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
         da = at_stage(variable(ds, self.variable), stage, ds)
         return _select_transitions(da, ds, sel)
 
@@ -354,7 +354,7 @@ class DriftConcentration(AbstractObservable):
             raise ValueError("`relative_to: update_ratio` compares kernel drift with the update ratio; set `of: kernel_drift`")
         return self
 
-    def _values(self, ds, *, stage, sel, role):
+    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
         share = _share(ds, self.of, stage, sel, self.top)
         if self.relative_to == "update_ratio":
             share = share / _share(ds, "update_ratio", stage, sel, self.top, square=True)
@@ -366,7 +366,7 @@ class DriftConcentration(AbstractObservable):
 
         return xr.DataArray(share, dims=("seed",), coords={"seed": seeds})
 
-    def _label_extra(self, stage):
+    def _label_extra(self, stage: str | None) -> str:
         rel = {None: "", "update_ratio": " ÷ the same of update_ratio²", "even": " ÷ even share"}[self.relative_to]
         return f"top {self.top} of {self.of}{rel}"
 
@@ -383,7 +383,7 @@ class DominantTransition(AbstractObservable):
     of: Literal["kernel_drift", "update_ratio"] = Field("kernel_drift", description="per-transition measure")
     dim: ClassVar[str | None] = None
 
-    def _values(self, ds, *, stage, sel, role):
+    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
         da = _transitions(ds, self.of, stage, sel, "dominant_transition")
         v = da.values.astype(float)
         labels = np.asarray(da["transition"].values, dtype=float)
@@ -392,7 +392,7 @@ class DominantTransition(AbstractObservable):
 
         return xr.DataArray(idx, dims=("seed",), coords={"seed": da["seed"].values})
 
-    def _label_extra(self, stage):
+    def _label_extra(self, stage: str | None) -> str:
         return f"argmax of {self.of}"
 
 
@@ -404,7 +404,7 @@ class _SeedScalar(AbstractObservable):
     default_stage: ClassVar[str | None] = None
     floor: ClassVar[str | None] = None
 
-    def _values(self, ds, *, stage, sel, role):
+    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
         loss = variable(ds, "final_loss")
         if self.floor is None:
             return loss
@@ -448,7 +448,7 @@ class _InitVariable(AbstractObservable):
     staged: ClassVar[bool] = False
     default_stage: ClassVar[str | None] = "init"
 
-    def check_selection(self, stage, layers, role, *, resolved=False):
+    def check_selection(self, stage: str | None, layers: str | None, role: str, *, resolved: bool = False) -> None:
         if stage not in (None, "init"):
             raise ValueError(
                 f"observable {self.kind!r} is measured at initialisation only; leave `stage` unset or "
@@ -459,7 +459,7 @@ class _InitVariable(AbstractObservable):
         if role != "all":
             raise ValueError(f"observable {self.kind!r} supports role all (got {role!r})")
 
-    def _label_extra(self, stage):
+    def _label_extra(self, stage: str | None) -> str:
         return "init"
 
 
@@ -484,7 +484,7 @@ class FourthMomentRatio(_InitVariable):
     kind: Literal["fourth_moment_ratio"] = "fourth_moment_ratio"
     dim: ClassVar[str | None] = "layer"
 
-    def _values(self, ds, *, stage, sel, role):
+    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
         a, b = _symbol_moments(ds, sel)
         s = a.sizes["seed"]
         if s < 2:
@@ -505,7 +505,7 @@ class NormGrowth(_InitVariable):
     kind: Literal["norm_growth"] = "norm_growth"
     dim: ClassVar[str | None] = "layer"
 
-    def _values(self, ds, *, stage, sel, role):
+    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
         q = variable(ds, "init_sq_norm").astype(np.float64)
         return (q / q.isel(layer=0, drop=True)).isel(layer=sel)
 
@@ -522,7 +522,7 @@ class SymbolCorrelation(_InitVariable):
     kind: Literal["symbol_correlation"] = "symbol_correlation"
     dim: ClassVar[str | None] = "layer"
 
-    def _values(self, ds, *, stage, sel, role):
+    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
         return variable(ds, "init_correlation").astype(np.float64).isel(layer=sel)
 
 
@@ -537,8 +537,8 @@ class DataEffectiveRankPooled(_InitVariable):
     kind: Literal["data_effective_rank_pooled"] = "data_effective_rank_pooled"
     layered: ClassVar[bool] = False
 
-    def _values(self, ds, *, stage, sel, role):
+    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
         return variable(ds, "data_effective_rank_pooled").astype(np.float64)
 
-    def _label_extra(self, stage):
+    def _label_extra(self, stage: str | None) -> str:
         return "data"

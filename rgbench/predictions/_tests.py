@@ -94,7 +94,7 @@ class _Comparison(BaseModel):
             )
         return self
 
-    def reference(self):
+    def reference(self) -> tuple[str | None, str | None]:
         return self.compare_to, self.against_stage
 
     def _against(self) -> str:
@@ -186,7 +186,7 @@ class Monotone(AbstractVectorTest):
             return (None, -0.9 if self.spearman_at_most is None else self.spearman_at_most)
         return (0.9 if self.spearman_at_least is None else self.spearman_at_least, None)
 
-    def seed_statistics(self, x, ref=None):
+    def seed_statistics(self, x: xr.DataArray, ref: xr.DataArray | None = None) -> SeedStatistics:
         x = self._vector(x)
         coord = np.asarray(x[self.along].values, dtype=float)
         if len(coord) < 3:
@@ -203,7 +203,7 @@ class Monotone(AbstractVectorTest):
                     rho[i] = stats.spearmanr(coord, row).statistic
         return SeedStatistics(values=rho, passed=in_region(rho, self.region), region=self.region, seeds=x["seed"].values)
 
-    def label(self):
+    def label(self) -> str:
         return f"monotone {self.direction} along {self.along}: ρ {format_region(self.region)}"
 
 
@@ -213,10 +213,10 @@ class _BoundedComparison(_Bounds, _Comparison, AbstractTest):
     reduce: Reduce = _REDUCE_FIELD
     op: ClassVar[Literal["/", "-"]]
 
-    def seed_statistics(self, x, ref=None):
+    def seed_statistics(self, x: xr.DataArray, ref: xr.DataArray | None = None) -> SeedStatistics:
         return self._compare(x, ref, self.op, self.reduce)
 
-    def label(self):
+    def label(self) -> str:
         return f"{self.kind} {self._against()} {format_region(self.region)}"
 
 
@@ -267,10 +267,10 @@ class Concentration(AbstractVectorTest):
     seeds_at_least: float = seeds_at_least_field(0.8)
 
     @property
-    def region(self):
+    def region(self) -> tuple[float | None, float | None]:
         return (self.share_at_least, None)
 
-    def seed_statistics(self, x, ref=None):
+    def seed_statistics(self, x: xr.DataArray, ref: xr.DataArray | None = None) -> SeedStatistics:
         x = self._vector(x)
         v = x.values.astype(float)
         share = top_share(v, self.top)
@@ -289,7 +289,7 @@ class Concentration(AbstractVectorTest):
                 detail["note"] = f"the modal top-{k} set appears in only {count}/{len(sets)} seeds"
         return SeedStatistics(values=share, passed=passed, region=self.region, seeds=x["seed"].values, detail=detail)
 
-    def label(self):
+    def label(self) -> str:
         return f"top-{self.top} share along {self.along} ≥ {self.share_at_least:.4g}"
 
 
@@ -311,16 +311,16 @@ class Plateau(AbstractVectorTest):
     seeds_at_least: float = seeds_at_least_field(0.8)
 
     @property
-    def region(self):
+    def region(self) -> tuple[float | None, float | None]:
         return (self.fraction_at_least, None)
 
-    def seed_statistics(self, x, ref=None):
+    def seed_statistics(self, x: xr.DataArray, ref: xr.DataArray | None = None) -> SeedStatistics:
         v = self._vector(x).values.astype(float)
         mx = v.max(axis=1, keepdims=True)
         frac = (v < self.below * mx).mean(axis=1)
         return SeedStatistics(values=frac, passed=frac >= self.fraction_at_least, region=self.region, seeds=x["seed"].values)
 
-    def label(self):
+    def label(self) -> str:
         return f"plateau along {self.along}: share < {self.below:.3g}·max ≥ {self.fraction_at_least:.4g}"
 
 
@@ -342,10 +342,10 @@ class Equivalence(_Comparison, AbstractTest):
     alpha: ClassVar[float] = 0.05
 
     @property
-    def region(self):
+    def region(self) -> tuple[float | None, float | None]:
         return (-self.delta, self.delta)
 
-    def seed_statistics(self, x, ref=None):
+    def seed_statistics(self, x: xr.DataArray, ref: xr.DataArray | None = None) -> SeedStatistics:
         s = self._compare(x, ref, "-", self.reduce)
         passed = np.abs(s.values) < self.delta
         return SeedStatistics(
@@ -359,7 +359,7 @@ class Equivalence(_Comparison, AbstractTest):
             detail=s.detail,
         )
 
-    def interval_verdict(self, s, ci):
+    def interval_verdict(self, s: SeedStatistics, ci: tuple[float, float]) -> tuple[str, dict[str, Any]]:
         v = np.asarray(s.values, dtype=float)
         n, m = len(v), float(s.mean)
         if s.paired:
@@ -390,7 +390,7 @@ class Equivalence(_Comparison, AbstractTest):
             return "fail", detail
         return "inconclusive", detail
 
-    def label(self):
+    def label(self) -> str:
         return f"equivalence {self._against()} |·| < {self.delta:.4g} (TOST)".replace("  ", " ")
 
 
@@ -405,12 +405,12 @@ class Threshold(_Bounds, AbstractTest):
     kind: Literal["threshold"] = "threshold"
     reduce: Reduce = _REDUCE_FIELD
 
-    def seed_statistics(self, x, ref=None):
+    def seed_statistics(self, x: xr.DataArray, ref: xr.DataArray | None = None) -> SeedStatistics:
         a = scalar_per_seed(x, self.reduce)
         v = a.values.astype(float)
         return SeedStatistics(values=v, passed=in_region(v, self.region), region=self.region, seeds=a["seed"].values)
 
-    def label(self):
+    def label(self) -> str:
         return f"threshold {format_region(self.region)}"
 
 
@@ -529,12 +529,12 @@ class CloseTo(AbstractTest):
             )
         return self
 
-    def check_observable(self, obs, stage):
+    def check_observable(self, obs: AbstractObservable, stage: str | None) -> None:
         super().check_observable(obs, stage)
         _check_value(self.value, obs, stage)
 
     @property
-    def region(self):
+    def region(self) -> tuple[float | None, float | None]:
         if isinstance(self.value, TheoryValue) or self.tolerance_se or self.tolerance_width:
             return (None, None)  # known only with the data
         tol = self.tolerance * abs(self.value) if self.relative else self.tolerance
@@ -544,7 +544,7 @@ class CloseTo(AbstractTest):
         base = self.tolerance + (self.tolerance_width / width if self.tolerance_width else 0.0)
         return base * (scale if self.relative else 1.0) + self.tolerance_se * se
 
-    def seed_statistics(self, x, ref=None):
+    def seed_statistics(self, x: xr.DataArray, ref: xr.DataArray | None = None) -> SeedStatistics:
         theta = scalar_per_seed(_predicted(self.value, x), self.reduce)
         a = scalar_per_seed(x, self.reduce)
         v, th = a.values.astype(float), theta.values.astype(float)
@@ -583,7 +583,7 @@ class CloseTo(AbstractTest):
             detail=detail,
         )
 
-    def label(self):
+    def label(self) -> str:
         value = f"theory {self.value.theory}" if isinstance(self.value, TheoryValue) else f"{self.value:.4g}"
         parts = []
         if self.tolerance:
@@ -627,13 +627,13 @@ class Scaling(AbstractTest):
         return self
 
     @property
-    def region(self):
+    def region(self) -> tuple[float | None, float | None]:
         return (None, None) if self.tolerance_se else (self.exponent - self.tolerance, self.exponent + self.tolerance)
 
-    def reference(self):
+    def reference(self) -> tuple[str | None, str | None]:
         return self.compare_to, None
 
-    def check_observable(self, obs, stage):
+    def check_observable(self, obs: AbstractObservable, stage: str | None) -> None:
         super().check_observable(obs, stage)
         _check_value(self.value, obs, stage)
 
@@ -642,7 +642,7 @@ class Scaling(AbstractTest):
         n = float(_context(x, "scaling").architecture[self.along])
         return d, n
 
-    def seed_statistics(self, x, ref=None):
+    def seed_statistics(self, x: xr.DataArray, ref: xr.DataArray | None = None) -> SeedStatistics:
         if ref is None:
             raise ObservableUnavailable("scaling has no reference values (compare_to)")
         dx, nx = self._deviation(x)
@@ -689,7 +689,7 @@ class Scaling(AbstractTest):
             values=p, passed=passed, region=region, seeds=seeds, samples=(dx, dr), statistic=stat, paired=False, detail=detail
         )
 
-    def label(self):
+    def label(self) -> str:
         of = f"theory {self.value.theory}" if isinstance(self.value, TheoryValue) else f"{self.value:.4g}"
         tol = " + ".join(
             p
