@@ -130,7 +130,8 @@ def _check_metric(metric: str) -> None:
 
 def _check_arguments(args: dict[str, Any]) -> None:
     """rgbench's checks of a public observable's arguments (by name: `x`, `y`, `xs`, `rows`,
-    `weights`, `a`, `b`, `nonfinite`, `metric`), each with a message that says what is wrong."""
+    `weights`, `a`, `b`, `nonfinite`, `metric`), each with a message that says what is wrong: ranks,
+    dtypes, sample counts, shapes that must agree or broadcast, options, and row weights' values."""
     if "nonfinite" in args:
         _check_nonfinite(args["nonfinite"])
     if "metric" in args:
@@ -157,6 +158,12 @@ def _check_arguments(args: dict[str, Any]) -> None:
     for key in ("rows", "weights"):
         if args.get(key) is not None and not _broadcasts(np.shape(args[key]), rows_shape):
             raise ValueError(f"`{key}` of shape {np.shape(args[key])} does not broadcast to {rows_name}")
+    if args.get("rows") is not None and args.get("weights") is not None:
+        raise ValueError("pass `rows` (a selection) or `weights` (multiplicities), not both")
+    for key in ("weights", "a", "b"):  # row multiplicities (`a`, `b` may instead be boolean selections)
+        w = None if args.get(key) is None else np.asarray(args[key])
+        if w is not None and w.dtype != bool and not (np.isfinite(w).all() and (w >= 0).all()):
+            raise ValueError(f"`{key}` must be finite and non-negative (row multiplicities)")
     if "a" in args and not (_broadcasts(np.shape(args["a"]), rows_shape) and _broadcasts(np.shape(args["b"]), rows_shape)):
         raise ValueError(f"row selections of shapes {np.shape(args['a'])}, {np.shape(args['b'])} do not broadcast to {rows_name}")
 
@@ -349,17 +356,11 @@ def _map_batched(
     core_shape = x.shape[-core_ndim:]
     batch, items = _flat_items(x, core_ndim)
     row_items = None
-    if rows is not None and weights is not None:
-        raise ValueError("pass `rows` (a selection) or `weights` (multiplicities), not both")
-    if rows is not None:
-        if core_ndim != 2:
-            raise ValueError("row selection applies to a batch of (N, d) matrices")
+    if rows is not None:  # a selection of rows of (N, d) matrices: only rank_measures takes it
         rows = np.broadcast_to(np.asarray(rows, dtype=bool), x.shape[:-1])
         row_items = _flat_items(rows, 1)[1]
     if weights is not None:
         w = np.asarray(weights, dtype=np.float64)
-        if not (np.isfinite(w).all() and (w >= 0).all()):
-            raise ValueError("`weights` must be finite and non-negative (row multiplicities)")
         shape = x.shape[:-1] if core_ndim == 2 else (*x.shape[:-3], 1, x.shape[-2])
         w = np.broadcast_to(w if core_ndim == 2 else w[..., None, :], shape)
         row_items = _flat_items(w, core_ndim - 1)[1]
@@ -873,10 +874,7 @@ def cloud_distance(
     """
     arr = np.asarray(x)
     shape = arr.shape[:-1]
-    a, b = (np.asarray(v) if np.asarray(v).dtype == bool else np.asarray(v, dtype=np.float64) for v in (a, b))
-    if any(v.dtype != bool and not (np.isfinite(v).all() and (v >= 0).all()) for v in (a, b)):
-        raise ValueError("row weights `a`, `b` must be finite and non-negative (row multiplicities)")
-    a, b = np.broadcast_to(a, shape), np.broadcast_to(b, shape)
+    a, b = (np.broadcast_to(v if v.dtype == bool else v.astype(np.float64), shape) for v in map(np.asarray, (a, b)))
     batch, items = _flat_items(arr, 2)
     a_items, b_items = _flat_items(a, 1)[1], _flat_items(b, 1)[1]
 
