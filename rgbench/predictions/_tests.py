@@ -7,6 +7,7 @@ README, "Verdicts"); each test's docstring gives its per-seed statistic and its 
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections import Counter
@@ -347,17 +348,7 @@ class Equivalence(_Comparison, AbstractTest):
 
     def seed_statistics(self, x: xr.DataArray, ref: xr.DataArray | None = None) -> SeedStatistics:
         s = self._compare(x, ref, "-", self.reduce)
-        passed = np.abs(s.values) < self.delta
-        return SeedStatistics(
-            values=s.values,
-            passed=passed,
-            region=s.region,
-            seeds=s.seeds,
-            samples=s.samples,
-            statistic=s.statistic,
-            paired=s.paired,
-            detail=s.detail,
-        )
+        return dataclasses.replace(s, passed=np.abs(s.values) < self.delta)
 
     def interval_verdict(self, s: SeedStatistics, ci: tuple[float, float]) -> tuple[str, dict[str, Any]]:
         v = np.asarray(s.values, dtype=float)
