@@ -105,11 +105,9 @@ def _histogram_program(data: AbstractInput, n: int):
 
 def _data_draws(data: AbstractInput, seeds: np.ndarray, n: int) -> np.ndarray:
     """Per seed s, histograms of n sequences drawn from ``fold_in(key(s), THEORY_DATA_STREAM)``: (seed, n, vocab)."""
-    import jax
-    import jax.numpy as jnp
+    from .train import seed_stream_keys
 
-    keys = jax.vmap(lambda s: jax.random.fold_in(jax.random.key(s), THEORY_DATA_STREAM))(jnp.asarray(seeds, jnp.uint32))
-    return np.asarray(_histogram_program(data, n)(keys))
+    return np.asarray(_histogram_program(data, n)(seed_stream_keys(seeds.tolist(), THEORY_DATA_STREAM)))
 
 
 def theory_variables(case: Any, data: AbstractInput, result: TrainResult, inputs: np.ndarray) -> xr.Dataset:

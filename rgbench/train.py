@@ -440,10 +440,16 @@ def chunk_lengths(steps: int, log_every: int) -> list[int]:
     return chunks
 
 
-def seed_keys(seeds: Sequence[int]) -> tuple[Key[Array, " seed"], Key[Array, " seed"]]:
-    """(model init keys, data stream keys), one per seed: fold_in(key(s), 0) and fold_in(key(s), 1)."""
+def seed_stream_keys(seeds: Sequence[int], stream: int) -> Key[Array, " seed"]:
+    """``fold_in(key(s), stream)`` for each seed s: stream 0 builds the network, 1 draws its training
+    batches; measurement's theory draws use their own (`rgbench._theory_measure.THEORY_DATA_STREAM`)."""
     base = jnp.stack([jax.random.key(int(s)) for s in seeds])
-    return jax.vmap(lambda k: jax.random.fold_in(k, 0))(base), jax.vmap(lambda k: jax.random.fold_in(k, 1))(base)
+    return jax.vmap(lambda k: jax.random.fold_in(k, stream))(base)
+
+
+def seed_keys(seeds: Sequence[int]) -> tuple[Key[Array, " seed"], Key[Array, " seed"]]:
+    """(model init keys, data stream keys), one per seed: streams 0 and 1 of `seed_stream_keys`."""
+    return seed_stream_keys(seeds, 0), seed_stream_keys(seeds, 1)
 
 
 def train(
