@@ -1,10 +1,15 @@
-"""The benchmarks' shared timer (no imports beyond the standard library: a PyTorch-only child
-process must not start JAX's thread pool by importing it)."""
+"""The benchmarks' shared timer and fresh-process runner (no imports beyond the standard library: a
+PyTorch-only child process must not start JAX's thread pool by importing it)."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Callable
+from typing import Any
 
 
 def best_ms(f: Callable[[], object], n: int = 30, blocks: int = 5) -> float:
@@ -18,3 +23,19 @@ def best_ms(f: Callable[[], object], n: int = 30, blocks: int = 5) -> float:
             f()
         best = min(best, (time.perf_counter() - t0) / n)
     return best * 1e3
+
+
+def fresh_process(script: str, *argv: str, env: dict[str, str] | None = None) -> Any:
+    """Run `script` with `argv` in a new Python process and return the JSON of its last output line.
+
+    A figure measured in its own process has its own thread pools, XLA flags and CPU device count,
+    and nothing a previous figure compiled or allocated. `env` is added to this process's environment.
+    """
+    out = subprocess.run(
+        [sys.executable, script, *argv],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=None if env is None else {**os.environ, **env},
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])

@@ -26,11 +26,12 @@ import argparse
 import json
 import os
 import sys
+from typing import Any
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from _timing import best_ms  # noqa: E402 - benchmarks/ is on the path only from here
+from _timing import best_ms, fresh_process  # noqa: E402 - benchmarks/ is on the path only from here
 
 B, T, D, H, TH, V, DEPTH = 128, 16, 64, 256, 64, 16, 8
 
@@ -126,11 +127,8 @@ def rgbench_step_ms() -> float:
     return 1e3 / throughput.rgbench_rate(c, [0], steps=110)["steps_per_second"]
 
 
-def _child(what: str) -> float:
-    import subprocess
-
-    out = subprocess.run([sys.executable, __file__, "--_child", what], capture_output=True, text=True, check=True)
-    return float(out.stdout.strip().splitlines()[-1])
+def _child(what: str) -> Any:
+    return fresh_process(__file__, "--_child", what)
 
 
 def main() -> None:
@@ -147,13 +145,11 @@ def main() -> None:
             "torch_step": lambda: torch_step_ms(threads),
             "rgbench_step": rgbench_step_ms,
             "torch_compiled_step": lambda: torch_compiled_step_ms(threads),
-            "shapes_jax": lambda: json.dumps(per_shape_ms("jax", threads)),
-            "shapes_torch": lambda: json.dumps(per_shape_ms("torch", threads)),
+            "shapes_jax": lambda: per_shape_ms("jax", threads),
+            "shapes_torch": lambda: per_shape_ms("torch", threads),
         }[args._child]
-        print(fn())
+        print(json.dumps(fn()))
         return
-    import subprocess
-
     import throughput
 
     names = ("rgbench_step", "torch_step", "torch_compiled_step", "jax_gemms", "torch_gemms")
@@ -162,14 +158,7 @@ def main() -> None:
         for k in names:
             rounds[k].append(_child(k))
     best = {k: min(v) for k, v in rounds.items()}
-    by_library = {
-        lib: json.loads(
-            subprocess.run([sys.executable, __file__, "--_child", f"shapes_{lib}"], capture_output=True, text=True, check=True)
-            .stdout.strip()
-            .splitlines()[-1]
-        )
-        for lib in ("jax", "torch")
-    }
+    by_library = {lib: _child(f"shapes_{lib}") for lib in ("jax", "torch")}
     counts = {f"{m}x{k} @ {k}x{n}": gemm_shapes().count((m, k, n)) for m, k, n in set(gemm_shapes())}
     shapes = {
         shape: {"count": counts[shape], "jax_ms": by_library["jax"][shape], "torch_ms": by_library["torch"][shape]}

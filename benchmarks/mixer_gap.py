@@ -16,13 +16,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from _timing import best_ms  # noqa: E402 - benchmarks/ is on the path only from here
+from _timing import best_ms, fresh_process  # noqa: E402 - benchmarks/ is on the path only from here
 
 FLAGS = {
     "default": "",
@@ -34,10 +33,7 @@ B, T, V = 128, 16, 16
 
 
 def _child(argv: list[str], env: dict | None = None) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, *argv], capture_output=True, text=True, check=True, env={**os.environ, **(env or {})}
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return fresh_process(__file__, *argv, env=env)
 
 
 def _rate() -> dict:

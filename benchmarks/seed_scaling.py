@@ -30,9 +30,10 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
 import tempfile
+
+from _timing import best_ms, fresh_process
 
 
 def parse_args(argv=None):
@@ -85,18 +86,10 @@ def mflop_per_seed_step(c) -> float:
 
 
 def best_seconds(fun, *args, tries: int = 5) -> float:
-    """Fastest of `tries` timed calls of a jitted `fun`, after one call that compiles it."""
-    import time
-
+    """Fastest of `tries` timed calls of a jitted `fun`, after warm-up calls (the first compiles it)."""
     import jax
 
-    jax.block_until_ready(fun(*args))
-    best = float("inf")
-    for _ in range(tries):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fun(*args))
-        best = min(best, time.perf_counter() - t0)
-    return best
+    return best_ms(lambda: jax.block_until_ready(fun(*args)), n=1, blocks=tries) / 1e3
 
 
 def ceiling(seeds: int, devices: int) -> dict:
@@ -200,18 +193,11 @@ def optimizer_floor(seeds: int, devices: int) -> dict:
 
 
 def run(seeds: int, devices: int, steps: int, params_path: str, lockstep: bool = False) -> dict:
-    out = subprocess.run(
-        [sys.executable, __file__, "--steps", str(steps), "--_one", str(seeds), str(devices), params_path, str(int(lockstep))],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return fresh_process(__file__, "--steps", str(steps), "--_one", str(seeds), str(devices), params_path, str(int(lockstep)))
 
 
 def run_ceiling(seeds: int, devices: int, what: str = "--_ceiling") -> dict:
-    out = subprocess.run([sys.executable, __file__, what, str(seeds), str(devices)], capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return fresh_process(__file__, what, str(seeds), str(devices))
 
 
 def main(args) -> dict:

@@ -216,13 +216,10 @@ def torch_rate(step, steps: int) -> float:
 def ceiling(seeds: int, devices: int) -> dict:
     """``benchmarks/seed_scaling.py``'s matmul-only ceiling for `seeds` seeds on `devices` devices, run
     as that script runs it (a fresh process, so its device count is its own)."""
-    import subprocess
+    from _timing import fresh_process
 
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "seed_scaling.py")
-    out = subprocess.run(
-        [sys.executable, script, "--_ceiling", str(seeds), str(devices)], capture_output=True, text=True, check=True
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return fresh_process(script, "--_ceiling", str(seeds), str(devices))
 
 
 def torch_peak(threads: int) -> float:
