@@ -372,16 +372,7 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
     """
     from .predictions import RankCollapse
 
-    cases = {
-        c: ds
-        for c, ds in datasets.items()
-        if "effective_rank" in ds.data_vars
-        and "stage" in ds["effective_rank"].dims
-        and {"init", "trained"} <= set(map(str, ds["stage"].values))
-        and ds.sizes.get("layer", 0) > 2
-        and np.isfinite(_position_mean_rank(ds).sel(stage="trained").values).any()
-        and ds.sizes.get("step", 1) > 0  # an untrained control has nothing to show here
-    }
+    cases = {c: ds for c, ds in datasets.items() if _has_rank_flow(ds)}
     if not cases:
         return None
     import matplotlib
@@ -426,6 +417,24 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
         panel.set_xticks(ticks, [f"{x:g}" for x in ticks])
         panel.xaxis.set_minor_locator(NullLocator())
         panel.set(xlabel="input correlation length ξ", ylabel="rank collapse, trained − init", title=title)
+    _shared_legend(fig, ax, several_architectures=len(archs) > 1)
+    return _save(fig, Path(out_dir) / "overview.png")
+
+
+def _has_rank_flow(ds: xr.Dataset) -> bool:
+    """Whether a case can be drawn in the overview: per-position ranks at both stages, some finite."""
+    return (
+        "effective_rank" in ds.data_vars
+        and "stage" in ds["effective_rank"].dims
+        and {"init", "trained"} <= set(map(str, ds["stage"].values))
+        and ds.sizes.get("layer", 0) > 2
+        and bool(np.isfinite(_position_mean_rank(ds).sel(stage="trained").values).any())
+        and ds.sizes.get("step", 1) > 0  # an untrained control has nothing to show here
+    )
+
+
+def _shared_legend(fig: Any, ax: Any, *, several_architectures: bool) -> None:
+    """One legend below the panels, as many columns as the figure's width holds, for `ax`'s lines."""
     handles, labels = ax.get_legend_handles_labels()
     width_pt = fig.get_figwidth() * 72
     entry_pt = (max(map(len, labels)) * 0.6 + 2.5 + 2) * _RC["legend.fontsize"]  # characters, handle and padding
@@ -440,11 +449,9 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
         frameon=False,
         title=(
             "mean ± SE over seeds; colour and marker per case, the same in every panel"
-            + (", marker shape by architecture" if len(archs) > 1 else "")
+            + (", marker shape by architecture" if several_architectures else "")
         ),
     )
-    out = Path(out_dir) / "overview.png"
-    return _save(fig, out)
 
 
 def plot_datasets(
