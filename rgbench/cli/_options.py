@@ -47,7 +47,7 @@ def _typed(parse):
 def add_budget_options(p: argparse.ArgumentParser, *, strict: bool = True) -> None:
     """``--max-memory SIZE``, ``--max-hours H`` and ``--strict``: the limits `rgbench.cost.budget` checks
     every case's estimate against before any compute."""
-    from .cost import parse_bytes, parse_hours
+    from ..cost import parse_bytes, parse_hours
 
     p.add_argument(
         "--max-memory",

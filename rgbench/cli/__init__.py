@@ -1,0 +1,54 @@
+"""The command line, `rgbench validate | list | show | run | score | leaderboard | verify | plot`: the top layer.
+It owns the grammar (`_parser`), the shared options, the terminal width, and turning a user's errors into exit 2.
+
+Each command's module is imported only when the command runs, so ``rgbench --help`` starts no JAX.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+
+from ._commands import EXIT_INVALID, _print_problems
+from ._parser import build_parser as build_parser
+
+__all__ = ["main", "build_parser", "EXIT_INVALID"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ..plugins import PluginError, load_plugins
+
+    args = build_parser().parse_args(argv)
+    try:
+        load_plugins(getattr(args, "plugins", None) or [])
+        return int(args.func(args) or 0)
+    except PluginError as e:
+        print(f"rgbench: {e}", file=sys.stderr)
+        return EXIT_INVALID
+    except KeyboardInterrupt:
+        # Claims were released and no partial case is kept (a case counts only once complete, and a
+        # replacement is swapped in whole). Leave at once: letting the interpreter tear down while XLA
+        # may still hold threads of an interrupted compilation could crash it (SIGSEGV; tests/test_runner.py).
+        words = " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+        hint = f"; nothing partial is kept — resume with: rgbench {words}" if args.command == "run" else ""
+        print(f"interrupted{hint}", file=sys.stderr)
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(130)
+    except BrokenPipeError:
+        return 0
+    except Exception as e:  # the errors a user can cause end in their message and exit 2, never a traceback
+        from ..spec import SuiteError
+
+        if isinstance(e, SuiteError):  # an invalid suite (show, run, `score --suite`, `plot --suite`) or a refused case
+            _print_problems(e.problems)
+            return EXIT_INVALID
+        if type(e).__name__ == "StoreError" and type(e).__module__ == "rgbench.store":
+            print(f"rgbench {args.command}: {e}", file=sys.stderr)
+            return EXIT_INVALID
+        raise
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

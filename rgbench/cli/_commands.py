@@ -1,0 +1,170 @@
+"""The commands that read suites and the reference only: `rgbench validate | list | show`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EXIT_INVALID = 2
+
+
+def _print_problems(problems) -> None:
+    """A suite's located problems, one line each, on standard error (the caller exits EXIT_INVALID)."""
+    for problem in problems:
+        print(problem, file=sys.stderr)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from ..cost import budget
+    from ..spec import SuiteError, load_suite
+
+    bad = 0
+    for path in args.paths:
+        try:
+            suite = load_suite(path, args.overrides)
+            refused, warned = budget(suite.cases, max_memory=args.max_memory, max_hours=args.max_hours, strict=args.strict)
+            for w in warned:
+                print(w, file=sys.stderr)
+            if refused:
+                raise SuiteError(refused)
+        except SuiteError as e:
+            bad += 1
+            _print_problems(sorted(e.problems, key=lambda p: (p.file, p.line or 0)))
+            continue
+        if not args.quiet:
+            print(f"{path}: ok — suite {suite.name!r}, {len(suite.cases)} case(s)")
+    return EXIT_INVALID if bad else 0
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from ..reference import CATEGORIES, KIND_CATEGORIES, XI_NOTE, reference
+
+    wanted = [args.category] if args.category else list(CATEGORIES)
+    ref = reference(wanted)
+    if args.json:
+        print(json.dumps(ref, indent=2, default=str))
+        return 0
+
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ._console import console as make_console
+
+    def value(v) -> str:
+        return v if isinstance(v, str) and v.startswith("(") else json.dumps(v, default=str, ensure_ascii=False)
+
+    def key_columns(table: Table) -> None:
+        table.add_column("key", style="bold", no_wrap=True)
+        table.add_column("type")
+        table.add_column("default")
+        table.add_column("allowed")
+        table.add_column("meaning", ratio=1)
+
+    console = make_console()
+    for cat in wanted:
+        section = ref[cat]
+        if cat == "theory":
+            table = Table(title="theories (a prediction's `value: {theory: NAME}`)", show_lines=True, title_justify="left")
+            for col in ("theory", "formula", "predicts", "source"):
+                table.add_column(col, style="bold" if col == "theory" else None)
+            for name, t in section.items():
+                table.add_row(
+                    escape(name),
+                    escape(t["description"]),
+                    escape(", ".join(t["observables"]) + f"\n(stage {'|'.join(t['stages'])})"),
+                    escape(t["source"]),
+                )
+        elif cat in KIND_CATEGORIES:
+            title = f"{cat} kinds (`{cat}: {{kind: NAME, …}}`)"
+            if cat == "input":
+                title += "\n" + XI_NOTE
+            table = Table(title=escape(title), title_justify="left")
+            table.add_column("kind", style="bold", no_wrap=True)
+            key_columns(table)
+            for kind, info in section.items():
+                table.add_row(
+                    escape(kind), "", "", "", "", f"[italic]{escape(info['description'])}[/] [dim]({escape(info['source'])})[/]"
+                )
+                for p in info["parameters"]:
+                    table.add_row(
+                        "",
+                        escape(p["name"]),
+                        escape(p["type"]),
+                        escape(value(p["default"])),
+                        escape(p["allowed"]),
+                        escape(p["description"]),
+                    )
+                table.add_section()
+        else:
+            table = Table(title=escape(f"{cat} keys: {section['description']}"), title_justify="left")
+            key_columns(table)
+            for p in section["parameters"]:
+                table.add_row(
+                    escape(p["name"]),
+                    escape(p["type"]),
+                    escape(value(p["default"])),
+                    escape(p["allowed"]),
+                    escape(p["description"]),
+                )
+        console.print(table)
+    return 0
+
+
+def _cmd_show(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ..cost import FLOPS_PER_SECOND, OVERHEAD_S, estimate, human_bytes, human_count, human_flops, human_seconds
+    from ..spec import load_suite
+    from ._console import console as make_console
+
+    suite = load_suite(args.suite, args.overrides)  # a SuiteError is printed by `main`
+    estimates = [estimate(c) for c in suite.cases]
+    if args.json:
+        data = json.loads(suite.to_json())
+        data["estimates"] = [e.to_json() for e in estimates]
+        print(json.dumps(data, indent=2))
+        return 0
+    console = make_console()
+    table = Table(
+        title=f"{suite.name} — {suite.title}" if suite.title else suite.name,
+        title_justify="left",
+        caption=f"estimates (rgbench.cost): peak memory of one case, FLOPs, and time at "
+        f"{FLOPS_PER_SECOND / 1e9:g} GFLOP/s plus {OVERHEAD_S:g} s a case (the 2-core reference "
+        f"machine); in all ≈ {human_seconds(sum(e.seconds for e in estimates))}, "
+        f"{human_bytes(sum(e.stored_bytes for e in estimates))} stored",
+        caption_justify="left",
+    )
+    for col in (
+        "case",
+        "hash",
+        "architecture",
+        "input",
+        "train",
+        "seeds",
+        "predictions",
+        "params/seed",
+        "memory",
+        "FLOPs",
+        "time",
+    ):
+        table.add_column(col, justify="right" if col in ("params/seed", "memory", "FLOPs", "time") else "left")
+    for c, e in zip(suite.cases, estimates):
+        a, i, t = c.architecture, c.input, c.train
+        xi = getattr(i, "xi", None)
+        table.add_row(
+            escape(c.id),
+            c.hash,
+            f"{a.kind} L={a.depth} d={a.width}",
+            f"{i.kind} V={i.vocab} T={i.length}" + (f" ξ={xi:g}" if isinstance(xi, float) else ""),
+            f"{t.steps} steps × {t.batch}",
+            str(c.seeds) + (f" (from {c.seed_start})" if c.seed_start else ""),
+            str(len(c.predict)),
+            human_count(e.params),
+            human_bytes(e.peak_bytes),
+            human_flops(e.total_flops),
+            human_seconds(e.seconds),
+        )
+    console.print(table)
+    return 0

@@ -1,0 +1,175 @@
+"""The command line's grammar: one function per command adds its subparser; nothing heavy is imported."""
+
+from __future__ import annotations
+
+import argparse
+
+from .._version import __version__
+from ._commands import _cmd_list, _cmd_show, _cmd_validate
+from ._options import add_budget_options, add_plugin_option, add_set_option
+
+__all__ = ["build_parser"]
+
+_LIST_CATEGORIES = (
+    "suite",
+    "case",
+    "train",
+    "measure",
+    "masking",
+    "prediction",
+    "architecture",
+    "input",
+    "observable",
+    "test",
+    "theory",
+)
+
+
+def _lazy(module: str, name: str):
+    """A command whose module (JAX, xarray, matplotlib …) is imported only when the command runs."""
+
+    def command(args: argparse.Namespace) -> int:
+        import importlib
+
+        return getattr(importlib.import_module(module, __package__), name)(args)
+
+    return command
+
+
+def _add_validate(sub) -> None:
+    p = sub.add_parser("validate", help="check suite files; exit 2 and one line per problem if any is invalid")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("-q", "--quiet", action="store_true", help="print problems only")
+    add_budget_options(p)
+    add_set_option(p)
+    add_plugin_option(p)
+    p.set_defaults(func=_cmd_validate)
+
+
+def _add_list(sub) -> None:
+    p = sub.add_parser(
+        "list",
+        help="the reference: every key a suite may hold and every registered kind, with "
+        "defaults, what is allowed and what it means",
+    )
+    p.add_argument("category", nargs="?", choices=list(_LIST_CATEGORIES), help="one section only (default: all)")
+    p.add_argument("--json", action="store_true")
+    add_plugin_option(p)
+    p.set_defaults(func=_cmd_list)
+
+
+def _add_show(sub) -> None:
+    p = sub.add_parser("show", help="a suite's expanded cases with their hashes and cost estimates")
+    p.add_argument("suite", metavar="SUITE")
+    p.add_argument("--json", action="store_true", help="the resolved suite as JSON, with each case's estimate")
+    add_set_option(p)
+    add_plugin_option(p)
+    p.set_defaults(func=_cmd_show)
+
+
+def _add_run(sub) -> None:
+    p = sub.add_parser("run", help="train, measure and store every case of a suite (resumable)")
+    p.add_argument("suite", metavar="SUITE")
+    p.add_argument("--store", help="Zarr store path or fsspec URL (default results/<suite>.zarr)")
+    p.add_argument(
+        "--only", nargs="+", metavar="CASE_ID", help="run only these cases: case ids, or a grid's base id for all of its cases"
+    )
+    p.add_argument("--force", action="store_true", help="recompute cases even if complete")
+    p.add_argument("--workers", type=int, default=1, help="local worker processes, one case each (default 1: in-process)")
+    p.add_argument(
+        "--devices",
+        type=int,
+        default=1,
+        metavar="N",
+        help="split each case's seeds over N CPU devices trained side by side (e.g. N = cores; default 1). "
+        "Results are bitwise reproducible for a given N; another N changes float rounding",
+    )
+    p.add_argument("--scheduler", metavar="ADDRESS", help="dask.distributed scheduler, e.g. tcp://host:8786")
+    p.add_argument(
+        "--resources",
+        nargs="+",
+        metavar="NAME=AMOUNT",
+        help="what each case asks of a dask worker, e.g. GPU=1: one case per GPU on workers started "
+        "with --resources GPU=1 (needs --scheduler)",
+    )
+    p.add_argument("--quiet", action="store_true", help="print nothing")
+    add_budget_options(p)
+    add_set_option(p)
+    add_plugin_option(p)
+    p.set_defaults(func=_lazy("..runner", "_cmd_run"))
+
+
+def _add_score(sub) -> None:
+    p = sub.add_parser(
+        "score",
+        help="verdicts of a suite's predictions on a results store",
+        description="Score every prediction of a suite against a results store.",
+    )
+    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
+    p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
+    p.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="output format")
+    p.add_argument("--strict", action="store_true", help="exit with status 1 on any FAIL, NONSPECIFIC or ERROR")
+    add_plugin_option(p)
+    p.set_defaults(func=_lazy("..score", "_cli_score"))
+
+
+def _add_leaderboard(sub) -> None:
+    p = sub.add_parser(
+        "leaderboard",
+        help="compare architectures across result stores",
+        description="One row per architecture configuration across all stores (or score "
+        "report JSON files) given, with bootstrap rank intervals.",
+    )
+    p.add_argument("stores", nargs="+", metavar="STORE", help="results stores or `rgbench score --format json` reports")
+    p.add_argument("--format", choices=["markdown", "csv", "html", "json"], default="markdown", help="output format")
+    p.add_argument("--out", default=None, help="write to FILE instead of standard output")
+    p.add_argument(
+        "--figures-from",
+        nargs="+",
+        default=None,
+        metavar="CASE",
+        help="case ids whose figures each row reports (default: all of the row's cases)",
+    )
+    add_plugin_option(p)
+    p.set_defaults(func=_lazy("..leaderboard", "_cli_leaderboard"))
+
+
+def _add_verify(sub) -> None:
+    p = sub.add_parser(
+        "verify",
+        help="check every case of a results store against its digests",
+        description="Report the state of every case of a store: complete (digests match), unverified "
+        "(written before digests), corrupted (with the reason), incomplete, or a replacement "
+        "an interruption left half done. Exit 1 if any case is corrupted or interrupted.",
+    )
+    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
+    p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
+    p.set_defaults(func=_lazy("..store", "_cli_verify"))
+
+
+def _add_plot(sub) -> None:
+    p = sub.add_parser(
+        "plot",
+        help="figures of a results store and a single-file HTML report",
+        description="Write PNG figures of every case and report.html (verdicts, leaderboard, figures).",
+    )
+    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
+    p.add_argument("--out", required=True, help="output directory")
+    p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
+    add_plugin_option(p)
+    p.set_defaults(func=_lazy("..plots", "_cli_plot"))
+
+
+_COMMANDS = (_add_validate, _add_list, _add_show, _add_run, _add_score, _add_leaderboard, _add_verify, _add_plot)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The whole command line; building it imports nothing heavy (``rgbench --help`` is instant)."""
+    parser = argparse.ArgumentParser(
+        prog="rgbench", description="Declarative benchmark suite for renormalization-group claims about deep networks."
+    )
+    parser.add_argument("--version", action="version", version=f"rgbench {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in _COMMANDS:
+        add(sub)
+    return parser
