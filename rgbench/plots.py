@@ -26,7 +26,6 @@ every figure. Matplotlib is used through its object API (no pyplot, no global ba
 
 from __future__ import annotations
 
-import argparse
 import base64
 import html
 import re
@@ -525,14 +524,3 @@ def plot_store(path: str | Path, out_dir: str | Path, suite: Suite | str | Path 
     except (ScoreError, LeaderboardError) as e:
         print(f"rgbench plot: figures only, no verdicts ({e})", file=sys.stderr)
     return plot_datasets(datasets, out_dir, report=report, leaderboard=board, title=title)
-
-
-def _cli_plot(args: argparse.Namespace) -> int:
-    if not Path(args.store).exists() and "://" not in str(args.store):
-        print(f"rgbench plot: no store at {args.store!r}; run `rgbench run SUITE` first or check the path", file=sys.stderr)
-        return 2
-    out = plot_store(args.store, args.out, args.suite)
-    n = sum(len(f) for f in out.figures.values())
-    overview = f", {out.overview.name}" if out.overview is not None else ""
-    print(f"wrote {n} case figures{overview} and {out.html.name} to {Path(args.out)} ({len(out.paths)} files)")
-    return 0

@@ -12,7 +12,6 @@ that raises is stored with status ``failed: <reason>`` (the scorer reports ERROR
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import platform
@@ -36,7 +35,6 @@ from .spec import (
     SuiteError,
     case_from_dict,
     case_to_dict,
-    load_suite,
     plugin_sources,
 )
 from .store import Store
@@ -536,63 +534,3 @@ def parse_resources(items: Sequence[str]) -> dict[str, float]:
             raise ValueError(f"--resources {item!r}: expected NAME=AMOUNT with AMOUNT > 0, e.g. GPU=1")
         out[name.strip()] = value
     return out
-
-
-def _cmd_run(args: argparse.Namespace) -> int:
-    # A SuiteError (an invalid suite, a case refused by its cost) is printed by `rgbench.cli.main`: exit 2.
-    suite = load_suite(args.suite, args.overrides)
-    if args.overrides and not args.store:
-        print(
-            f"rgbench run: --set changes what the cases compute; name the store they go to with --store (e.g. "
-            f"--store runs/{suite.name}.zarr), so that {default_store(suite)} is not overwritten",
-            file=sys.stderr,
-        )
-        return 2
-    if args.devices != 1:
-        if args.devices < 1 or args.workers > 1 or args.scheduler:
-            print(
-                f"rgbench run: --devices must be a positive number and applies to the in-process executor only "
-                f"(got --devices {args.devices}{' with --workers' if args.workers > 1 else ''}"
-                f"{' with --scheduler' if args.scheduler else ''})",
-                file=sys.stderr,
-            )
-            return 2
-        from .train import use_cpu_devices
-
-        use_cpu_devices(args.devices)
-    try:
-        resources = parse_resources(getattr(args, "resources", None) or [])
-        if resources and not args.scheduler:
-            raise ValueError("--resources is what each case asks of a dask worker: give it with --scheduler")
-        outcomes = run_suite(
-            suite,
-            args.store,
-            only=args.only,
-            force=args.force,
-            workers=args.workers,
-            scheduler=args.scheduler,
-            resources=resources,
-            quiet=args.quiet,
-            max_memory=args.max_memory,
-            max_hours=args.max_hours,
-            strict=args.strict,
-        )
-    except (KeyError, ValueError) as e:
-        print(f"rgbench run: {e.args[0] if e.args else e}", file=sys.stderr)
-        return 2
-    failed = [o for o in outcomes if o.failed]
-    busy = [o for o in outcomes if o.status == "busy"]
-    if not args.quiet:
-        counts: dict[str, int] = {}
-        for o in outcomes:
-            counts[o.status.split(":")[0]] = counts.get(o.status.split(":")[0], 0) + 1
-        store = args.store or default_store(suite)
-        print(f"{suite.name}: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + f" → {store}", file=sys.stderr)
-        for o in failed:
-            print(f"  {o.case_id}: {o.status}", file=sys.stderr)
-        if busy:
-            print(
-                f"  {len(busy)} case(s) were being computed by another runner; rerun to pick up any it did not finish",
-                file=sys.stderr,
-            )
-    return min(len(failed), 125)

@@ -509,36 +509,3 @@ def open_results(path: str | os.PathLike, *, load: bool = True) -> dict[str, xr.
     ``failed: ...`` are included so that a scorer can report them as ERROR.
     """
     return Store(path).open_results(load=load)
-
-
-def _cli_verify(args) -> int:
-    """``rgbench verify STORE``: one line per case; exit 1 if any is corrupted or interrupted, 2 if no store."""
-    import sys
-
-    store = Store(args.store)
-    root = store._local_root()
-    if _is_local(store.path) and not (root.is_dir() and Store._is_rgbench_root(root)):
-        print(
-            f"rgbench verify: {args.store} is not an rgbench store (no root zarr.json with rgbench's attributes)", file=sys.stderr
-        )
-        return 2
-    checks = store.check_all()
-    if args.format == "json":
-        print(
-            json.dumps(
-                [
-                    {"case": c.case_id, "state": c.state, "reason": c.reason, "status": c.status, "spec_hash": c.spec_hash}
-                    for c in checks
-                ],
-                indent=2,
-            )
-        )
-    else:
-        width = max([len(c.case_id) for c in checks] + [4])
-        for c in checks:
-            print(f"{c.case_id:{width}s}  {c.state:11s}  {c.reason}" + (f" (status {c.status})" if c.status else ""))
-        counts: dict[str, int] = {}
-        for c in checks:
-            counts[c.state] = counts.get(c.state, 0) + 1
-        print(f"{args.store}: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no cases"))
-    return 1 if any(c.state in ("corrupted", "interrupted") for c in checks) else 0

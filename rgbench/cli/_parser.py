@@ -96,7 +96,7 @@ def _add_run(sub) -> None:
     add_budget_options(p)
     add_set_option(p)
     add_plugin_option(p)
-    p.set_defaults(func=_lazy("..runner", "_cmd_run"))
+    p.set_defaults(func=_lazy("._stores", "_cmd_run"))
 
 
 def _add_score(sub) -> None:
@@ -144,7 +144,7 @@ def _add_verify(sub) -> None:
     )
     p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
     p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
-    p.set_defaults(func=_lazy("..store", "_cli_verify"))
+    p.set_defaults(func=_lazy("._stores", "_cli_verify"))
 
 
 def _add_plot(sub) -> None:
@@ -157,7 +157,7 @@ def _add_plot(sub) -> None:
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
     add_plugin_option(p)
-    p.set_defaults(func=_lazy("..plots", "_cli_plot"))
+    p.set_defaults(func=_lazy("._stores", "_cli_plot"))
 
 
 _COMMANDS = (_add_validate, _add_list, _add_show, _add_run, _add_score, _add_leaderboard, _add_verify, _add_plot)

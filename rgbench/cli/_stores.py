@@ -1,0 +1,122 @@
+"""The commands that run a suite into a store or read one back: `rgbench run | verify | plot`.
+
+Each imports its module (JAX, zarr, matplotlib) when it runs, never at import.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """``rgbench run SUITE``: train, measure and store every case; exit with the number of failed cases (at most 125)."""
+    from ..runner import default_store, parse_resources, run_suite
+    from ..spec import load_suite
+
+    # A SuiteError (an invalid suite, a case refused by its cost) is printed by `rgbench.cli.main`: exit 2.
+    suite = load_suite(args.suite, args.overrides)
+    if args.overrides and not args.store:
+        print(
+            f"rgbench run: --set changes what the cases compute; name the store they go to with --store (e.g. "
+            f"--store runs/{suite.name}.zarr), so that {default_store(suite)} is not overwritten",
+            file=sys.stderr,
+        )
+        return 2
+    if args.devices != 1:
+        if args.devices < 1 or args.workers > 1 or args.scheduler:
+            print(
+                f"rgbench run: --devices must be a positive number and applies to the in-process executor only "
+                f"(got --devices {args.devices}{' with --workers' if args.workers > 1 else ''}"
+                f"{' with --scheduler' if args.scheduler else ''})",
+                file=sys.stderr,
+            )
+            return 2
+        from ..train import use_cpu_devices
+
+        use_cpu_devices(args.devices)
+    try:
+        resources = parse_resources(getattr(args, "resources", None) or [])
+        if resources and not args.scheduler:
+            raise ValueError("--resources is what each case asks of a dask worker: give it with --scheduler")
+        outcomes = run_suite(
+            suite,
+            args.store,
+            only=args.only,
+            force=args.force,
+            workers=args.workers,
+            scheduler=args.scheduler,
+            resources=resources,
+            quiet=args.quiet,
+            max_memory=args.max_memory,
+            max_hours=args.max_hours,
+            strict=args.strict,
+        )
+    except (KeyError, ValueError) as e:
+        print(f"rgbench run: {e.args[0] if e.args else e}", file=sys.stderr)
+        return 2
+    failed = [o for o in outcomes if o.failed]
+    busy = [o for o in outcomes if o.status == "busy"]
+    if not args.quiet:
+        counts: dict[str, int] = {}
+        for o in outcomes:
+            counts[o.status.split(":")[0]] = counts.get(o.status.split(":")[0], 0) + 1
+        store = args.store or default_store(suite)
+        print(f"{suite.name}: " + ", ".join(f"{v} {k}" for k, v in sorted(counts.items())) + f" → {store}", file=sys.stderr)
+        for o in failed:
+            print(f"  {o.case_id}: {o.status}", file=sys.stderr)
+        if busy:
+            print(
+                f"  {len(busy)} case(s) were being computed by another runner; rerun to pick up any it did not finish",
+                file=sys.stderr,
+            )
+    return min(len(failed), 125)
+
+
+def _cli_verify(args: argparse.Namespace) -> int:
+    """``rgbench verify STORE``: one line per case; exit 1 if any is corrupted or interrupted, 2 if no store."""
+    from ..store import Store, _is_local
+
+    store = Store(args.store)
+    root = store._local_root()
+    if _is_local(store.path) and not (root.is_dir() and Store._is_rgbench_root(root)):
+        print(
+            f"rgbench verify: {args.store} is not an rgbench store (no root zarr.json with rgbench's attributes)", file=sys.stderr
+        )
+        return 2
+    checks = store.check_all()
+    if args.format == "json":
+        print(
+            json.dumps(
+                [
+                    {"case": c.case_id, "state": c.state, "reason": c.reason, "status": c.status, "spec_hash": c.spec_hash}
+                    for c in checks
+                ],
+                indent=2,
+            )
+        )
+    else:
+        width = max([len(c.case_id) for c in checks] + [4])
+        for c in checks:
+            print(f"{c.case_id:{width}s}  {c.state:11s}  {c.reason}" + (f" (status {c.status})" if c.status else ""))
+        counts: dict[str, int] = {}
+        for c in checks:
+            counts[c.state] = counts.get(c.state, 0) + 1
+        print(f"{args.store}: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no cases"))
+    return 1 if any(c.state in ("corrupted", "interrupted") for c in checks) else 0
+
+
+def _cli_plot(args: argparse.Namespace) -> int:
+    """``rgbench plot STORE --out DIR``: every case's figures, the overview and report.html."""
+    from ..plots import plot_store
+
+    if not Path(args.store).exists() and "://" not in str(args.store):
+        print(f"rgbench plot: no store at {args.store!r}; run `rgbench run SUITE` first or check the path", file=sys.stderr)
+        return 2
+    out = plot_store(args.store, args.out, args.suite)
+    n = sum(len(f) for f in out.figures.values())
+    overview = f", {out.overview.name}" if out.overview is not None else ""
+    print(f"wrote {n} case figures{overview} and {out.html.name} to {Path(args.out)} ({len(out.paths)} files)")
+    return 0
