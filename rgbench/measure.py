@@ -269,19 +269,42 @@ def data_baseline(tokens: np.ndarray, vocab: int) -> dict[str, np.ndarray]:
 
 def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None = None):
     """Build the case dataset from a TrainResult (see rgbench.train) and the built input."""
-    import jax
     import xarray as xr
 
-    from .train import forward, symbol_tables
-
     cfg: MeasureConfig = case.measure
-    n = cfg.samples
+    tokens, inputs, scored = _probe(data, cfg.samples)
+    diverged = np.asarray(result.diverged, dtype=bool)
+    per_stage = _measure_stages(cfg, data, result, inputs, scored, diverged)
+
+    variables = _observable_variables(per_stage, tokens, data)
+    variables.update(_loss_and_input_variables(data, result, diverged))
+    ds = xr.Dataset({k: xr.Variable(v[0], v[1], v[2]) for k, v in variables.items()}, coords=_coords(case, cfg, data, result))
+    _describe(ds, case, data, cfg.samples)
+    from ._theory_measure import theory_variables
+
+    ds.update(theory_variables(case, data, result, inputs))  # per-seed init scalars theory predictions read
+    if attrs:
+        ds.attrs.update(attrs)
+    return ds
+
+
+def _probe(data: Any, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The probe batch every seed and stage is measured on: clean tokens, corrupted inputs and the
+    scored mask, (n, position) each, drawn from `PROBE_KEY`."""
+    import jax
+
     probe_key = jax.random.key(PROBE_KEY)
     tokens = data.sample(jax.random.fold_in(probe_key, 0), n)
     inputs, scored = data.corrupt(jax.random.fold_in(probe_key, 1), tokens)
-    tokens, inputs, scored = np.asarray(tokens), np.asarray(inputs), np.asarray(scored)
-    seeds = np.asarray(case.seed_list)
-    diverged = np.asarray(result.diverged, dtype=bool)
+    return np.asarray(tokens), np.asarray(inputs), np.asarray(scored)
+
+
+def _measure_stages(
+    cfg: MeasureConfig, data: Any, result: Any, inputs: np.ndarray, scored: np.ndarray, diverged: np.ndarray
+) -> dict[str, list[np.ndarray]]:
+    """Each observable's values per stage, in `cfg.stages` order (seed first); nan for diverged seeds
+    at the trained stage."""
+    from .train import forward, symbol_tables
 
     per_stage: dict[str, list[np.ndarray]] = {}
     for stage in cfg.stages:
@@ -299,11 +322,33 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
                 v[diverged] = np.nan
         for k, v in values.items():
             per_stage.setdefault(k, []).append(v)
+    return per_stage
 
+
+_DIMS: dict[str, tuple[str, ...]] = {
+    "effective_rank": ("seed", "stage", "layer", "position"),
+    "participation_ratio": ("seed", "stage", "layer", "position"),
+    "stable_rank": ("seed", "stage", "layer", "position"),
+    "effective_rank_pooled": ("seed", "stage", "layer"),
+    "participation_ratio_pooled": ("seed", "stage", "layer"),
+    "stable_rank_pooled": ("seed", "stage", "layer"),
+    "effective_rank_role": ("seed", "stage", "layer", "role"),
+    "effective_rank_rows": ("seed", "stage", "layer", "position", "rows"),
+    "participation_ratio_rows": ("seed", "stage", "layer", "position", "rows"),
+    "stable_rank_rows": ("seed", "stage", "layer", "position", "rows"),
+    "mask_distance": ("seed", "stage", "layer", "position"),
+    "kernel_drift": ("seed", "stage", "transition"),
+    "update_ratio": ("seed", "stage", "transition"),
+    "cka": ("seed", "stage", "layer", "layer2"),
+}  # the measured variables' dims, in the order they are stored
+
+
+def _coords(case: Any, cfg: MeasureConfig, data: Any, result: Any) -> dict[str, np.ndarray]:
+    """The case dataset's coordinates (``layer2`` only when the CKA matrix is stored)."""
     depth = case.architecture.depth
     length = data.length
     coords = {
-        "seed": seeds,
+        "seed": np.asarray(case.seed_list),
         "stage": np.array(cfg.stages, dtype=object),
         "layer": np.arange(depth + 1),
         "position": np.arange(length),
@@ -314,33 +359,26 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
         "eig": np.arange(data.vocab),
         "lag": np.arange(length),
     }
-    dims = {
-        "effective_rank": ("seed", "stage", "layer", "position"),
-        "participation_ratio": ("seed", "stage", "layer", "position"),
-        "stable_rank": ("seed", "stage", "layer", "position"),
-        "effective_rank_pooled": ("seed", "stage", "layer"),
-        "participation_ratio_pooled": ("seed", "stage", "layer"),
-        "stable_rank_pooled": ("seed", "stage", "layer"),
-        "effective_rank_role": ("seed", "stage", "layer", "role"),
-        "effective_rank_rows": ("seed", "stage", "layer", "position", "rows"),
-        "participation_ratio_rows": ("seed", "stage", "layer", "position", "rows"),
-        "stable_rank_rows": ("seed", "stage", "layer", "position", "rows"),
-        "mask_distance": ("seed", "stage", "layer", "position"),
-        "kernel_drift": ("seed", "stage", "transition"),
-        "update_ratio": ("seed", "stage", "transition"),
-        "cka": ("seed", "stage", "layer", "layer2"),
-    }
     if cfg.cka:
         coords["layer2"] = np.arange(depth + 1)
+    return coords
+
+
+def _observable_variables(per_stage: dict[str, list[np.ndarray]], tokens: np.ndarray, data: Any) -> dict[str, Any]:
+    """(dims, float32 values, attrs) of the measured variables (stage stacked after seed) and the data-side baseline."""
     variables: dict[str, Any] = {}
-    for name, dd in dims.items():
+    for name, dd in _DIMS.items():
         if name not in per_stage:
             continue
         stacked = np.stack(per_stage[name], axis=1).astype(np.float32)  # stage after seed
         variables[name] = (dd, stacked, _cf(name))
     for name, value in data_baseline(tokens, data.vocab).items():
         variables[name] = (("position",) if np.ndim(value) == 1 else (), np.asarray(value, np.float32), _cf(name))
+    return variables
 
+
+def _loss_and_input_variables(data: Any, result: Any, diverged: np.ndarray) -> dict[str, Any]:
+    """(dims, values, attrs) of the training losses, the loss floors on the evaluation set and the input's spectrum."""
     bayes, bayes_se = data.bayes_loss(
         np.asarray(result.eval_tokens), np.asarray(result.eval_inputs), np.asarray(result.eval_scored)
     )
@@ -348,7 +386,7 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
         np.asarray(result.eval_tokens), np.asarray(result.eval_inputs), np.asarray(result.eval_scored)
     )
     nats = "nat"
-    variables.update(
+    return dict(
         loss=(
             ("seed", "step"),
             np.asarray(result.loss, np.float32),
@@ -389,7 +427,10 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
             {"long_name": "one-hot autocorrelation C(r) = sum_a P(x_t=a, x_t+r=a) - pi_a^2", "units": "1"},
         ),
     )
-    ds = xr.Dataset({k: xr.Variable(v[0], v[1], v[2]) for k, v in variables.items()}, coords=coords)
+
+
+def _describe(ds: Any, case: Any, data: Any, n: int) -> None:
+    """The coordinates' and the dataset's attributes (CF conventions, provenance of the case), in place."""
     ds["layer"].attrs.update(long_name="residual-stream layer (0 = embedding output, L = after the last block)")
     ds["transition"].attrs.update(long_name="layer transition l -> l+1")
     ds["stage"].attrs.update(long_name="parameter snapshot")
@@ -411,12 +452,6 @@ def measure(case: Any, data: Any, result: Any, *, attrs: dict[str, Any] | None =
         architecture_kind=case.architecture.kind,
         input_kind=case.input.kind,
     )
-    from ._theory_measure import theory_variables
-
-    ds.update(theory_variables(case, data, result, inputs))  # per-seed init scalars theory predictions read
-    if attrs:
-        ds.attrs.update(attrs)
-    return ds
 
 
 def _cf(name: str) -> dict[str, str]:

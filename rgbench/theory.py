@@ -188,7 +188,7 @@ def _erank_of_eigenvalues(lam: np.ndarray) -> float:
     Eigenvalues below 1e-12·λ_max are rounding of an exact zero (e.g. the 𝟙 direction of a centred
     covariance) and count as 0.
     """
-    from .observables import _rank_measures_from_eigenvalues
+    from .observables._rank import _rank_measures_from_eigenvalues
 
     lam = np.sort(np.clip(np.asarray(lam, dtype=np.float64), 0.0, None))[::-1]
     lam = np.where(lam > lam[0] * 1e-12, lam, 0.0)
