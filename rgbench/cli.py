@@ -22,7 +22,7 @@ def _print_problems(problems) -> None:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from .cost import budget
-    from .spec import SuiteError, load_suite
+    from .suite import SuiteError, load_suite
 
     bad = 0
     for path in args.paths:
@@ -122,7 +122,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
 
     from ._console import console as make_console
     from .cost import FLOPS_PER_SECOND, OVERHEAD_S, estimate, human_bytes, human_count, human_flops, human_seconds
-    from .spec import load_suite
+    from .suite import load_suite
 
     suite = load_suite(args.suite, args.overrides)  # a SuiteError is printed by `main`
     estimates = [estimate(c) for c in suite.cases]
@@ -344,7 +344,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as e:  # the errors a user can cause end in their message and exit 2, never a traceback
-        from .spec import SuiteError
+        from .suite import SuiteError
 
         if isinstance(e, SuiteError):  # an invalid suite (show, run, `score --suite`, `plot --suite`) or a refused case
             _print_problems(e.problems)
