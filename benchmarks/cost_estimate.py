@@ -21,7 +21,7 @@ import tempfile
 import time
 
 from rgbench.cost import estimate, human_bytes
-from rgbench.spec import load_suite
+from rgbench.suite import load_suite
 
 CASES = [  # (suite file, case id): one of each kind of network and the largest probe
     ("suites/rg-paper.yaml", "short-xi"),
@@ -67,7 +67,7 @@ def time_ratios(results: str = "results") -> dict:
     """Per shipped store: estimated seconds / recorded wall seconds, per case."""
     import zarr
 
-    from rgbench.spec import suite_from_json
+    from rgbench.suite import suite_from_json
 
     out = {}
     for name in SHIPPED:

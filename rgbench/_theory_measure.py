@@ -125,7 +125,7 @@ def theory_variables(case: Any, data: AbstractInput, result: TrainResult, inputs
       ``DATA_DRAW_SEQUENCES`` sequences per seed (key ``fold_in(key(seed), THEORY_DATA_STREAM)``).
 
     ``inputs`` is the probe batch (n, position) the stages were measured on. ``case`` is a
-    `rgbench.spec.Case`, or anything with its ``seed_list`` and ``measure`` (spec imports this
+    `rgbench.suite.Case`, or anything with its ``seed_list`` and ``measure`` (the suite package imports this
     module through measurement, so the type is not imported here).
     """
     from .observables import rank_measures

@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported when first used: `import rgbench` stays light
     import xarray as xr
 
     from .runner import Outcome
-    from .spec import Suite
+    from .suite import Suite
 
 __all__ = ["open_datatree", "open_results", "run"]
 
@@ -52,7 +52,7 @@ def run(
     """
     from .plugins import load_plugins
     from .runner import run_suite
-    from .spec import load_suite
+    from .suite import load_suite
 
     load_plugins(list(plugins))
     if isinstance(suite, (str, os.PathLike)):

@@ -40,8 +40,7 @@ from typing import TYPE_CHECKING
 from .models import NetworkCost
 
 if TYPE_CHECKING:
-    from ._yaml import Located
-    from .spec import Case
+    from .suite import Case, Located
 
 __all__ = ["Estimate", "NetworkCost", "budget", "estimate", "human_bytes", "machine_memory", "parse_bytes", "parse_hours"]
 
@@ -242,7 +241,7 @@ def budget(
     A case whose memory estimate exceeds `max_memory` (bytes; by default this machine's memory, when
     `machine`: cases run here) is refused. One whose time estimate exceeds `max_hours` is warned
     about, and refused when `strict`."""
-    from ._yaml import Located
+    from .suite import Located
 
     limit = max_memory if max_memory is not None else (machine_memory() if machine else None)
     named = "--max-memory" if max_memory is not None else "this machine's memory"

@@ -40,7 +40,7 @@ import xarray as xr
 if TYPE_CHECKING:
     from .leaderboard import Leaderboard
     from .score import Report
-    from .spec import Suite
+    from .suite import Suite
 
 __all__ = ["plot_store", "plot_datasets", "plot_case", "plot_overview", "PlotOutput", "FIGURES"]
 

@@ -2,7 +2,7 @@
 and one line of meaning — what ``rgbench list`` prints and ``rgbench list --json`` returns.
 
 Built from the same pydantic models and registries that validate a suite (nothing is written twice):
-the top-level and case keys from `rgbench.spec`, ``train:`` from `TrainConfig`, ``measure:`` from
+the top-level and case keys from `rgbench.suite`, ``train:`` from `TrainConfig`, ``measure:`` from
 `MeasureConfig`, an input's ``masking:`` from `Masking`, a prediction's own keys from `PredictionBase`, and every registered architecture,
 input, observable and test kind from its config class.
 """
@@ -84,7 +84,8 @@ def _language() -> dict[str, dict[str, Any]]:
     from .inputs import Masking
     from .measure import MeasureConfig
     from .predictions import PredictionBase
-    from .spec import _CASE_ID_PATTERN, MAX_ID_BYTES, RESERVED_IDS, TOP_KEY_MEANINGS, models
+    from .suite import MAX_ID_BYTES, RESERVED_IDS, TOP_KEY_MEANINGS, models
+    from .suite._schema import _CASE_ID_PATTERN
 
     _, CaseSpec = models()
     case_meaning = {
@@ -153,7 +154,7 @@ def reference(categories: tuple[str, ...] | list[str] = CATEGORIES) -> dict[str,
     ``{description, parameters: [...]}`` (suite, case, train, measure, prediction) or
     ``{kind: {description, source, parameters: [...]}}`` (architecture, input, observable, test),
     or ``{theory: {description, observables, stages, source}}``."""
-    from .spec import models
+    from .suite import models
     from .theory import THEORY
 
     models()  # registers every component, plugins' included

@@ -3,7 +3,7 @@
 Every registered component is a *config class*: a frozen pydantic model whose fields are the
 parameters a suite may set, with defaults and descriptions. The YAML key ``kind:`` picks the class;
 the registry is the single source of the allowed kinds and their parameters, used both by the suite
-validator (``rgbench.spec``) and by ``rgbench list``.
+validator (``rgbench.suite``) and by ``rgbench list``.
 
 A config class declares its kind as a literal field, e.g.::
 

@@ -29,7 +29,8 @@ from typing import TYPE_CHECKING, Any
 from ._version import DATA_FORMAT_VERSION, __version__
 from .cost import FLOPS_PER_SECOND, OVERHEAD_S, budget, estimate
 from .plugins import loaded_plugins
-from .spec import (
+from .store import Store
+from .suite import (
     Case,
     Suite,
     SuiteError,
@@ -37,7 +38,6 @@ from .spec import (
     case_to_dict,
     plugin_sources,
 )
-from .store import Store
 
 if TYPE_CHECKING:  # JAX-importing modules: loaded when a case runs, not when the runner is imported
     import xarray as xr

@@ -22,8 +22,8 @@ from pydantic import Field
 from rgbench import DATA_FORMAT_VERSION
 from rgbench import predictions as P
 from rgbench.registry import OBSERVABLES, TESTS
-from rgbench.spec import load_suite
 from rgbench.store import Store
+from rgbench.suite import load_suite
 from rgbench.train import COMPILER_OPTIONS, TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]

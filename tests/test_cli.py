@@ -57,7 +57,8 @@ def test_list_covers_every_key_a_suite_may_hold(capsys):
     from rgbench.inputs import Masking
     from rgbench.measure import MeasureConfig
     from rgbench.predictions import PredictionBase
-    from rgbench.spec import _TOP_KEYS, models
+    from rgbench.suite import models
+    from rgbench.suite._schema import _TOP_KEYS
 
     ref = _listing(capsys)
     _, CaseSpec = models()
@@ -107,7 +108,7 @@ def test_list_table_states_what_xi_means_and_every_section(capsys, monkeypatch):
 
 def test_only_selects_a_grid_by_its_base_id():
     from rgbench.runner import select_cases
-    from rgbench.spec import load_suite
+    from rgbench.suite import load_suite
 
     suite = load_suite(ROOT / "suites" / "controls.yaml")
     picked = [c.id for c in select_cases(suite, ["width-sweep", "block"])]

@@ -15,7 +15,7 @@ from rgbench.cli import main
 from rgbench.cost import budget, estimate, parse_bytes, parse_hours
 from rgbench.models import Mixer, Plain, Tokenwise, Windowed
 from rgbench.models._configs import ArchitectureConfig
-from rgbench.spec import load_suite
+from rgbench.suite import load_suite
 
 TINY = str(TINY_SUITE)
 

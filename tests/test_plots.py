@@ -200,13 +200,13 @@ def test_legend_entries_look_like_their_lines():
 
 def _stored_case(tmp_path, yaml_case: str, case_id: str, xi: float):
     """A synthetic case dataset with the attributes the runner stores for the case of that suite entry."""
-    from rgbench import spec
+    from rgbench import suite
     from rgbench.runner import provenance
 
     (tmp_path / "s.yaml").write_text(
         "suite: t\ntitle: t\ndefaults:\n  architecture: {kind: tokenwise, depth: 6, width: 16}\n  seeds: 10\ncases:\n" + yaml_case
     )
-    c = spec.load_suite(tmp_path / "s.yaml").case(case_id)
+    c = suite.load_suite(tmp_path / "s.yaml").case(case_id)
     ds = synthetic_case(case_id, xi=xi)
     ds.attrs.update(provenance(c, "t"), input_kind=c.input.kind)
     return ds

@@ -18,7 +18,7 @@ from helpers import ROOT, run_python, run_rgbench
 
 from rgbench import registry as R
 from rgbench.models import ArchitectureConfig, Tokenwise
-from rgbench.spec import models
+from rgbench.suite import models
 
 EXAMPLE = ROOT / "examples" / "plugin"
 
@@ -135,7 +135,7 @@ def test_a_plugin_path_registers_its_kind_and_its_source_enters_the_hash(tmp_pat
         import json
         from rgbench.plugins import load_plugin
         from rgbench.registry import ARCHITECTURES
-        from rgbench.spec import load_suite, plugin_sources
+        from rgbench.suite import load_suite, plugin_sources
         source = load_plugin("toy.py")
         suite = load_suite("suite.yaml")
         print(json.dumps({"source": str(ARCHITECTURES.source("toy")), "hash": suite.cases[0].hash,

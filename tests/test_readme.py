@@ -41,7 +41,7 @@ def test_the_stored_data_example_opens_a_shipped_store_without_warnings(monkeypa
 
 
 def test_the_suite_file_example_validates(tmp_path):
-    from rgbench.spec import load_suite
+    from rgbench.suite import load_suite
 
     text = _block("## Writing a suite", "yaml")
     path = tmp_path / "my-suite.yaml"

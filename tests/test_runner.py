@@ -15,8 +15,8 @@ import xarray as xr
 from helpers import TINY_SUITE, killed_if_hung, rgbench_command
 
 from rgbench.runner import run_suite
-from rgbench.spec import load_suite
 from rgbench.store import Store, open_results
+from rgbench.suite import load_suite
 
 COMPLETED = re.compile(r"^\[\d+/\d+\] (\S+): complete\b", re.M)  # the reporter's line for a case just written
 VOLATILE = {"start_time", "end_time", "wall_seconds", "train_seconds", "measure_seconds", "history", "rgbench_digests"}

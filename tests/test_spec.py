@@ -17,10 +17,10 @@ import yaml
 from helpers import HANG_S, run_python, run_rgbench
 from hypothesis import HealthCheck, given, settings
 
-import rgbench.spec as spec_module
-from rgbench._yaml import MAX_FILE_BYTES
+import rgbench.suite._expand as expand_module
+import rgbench.suite._read as read_module
 from rgbench.cli import main
-from rgbench.spec import MAX_CASES, MAX_ID_BYTES, MAX_NULLS, SuiteError, load_suite, models, suite_from_json
+from rgbench.suite import MAX_CASES, MAX_FILE_BYTES, MAX_ID_BYTES, MAX_NULLS, SuiteError, load_suite, models, suite_from_json
 
 VALID = """\
 suite: demo
@@ -353,7 +353,7 @@ def test_kind_switch_in_a_fresh_process_keeps_shared_parameters(tmp_path):
             "  - id: long-xi\n    input: {xi: 6.7}", "  - id: long-xi\n    architecture: {kind: mixer}\n    input: {xi: 6.7}"
         ),
     )
-    code = f"from rgbench.spec import load_suite; a = load_suite({str(path)!r}).case('long-xi').architecture; print(a.kind, a.depth, a.width)"
+    code = f"from rgbench.suite import load_suite; a = load_suite({str(path)!r}).case('long-xi').architecture; print(a.kind, a.depth, a.width)"
     out = run_python(code, check=True)
     assert out.stdout.split() == ["mixer", "5", "48"]
 
@@ -563,8 +563,8 @@ def test_an_include_diamond_reads_each_file_once(tmp_path, monkeypatch):
         write(tmp_path, include + ("cases: [{id: x}]\n" if i + 1 == depth else "cases: []\n"), f"f{i}.yaml")
     top = write(tmp_path, SMALL.replace("suite: small\n", "suite: small\ninclude: [f1.yaml, f1.yaml]\n") + "  []\n")
     reads = []
-    real_load = spec_module.load_yaml
-    monkeypatch.setattr(spec_module, "load_yaml", lambda path, display: reads.append(path) or real_load(path, display))
+    real_load = read_module.load_yaml
+    monkeypatch.setattr(read_module, "load_yaml", lambda path, display: reads.append(path) or real_load(path, display))
     with time_limit(HANG_S):
         suite = load_suite(top)
     assert len(reads) == depth, f"{len(reads)} reads of {depth} files"
@@ -617,7 +617,7 @@ def test_the_case_cap_is_checked_before_a_grid_is_built(tmp_path):
 
 
 def test_the_case_cap_counts_plain_cases_and_grids_together(tmp_path, monkeypatch):
-    monkeypatch.setattr(spec_module, "MAX_CASES", 4)
+    monkeypatch.setattr(expand_module, "MAX_CASES", 4)
     at_cap = SMALL + "  - id: a\n  - id: g\n    grid: {seeds: [1, 2, 3]}\n"
     assert len(load_suite(write(tmp_path, at_cap)).cases) == 4
     (grid,) = problems_of(write(tmp_path, at_cap.replace("[1, 2, 3]", "[1, 2, 3, 4]"), "grid.yaml"))
@@ -834,9 +834,18 @@ def test_an_override_is_read_by_the_suite_files_safe_builder(tmp_path):
 
 
 def test_includes_read_at_most_max_files(tmp_path, monkeypatch):
-    monkeypatch.setattr(spec_module, "MAX_FILES", 3)
+    monkeypatch.setattr(read_module, "MAX_FILES", 3)
     for i in range(1, 4):  # the suite and f1 … f3: four files in a chain
         write(tmp_path, (f"include: [f{i + 1}.yaml]\n" if i < 3 else "") + f"cases: [{{id: c{i}}}]\n", f"f{i}.yaml")
     top = write(tmp_path, SMALL.replace("suite: small\n", "suite: small\ninclude: [f1.yaml]\n") + "  - id: top\n")
     (problem,) = problems_of(top)
     assert problem.startswith(f"{tmp_path / 'f2.yaml'}:1: include[0]: includes read more than 3 suite files"), problem
+
+
+def test_the_deprecated_spec_path_reexports_the_suite_package_and_neither_imports_jax():
+    code = (
+        "import sys, rgbench.spec as spec, rgbench.suite as suite; "
+        "print([n for n in spec.__all__ if getattr(spec, n) is not getattr(suite, n)], "
+        "[m for m in ('jax', 'xarray', 'scipy', 'matplotlib') if m in sys.modules])"
+    )
+    assert run_python(code, check=True).stdout.strip() == "[] []"

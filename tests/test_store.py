@@ -106,8 +106,8 @@ def test_a_foreign_directory_is_refused_before_compute_and_left_untouched(tmp_pa
     import pytest
 
     from rgbench.runner import run_suite
-    from rgbench.spec import load_suite
     from rgbench.store import StoreError
+    from rgbench.suite import load_suite
 
     (tmp_path / "d" / "short").mkdir(parents=True)
     precious = tmp_path / "d" / "short" / "precious.txt"

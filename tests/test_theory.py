@@ -23,7 +23,7 @@ from rgbench.models import Plain
 from rgbench.observables import effective_rank
 from rgbench.registry import OBSERVABLES, TESTS
 from rgbench.score import Verdict, evaluate_prediction
-from rgbench.spec import SuiteError, load_suite
+from rgbench.suite import SuiteError, load_suite
 
 # ---------------------------------------------------------------------------------------------
 # Formulas against independent computations
@@ -312,7 +312,7 @@ def test_theories_refuse_cases_they_do_not_describe(plain16):
 
 
 def _prediction(observable: str, test: dict, **extra):
-    from rgbench.spec import models
+    from rgbench.suite import models
 
     Prediction, _ = models()
     return Prediction.model_validate({"claim": "c", "observable": observable, "test": test, **extra})

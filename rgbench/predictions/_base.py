@@ -10,7 +10,7 @@ A prediction in a suite file reads::
       test: {kind: monotone, along: layer, direction: decreasing, spearman_at_most: -0.9}
       nulls: [{stage: init}, iid]         # the same observable and test must NOT pass on these
 
-`rgbench.spec` builds the full ``Prediction`` model from `PredictionBase` plus an ``observable``
+`rgbench.suite` builds the full ``Prediction`` model from `PredictionBase` plus an ``observable``
 field (one of the classes registered in ``OBSERVABLES``) and a ``test`` field (one of ``TESTS``).
 
 Observables
@@ -144,7 +144,7 @@ class PredictionBase(BaseModel):
 
     @model_validator(mode="after")
     def _compatible(self) -> PredictionBase:
-        # `observable` and `test` are added by rgbench.spec; check here that they fit together, so a
+        # `observable` and `test` are added by rgbench.suite; check here that they fit together, so a
         # mismatch is reported when the suite loads rather than as an ERROR after training.
         obs, test = getattr(self, "observable", None), getattr(self, "test", None)
         if isinstance(obs, AbstractObservable):

@@ -1,10 +1,11 @@
 """Validation problems, located: pydantic's errors on a resolved case → file, line, dotted key, message.
 
-`rgbench.spec` resolves every case from its sources (the defaults of each file, the case itself, its
+`rgbench.suite` resolves every case from its sources (the defaults of each file, the case itself, its
 grid entries, ``--set``) and records for each where it came from (`Resolved.where`). When pydantic
 refuses a case, `case_problems` places each error at the most specific source that sets the key
 (`locate`) and says what is allowed: the kinds of a registry slot (`COMPONENT_SLOTS`), the keys of
-the mapping (with a did-you-mean), the bad value (`format_value`).
+the mapping (with a did-you-mean), the bad value (`format_value`). `SuiteError` carries every
+problem of a suite at once.
 """
 
 from __future__ import annotations
@@ -12,16 +13,34 @@ from __future__ import annotations
 import json
 import re
 import typing
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import pydantic
 from pydantic import BaseModel
 
+from ..registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, Registry, closest
 from ._yaml import Located, dotted
-from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, Registry, closest
 
-__all__ = ["COMPONENT_SLOTS", "Resolved", "case_problems", "format_value", "locate", "shorthand", "unknown_key", "value_at"]
+__all__ = [
+    "COMPONENT_SLOTS",
+    "Resolved",
+    "SuiteError",
+    "case_problems",
+    "format_value",
+    "locate",
+    "shorthand",
+    "unknown_key",
+    "value_at",
+]
+
+
+class SuiteError(Exception):
+    """A suite that does not validate. `problems` holds every located problem found."""
+
+    def __init__(self, problems: list[Located]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
 
 
 @runtime_checkable  # annotations are checked at run time in the tests: isinstance must work
@@ -66,6 +85,17 @@ def format_value(v: Any) -> str:
     if isinstance(v, (dict, list)):
         return json.dumps(v, separators=(",", ":"), sort_keys=True)
     return str(v)
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _listing(names: Sequence[str], limit: int = 10) -> str:
+    """Names for a message, at most `limit` of them (a grid may make thousands)."""
+    if len(names) <= limit:
+        return ", ".join(names)
+    return f"{', '.join(names[:limit])}, … ({len(names)} in all)"
 
 
 def _join(label: str, rest: tuple) -> str:

@@ -1,0 +1,186 @@
+"""Validation of each resolved case (pydantic's errors located by `_problems`), the null sets that
+predictions name, and the checks across cases: unique ids, `compare_to` and every null naming a case of
+the suite that measures the stage the null reads."""
+
+from __future__ import annotations
+
+import pydantic
+from pydantic import BaseModel
+
+from ..registry import closest
+from ._expand import _Expanded
+from ._problems import _listing, _short, case_problems, locate, value_at
+from ._read import _Raw
+from ._schema import MAX_NULLS, models
+from ._yaml import Located
+
+
+def _validate(exp: _Expanded, problems: list[Located]) -> BaseModel | None:
+    _, CaseSpec = models()
+    data = dict(exp.data)
+    data.setdefault("id", exp.case_id)
+    try:
+        return CaseSpec.model_validate(data)
+    except pydantic.ValidationError as e:
+        problems.extend(case_problems(e, data, exp, CaseSpec))
+        return None
+
+
+def _cross_checks(expanded: list[_Expanded], problems: list[Located]) -> None:
+    """Checks across cases, on the resolved data (so they run even where a case has other problems)."""
+    seen: dict[str, _Expanded] = {}
+    folded: dict[str, _Expanded] = {}  # ids by casefold: one directory on a case-insensitive file system
+    for exp in expanded:
+        if exp.case_id in seen:
+            file, line, key = locate(exp, ("id",))
+            first = locate(seen[exp.case_id], ("id",))
+            problems.append(
+                Located(file, line, key, f"duplicate case id {exp.case_id!r} (first defined at {first[0]}:{first[1]})")
+            )
+            continue
+        seen[exp.case_id] = exp
+        other = folded.setdefault(exp.case_id.casefold(), exp)
+        if other is not exp:
+            file, line, key = locate(exp, ("id",))
+            first = locate(other, ("id",))
+            problems.append(
+                Located(
+                    file,
+                    line,
+                    key,
+                    f"case id {_short(exp.case_id)!r} differs from {_short(other.case_id)!r} "
+                    f"(defined at {first[0]}:{first[1]}) only in letter case: both would "
+                    "name one directory of a store on a case-insensitive file system "
+                    "(macOS, Windows); rename one",
+                )
+            )
+    ids = list(seen)
+    hints = _Hints(ids)
+    for exp in expanded:
+        predict = exp.data.get("predict")
+        for i, pred in enumerate(predict if isinstance(predict, list) else []):
+            target = value_at(pred, ("test", "compare_to"))
+            if not isinstance(target, str) or target in seen:
+                continue
+            file, line, key = locate(exp, ("predict", i, "test", "compare_to"))
+            problems.append(
+                Located(
+                    file, line, key, f"compare_to names no case of this suite: {target!r}{hints(target)} (cases: {_listing(ids)})"
+                )
+            )
+
+
+class _Hints:
+    """``; did you mean 'x'?`` for a name among many case ids, computed once per name (a grid's
+    thousands of cases share their predictions, and so their typos)."""
+
+    def __init__(self, ids: list[str]):
+        self.ids = ids
+        self.memo: dict[str, str] = {}
+
+    def __call__(self, name: str) -> str:
+        if name not in self.memo:
+            close = closest(name, self.ids)
+            self.memo[name] = f"; did you mean {close!r}?" if close else ""
+        return self.memo[name]
+
+
+def _resolve_null_sets(expanded: list[_Expanded], raw: _Raw, problems: list[Located]) -> None:
+    """Replace the names of top-level null sets in every prediction's `nulls` by the sets' references."""
+    ids = {exp.case_id for exp in expanded}
+    for name, (_, src) in raw.nulls.items():
+        if name in ids:
+            problems.append(
+                Located(
+                    src.file,
+                    src.lines.get(("nulls", name)),
+                    f"nulls.{name}",
+                    f"a null set may not share its name with case {name!r}: in a prediction's `nulls` "
+                    "the name would mean both; rename the set",
+                )
+            )
+
+    memo: dict[str, list] = {}  # each set expanded once: sets naming sets twice over cannot grow as 2^depth
+
+    def expand(items: list, chain: tuple[str, ...]) -> list:
+        out: list = []
+        for item in items:
+            if isinstance(item, str) and item in raw.nulls and item not in chain:
+                if item not in memo:
+                    refs = raw.nulls[item][0]
+                    memo[item] = expand(refs if isinstance(refs, list) else [refs], (*chain, item))
+                out += memo[item]
+            elif isinstance(item, str) and item in chain:
+                src = raw.nulls[item][1]
+                problems.append(
+                    Located(
+                        src.file,
+                        src.lines.get(("nulls", item)),
+                        f"nulls.{item}",
+                        f"null sets name each other in a cycle: {' → '.join((*chain, item))}",
+                    )
+                )
+            else:
+                out.append(item)
+            if len(out) > MAX_NULLS:
+                return out[: MAX_NULLS + 1]
+        return out
+
+    for exp in expanded:
+        predict = exp.data.get("predict")
+        for i, pred in enumerate(predict if isinstance(predict, list) else []):
+            if isinstance(pred, dict) and isinstance(pred.get("nulls"), (str, list)):
+                value = pred["nulls"]
+                pred["nulls"] = expand(value if isinstance(value, list) else [value], ())
+                if len(pred["nulls"]) > MAX_NULLS:
+                    file, line, key = locate(exp, ("predict", i, "nulls"))
+                    problems.append(
+                        Located(
+                            file,
+                            line,
+                            key,
+                            f"names more than {MAX_NULLS} nulls once its null sets "
+                            f"expand; a prediction may have at most {MAX_NULLS}",
+                        )
+                    )
+
+
+def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_Expanded], problems: list[Located]) -> None:
+    """Every null names a case of the suite that measures the stage the null reads."""
+    from ..predictions import resolved_selection
+
+    ids = [exp.case_id for exp in expanded]
+    known = set(ids)
+    hints = _Hints(ids)
+    stages = {exp.case_id: list(spec.measure.stages) for exp, spec in validated}
+    for exp, spec in validated:
+        for i, pred in enumerate(spec.predict):
+            for j, null in enumerate(pred.nulls):
+                file, line, key = locate(exp, ("predict", i, "nulls", j))
+                missing = [c for c in (null.case, null.compare_to) if c is not None and c not in known]
+                for c in missing:
+                    problems.append(
+                        Located(
+                            file,
+                            line,
+                            key,
+                            f"null {null.label()!r} names no case of this suite: {c!r}{hints(c)} (cases: {_listing(ids)})",
+                        )
+                    )
+                if missing:
+                    continue
+                stage = null.stage if null.stage is not None else resolved_selection(pred.observable, pred.stage, None)[0]
+                needed = [stage] if stage is not None else (["init", "trained"] if pred.observable.staged else [])
+                for c in {null.case or exp.case_id, null.compare_to or pred.test.reference()[0]} - {None}:
+                    absent = [st for st in needed if c in stages and st not in stages[c]]
+                    if absent:
+                        problems.append(
+                            Located(
+                                file,
+                                line,
+                                key,
+                                f"null {null.label()!r} reads stage {absent[0]!r} of case {c!r}, "
+                                f"which measures only {', '.join(stages[c])}; add it to its "
+                                "`measure.stages`",
+                            )
+                        )
