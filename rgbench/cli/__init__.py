@@ -39,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as e:  # the errors a user can cause end in their message and exit 2, never a traceback
-        from ..spec import SuiteError
+        from ..suite import SuiteError
 
         if isinstance(e, SuiteError):  # an invalid suite (show, run, `score --suite`, `plot --suite`) or a refused case
             _print_problems(e.problems)

@@ -17,7 +17,7 @@ def _print_problems(problems) -> None:
 
 def _cmd_validate(args: argparse.Namespace) -> int:
     from ..cost import budget
-    from ..spec import SuiteError, load_suite
+    from ..suite import SuiteError, load_suite
 
     bad = 0
     for path in args.paths:
@@ -116,7 +116,7 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from ..cost import FLOPS_PER_SECOND, OVERHEAD_S, estimate, human_bytes, human_count, human_flops, human_seconds
-    from ..spec import load_suite
+    from ..suite import load_suite
     from ._console import console as make_console
 
     suite = load_suite(args.suite, args.overrides)  # a SuiteError is printed by `main`

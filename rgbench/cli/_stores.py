@@ -14,7 +14,7 @@ from pathlib import Path
 def _cmd_run(args: argparse.Namespace) -> int:
     """``rgbench run SUITE``: train, measure and store every case; exit with the number of failed cases (at most 125)."""
     from ..runner import default_store, parse_resources, run_suite
-    from ..spec import load_suite
+    from ..suite import load_suite
 
     # A SuiteError (an invalid suite, a case refused by its cost) is printed by `rgbench.cli.main`: exit 2.
     suite = load_suite(args.suite, args.overrides)
