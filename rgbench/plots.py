@@ -40,7 +40,7 @@ import xarray as xr
 
 if TYPE_CHECKING:
     from .leaderboard import Leaderboard
-    from .score import Report
+    from .scoring import Report
     from .spec import Suite
 
 __all__ = ["plot_store", "plot_datasets", "plot_case", "plot_overview", "PlotOutput", "FIGURES"]
@@ -426,6 +426,13 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
         panel.set_xticks(ticks, [f"{x:g}" for x in ticks])
         panel.xaxis.set_minor_locator(NullLocator())
         panel.set(xlabel="input correlation length ξ", ylabel="rank collapse, trained − init", title=title)
+    _overview_legend(fig, ax, several_archs=len(archs) > 1)
+    out = Path(out_dir) / "overview.png"
+    return _save(fig, out)
+
+
+def _overview_legend(fig, ax, *, several_archs: bool) -> None:
+    """The overview's one legend, below its panels, with as many columns as fit the figure's width."""
     handles, labels = ax.get_legend_handles_labels()
     width_pt = fig.get_figwidth() * 72
     entry_pt = (max(map(len, labels)) * 0.6 + 2.5 + 2) * _RC["legend.fontsize"]  # characters, handle and padding
@@ -440,11 +447,9 @@ def plot_overview(datasets: dict[str, xr.Dataset], out_dir: str | Path) -> Path 
         frameon=False,
         title=(
             "mean ± SE over seeds; colour and marker per case, the same in every panel"
-            + (", marker shape by architecture" if len(archs) > 1 else "")
+            + (", marker shape by architecture" if several_archs else "")
         ),
     )
-    out = Path(out_dir) / "overview.png"
-    return _save(fig, out)
 
 
 def plot_datasets(
@@ -490,7 +495,7 @@ def plot_datasets(
         if result.skipped[case]:
             skipped = "; ".join(f"{n}: {why}" for n, why in result.skipped[case].items())
             parts.append(f"<p><em>not drawn — {html.escape(skipped)}</em></p>")
-    from .leaderboard import _page
+    from ._leaderboard_render import _page
 
     result.html = out_dir / "report.html"
     result.html.write_text(_page(title, "".join(parts)))
@@ -504,7 +509,8 @@ def plot_store(path: str | Path, out_dir: str | Path, suite: Suite | str | Path 
     cannot be scored, the report holds the figures alone and says why.
     """
     from .leaderboard import LeaderboardError, build_leaderboard
-    from .score import ScoreError, _load_suite, score_datasets
+    from .scoring import ScoreError, score_datasets
+    from .scoring._score import _load_suite
     from .store import open_results
 
     datasets = open_results(path)
