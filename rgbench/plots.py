@@ -39,7 +39,7 @@ import xarray as xr
 
 if TYPE_CHECKING:
     from .leaderboard import Leaderboard
-    from .score import Report
+    from .scoring import Report
     from .suite import Suite
 
 __all__ = ["plot_store", "plot_datasets", "plot_case", "plot_overview", "PlotOutput", "FIGURES"]
@@ -496,7 +496,7 @@ def plot_datasets(
         if result.skipped[case]:
             skipped = "; ".join(f"{n}: {why}" for n, why in result.skipped[case].items())
             parts.append(f"<p><em>not drawn — {html.escape(skipped)}</em></p>")
-    from .leaderboard import _page
+    from .leaderboard._render import _page
 
     result.html = out_dir / "report.html"
     result.html.write_text(_page(title, "".join(parts)))
@@ -510,7 +510,8 @@ def plot_store(path: str | Path, out_dir: str | Path, suite: Suite | str | Path 
     cannot be scored, the report holds the figures alone and says why.
     """
     from .leaderboard import LeaderboardError, build_leaderboard
-    from .score import ScoreError, _load_suite, score_datasets
+    from .scoring import ScoreError, score_datasets
+    from .scoring._score import _load_suite
     from .store import open_results
 
     datasets = open_results(path)

@@ -455,8 +455,10 @@ def test_report_markdown_and_table():
 
 
 def test_cli_score(monkeypatch, capsys):
+    import rgbench.scoring
+
     rep = _report()
-    monkeypatch.setattr(S, "score_store", lambda path, suite=None: rep)
+    monkeypatch.setattr(rgbench.scoring, "score_store", lambda path, suite=None: rep)
     parser = build_parser()
     args = parser.parse_args(["score", "store.zarr", "--format", "json", "--strict"])
     assert args.func(args) == 1
@@ -468,7 +470,7 @@ def test_cli_score(monkeypatch, capsys):
     def boom(path, suite=None):
         raise S.ScoreError("no store at 'x'")
 
-    monkeypatch.setattr(S, "score_store", boom)
+    monkeypatch.setattr(rgbench.scoring, "score_store", boom)
     args = parser.parse_args(["score", "x"])
     assert args.func(args) == 2
     assert "no store" in capsys.readouterr().err

@@ -110,7 +110,7 @@ def _add_score(sub) -> None:
     p.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="output format")
     p.add_argument("--strict", action="store_true", help="exit with status 1 on any FAIL, NONSPECIFIC or ERROR")
     add_plugin_option(p)
-    p.set_defaults(func=_lazy("..score", "_cli_score"))
+    p.set_defaults(func=_lazy("._stores", "_cli_score"))
 
 
 def _add_leaderboard(sub) -> None:
@@ -131,7 +131,7 @@ def _add_leaderboard(sub) -> None:
         help="case ids whose figures each row reports (default: all of the row's cases)",
     )
     add_plugin_option(p)
-    p.set_defaults(func=_lazy("..leaderboard", "_cli_leaderboard"))
+    p.set_defaults(func=_lazy("._stores", "_cli_leaderboard"))
 
 
 def _add_verify(sub) -> None:

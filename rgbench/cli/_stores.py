@@ -1,4 +1,4 @@
-"""The commands that run a suite into a store or read one back: `rgbench run | verify | plot`.
+"""The commands that run a suite into a store or read one back: `rgbench run | verify | score | leaderboard | plot`.
 
 Each imports its module (JAX, zarr, matplotlib) when it runs, never at import.
 """
@@ -119,4 +119,48 @@ def _cli_plot(args: argparse.Namespace) -> int:
     n = sum(len(f) for f in out.figures.values())
     overview = f", {out.overview.name}" if out.overview is not None else ""
     print(f"wrote {n} case figures{overview} and {out.html.name} to {Path(args.out)} ({len(out.paths)} files)")
+    return 0
+
+
+def _cli_score(args: argparse.Namespace) -> int:
+    """``rgbench score STORE``: the report as a table, JSON or markdown; with --strict exit 1 on any FAIL, NONSPECIFIC or ERROR."""
+    from ..scoring import ScoreError, score_store
+
+    try:
+        report = score_store(args.store, args.suite)
+    except ScoreError as e:
+        print(f"rgbench score: {e}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(report.to_json())
+    elif args.format == "markdown":
+        print(report.to_markdown(), end="")
+    else:
+        from rich.markup import escape
+
+        from ._console import console as make_console
+
+        console = make_console()
+        console.print(report.to_table())
+        for note in report.notes():
+            console.print(escape(note), highlight=False)
+    return 1 if args.strict and not report.ok() else 0
+
+
+def _cli_leaderboard(args: argparse.Namespace) -> int:
+    """``rgbench leaderboard STORE...``: one row per architecture configuration, written or printed."""
+    from ..leaderboard import LeaderboardError, build_leaderboard
+    from ..scoring import ScoreError
+
+    try:
+        board = build_leaderboard(args.stores, figures_from=args.figures_from)
+    except (LeaderboardError, ScoreError) as e:
+        print(f"rgbench leaderboard: {e}", file=sys.stderr)
+        return 2
+    text = {"markdown": board.to_markdown, "csv": board.to_csv, "html": board.to_html, "json": board.to_json}[args.format]()
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text)
+    else:
+        sys.stdout.write(text)
     return 0

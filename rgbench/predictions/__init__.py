@@ -1,7 +1,7 @@
 """What a suite predicts: an observable selected from a case dataset, the test it must pass, and its nulls.
 
 `_base` holds the prediction and the abstract contracts (`AbstractObservable`, `AbstractTest`
-and its `AbstractVectorTest`) with the verdict rules; `_observables` and `_tests` the registered kinds.
+and its `AbstractVectorTest`) with the verdict rules; `_observables`, `_tests` and `_value_tests` the registered kinds.
 """
 
 from ._base import CONTEXT_ATTR as CONTEXT_ATTR
@@ -40,13 +40,13 @@ from ._observables import StableRankPooled as StableRankPooled
 from ._observables import SymbolCorrelation as SymbolCorrelation
 from ._observables import UpdateRatio as UpdateRatio
 from ._observables import top_share as top_share
-from ._tests import CloseTo as CloseTo
 from ._tests import Concentration as Concentration
 from ._tests import Difference as Difference
 from ._tests import Equivalence as Equivalence
 from ._tests import Monotone as Monotone
 from ._tests import Plateau as Plateau
 from ._tests import Ratio as Ratio
-from ._tests import Scaling as Scaling
-from ._tests import TheoryValue as TheoryValue
 from ._tests import Threshold as Threshold
+from ._value_tests import CloseTo as CloseTo
+from ._value_tests import Scaling as Scaling
+from ._value_tests import TheoryValue as TheoryValue

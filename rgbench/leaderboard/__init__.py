@@ -1,6 +1,7 @@
 """Compare architectures across score reports: one row per architecture configuration.
+It owns building the board and its rank intervals (here) and the board's renderings (`_render`).
 
-Inputs are score reports (`rgbench.score.Report`), report JSON files (``rgbench score --format
+Inputs are score reports (`rgbench.scoring.Report`), report JSON files (``rgbench score --format
 json``) or result stores (scored on the fly with the suite they record). Every case of every report
 joins the row of its resolved ``architecture`` configuration, whatever the suite or the input.
 
@@ -33,14 +34,9 @@ data-format versions are refused (`MixedFormatError`).
 
 from __future__ import annotations
 
-import argparse
-import csv
-import html
-import io
 import json
 import math
 import os
-import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,9 +45,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from ._modules import callable_module
-from .registry import TESTS
-from .score import FIGURES, Report, ScoreError, Verdict, score_store
+from .._modules import callable_module
+from ..registry import TESTS
+from ..scoring import FIGURES, Report, ScoreError, Verdict, score_store
+from . import _render
 
 __all__ = ["Leaderboard", "Row", "Interval", "LeaderboardError", "MixedFormatError", "build_leaderboard", "load_report"]
 
@@ -113,14 +110,6 @@ class Leaderboard:
     n_resamples: int
     unranked: list[Row] = field(default_factory=list)  # rows with no scored claim: listed apart, never ranked
 
-    _VSHORT = {"PASS": "PASS", "NONSPECIFIC": "NONSP", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR"}
-    _FIG = {
-        "collapse": "collapse C",
-        "drift_share": "drift top-2 share",
-        "loss_gap_bayes": "gap to Bayes",
-        "loss_gap_tokenwise": "gap to tokenwise",
-    }
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "sources": self.sources,
@@ -159,173 +148,24 @@ class Leaderboard:
     def to_json(self, indent: int | None = 2) -> str:
         return json.dumps(self.to_dict(), indent=indent, allow_nan=False)
 
+    # Renderings (`rgbench.leaderboard._render`)
+
     def _repr_html_(self) -> str:  # Jupyter
-        return self.to_html(full=False)
+        return _render.to_html(self, full=False)
 
     def to_pandas(self):
         """One row per ranked architecture, the CSV's columns — a `pandas.DataFrame`."""
-        import pandas as pd
-
-        return pd.read_csv(io.StringIO(self.to_csv()))
-
-    def _cells(self, r: Row, short: bool = True) -> list[str]:
-        def short_form(v: str) -> str:
-            return "/".join(self._VSHORT.get(x, x) for x in v.split(" / ")) if v else "—"
-
-        verdicts = [short_form(r.verdicts.get(c, "")) if short else r.verdicts.get(c, "") for c in self.claims]
-        figs = [("—" if r.figures.get(k) is None else r.figures[k].text()) for k in FIGURES]
-        agreed = f"{r.agreed} / {r.scored}" + (f" ({r.errors} ERROR)" if r.errors else "")
-        return [
-            r.rank_text,
-            r.label,
-            agreed,
-            str(r.nonspecific),
-            r.agreement.text(".2f"),
-            *verdicts,
-            *figs,
-            _duration(r.wall_seconds),
-        ]
-
-    def _header(self) -> list[str]:
-        return [
-            "rank (95 % CI)",
-            "architecture",
-            "claims supported / scored",
-            "nonspecific",
-            "agreement [95 % CI]",
-            *[f"C{i + 1}" for i in range(len(self.claims))],
-            *[f"{self._FIG[k]} [95 % CI]" for k in FIGURES],
-            "wall time",
-        ]
-
-    def _legend(self) -> list[str]:
-        return [f"C{i + 1}: {c}" for i, c in enumerate(self.claims)]
-
-    _METHOD = (
-        "Ranks and intervals: 95 % bootstrap over seeds; rows whose rank intervals overlap are not "
-        "distinguishable. Figures average the row's cases."
-    )
+        return _render.to_pandas(self)
 
     def to_markdown(self) -> str:
-        def cell(s: str) -> str:
-            return s.replace("|", "\\|")
-
-        head = self._header()
-        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-        lines += ["| " + " | ".join(cell(c) for c in self._cells(r)) + " |" for r in self.rows]
-        lines += [
-            "",
-            *[f"- {cell(x)}" for x in self._legend()],
-            "",
-            self._METHOD,
-            f"Sources: {', '.join(self.sources)}; data format v{self.data_format_version}.",
-        ]
-        if self.unranked:
-            lines += ["", self._UNRANKED, ""]
-            lines += [f"- {cell(r.label)}: {', '.join(r.cases)}" for r in self.unranked]
-        return "\n".join(lines) + "\n"
-
-    _UNRANKED = "Not ranked — no scored claims (their cases carry no predictions):"
+        return _render.to_markdown(self)
 
     def to_csv(self) -> str:
-        buf = io.StringIO()
-        w = csv.writer(buf)
-        figs = [f"{k}{s}" for k in FIGURES for s in ("", "_lo", "_hi")]
-        w.writerow(
-            [
-                "rank_lo",
-                "rank_hi",
-                "architecture",
-                "agreed",
-                "scored",
-                "errors",
-                "nonspecific",
-                "agreement",
-                "agreement_lo",
-                "agreement_hi",
-                *self.claims,
-                *figs,
-                "wall_seconds",
-                "architecture_json",
-            ]
-        )
-        for r in self.rows:
-            fig_vals = []
-            for k in FIGURES:
-                v = r.figures.get(k)
-                fig_vals += ["", "", ""] if v is None else [f"{x:.6g}" for x in v.to_list()]
-            w.writerow(
-                [
-                    r.rank[0],
-                    r.rank[1],
-                    r.label,
-                    r.agreed,
-                    r.scored,
-                    r.errors,
-                    r.nonspecific,
-                    *[f"{x:.6g}" for x in r.agreement.to_list()],
-                    *[r.verdicts.get(c, "") for c in self.claims],
-                    *fig_vals,
-                    "" if r.wall_seconds is None else f"{r.wall_seconds:.6g}",
-                    json.dumps(r.architecture, sort_keys=True),
-                ]
-            )
-        return buf.getvalue()
+        return _render.to_csv(self)
 
     def to_html(self, full: bool = True) -> str:
         """An HTML table (a whole page when `full`)."""
-        colors = {"PASS": "#1a7f37", "NONSP": "#bc4c00", "FAIL": "#cf222e", "INC": "#9a6700", "ERR": "#8250df"}
-        head = "".join(f"<th>{html.escape(h)}</th>" for h in self._header())
-        body = []
-        for r in self.rows:
-            cells = []
-            for c in self._cells(r):
-                style = f' style="color:{colors[c]};font-weight:bold"' if c in colors else ""
-                cells.append(f"<td{style}>{html.escape(c)}</td>")
-            body.append("<tr>" + "".join(cells) + "</tr>")
-        legend = "".join(f"<li>{html.escape(x)}</li>" for x in self._legend())
-        frag = (
-            f'<div class="scroll"><table class="rgbench-leaderboard"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{''.join(body)}</tbody></table></div>"
-            f"<ul>{legend}</ul><p>{html.escape(self._METHOD)} Sources: {html.escape(', '.join(self.sources))}; "
-            f"data format v{self.data_format_version}.</p>"
-        )
-        if self.unranked:
-            items = "".join(f"<li>{html.escape(r.label)}: {html.escape(', '.join(r.cases))}</li>" for r in self.unranked)
-            frag += f"<p>{html.escape(self._UNRANKED)}</p><ul>{items}</ul>"
-        if not full:
-            return frag
-        return _page("rgbench leaderboard", f"<h1>rgbench leaderboard</h1>{frag}")
-
-
-_CSS = (
-    "body{font-family:system-ui,sans-serif;margin:2em;max-width:90em}table{border-collapse:collapse;margin:1em 0}"
-    "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f6f8fa}"
-    ".scroll{overflow-x:auto}"  # a table with a column per claim scrolls rather than overflow the page
-    # Figures at their natural size (they are drawn for it: legible at 1 image pixel per CSS pixel),
-    # side by side as the window allows; an image shrinks only in a window narrower than itself.
-    # A wide figure (class "wide") has a row of its own.
-    "figure{display:inline-block;margin:.5em;vertical-align:top;max-width:calc(100% - 1em)}"
-    "figure.wide{display:block}figure img{display:block;max-width:100%;height:auto}"
-    "figcaption{color:#444;font-size:.95em;margin-top:.2em}"
-)
-
-
-def _page(title: str, body: str) -> str:
-    return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
-        f"<style>{_CSS}</style></head><body>{body}</body></html>\n"
-    )
-
-
-def _duration(s: float | None) -> str:
-    if s is None:
-        return "—"
-    if s < 120:
-        return f"{s:.0f} s"
-    if s < 7200:
-        return f"{s / 60:.1f} min"
-    return f"{s / 3600:.1f} h"
+        return _render.to_html(self, full)
 
 
 # --------------------------------------------------------------------------------------------
@@ -438,6 +278,31 @@ def build_leaderboard(
 
     `figures_from`: case ids whose figures a row reports (default: all of the row's cases).
     """
+    reports, sources, version = _load_reports(reports_or_paths)
+    rng = np.random.default_rng(seed)
+    groups = _groups(reports)
+    claims: list[str] = []
+    draw = _SeedDraws(rng, n_resamples)
+    keys = list(groups)
+    labels = _labels([groups[k]["arch"] for k in keys])
+    scores = np.zeros((len(keys), n_resamples))
+    partial = []
+    for gi, k in enumerate(keys):
+        fields, scores[gi] = _row_fields(groups[k], labels[gi], reports, claims, draw, figures_from)
+        partial.append(fields)
+    rows, unranked = _ranked(partial, scores, n_resamples)
+    return Leaderboard(
+        rows=rows,
+        claims=claims,
+        sources=sources,
+        data_format_version=version,
+        n_resamples=n_resamples,
+        unranked=unranked,
+    )
+
+
+def _load_reports(reports_or_paths: list[Report | str | Path]) -> tuple[list[Report], list[str], int | None]:
+    """The reports, their sources (store or suite) and their one data-format version (None: unknown)."""
     if not reports_or_paths:
         raise LeaderboardError("no reports or stores given; pass at least one results store or report JSON")
     reports = [load_report(x) for x in reports_or_paths]
@@ -449,10 +314,11 @@ def build_leaderboard(
             f"these stores were written in different data formats: {listing}. Rerun the older "
             "suites with this rgbench (`rgbench run SUITE`) or build one leaderboard per format"
         )
-    version = next(iter(versions), None)
-    rng = np.random.default_rng(seed)
+    return reports, sources, next(iter(versions), None)
 
-    # group cases by architecture
+
+def _groups(reports: list[Report]) -> dict[str, dict[str, Any]]:
+    """Architecture key → {"arch", "cases": [(report index, CaseSummary)], "preds": [(report index, result)]}."""
     groups: dict[str, dict[str, Any]] = {}
     for ri, rep in enumerate(reports):
         for cid, cs in rep.cases.items():
@@ -463,62 +329,72 @@ def build_leaderboard(
             arch = cs.architecture if cs is not None else {}
             g = groups.setdefault(_arch_key(arch), {"arch": arch, "cases": [], "preds": []})
             g["preds"].append((ri, p))
-    groups = {k: g for k, g in groups.items() if g["preds"] or g["cases"]}
+    return {k: g for k, g in groups.items() if g["preds"] or g["cases"]}
 
-    claims: list[str] = []
-    draws: dict[tuple[int, str, int], np.ndarray] = {}
 
-    def draw(ri: int, case: str, n: int) -> np.ndarray | None:
+class _SeedDraws:
+    """Seed-resampling indices, (n_resamples, n), one draw per (report, case, seed count), shared by
+    every prediction and null that reads that case; drawn from `rng` in the order first asked for."""
+
+    def __init__(self, rng: np.random.Generator, n_resamples: int):
+        self.rng, self.n_resamples = rng, n_resamples
+        self.draws: dict[tuple[int, str, int], np.ndarray] = {}
+
+    def __call__(self, ri: int, case: str, n: int) -> np.ndarray | None:
         if n < 1:
             return None
         key = (ri, case, n)
-        if key not in draws:
-            draws[key] = rng.integers(0, n, size=(n_resamples, n))
-        return draws[key]
+        if key not in self.draws:
+            self.draws[key] = self.rng.integers(0, n, size=(self.n_resamples, n))
+        return self.draws[key]
 
-    keys = list(groups)
-    labels = _labels([groups[k]["arch"] for k in keys])
-    scores = np.zeros((len(keys), n_resamples))
-    partial = []
-    for gi, k in enumerate(keys):
-        g = groups[k]
-        verdicts: dict[str, str] = {}
-        agree = np.zeros(n_resamples)
-        for ri, p in g["preds"]:
-            key = p.claim
-            verdicts[key] = f"{verdicts[key]} / {p.verdict.value}" if key in verdicts else p.verdict.value
-            if key not in claims:
-                claims.append(key)
-            null_draws = [draw(ri, n.case, len(n.per_seed.get("statistic", []))) for n in p.nulls]
-            a = _agree_samples(p, draw(ri, p.case, len(p.per_seed.get("statistic", []))), null_draws)
-            if a.size:
-                agree += a
-        scored = len(g["preds"])
-        scores[gi] = agree / scored if scored else 0.0
-        agreed = sum(p.verdict is Verdict.PASS for _, p in g["preds"])
-        errors = sum(p.verdict is Verdict.ERROR for _, p in g["preds"])
-        nonspecific = sum(p.verdict is Verdict.NONSPECIFIC for _, p in g["preds"])
-        cases = [cs for _, cs in g["cases"] if figures_from is None or cs.case in figures_from]
-        figures = {
-            name: _figure([cs.figures.get(name) for cs in cases if cs.status == "complete"], rng, n_resamples) for name in FIGURES
-        }
-        walls = [cs.wall_seconds for _, cs in g["cases"] if cs.wall_seconds is not None]
-        case_names = [f"{reports[ri].suite}/{cs.case}" for ri, cs in g["cases"]]
-        partial.append(
-            dict(
-                label=labels[gi],
-                architecture=g["arch"],
-                cases=case_names,
-                agreed=agreed,
-                scored=scored,
-                errors=errors,
-                nonspecific=nonspecific,
-                verdicts=verdicts,
-                figures=figures,
-                wall_seconds=sum(walls) if walls else None,
-            )
-        )
 
+def _row_fields(
+    g: dict[str, Any],
+    label: str,
+    reports: list[Report],
+    claims: list[str],
+    draw: _SeedDraws,
+    figures_from: list[str] | None,
+) -> tuple[dict[str, Any], np.ndarray | float]:
+    """A row's fields except agreement and rank, and its agreement fraction per replicate; appends the
+    row's new claims to `claims`."""
+    n_resamples = draw.n_resamples
+    verdicts: dict[str, str] = {}
+    agree = np.zeros(n_resamples)
+    for ri, p in g["preds"]:
+        key = p.claim
+        verdicts[key] = f"{verdicts[key]} / {p.verdict.value}" if key in verdicts else p.verdict.value
+        if key not in claims:
+            claims.append(key)
+        null_draws = [draw(ri, n.case, len(n.per_seed.get("statistic", []))) for n in p.nulls]
+        a = _agree_samples(p, draw(ri, p.case, len(p.per_seed.get("statistic", []))), null_draws)
+        if a.size:
+            agree += a
+    scored = len(g["preds"])
+    cases = [cs for _, cs in g["cases"] if figures_from is None or cs.case in figures_from]
+    figures = {
+        name: _figure([cs.figures.get(name) for cs in cases if cs.status == "complete"], draw.rng, n_resamples)
+        for name in FIGURES
+    }
+    walls = [cs.wall_seconds for _, cs in g["cases"] if cs.wall_seconds is not None]
+    fields = dict(
+        label=label,
+        architecture=g["arch"],
+        cases=[f"{reports[ri].suite}/{cs.case}" for ri, cs in g["cases"]],
+        agreed=sum(p.verdict is Verdict.PASS for _, p in g["preds"]),
+        scored=scored,
+        errors=sum(p.verdict is Verdict.ERROR for _, p in g["preds"]),
+        nonspecific=sum(p.verdict is Verdict.NONSPECIFIC for _, p in g["preds"]),
+        verdicts=verdicts,
+        figures=figures,
+        wall_seconds=sum(walls) if walls else None,
+    )
+    return fields, (agree / scored if scored else 0.0)
+
+
+def _ranked(partial: list[dict[str, Any]], scores: np.ndarray, n_resamples: int) -> tuple[list[Row], list[Row]]:
+    """The ranked rows, best first, and the unranked ones by label."""
     # Rows with no scored claim (e.g. an architecture that appears only in cases without
     # predictions) have nothing to be ranked on: they are listed apart, not ranked level with a
     # row whose claims all failed.
@@ -540,14 +416,7 @@ def build_leaderboard(
         rows.append(Row(agreement=Interval(point, float(min(a_lo, point)), float(max(a_hi, point))), rank=(lo, hi), **d))
     mean_rank = {id(r): float(np.mean(ranks[i])) for i, r in enumerate(rows)}
     rows.sort(key=lambda r: (-r.agreement.value, mean_rank[id(r)], r.label))
-    return Leaderboard(
-        rows=rows,
-        claims=claims,
-        sources=sources,
-        data_format_version=version,
-        n_resamples=n_resamples,
-        unranked=sorted(unranked, key=lambda r: r.label),
-    )
+    return rows, sorted(unranked, key=lambda r: r.label)
 
 
 def _figure(per_case: list[list[float] | None], rng: np.random.Generator, n_resamples: int) -> Interval | None:
@@ -567,21 +436,6 @@ def _figure(per_case: list[list[float] | None], rng: np.random.Generator, n_resa
 # CLI
 
 
-def _cli_leaderboard(args: argparse.Namespace) -> int:
-    try:
-        board = build_leaderboard(args.stores, figures_from=args.figures_from)
-    except (LeaderboardError, ScoreError) as e:
-        print(f"rgbench leaderboard: {e}", file=sys.stderr)
-        return 2
-    text = {"markdown": board.to_markdown, "csv": board.to_csv, "html": board.to_html, "json": board.to_json}[args.format]()
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text)
-    else:
-        sys.stdout.write(text)
-    return 0
-
-
 def leaderboard(
     stores: Sequence[str | os.PathLike | Report],
     *,
@@ -592,7 +446,7 @@ def leaderboard(
     """Architectures compared across stores or score reports: the notebook function, exported as
     ``rgbench.leaderboard`` (plugins named in `plugins` are imported first; `kwargs` go to
     `build_leaderboard`)."""
-    from .plugins import load_plugins
+    from ..plugins import load_plugins
 
     load_plugins(list(plugins))
     items = [str(s) if isinstance(s, (str, os.PathLike)) else s for s in stores]

@@ -1,0 +1,92 @@
+"""Scoring: predictions × stored case datasets → verdicts, and the report that carries them.
+Owns the statistics, the verdict rules (seeds, intervals, nulls) and the report; `rgbench.score` is the public face.
+
+For every prediction of every case of a suite the scorer reads the observable from the stored case
+dataset (and, for comparisons, from the reference case or stage), lets the test compute one
+statistic per seed (`rgbench.predictions`), then decides across seeds.
+
+Verdicts
+    PASS / FAIL      the data support the claim / its negation: *both* rules below agree.
+    NONSPECIFIC      the test PASSes, but so does (or cannot be told from passing: INCONCLUSIVE)
+                     one of the prediction's nulls — the same observable and test on the untrained
+                     network, on i.i.d. input, … (`PredictionBase.nulls`). Never counted as PASS.
+    INCONCLUSIVE     the rules disagree or either is undecided, or fewer than two seeds.
+    ERROR            the case (or the reference case) is missing from the store, diverged or failed,
+                     was computed from a different spec (stale hash) or data-format version, or the
+                     observable is absent or NaN — or any of this holds for a null. Nothing
+                     ever passes on missing data.
+
+    Seed rule: f = seeds passing / seeds, q = the test's ``seeds_at_least`` (> ½). PASS if f ≥ q,
+    FAIL if 1 − f ≥ q, otherwise INCONCLUSIVE (f lies between the pass and the fail band).
+
+    Interval rule: a 95 % BCa bootstrap interval of the across-seed statistic (mean over seeds;
+    resampling seeds, by seed label for paired comparisons, with the fixed RNG seed
+    `BOOTSTRAP_SEED`, so verdicts are deterministic). PASS if it lies inside the test's pass region
+    and excludes its bounds (``at_least: 0`` passes only when the interval excludes 0; the discrete
+    statistics of `monotone` and `plateau` may touch them), FAIL if it lies wholly outside,
+    INCONCLUSIVE if it straddles or touches a bound. `Equivalence` uses a TOST at
+    α = 0.05 instead (see its docstring).
+
+Every result carries the statistic's mean, its 95 % interval, seeds passing / seeds, the pass region
+(``threshold``: [lo, hi], null = unbounded) and the claim text. `Report.to_json` gives::
+
+    {"suite": ..., "title": ..., "store": ..., "data_format_version": ..., "counts": {...},
+     "predictions": [{"case", "claim", "observable", "test", "verdict", "statistic", "ci": [lo, hi],
+                      "seeds_passing", "seeds", "threshold": [lo, hi], "reason", "labels", "spec",
+                      "seeds_at_least", "per_seed": {"seed", "statistic", "passed"}, "detail", "test_verdict",
+                      "nulls": [{"ref", "case", "stage", "compare_to", "verdict", "statistic", "ci",
+                                 "seeds_passing", "seeds", "reason", "per_seed"}]}],
+     "cases": {case_id: {"architecture", "input", "status", "data_format_version", "spec_hash",
+                         "wall_seconds", "figures": {name: [per-seed values] | null}}}}
+
+``observable`` and ``test`` are the registered kinds; ``labels`` has readable descriptions of both.
+Each null reports the verdict the same test gets there; ``test_verdict`` is the test's own outcome
+on the case and ``verdict`` the final one (NONSPECIFIC or ERROR where a null decides it).
+The keys listed first are the stable contract; the per-seed values and case figures feed the
+leaderboard so it needs reports, never training.
+
+Modules, from the bottom: `_stats` (bootstrap intervals; numbers in, numbers out), `_verdicts` (the
+seed rule, the interval rule, the null rule and the result records), `_report` (the `Report` as
+data, its counts and JSON), `_render` (summary line, notes, markdown, HTML, a rich table, pandas:
+functions of a `Report`), `_score` (the one that reads suites and stores).
+"""
+
+from ._report import FIGURES as FIGURES
+from ._report import CaseSummary as CaseSummary
+from ._report import Report as Report
+from ._report import case_figures as case_figures
+from ._score import evaluate_prediction as evaluate_prediction
+from ._score import score_datasets as score_datasets
+from ._score import score_store as score_store
+from ._stats import BOOTSTRAP_SEED as BOOTSTRAP_SEED
+from ._stats import CONFIDENCE as CONFIDENCE
+from ._stats import N_RESAMPLES as N_RESAMPLES
+from ._stats import bootstrap_ci as bootstrap_ci
+from ._verdicts import NullResult as NullResult
+from ._verdicts import PredictionResult as PredictionResult
+from ._verdicts import ScoreError as ScoreError
+from ._verdicts import Verdict as Verdict
+from ._verdicts import decide as decide
+from ._verdicts import null_rule as null_rule
+from ._verdicts import seed_rule as seed_rule
+
+__all__ = [
+    "Verdict",
+    "ScoreError",
+    "PredictionResult",
+    "NullResult",
+    "CaseSummary",
+    "Report",
+    "score_store",
+    "score_datasets",
+    "evaluate_prediction",
+    "bootstrap_ci",
+    "decide",
+    "seed_rule",
+    "null_rule",
+    "case_figures",
+    "FIGURES",
+    "BOOTSTRAP_SEED",
+    "N_RESAMPLES",
+    "CONFIDENCE",
+]

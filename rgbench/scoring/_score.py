@@ -1,0 +1,275 @@
+"""Scoring stored cases: read a suite and its store, evaluate every prediction and null, build the report.
+
+The one part of `rgbench.scoring` that knows suites and stores: `evaluate_prediction` reads the stored
+case datasets (refusing unusable ones), `score_datasets` scores a suite on them, `score_store` a store.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import xarray as xr
+
+from .._version import DATA_FORMAT_VERSION
+from ..predictions import AbstractObservable, AbstractTest, ObservableUnavailable, resolved_selection
+from ._report import FIGURES, CaseSummary, Report, case_figures
+from ._verdicts import NullResult, PredictionResult, ScoreError, Verdict, decide, null_rule
+
+if TYPE_CHECKING:
+    from ..suite import Suite
+
+__all__ = ["evaluate_prediction", "score_datasets", "score_store"]
+
+
+def _dump(x: Any) -> Any:
+    return x.model_dump(mode="json") if hasattr(x, "model_dump") else x
+
+
+def _usable(ds: xr.Dataset | None, case_id: str, expected_hash: str | None, what: str = "case") -> str | None:
+    """Why a stored case cannot be scored, or None."""
+    if ds is None:
+        return f"{what} {case_id!r} has no complete result in the store; run `rgbench run` to compute it"
+    status = str(ds.attrs.get("status", ""))
+    if status.startswith("corrupted"):
+        return f"{what} {case_id!r} is {status}; `rgbench run` recomputes it (`rgbench verify STORE` lists every case)"
+    if status.startswith("failed"):
+        return f"{what} {case_id!r} {status}; fix it and rerun the case"
+    if status == "diverged":
+        seeds = _diverged_seeds(ds)
+        return f"{what} {case_id!r} diverged{f' (seeds {seeds})' if seeds else ''}; lower `train.lr` or set `train.clip`"
+    if status != "complete":
+        return f"{what} {case_id!r} has status {status or 'none'!r}, not 'complete'; rerun it"
+    seeds = _diverged_seeds(ds)
+    if seeds:
+        return f"{what} {case_id!r}: seeds {seeds} diverged; lower `train.lr` or set `train.clip`"
+    version = ds.attrs.get("data_format_version")
+    if version is not None and int(version) != DATA_FORMAT_VERSION:
+        return (
+            f"{what} {case_id!r} was written in data format v{int(version)}; this rgbench reads v{DATA_FORMAT_VERSION}: "
+            "rerun the case or score with the matching rgbench version"
+        )
+    stored = ds.attrs.get("spec_hash", ds.attrs.get("rgbench_complete"))
+    if expected_hash is not None and stored is not None and str(stored) != str(expected_hash):
+        return (
+            f"{what} {case_id!r} in the store was computed from a different spec (hash {stored}, suite has "
+            f"{expected_hash}); rerun it with `rgbench run` or score with the suite it was run from"
+        )
+    return None
+
+
+def _diverged_seeds(ds: xr.Dataset) -> list[int]:
+    if "diverged" not in ds.data_vars:
+        return []
+    d = np.asarray(ds["diverged"].values, dtype=bool).reshape(-1)
+    seeds = ds["seed"].values if "seed" in ds.coords else np.arange(len(d))
+    return [int(s) for s in np.asarray(seeds)[d]]
+
+
+def evaluate_prediction(
+    prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], hashes: dict[str, str | None] | None = None
+) -> PredictionResult:
+    """Verdict of one prediction of case `case_id`, reading `datasets` (case id → stored dataset).
+
+    The test is evaluated on the case and on each of the prediction's nulls. A null that is ERROR
+    makes the prediction ERROR; a PASS with a null that PASSes or is INCONCLUSIVE is NONSPECIFIC.
+    """
+    own = _evaluate(prediction, case_id, datasets, hashes or {})
+    nulls = tuple(getattr(prediction, "nulls", None) or ())
+    if not nulls:
+        return own
+    results = []
+    for ref in nulls:
+        target, variant = prediction.null_variant(ref)
+        r = _evaluate(variant, target or case_id, datasets, hashes or {}, what="null case")
+        results.append(
+            NullResult(
+                ref=ref.label(),
+                case=target or case_id,
+                stage=ref.stage,
+                compare_to=ref.compare_to,
+                verdict=r.verdict,
+                statistic=r.statistic,
+                ci=r.ci,
+                seeds_passing=r.seeds_passing,
+                seeds=r.seeds,
+                reason=r.reason,
+                per_seed=r.per_seed,
+            )
+        )
+    return null_rule(own, tuple(results))
+
+
+def _evaluate(
+    prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], hashes: dict[str, str | None], *, what: str = "case"
+) -> PredictionResult:
+    obs: AbstractObservable = prediction.observable
+    test: AbstractTest = prediction.test
+    stage, layers, role = prediction.stage, prediction.layers, getattr(prediction, "role", "all")
+    compare_to, against = test.reference()
+    spec = {"observable": _dump(obs), "test": _dump(test), "stage": stage, "layers": layers, "role": role}
+    rstage, rlayers = resolved_selection(obs, stage, layers)
+    base = dict(
+        case=case_id,
+        claim=prediction.claim,
+        observable=obs.kind,
+        test=test.kind,
+        spec=spec,
+        observable_label=obs.label(stage, layers, role),
+        test_label=test.label(),
+        threshold=getattr(test, "region", None),
+        seeds_at_least=test.seeds_at_least,
+    )
+
+    def error(reason: str) -> PredictionResult:
+        return PredictionResult(verdict=Verdict.ERROR, reason=reason, **base)
+
+    problem = _usable(datasets.get(case_id), case_id, hashes.get(case_id), what)
+    if problem:
+        return error(problem)
+    ds = datasets[case_id]
+    try:
+        obs.check_selection(rstage, rlayers, role, resolved=True)
+        test.check_observable(obs, stage)
+        x = obs.values(ds, stage=stage, layers=layers, role=role)
+        ref = None
+        if compare_to is not None:
+            problem = _usable(datasets.get(compare_to), compare_to, hashes.get(compare_to), "reference case")
+            if problem:
+                return error(problem)
+            ref = obs.values(datasets[compare_to], stage=stage, layers=layers, role=role)
+        elif against is not None:
+            ref = obs.values(ds, stage=against, layers=layers, role=role)
+        s = test.seed_statistics(x, ref)
+    except (ObservableUnavailable, ValueError) as e:
+        return error(str(e))
+    except Exception as e:  # noqa: BLE001 - stored data is input: whatever reading it raises is this case's ERROR
+        return error(
+            f"the stored data cannot be read as this prediction needs ({type(e).__name__}: {e}); check the "
+            "store with `rgbench verify` or rerun the case with --force"
+        )
+    if not math.isfinite(s.mean):
+        bad = [str(seed) for seed, v in zip(s.seeds, np.asarray(s.values, dtype=float)) if not np.isfinite(v)]
+        return error(
+            f"the statistic is not finite (mean {s.mean}{'; seeds ' + ', '.join(bad) if bad else ''}): no "
+            f"verdict can rest on it; check the store with `rgbench verify` or rerun the case with --force"
+        )
+    verdict, ci, reason, extra = decide(test, s)
+    per_seed = {
+        "seed": [int(v) if np.issubdtype(np.asarray(v).dtype, np.integer) else str(v) for v in s.seeds],
+        "statistic": [float(v) for v in s.values],
+        "passed": [bool(v) for v in s.passed],
+    }
+    return PredictionResult(
+        verdict=verdict,
+        statistic=s.mean,
+        ci=ci,
+        seeds_passing=int(np.sum(s.passed)),
+        seeds=len(s.values),
+        reason=reason,
+        per_seed=per_seed,
+        detail={**s.detail, **extra},
+        **{**base, "threshold": s.region},
+    )
+
+
+def _summary(case: Any, ds: xr.Dataset | None) -> CaseSummary:
+    status = "missing" if ds is None else str(ds.attrs.get("status", "unknown"))
+    version = None if ds is None or ds.attrs.get("data_format_version") is None else int(ds.attrs["data_format_version"])
+    wall = None if ds is None or ds.attrs.get("wall_seconds") is None else float(ds.attrs["wall_seconds"])
+    # The headline figures describe training (collapse and drift after training, loss gaps at the
+    # end of it): an untrained case (train.steps 0, a control) has none, and so does not dilute a
+    # leaderboard row's averages.
+    trained = getattr(getattr(case, "train", None), "steps", None) != 0
+    figures = case_figures(ds) if ds is not None and status == "complete" and trained else {k: None for k in FIGURES}
+    return CaseSummary(
+        case=case.id,
+        architecture=_dump(case.architecture) or {},
+        input=_dump(case.input) or {},
+        status=status,
+        data_format_version=version,
+        spec_hash=None if ds is None else ds.attrs.get("spec_hash"),
+        wall_seconds=wall,
+        figures=figures,
+    )
+
+
+def score_datasets(datasets: dict[str, xr.Dataset], suite: Any, *, store: str | None = None) -> Report:
+    """Score every prediction of `suite` against `datasets` (case id → dataset, as `open_results` returns).
+
+    `suite` needs ``name`` (and optionally ``title``) and ``cases``; each case needs ``id``,
+    ``predict`` and optionally ``hash``, ``architecture`` and ``input``.
+    """
+    hashes = {c.id: getattr(c, "hash", None) for c in suite.cases}
+    results = [evaluate_prediction(p, c.id, datasets, hashes) for c in suite.cases for p in c.predict]
+    cases = {c.id: _summary(c, datasets.get(c.id)) for c in suite.cases}
+    versions = {v.data_format_version for v in cases.values() if v.data_format_version is not None}
+    if len(versions) > 1:
+        raise ScoreError(
+            f"the store {store or ''} mixes data-format versions {sorted(versions)}; rerun the old cases "
+            "with this rgbench so they share one version"
+        )
+    version = versions.pop() if versions else None
+    return Report(
+        suite=suite.name,
+        title=getattr(suite, "title", "") or "",
+        predictions=results,
+        cases=cases,
+        store=store,
+        data_format_version=version,
+    )
+
+
+def _load_suite(path: str | Path, suite: Suite | str | Path | None) -> Suite:
+    """The suite to score with: given, loaded from a file, or rebuilt from the store's provenance."""
+    if isinstance(suite, (str, Path)):
+        from ..suite import load_suite
+
+        return load_suite(suite)
+    if suite is not None:
+        return suite
+    from ..store import Store
+    from ..suite import suite_from_json, unknown_kinds
+
+    try:
+        text = Store(path).attrs().get("suite_json")
+        if not text:
+            raise KeyError("suite_json")
+        missing = unknown_kinds(json.loads(text))
+        if missing:
+            raise ScoreError(
+                f"the store {str(path)!r} was computed with kinds this rgbench does not have: "
+                f"{', '.join(missing)}{_plugin_hint(path)}; install the package that provides them or "
+                "pass `--plugin MODULE_OR_PATH`"
+            )
+        return suite_from_json(text)
+    except (KeyError, FileNotFoundError, ValueError, TypeError) as e:
+        raise ScoreError(
+            f"the store {str(path)!r} carries no readable suite provenance ({e}); pass the suite file with --suite"
+        ) from e
+
+
+def _plugin_hint(path: str | Path) -> str:
+    """' (from …)': the plugin sources the store's cases recorded, if any."""
+    from ..store import open_results
+
+    sources: set[str] = set()
+    try:
+        for ds in open_results(path).values():
+            sources.update(json.loads(ds.attrs.get("plugins", "{}")).values())
+    except Exception:  # noqa: BLE001 - only a hint
+        return ""
+    return f" (recorded as coming from {', '.join(sorted(sources))})" if sources else ""
+
+
+def score_store(path: str | Path, suite: Suite | str | Path | None = None) -> Report:
+    """Score a results store. `suite`: a Suite, a suite file path, or None (read from the store's provenance)."""
+    from ..store import open_results
+
+    if not Path(path).exists() and "://" not in str(path):
+        raise ScoreError(f"no store at {str(path)!r}; run `rgbench run SUITE` first or check the path")
+    suite = _load_suite(path, suite)
+    return score_datasets(open_results(path), suite, store=str(path))
