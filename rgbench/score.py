@@ -29,6 +29,8 @@ from .scoring import evaluate_prediction as evaluate_prediction
 from .scoring import score_datasets as score_datasets
 from .scoring import score_store as score_store
 from .scoring import seed_rule as seed_rule
+from .scoring import seeds_for_interval as seeds_for_interval
+from .scoring import seeds_for_seed_rule as seeds_for_seed_rule
 
 __all__ = [
     "Verdict",
@@ -42,6 +44,9 @@ __all__ = [
     "evaluate_prediction",
     "bootstrap_ci",
     "decide",
+    "seed_rule",
+    "seeds_for_seed_rule",
+    "seeds_for_interval",
     "case_figures",
     "BOOTSTRAP_SEED",
     "N_RESAMPLES",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from types import SimpleNamespace
 
 import numpy as np
@@ -315,13 +316,38 @@ def test_missing_case_and_wrong_format_version_are_errors():
     assert verdict({"a": nofloor}, pred("loss_gap_bayes", {"kind": "threshold", "at_most": 2.0}), "a").verdict is ERR
 
 
-def test_seed_rule_bands():
+def test_seed_rule_is_a_binomial_test_that_more_seeds_decide():
     assert S.seed_rule(8, 10, 0.8) == "pass"
+    # FAIL when 2·P(K ≤ k | n, q) ≤ α: at n = 10, q = 0.8, P(K ≤ 4) = 0.0064 and P(K ≤ 5) = 0.0328
+    assert S.seed_rule(4, 10, 0.8) == "fail"
+    assert S.seed_rule(5, 10, 0.8) == "inconclusive"
     assert S.seed_rule(7, 10, 0.8) == "inconclusive"
-    assert S.seed_rule(3, 10, 0.8) == "inconclusive"
-    assert S.seed_rule(2, 10, 0.8) == "fail"
     assert S.seed_rule(7, 10, 0.7) == "pass"
     assert S.seed_rule(3, 10, 0.7) == "fail"
+    # the old dead zone: a fraction of 0.5 against q = 0.8 is decided once there are enough seeds
+    assert S.seed_rule(10, 20, 0.8) == "fail"
+    # seeds needed at a fraction of 0.7 against q = 0.8 (k = ⌊0.7 n⌋): by hand, the first n with
+    # 2·P(K ≤ ⌊0.7 n⌋ | n, 0.8) ≤ 0.05
+    from scipy import stats as sps
+
+    first = next(n for n in range(10, 1000) if 2 * sps.binom.cdf(int(0.7 * n + 1e-9), n, 0.8) <= 0.05)
+    assert S.seeds_for_seed_rule(7, 10, 0.8) == first
+    assert S.seeds_for_seed_rule(8, 10, 0.8) == 10  # already PASS
+
+
+def test_seeds_needed_for_the_interval_scales_its_half_width():
+    # half-width 0.3 at n = 10 (α = 0.05), the mean 0.2 from the bound: n′ is the first with
+    # 0.3 · t(0.975, n′−1)/t(0.975, 9) · √(10/n′) < 0.2
+    from scipy import stats as sps
+
+    def half(n):
+        return 0.3 * sps.t.ppf(0.975, n - 1) / sps.t.ppf(0.975, 9) * np.sqrt(10 / n)
+
+    first = next(n for n in range(10, 1000) if half(n) < 0.2)
+    assert S.seeds_for_interval(10, 0.2, 0.3, 0.05, 0.05) == first
+    assert S.seeds_for_interval(10, 0.0, 0.3, 0.05, 0.05) is None  # the mean on the bound: never
+    # a stricter (multiplicity-adjusted) level needs more seeds
+    assert S.seeds_for_interval(10, 0.2, 0.3, 0.05, 0.005) > first
 
 
 def test_observable_values_and_selection():
@@ -406,13 +432,40 @@ def _report() -> S.Report:
 def test_report_json_shape_is_stable():
     rep = _report()
     d = json.loads(rep.to_json())
-    assert set(d) == {"suite", "title", "store", "data_format_version", "counts", "predictions", "cases"}
+    assert set(d) == {
+        "suite",
+        "title",
+        "store",
+        "data_format_version",
+        "alpha",
+        "multiplicity",
+        "suite_source",
+        "previous",
+        "counts",
+        "diagnostic_counts",
+        "predictions",
+        "cases",
+    }
     assert d["suite"] == "synthetic"
     assert d["data_format_version"] == DATA_FORMAT_VERSION
     contract = {"case", "claim", "observable", "test", "verdict", "statistic", "ci", "seeds_passing", "seeds", "threshold"}
     for p in d["predictions"]:
         assert contract <= set(p)
-        assert set(p) == contract | {"reason", "labels", "spec", "seeds_at_least", "per_seed", "detail", "nulls", "test_verdict"}
+        assert set(p) == contract | {
+            "reason",
+            "labels",
+            "spec",
+            "seeds_at_least",
+            "per_seed",
+            "detail",
+            "nulls",
+            "test_verdict",
+            "purpose",
+            "family",
+            "gate",
+            "multiplicity",
+            "previous_verdict",
+        }
         assert p["test_verdict"] == p["verdict"]  # no nulls: the test's outcome is the verdict
         assert p["verdict"] in {"PASS", "NONSPECIFIC", "FAIL", "INCONCLUSIVE", "ERROR"}
         assert p["nulls"] == []
@@ -486,7 +539,10 @@ def test_score_store_end_to_end(tmp_path):
     assert [p.verdict for p in rep.predictions] == [PASS, PASS, PASS]
     assert rep.cases["never-run"].status == "missing"
     assert rep.suite == "e2e"
-    assert S.score_store(path, tmp_path / "e2e.yaml").to_json() == rep.to_json()
+    assert rep.suite_source == "store"
+    from_file = S.score_store(path, tmp_path / "e2e.yaml")
+    assert from_file.suite_source == str(tmp_path / "e2e.yaml")
+    assert replace(from_file, suite_source="store").to_json() == rep.to_json()
     with pytest.raises(S.ScoreError, match="no store"):
         S.score_store(tmp_path / "absent.zarr")
 
@@ -612,7 +668,8 @@ def test_nulls_in_reports_json_markdown_and_strict():
     assert len(only["nulls"][0]["ci"]) == 2
     assert S.Report.from_json(rep.to_json()).to_json() == rep.to_json()
     md = rep.to_markdown()
-    assert "nulls" in md.splitlines()[4]
+    assert md.splitlines()[4] == "## Claims"
+    assert "nulls" in md.splitlines()[6]
     assert "init: PASS -1" in md
     assert "iid: FAIL" in md
     assert "1 NONSPECIFIC" in rep.summary_line()
@@ -688,3 +745,111 @@ def test_a_corrupted_case_is_error_with_its_reason():
     assert r.verdict is ERR, r.verdict
     assert "effective_rank changed" in r.reason, r.reason
     assert "rgbench run" in r.reason, r.reason
+
+
+# --------------------------------------------------------------------------------------------
+# Multiplicity, purposes and gates
+
+
+LOSSES = np.array([1.00, 1.02, 0.97, 1.05, 0.99, 1.01, 0.96, 1.03, 1.00, 0.98])
+
+
+def _bound_with_p(target: float) -> tuple[float, float]:
+    """An `at_most` bound whose interval-rule p-value for LOSSES lies just below `target` (by scanning)."""
+    from rgbench import stats
+
+    for c in np.arange(1.0, 1.2, 0.0005):
+        p, _ = stats.interval_pvalues(lambda level: stats.mean_interval(LOSSES, level), (None, float(c)))
+        if p < target:
+            return float(c), p
+    raise AssertionError("no bound found")
+
+
+def _multiplicity_suite(method: str, *diagnostics):
+    bound, p = _bound_with_p(0.03)
+    claims = [pred("final_loss", {"kind": "threshold", "at_most": bound}, claim=f"claim {i}") for i in range(3)]
+    s = suite(case("a", [*claims, *diagnostics]))
+    s.alpha, s.multiplicity = 0.05, method
+    return s, p
+
+
+def test_claims_are_decided_at_their_family_adjusted_level():
+    ds = {"a": synthetic_case("a", final_loss=LOSSES)}
+    raw, p = _multiplicity_suite("none")
+    assert 0.02 < p < 0.03
+    assert [r.verdict for r in S.score_datasets(ds, raw).predictions] == [PASS] * 3  # each alone passes at 0.05
+    holm, _ = _multiplicity_suite("holm")
+    rep = S.score_datasets(ds, holm)
+    # three equal p-values: Holm multiplies each by 3 (> 0.05), so none passes
+    assert [r.verdict for r in rep.predictions] == [S.Verdict.INCONCLUSIVE] * 3
+    m = rep.predictions[0].multiplicity
+    assert m["method"] == "holm" and m["size"] == 3 and m["family"] == "claims"
+    assert m["p_pass_adjusted"] == pytest.approx(3 * m["p_pass"], rel=1e-9)
+    assert "holm-adjusted p" in rep.predictions[0].reason
+    assert "p → holm" in rep.to_markdown()
+
+
+def test_a_diagnostic_is_reported_apart_and_never_in_a_family():
+    diagnostic = pred("final_loss", {"kind": "threshold", "at_most": 5.0}, claim="trains", purpose="diagnostic")
+    s, _ = _multiplicity_suite("holm", diagnostic)
+    rep = S.score_datasets({"a": synthetic_case("a", final_loss=LOSSES)}, s)
+    assert [p.purpose for p in rep.predictions] == ["claim"] * 3 + ["diagnostic"]
+    assert rep.predictions[-1].verdict is PASS and rep.predictions[-1].multiplicity == {}
+    assert rep.predictions[0].multiplicity["size"] == 3  # the diagnostic is not in the family
+    assert rep.counts["PASS"] == 0 and sum(rep.counts.values()) == 3
+    assert rep.diagnostic_counts["PASS"] == 1
+    assert "## Diagnostics" in rep.to_markdown()
+    assert "3 claims" in rep.summary_line() and "1 diagnostics" in rep.summary_line()
+
+
+def test_families_are_corrected_apart():
+    bound, _ = _bound_with_p(0.03)
+    claims = [
+        pred("final_loss", {"kind": "threshold", "at_most": bound}, claim=f"claim {i}", family="one" if i == 0 else "two")
+        for i in range(3)
+    ]
+    s = suite(case("a", claims))
+    s.alpha, s.multiplicity = 0.05, "bonferroni"
+    rep = S.score_datasets({"a": synthetic_case("a", final_loss=LOSSES)}, s)
+    assert [p.multiplicity["size"] for p in rep.predictions] == [1, 2, 2]
+    assert rep.predictions[0].verdict is PASS  # alone in its family: no correction
+
+
+def test_a_failed_gate_makes_its_case_claims_error():
+    gate = pred("final_loss", {"kind": "threshold", "at_most": 0.5}, claim="trains below 0.5", purpose="diagnostic", gate=True)
+    claim = pred("final_loss", {"kind": "threshold", "at_most": 5.0}, claim="some claim")
+    s = suite(case("a", [claim, gate]), case("b", [claim]))
+    rep = S.score_datasets({"a": synthetic_case("a", final_loss=LOSSES), "b": synthetic_case("b", final_loss=LOSSES)}, s)
+    a_claim, a_gate, b_claim = rep.predictions
+    assert a_gate.verdict is S.Verdict.FAIL
+    assert a_claim.verdict is S.Verdict.ERROR and "gate 'trains below 0.5' is FAIL" in a_claim.reason
+    assert b_claim.verdict is PASS  # another case's claims are not gated
+    assert a_claim.test_verdict is PASS
+
+
+def test_purpose_family_and_gate_are_validated():
+    with pytest.raises(pydantic.ValidationError, match="gate"):
+        pred("final_loss", {"kind": "threshold", "at_most": 1.0}, gate=True)
+    with pytest.raises(pydantic.ValidationError, match="family"):
+        pred("final_loss", {"kind": "threshold", "at_most": 1.0}, purpose="diagnostic", family="x")
+    with pytest.raises(pydantic.ValidationError):
+        pred("final_loss", {"kind": "threshold", "at_most": 1.0}, purpose="aside")
+
+
+def test_the_suite_language_and_the_statistics_name_the_same_corrections():
+    from rgbench import stats
+    from rgbench.suite._schema import MULTIPLICITY_METHODS
+
+    assert MULTIPLICITY_METHODS == stats.METHODS
+
+
+def test_previous_verdicts_are_shown_where_they_differ():
+    rep = _report()
+    earlier = S.Report.from_json(rep.to_json())
+    first = earlier.predictions[0]
+    earlier.predictions[0] = replace(first, verdict=S.Verdict.FAIL)
+    marked = rep.with_previous(earlier, "old.json")
+    assert marked.predictions[0].previous_verdict == "FAIL"
+    assert all(p.previous_verdict is None for p in marked.predictions[1:])
+    assert "**PASS** (was FAIL)" in marked.to_markdown()
+    assert json.loads(marked.to_json())["previous"] == "old.json"

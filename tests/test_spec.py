@@ -849,3 +849,42 @@ def test_the_deprecated_spec_path_reexports_the_suite_package_and_neither_import
         "[m for m in ('jax', 'xarray', 'scipy', 'matplotlib') if m in sys.modules])"
     )
     assert run_python(code, check=True).stdout.strip() == "[] []"
+
+
+def test_alpha_multiplicity_and_purposes_are_read_and_kept(tmp_path):
+    text = VALID.replace("title: a demo\n", "title: a demo\nalpha: 0.01\nmultiplicity: bh\n").replace(
+        "        test: {kind: monotone, along: layer, direction: decreasing}\n",
+        "        test: {kind: monotone, along: layer, direction: decreasing}\n"
+        "        family: depth\n"
+        "      - claim: training works\n"
+        "        observable: final_loss\n"
+        "        purpose: diagnostic\n"
+        "        gate: true\n"
+        "        test: {kind: threshold, at_most: 3.0}\n",
+    )
+    s = load_suite(write(tmp_path, text))
+    assert (s.alpha, s.multiplicity) == (0.01, "bh")
+    claim, diagnostic = s.case("short-xi").predict
+    assert (claim.purpose, claim.family, claim.gate) == ("claim", "depth", False)
+    assert (diagnostic.purpose, diagnostic.gate) == ("diagnostic", True)
+    again = suite_from_json(s.to_json())
+    assert (again.alpha, again.multiplicity) == (0.01, "bh")
+    assert again.case("short-xi").predict[1].gate is True
+    # hashes do not depend on how a suite is scored
+    assert [c.hash for c in again.cases] == [c.hash for c in load_suite(write(tmp_path, VALID, "plain.yaml")).cases]
+    defaults = load_suite(write(tmp_path, VALID, "defaults.yaml"))
+    assert (defaults.alpha, defaults.multiplicity) == (0.05, "holm")
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "fragment"),
+    [
+        ("alpha: true", "alpha", "0 < alpha ≤ 0.5"),
+        ("alpha: 0.7", "alpha", "0 < alpha ≤ 0.5"),
+        ("alpha: '0.05'", "alpha", "0 < alpha ≤ 0.5"),
+        ("multiplicity: sidak", "multiplicity", "holm, bonferroni, bh, none"),
+    ],
+)
+def test_bad_alpha_or_multiplicity_gives_a_located_message(tmp_path, line, key, fragment):
+    (problem,) = problems_of(write(tmp_path, VALID.replace("title: a demo\n", f"title: a demo\n{line}\n")))
+    assert ":3" in problem and key in problem and fragment in problem

@@ -109,6 +109,13 @@ def _add_score(sub) -> None:
     p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
     p.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="output format")
     p.add_argument("--strict", action="store_true", help="exit with status 1 on any FAIL, NONSPECIFIC or ERROR")
+    p.add_argument(
+        "--previous",
+        metavar="REPORT",
+        default=None,
+        help="an earlier `rgbench score --format json` report of the same suite: each verdict that differs "
+        "from it is shown beside it, `(was X)`",
+    )
     add_plugin_option(p)
     p.set_defaults(func=_lazy("._stores", "_cli_score"))
 

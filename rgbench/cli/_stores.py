@@ -124,10 +124,16 @@ def _cli_plot(args: argparse.Namespace) -> int:
 
 def _cli_score(args: argparse.Namespace) -> int:
     """``rgbench score STORE``: the report as a table, JSON or markdown; with --strict exit 1 on any FAIL, NONSPECIFIC or ERROR."""
-    from ..scoring import ScoreError, score_store
+    from ..scoring import Report, ScoreError, score_store
 
     try:
         report = score_store(args.store, args.suite)
+        if getattr(args, "previous", None):
+            try:
+                earlier = Report.from_json(Path(args.previous).read_text())
+            except (OSError, ValueError) as e:
+                raise ScoreError(f"--previous {args.previous!r} cannot be read as a score report ({e})") from None
+            report = report.with_previous(earlier, args.previous)
     except ScoreError as e:
         print(f"rgbench score: {e}", file=sys.stderr)
         return 2

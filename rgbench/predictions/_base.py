@@ -28,13 +28,17 @@ Tests
     combines two rules:
 
     * seed rule: with f the fraction of seeds passing and q = ``seeds_at_least`` (> ½), PASS if
-      f ≥ q, FAIL if 1 − f ≥ q (the negation holds to the same standard), else INCONCLUSIVE;
-    * interval rule: the 95 % bootstrap interval (BCa, over seeds, paired by seed for paired
-      comparisons, fixed RNG) of the statistic's across-seed mean; PASS if it lies inside the pass
-      region and excludes its bounds (``at_least: 0`` means "the interval excludes 0"; `Monotone`
-      and `Plateau`, whose statistics are discrete, include the bounds), FAIL if it lies wholly
-      outside, else INCONCLUSIVE (it straddles or touches a bound).
-      `Equivalence` replaces it by a two one-sided t-test (TOST) at α = 0.05.
+      f ≥ q; FAIL if an exact binomial test shows that the pass fraction is below q (at the
+      suite's α, two-sided convention); else INCONCLUSIVE, and more seeds would decide;
+    * interval rule: the interval of the statistic across seeds at level 1 − α (`rgbench.stats`:
+      the mean of per-seed values by Student t ∪ Hall's skewness-corrected t; a paired ratio's
+      geometric mean by the t interval of its logs; an unpaired difference by Welch's interval; any
+      other statistic by the BCa bootstrap); PASS if it lies inside the pass region and excludes
+      its bounds (``at_least: 0`` means "the interval excludes 0"; `Monotone` and `Plateau`, whose
+      statistics are discrete, include the bounds), FAIL if it lies wholly outside, else
+      INCONCLUSIVE (it straddles or touches a bound). Its p-values (the smallest α at which it
+      passes, or fails) are what the suite's multiplicity correction adjusts for claims.
+      `Equivalence` replaces it by a two one-sided t-test (TOST) at α.
 
     The verdict is PASS when both rules say PASS, FAIL when both say FAIL, INCONCLUSIVE otherwise.
     Fewer than two seeds give no interval and are INCONCLUSIVE.
@@ -49,7 +53,7 @@ Nulls
 
 Comparisons (``ratio``, ``difference``, optionally ``equivalence``) with ``paired: true`` pair seeds
 by their ``seed`` label (the seeds both sides have); ``paired: false`` compares each seed with the
-reference's mean and resamples the two sides independently.
+reference's mean and treats the two sides as independent groups.
 """
 
 from __future__ import annotations
@@ -69,6 +73,8 @@ if TYPE_CHECKING:
     import xarray as xr
 
 Stage = Literal["init", "trained"]
+Purpose = Literal["claim", "diagnostic"]
+IntervalKind = Literal["mean", "ratio", "welch", "bootstrap"]
 Role = Literal["all", "token", "mask", "masked", "visible"]
 """Which probe rows an observable is taken on.
 
@@ -141,9 +147,31 @@ class PredictionBase(BaseModel):
         description="references (cases, stages) on which the same test must not pass; a name "
         "from the suite's top-level `nulls:` sets",
     )
+    purpose: Purpose = Field(
+        "claim",
+        description="claim: a statement the suite tests (counted in its verdicts, corrected for multiplicity); "
+        "diagnostic: a check that the setup works (loss below a floor, the network uses context), reported "
+        "apart and never counted or corrected",
+    )
+    family: str | None = Field(
+        None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$",
+        max_length=128,
+        description="the multiplicity family of a claim (default: one family, all the suite's claims); "
+        "the suite's `multiplicity` correction runs within each family",
+    )
+    gate: bool = Field(
+        False,
+        description="a diagnostic whose FAIL or ERROR makes every claim of its case ERROR, with the gate "
+        "named as the reason (e.g. the network did not train below the context-free floor)",
+    )
 
     @model_validator(mode="after")
     def _compatible(self) -> PredictionBase:
+        if self.gate and self.purpose != "diagnostic":
+            raise ValueError("`gate: true` applies to a diagnostic (`purpose: diagnostic`), not to a claim")
+        if self.family is not None and self.purpose != "claim":
+            raise ValueError("`family` groups claims for the multiplicity correction; a diagnostic has none")
         # `observable` and `test` are added by rgbench.suite; check here that they fit together, so a
         # mismatch is reported when the suite loads rather than as an ERROR after training.
         obs, test = getattr(self, "observable", None), getattr(self, "test", None)
@@ -325,8 +353,9 @@ class SeedStatistics:
     """A test's per-seed outcome, before the across-seed verdict.
 
     `values` holds one statistic per seed and `passed` whether that seed passes; `region` is the
-    pass region [lo, hi] (None = unbounded) of the statistic's across-seed mean. The bootstrap
-    resamples `samples` (paired along axis 0 when `paired`) and recomputes `statistic` on them.
+    pass region [lo, hi] (None = unbounded) of the statistic's across-seed mean. `interval` names the
+    interval the scorer forms over `samples` (see the field); a bootstrap resamples `samples`
+    (paired along axis 0 when `paired`) and recomputes `statistic` on them.
     """
 
     values: np.ndarray
@@ -337,10 +366,19 @@ class SeedStatistics:
     statistic: Callable[..., Any] | None = None
     paired: bool = True
     detail: dict[str, Any] = field(default_factory=dict)
+    # Which interval the scorer forms (`rgbench.stats`): "mean" — offset + the mean of samples[0]
+    # (t ∪ Hall); "ratio" — the geometric mean of positive samples[0] (t of logs); "welch" —
+    # mean(samples[0]) − mean(samples[1]) of two unpaired groups; "bootstrap" — any other statistic.
+    # None: "mean" for the default statistic, else "bootstrap".
+    interval: IntervalKind | None = None
+    offset: float = 0.0
 
     def __post_init__(self):
         if not self.samples:
             object.__setattr__(self, "samples", (np.asarray(self.values, dtype=float),))
+        if self.interval is None:
+            plain = self.statistic is None or self.statistic is seed_mean
+            object.__setattr__(self, "interval", "mean" if plain and len(self.samples) == 1 else "bootstrap")
         if self.statistic is None:
             object.__setattr__(self, "statistic", seed_mean)
 
@@ -401,7 +439,8 @@ def seeds_at_least_field(default: float) -> Any:
         default,
         gt=0.5,
         le=1,
-        description="PASS needs at least this fraction of seeds passing; FAIL needs at least this fraction failing",
+        description="the seed rule: PASS needs at least this fraction of seeds passing; FAIL needs an exact "
+        "binomial test to show that fewer do (at the suite's alpha), so more seeds always decide",
     )
 
 
@@ -443,6 +482,12 @@ class AbstractTest(Component):
     def interval_verdict(self, stats_: SeedStatistics, ci: tuple[float, float]) -> tuple[str, dict[str, Any]]:
         """Interval rule: 'pass' | 'fail' | 'inconclusive' and any numbers worth reporting."""
         return interval_rule(ci, stats_.region, self.strict_interval), {}
+
+    def own_pvalues(self, stats_: SeedStatistics) -> tuple[float, float] | None:
+        """(p_pass, p_fail) of a test with its own interval rule (PASS when p_pass ≤ α, FAIL when p_fail ≤ α),
+        or None: the scorer derives them from the interval, as the smallest α whose (1 − α) interval
+        lies inside (outside) the pass region."""
+        return None
 
     @property
     def along_dim(self) -> str | None:

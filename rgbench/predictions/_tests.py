@@ -122,6 +122,8 @@ class _Comparison(BaseModel):
             detail = {"reference_mean": float(bv.mean())}
             if len(common) < max(a.sizes["seed"], b.sizes["seed"]):
                 detail["unpaired_seeds_dropped"] = int(max(a.sizes["seed"], b.sizes["seed"]) - len(common))
+            if op == "/" and np.all(v > 0):  # a ratio on the log scale: its geometric mean, interval of the logs
+                return self._finish(v, common, (v,), geometric_mean, True, detail, interval="ratio")
             return self._finish(v, common, (v,), seed_mean, True, detail)
         av, bv = a.values.astype(float), b.values.astype(float)
         if op == "/" and bv.mean() == 0:
@@ -131,9 +133,10 @@ class _Comparison(BaseModel):
         def stat(sa, sb, axis=-1):
             return fn(np.mean(sa, axis=axis), np.mean(sb, axis=axis))
 
-        return self._finish(v, a["seed"].values, (av, bv), stat, False, {"reference_mean": float(bv.mean())})
+        kind = "welch" if op == "-" else "bootstrap"
+        return self._finish(v, a["seed"].values, (av, bv), stat, False, {"reference_mean": float(bv.mean())}, interval=kind)
 
-    def _finish(self, v, seeds, samples, stat, paired, detail) -> SeedStatistics:
+    def _finish(self, v, seeds, samples, stat, paired, detail, *, interval=None) -> SeedStatistics:
         region = self.region
         return SeedStatistics(
             values=v,
@@ -144,7 +147,13 @@ class _Comparison(BaseModel):
             statistic=stat,
             paired=paired,
             detail=detail,
+            interval=interval,
         )
+
+
+def geometric_mean(*samples: np.ndarray, axis: int = -1) -> np.ndarray | np.floating:
+    """The across-seed statistic of a paired ratio test: exp of the mean log ratio."""
+    return np.exp(np.mean(np.log(samples[0]), axis=axis))
 
 
 @TESTS.register
@@ -219,8 +228,10 @@ class Ratio(_BoundedComparison):
     """This observable divided by a reference (another case or another stage), per seed, within bounds.
 
     Statistic per seed: a_i / b_i (paired by seed label) or a_i / mean(b) (unpaired); a seed passes
-    inside [at_least, at_most]. The interval rule applies to the mean ratio (unpaired: mean(a)/mean(b),
-    both sides resampled independently). A zero reference is an ERROR. Default ``seeds_at_least``: 0.7.
+    inside [at_least, at_most]. Paired, the interval rule applies to the geometric mean of the ratios
+    (a ratio on the log scale: the t interval of the mean log ratio, exponentiated) when every ratio
+    is positive, else to their mean; unpaired, to mean(a)/mean(b) (a bootstrap interval, both sides
+    resampled independently). A zero reference is an ERROR. Default ``seeds_at_least``: 0.7.
     """
 
     kind: Literal["ratio"] = "ratio"
@@ -233,7 +244,7 @@ class Difference(_BoundedComparison):
 
     Statistic per seed: a_i − b_i (paired by seed label) or a_i − mean(b) (unpaired); a seed passes
     inside [at_least, at_most]. The interval rule applies to the mean difference; e.g.
-    ``at_least: 0`` passes only if the 95 % paired bootstrap interval excludes negative values.
+    ``at_least: 0`` passes only if the interval of the mean difference excludes 0 and negative values.
     Default ``seeds_at_least``: 0.7.
     """
 
@@ -368,11 +379,36 @@ class Equivalence(_Comparison, AbstractTest):
             q = t.ppf(1 - self.alpha)
             lo90, hi90 = m - q * se, m + q * se
         detail = {"p_tost": p, "ci90_t": [lo90, hi90]}
-        if p < self.alpha:
+        if p <= self.alpha:
             return "pass", detail
         if lo90 > d or hi90 < -d:
             return "fail", detail
         return "inconclusive", detail
+
+    def own_pvalues(self, s: SeedStatistics) -> tuple[float, float] | None:
+        """(p_TOST, p of |mean| > δ): the two one-sided t-tests' larger p, and the one-sided t-test of the
+        mean beyond the nearer margin (1 when the mean lies inside); each compared with α itself."""
+        _, detail = self.interval_verdict(s, (math.nan, math.nan))
+        if "p_tost" not in detail:
+            return None
+        lo90, hi90 = detail["ci90_t"]
+        m, d = float(s.mean), self.delta
+        if lo90 == hi90:  # no spread
+            return detail["p_tost"], 0.0 if abs(m) > d else 1.0
+        from scipy import stats
+
+        se = (hi90 - lo90) / (2 * stats.t.ppf(1 - self.alpha, self._df(s)))
+        t = stats.t(self._df(s))
+        p_fail = float(t.sf((m - d) / se)) if m > d else float(t.cdf((m + d) / se)) if m < -d else 1.0
+        return detail["p_tost"], p_fail
+
+    @staticmethod
+    def _df(s: SeedStatistics) -> float:
+        if s.paired:
+            return len(s.values) - 1
+        a, b = s.samples
+        va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+        return (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if va + vb > 0 else len(s.values) - 1
 
     def label(self) -> str:
         return f"equivalence {self._against()} |·| < {self.delta:.4g} (TOST)".replace("  ", " ")

@@ -120,8 +120,8 @@ class CloseTo(AbstractTest):
     Per-seed claim (``replicates`` unset): a seed passes inside the band, SE = 0. Claim about the
     expectation over initialisations (``replicates: B``; what theory at init predicts): the seeds are
     pooled into B consecutive blocks and a block passes if its mean deviation is inside the band with
-    SE its own standard error; the interval rule takes the 95 % bootstrap interval of the mean over
-    all seeds, value + mean(d), against the band with SE the all-seed standard error. Default
+    SE its own standard error; the interval rule takes the interval of the mean over all seeds,
+    value + mean(d) (`rgbench.stats.mean_interval`), against the band with SE the all-seed standard error. Default
     ``seeds_at_least`` (of seeds or blocks): 0.7.
     """
 
@@ -185,7 +185,15 @@ class CloseTo(AbstractTest):
         if self.replicates is None:
             passed = np.abs(d) <= tol
             return SeedStatistics(
-                values=v, passed=passed, region=region, seeds=seeds, samples=(d,), statistic=stat, detail=detail
+                values=v,
+                passed=passed,
+                region=region,
+                seeds=seeds,
+                samples=(d,),
+                statistic=stat,
+                detail=detail,
+                interval="mean",
+                offset=center,
             )
         blocks = _blocks(len(d), self.replicates)
         means = np.array([d[b].mean() for b in blocks])
@@ -199,6 +207,8 @@ class CloseTo(AbstractTest):
             samples=(d,),
             statistic=stat,
             detail=detail,
+            interval="mean",
+            offset=center,
         )
 
     def label(self) -> str:
@@ -223,7 +233,7 @@ class Scaling(AbstractTest):
     n = ``architecture.width`` (or ``depth``) of each case. It passes if |p − exponent| ≤ tolerance +
     tolerance_se·SE(p), SE by the delta method from each side's standard error. Seed rule: the seeds
     of each case are split into ``replicates`` consecutive blocks, block b of this case paired with
-    block b of the reference; interval rule: 95 % bootstrap interval of p, both cases resampled
+    block b of the reference; interval rule: BCa bootstrap interval of p (level 1 − α), both cases resampled
     independently. A deviation within 2 SE of zero cannot give an exponent: ERROR, run more seeds.
     Default ``seeds_at_least`` (of blocks): 0.7.
     """

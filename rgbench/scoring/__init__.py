@@ -62,13 +62,18 @@ from ._stats import BOOTSTRAP_SEED as BOOTSTRAP_SEED
 from ._stats import CONFIDENCE as CONFIDENCE
 from ._stats import N_RESAMPLES as N_RESAMPLES
 from ._stats import bootstrap_ci as bootstrap_ci
+from ._verdicts import ALPHA as ALPHA
 from ._verdicts import NullResult as NullResult
 from ._verdicts import PredictionResult as PredictionResult
 from ._verdicts import ScoreError as ScoreError
 from ._verdicts import Verdict as Verdict
 from ._verdicts import decide as decide
+from ._verdicts import minimum_detectable_effect as minimum_detectable_effect
 from ._verdicts import null_rule as null_rule
+from ._verdicts import redecide as redecide
 from ._verdicts import seed_rule as seed_rule
+from ._verdicts import seeds_for_interval as seeds_for_interval
+from ._verdicts import seeds_for_seed_rule as seeds_for_seed_rule
 
 __all__ = [
     "Verdict",
@@ -83,7 +88,12 @@ __all__ = [
     "bootstrap_ci",
     "decide",
     "seed_rule",
+    "seeds_for_seed_rule",
+    "seeds_for_interval",
+    "minimum_detectable_effect",
+    "redecide",
     "null_rule",
+    "ALPHA",
     "case_figures",
     "FIGURES",
     "BOOTSTRAP_SEED",

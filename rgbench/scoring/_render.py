@@ -8,7 +8,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
-from ._verdicts import Verdict
+from ._verdicts import PredictionResult, Verdict
 
 if TYPE_CHECKING:
     from ._report import Report
@@ -20,7 +20,20 @@ def _with_nulls(report: Report) -> bool:
     return any(p.nulls for p in report.predictions)
 
 
-def _rows(report: Report) -> list[list[str]]:
+def _level(report: Report) -> str:
+    return f"{1 - (report.alpha if report.alpha is not None else 0.05):.0%}".replace("%", " %")
+
+
+def _p_text(p: PredictionResult) -> str:
+    """The claim's p (of passing or of failing, whichever is smaller) and its adjusted value."""
+    m = p.multiplicity
+    if not m:
+        return "—"
+    raw, adjusted = min(m["p_pass"], m["p_fail"]), min(m["p_pass_adjusted"], m["p_fail_adjusted"])
+    return f"{raw:.3g} → {adjusted:.3g}" if m["method"] != "none" and m["size"] > 1 else f"{raw:.3g}"
+
+
+def _rows(report: Report, predictions: list[PredictionResult]) -> list[list[str]]:
     rows = [
         [
             p.case,
@@ -31,23 +44,38 @@ def _rows(report: Report) -> list[list[str]]:
             p.statistic_text,
             "—" if p.seeds is None else f"{p.seeds_passing}/{p.seeds}",
             p.threshold_text,
+            _p_text(p),
         ]
-        for p in report.predictions
+        for p in predictions
     ]
     if _with_nulls(report):
-        for row, p in zip(rows, report.predictions):
+        for row, p in zip(rows, predictions):
             row.append(p.nulls_text)
     return rows
 
 
 def _header(report: Report) -> list[str]:
-    head = ["case", "claim", "observable", "test", "verdict", "statistic [95 % CI]", "seeds", "pass region"]
-    return head + ["nulls (verdict, statistic [95 % CI], seeds)"] if _with_nulls(report) else head
+    level = _level(report)
+    adjusted = f"p → {report.multiplicity}" if report.multiplicity not in (None, "none") else "p"
+    head = ["case", "claim", "observable", "test", "verdict", f"statistic [{level} CI]", "seeds", "pass region", adjusted]
+    return head + [f"nulls (verdict, statistic [{level} CI], seeds)"] if _with_nulls(report) else head
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts[v.value]} {v.value}" for v in Verdict)
 
 
 def summary_line(report: Report) -> str:
-    c = report.counts
-    return f"{len(report.predictions)} predictions: " + ", ".join(f"{c[v.value]} {v.value}" for v in Verdict)
+    method = report.multiplicity or "none"
+    alpha = report.alpha if report.alpha is not None else 0.05
+    line = f"{len(report.claims)} claims (α = {alpha:g}, {method} over each family): {_counts_text(report.counts)}"
+    if report.diagnostics:
+        line += f"; {len(report.diagnostics)} diagnostics: {_counts_text(report.diagnostic_counts)}"
+    return line
+
+
+def _sections(report: Report) -> list[tuple[str, list[PredictionResult]]]:
+    return [(title, ps) for title, ps in (("Claims", report.claims), ("Diagnostics", report.diagnostics)) if ps]
 
 
 def to_markdown(report: Report) -> str:
@@ -55,10 +83,14 @@ def to_markdown(report: Report) -> str:
         return s.replace("|", "\\|").replace("\n", " ")
 
     head = f"# {report.suite}" + (f": {report.title}" if report.title else "")
-    lines = [head, "", summary_line(report), "", "| " + " | ".join(_header(report)) + " |", "|" + "---|" * len(_header(report))]
-    for row, p in zip(_rows(report), report.predictions):
-        row[4] = f"**{row[4]}**"
-        lines.append("| " + " | ".join(cell(c) for c in row) + " |")
+    lines = [head, "", summary_line(report)]
+    if report.previous:
+        lines += ["", f"(was X): the verdict in {report.previous}, where it differs."]
+    for title, predictions in _sections(report):
+        lines += ["", f"## {title}", "", "| " + " | ".join(_header(report)) + " |", "|" + "---|" * len(_header(report))]
+        for row, p in zip(_rows(report, predictions), predictions):
+            row[4] = f"**{row[4]}**" + (f" (was {p.previous_verdict})" if p.previous_verdict else "")
+            lines.append("| " + " | ".join(cell(c) for c in row) + " |")
     why = [f"- {cell(n)}" for n in notes(report)]
     if why:
         lines += ["", "Why not PASS:", "", *why]
@@ -69,15 +101,19 @@ def to_html(report: Report) -> str:
     """An HTML fragment: the verdict table and why each non-PASS prediction is not PASS."""
     colors = {"PASS": "#1a7f37", "NONSPECIFIC": "#bc4c00", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700", "ERROR": "#8250df"}
     head = "".join(f"<th>{html.escape(h)}</th>" for h in _header(report))
-    body = []
-    for row, p in zip(_rows(report), report.predictions):
-        cells = [f"<td>{html.escape(c)}</td>" for c in row]
-        cells[4] = f'<td style="color:{colors[p.verdict.value]};font-weight:bold">{p.verdict.value}</td>'
-        body.append(f'<tr title="{html.escape(p.reason)}">' + "".join(cells) + "</tr>")
+    tables = []
+    for title, predictions in _sections(report):
+        body = []
+        for row, p in zip(_rows(report, predictions), predictions):
+            cells = [f"<td>{html.escape(c)}</td>" for c in row]
+            cells[4] = f'<td style="color:{colors[p.verdict.value]};font-weight:bold">{p.verdict.value}</td>'
+            body.append(f'<tr title="{html.escape(p.reason)}">' + "".join(cells) + "</tr>")
+        tables.append(
+            f'<p><b>{title}</b></p><table class="rgbench-score"><thead><tr>{head}</tr></thead><tbody>{"".join(body)}</tbody></table>'
+        )
     why = "".join(f"<li>{html.escape(n)}</li>" for n in notes(report))
     return (
-        f'<p>{html.escape(summary_line(report))}</p><table class="rgbench-score"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table>" + (f"<p>Why not PASS:</p><ul>{why}</ul>" if why else "")
+        f"<p>{html.escape(summary_line(report))}</p>" + "".join(tables) + (f"<p>Why not PASS:</p><ul>{why}</ul>" if why else "")
     )
 
 
@@ -95,7 +131,7 @@ def repr_html(report: Report) -> str:  # Jupyter
 
 
 def to_pandas(report: Report):
-    """One row per prediction: case, claim, verdict, test_verdict, statistic, ci_lo, ci_hi, seeds_passing,
+    """One row per prediction: case, claim, purpose, verdict, test_verdict, statistic, ci_lo, ci_hi, seeds_passing,
     seeds, nulls (text), reason — a `pandas.DataFrame`."""
     import pandas as pd
 
@@ -104,6 +140,7 @@ def to_pandas(report: Report):
             {
                 "case": p.case,
                 "claim": p.claim,
+                "purpose": p.purpose,
                 "verdict": p.verdict.value,
                 "test_verdict": (p.test_verdict or p.verdict).value,
                 "statistic": p.statistic,
@@ -134,7 +171,7 @@ def to_table(report: Report):
     t = Table(title=f"{report.suite}" + (f": {report.title}" if report.title else ""), caption=summary_line(report), expand=True)
     for h in _header(report):
         # numbers and verdicts never wrap; words wrap in the text columns
-        fixed = h in ("verdict", "seeds", "pass region", "statistic [95 % CI]")
+        fixed = h in ("verdict", "seeds", "pass region") or h.startswith(("statistic", "p"))
         width = min(12, max((len(p.case) for p in report.predictions), default=4)) if h == "case" else None
         t.add_column(
             h,
@@ -143,8 +180,12 @@ def to_table(report: Report):
             min_width=width,
             ratio=None if fixed else {"claim": 3, "case": 1}.get(h, 2),
         )
-    for row, p in zip(_rows(report), report.predictions):
-        row = [escape(c) for c in row]
-        row[4] = f"[{style[p.verdict.value]}]{row[4]}[/]"
-        t.add_row(*row)
+    for title, predictions in _sections(report):
+        if title == "Diagnostics":
+            t.add_section()
+        for row, p in zip(_rows(report, predictions), predictions):
+            row = [escape(c) for c in row]
+            row[4] = f"[{style[p.verdict.value]}]{row[4]}[/]"
+            row[1] = row[1] if p.purpose == "claim" else f"[dim](diagnostic)[/] {row[1]}"
+            t.add_row(*row)
     return t

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import xarray as xr
@@ -73,10 +73,40 @@ class Report:
     title: str = ""
     store: str | None = None
     data_format_version: int | None = None
+    alpha: float | None = None  # the suite's level (None: a report written before it was recorded)
+    multiplicity: str | None = None  # the suite's correction over its claims
+    suite_source: str | None = None  # the suite file scored with, "store" (its recorded suite) or "given"
+    previous: str | None = None  # the earlier report the predictions' `previous_verdict` come from
+
+    def with_previous(self, earlier: Report, source: str) -> Report:
+        """This report with each prediction's verdict in `earlier` (matched by case and claim) recorded
+        where it differs: how a change of the scorer or the suite moved the verdicts."""
+        before = {(p.case, p.claim): p.verdict.value for p in earlier.predictions}
+        predictions = [
+            replace(p, previous_verdict=before[(p.case, p.claim)])
+            if before.get((p.case, p.claim), p.verdict.value) != p.verdict.value
+            else p
+            for p in self.predictions
+        ]
+        return replace(self, predictions=predictions, previous=source)
+
+    @property
+    def claims(self) -> list[PredictionResult]:
+        return [p for p in self.predictions if p.purpose == "claim"]
+
+    @property
+    def diagnostics(self) -> list[PredictionResult]:
+        return [p for p in self.predictions if p.purpose != "claim"]
 
     @property
     def counts(self) -> dict[str, int]:
-        c = Counter(p.verdict.value for p in self.predictions)
+        """Verdicts of the claims (diagnostics are counted apart: `diagnostic_counts`)."""
+        c = Counter(p.verdict.value for p in self.claims)
+        return {v.value: c.get(v.value, 0) for v in Verdict}
+
+    @property
+    def diagnostic_counts(self) -> dict[str, int]:
+        c = Counter(p.verdict.value for p in self.diagnostics)
         return {v.value: c.get(v.value, 0) for v in Verdict}
 
     def ok(self) -> bool:
@@ -89,7 +119,12 @@ class Report:
             "title": self.title,
             "store": self.store,
             "data_format_version": self.data_format_version,
+            "alpha": self.alpha,
+            "multiplicity": self.multiplicity,
+            "suite_source": self.suite_source,
+            "previous": self.previous,
             "counts": self.counts,
+            "diagnostic_counts": self.diagnostic_counts,
             "predictions": [p.to_dict() for p in self.predictions],
             "cases": {k: _jsonable(asdict(v)) for k, v in self.cases.items()},
         }
@@ -112,6 +147,10 @@ class Report:
             title=d.get("title", ""),
             store=d.get("store"),
             data_format_version=d.get("data_format_version"),
+            alpha=d.get("alpha"),
+            multiplicity=d.get("multiplicity"),
+            suite_source=d.get("suite_source"),
+            previous=d.get("previous"),
         )
 
     @classmethod

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -17,12 +18,13 @@ import xarray as xr
 from .._version import DATA_FORMAT_VERSION
 from ..predictions import AbstractObservable, AbstractTest, ObservableUnavailable, resolved_selection
 from ._report import FIGURES, CaseSummary, Report, case_figures
-from ._verdicts import NullResult, PredictionResult, ScoreError, Verdict, decide, null_rule
+from ._stats import adjust
+from ._verdicts import ALPHA, NullResult, PredictionResult, ScoreError, Verdict, decide, null_rule, redecide
 
 if TYPE_CHECKING:
     from ..suite import Suite
 
-__all__ = ["evaluate_prediction", "score_datasets", "score_store"]
+__all__ = ["evaluate_prediction", "score_datasets", "score_store", "apply_gates", "correct_for_multiplicity"]
 
 
 def _dump(x: Any) -> Any:
@@ -70,21 +72,27 @@ def _diverged_seeds(ds: xr.Dataset) -> list[int]:
 
 
 def evaluate_prediction(
-    prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], hashes: dict[str, str | None] | None = None
+    prediction: Any,
+    case_id: str,
+    datasets: dict[str, xr.Dataset],
+    hashes: dict[str, str | None] | None = None,
+    *,
+    alpha: float = ALPHA,
 ) -> PredictionResult:
-    """Verdict of one prediction of case `case_id`, reading `datasets` (case id → stored dataset).
+    """Verdict of one prediction of case `case_id` at the unadjusted level `alpha`, reading `datasets`
+    (case id → stored dataset); `score_datasets` then corrects the suite's claims for multiplicity.
 
     The test is evaluated on the case and on each of the prediction's nulls. A null that is ERROR
     makes the prediction ERROR; a PASS with a null that PASSes or is INCONCLUSIVE is NONSPECIFIC.
     """
-    own = _evaluate(prediction, case_id, datasets, hashes or {})
+    own = _evaluate(prediction, case_id, datasets, hashes or {}, alpha=alpha)
     nulls = tuple(getattr(prediction, "nulls", None) or ())
     if not nulls:
         return own
     results = []
     for ref in nulls:
         target, variant = prediction.null_variant(ref)
-        r = _evaluate(variant, target or case_id, datasets, hashes or {}, what="null case")
+        r = _evaluate(variant, target or case_id, datasets, hashes or {}, what="null case", alpha=alpha)
         results.append(
             NullResult(
                 ref=ref.label(),
@@ -104,7 +112,13 @@ def evaluate_prediction(
 
 
 def _evaluate(
-    prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], hashes: dict[str, str | None], *, what: str = "case"
+    prediction: Any,
+    case_id: str,
+    datasets: dict[str, xr.Dataset],
+    hashes: dict[str, str | None],
+    *,
+    what: str = "case",
+    alpha: float = ALPHA,
 ) -> PredictionResult:
     obs: AbstractObservable = prediction.observable
     test: AbstractTest = prediction.test
@@ -122,6 +136,9 @@ def _evaluate(
         test_label=test.label(),
         threshold=getattr(test, "region", None),
         seeds_at_least=test.seeds_at_least,
+        purpose=getattr(prediction, "purpose", "claim"),
+        family=getattr(prediction, "family", None),
+        gate=bool(getattr(prediction, "gate", False)),
     )
 
     def error(reason: str) -> PredictionResult:
@@ -157,7 +174,7 @@ def _evaluate(
             f"the statistic is not finite (mean {s.mean}{'; seeds ' + ', '.join(bad) if bad else ''}): no "
             f"verdict can rest on it; check the store with `rgbench verify` or rerun the case with --force"
         )
-    verdict, ci, reason, extra = decide(test, s)
+    verdict, ci, reason, extra = decide(test, s, alpha=alpha)
     per_seed = {
         "seed": [int(v) if np.issubdtype(np.asarray(v).dtype, np.integer) else str(v) for v in s.seeds],
         "statistic": [float(v) for v in s.values],
@@ -204,7 +221,9 @@ def score_datasets(datasets: dict[str, xr.Dataset], suite: Any, *, store: str | 
     ``predict`` and optionally ``hash``, ``architecture`` and ``input``.
     """
     hashes = {c.id: getattr(c, "hash", None) for c in suite.cases}
-    results = [evaluate_prediction(p, c.id, datasets, hashes) for c in suite.cases for p in c.predict]
+    alpha, method = getattr(suite, "alpha", ALPHA), getattr(suite, "multiplicity", "holm")
+    results = [evaluate_prediction(p, c.id, datasets, hashes, alpha=alpha) for c in suite.cases for p in c.predict]
+    results = correct_for_multiplicity(apply_gates(results), alpha, method)
     cases = {c.id: _summary(c, datasets.get(c.id)) for c in suite.cases}
     versions = {v.data_format_version for v in cases.values() if v.data_format_version is not None}
     if len(versions) > 1:
@@ -220,7 +239,56 @@ def score_datasets(datasets: dict[str, xr.Dataset], suite: Any, *, store: str | 
         cases=cases,
         store=store,
         data_format_version=version,
+        alpha=alpha,
+        multiplicity=method,
     )
+
+
+def apply_gates(results: list[PredictionResult]) -> list[PredictionResult]:
+    """Every claim of a case whose gate (a diagnostic with ``gate: true``) is FAIL or ERROR becomes ERROR,
+    naming the gate: a claim about a network that failed its precondition says nothing."""
+    failed: dict[str, list[PredictionResult]] = {}
+    for r in results:
+        if r.gate and r.verdict in (Verdict.FAIL, Verdict.ERROR):
+            failed.setdefault(r.case, []).append(r)
+    out = []
+    for r in results:
+        gates = failed.get(r.case, []) if r.purpose == "claim" else []
+        if gates:
+            why = "; ".join(f"gate {g.claim!r} is {g.verdict.value}" for g in gates)
+            r = replace(
+                r, verdict=Verdict.ERROR, test_verdict=r.test_verdict or r.verdict, reason=f"{why}: the claim is not scored"
+            )
+        out.append(r)
+    return out
+
+
+def correct_for_multiplicity(results: list[PredictionResult], alpha: float, method: str) -> list[PredictionResult]:
+    """Decide every claim again at its family's adjusted level (`rgbench.stats.adjust` of the interval
+    rule's p-values, those of passing and those of failing apart); diagnostics and claims without a
+    decision (ERROR, one seed) are left as they are and counted in no family."""
+    families: dict[str, list[int]] = {}
+    for i, r in enumerate(results):
+        if r.purpose == "claim" and r.verdict is not Verdict.ERROR and r.detail.get("decision"):
+            families.setdefault(r.family or "claims", []).append(i)
+    out = list(results)
+    for family, members in families.items():
+        decisions = [results[i].detail["decision"] for i in members]
+        p_pass = adjust([d["p_pass"] for d in decisions], method)
+        p_fail = adjust([d["p_fail"] for d in decisions], method)
+        for i, d, a, b in zip(members, decisions, p_pass, p_fail):
+            info = {
+                "method": method,
+                "alpha": alpha,
+                "family": family,
+                "size": len(members),
+                "p_pass": d["p_pass"],
+                "p_fail": d["p_fail"],
+                "p_pass_adjusted": float(a),
+                "p_fail_adjusted": float(b),
+            }
+            out[i] = redecide(results[i], float(a), float(b), info)
+    return out
 
 
 def _load_suite(path: str | Path, suite: Suite | str | Path | None) -> Suite:
@@ -271,5 +339,6 @@ def score_store(path: str | Path, suite: Suite | str | Path | None = None) -> Re
 
     if not Path(path).exists() and "://" not in str(path):
         raise ScoreError(f"no store at {str(path)!r}; run `rgbench run SUITE` first or check the path")
+    source = str(suite) if isinstance(suite, (str, Path)) else "store" if suite is None else "given"
     suite = _load_suite(path, suite)
-    return score_datasets(open_results(path), suite, store=str(path))
+    return replace(score_datasets(open_results(path), suite, store=str(path)), suite_source=source)

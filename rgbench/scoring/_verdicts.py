@@ -7,19 +7,42 @@ into ERROR. The semantics are documented in `rgbench.scoring`. Nothing here read
 
 from __future__ import annotations
 
+import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from ..predictions import AbstractTest, SeedStatistics, format_region
-from ._stats import bootstrap_ci
+from ._stats import binomial_pvalues, bootstrap_ci, interval_pvalues, mean_interval, ratio_interval, welch_interval
 
-__all__ = ["Verdict", "ScoreError", "NullResult", "PredictionResult", "seed_rule", "decide", "null_rule"]
+__all__ = [
+    "Verdict",
+    "ScoreError",
+    "NullResult",
+    "PredictionResult",
+    "seed_rule",
+    "decide",
+    "redecide",
+    "null_rule",
+    "minimum_detectable_effect",
+    "seeds_for_seed_rule",
+    "seeds_for_interval",
+]
 
 _EPS = 1e-12
+_MOST_SEEDS = 100_000  # "seeds needed" beyond this is reported as no finite number
+ALPHA = 0.05  # the suite's default `alpha`: the unadjusted level of every rule, and of the nulls
+INTERVALS = {
+    "mean": "t ∪ Hall",
+    "ratio": "t of log ratios",
+    "welch": "Welch t",
+    "bootstrap": "BCa bootstrap",
+}
 
 
 class ScoreError(Exception):
@@ -143,6 +166,11 @@ class PredictionResult:
     detail: dict[str, Any] = field(default_factory=dict)
     nulls: tuple[NullResult, ...] = ()
     test_verdict: Verdict | None = None  # the test's own outcome on the case, before the nulls (None: = verdict)
+    purpose: str = "claim"  # claim | diagnostic
+    family: str | None = None  # the claim's multiplicity family (None: the suite's one family)
+    gate: bool = False
+    multiplicity: dict[str, Any] = field(default_factory=dict)  # method, alpha, family, size, adjusted p-values
+    previous_verdict: str | None = None  # the verdict an earlier report gave, where it differs (`Report.with_previous`)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -164,6 +192,11 @@ class PredictionResult:
             "per_seed": self.per_seed,
             "detail": _jsonable(self.detail),
             "nulls": [n.to_dict() for n in self.nulls],
+            "purpose": self.purpose,
+            "family": self.family,
+            "gate": self.gate,
+            "multiplicity": _jsonable(self.multiplicity),
+            "previous_verdict": self.previous_verdict,
         }
 
     @classmethod
@@ -189,6 +222,11 @@ class PredictionResult:
             detail=d.get("detail") or {},
             nulls=tuple(NullResult.from_dict(n) for n in d.get("nulls") or ()),
             test_verdict=Verdict(d["test_verdict"]) if d.get("test_verdict") else None,
+            purpose=d.get("purpose", "claim"),
+            family=d.get("family"),
+            gate=bool(d.get("gate", False)),
+            multiplicity=d.get("multiplicity") or {},
+            previous_verdict=d.get("previous_verdict"),
         )
 
     @property
@@ -220,52 +258,188 @@ def _jsonable(x: Any) -> Any:
 # Rules
 
 
-def seed_rule(passing: int, n: int, q: float) -> str:
-    """'pass', 'fail' or 'inconclusive': `passing` of `n` seeds pass, PASS needs a fraction ≥ `q`, FAIL ≤ 1 − `q`."""
-    f = passing / n
-    if f >= q - _EPS:
+def seed_rule(passing: int, n: int, q: float, alpha: float = ALPHA) -> str:
+    """'pass', 'fail' or 'inconclusive': `passing` of `n` seeds pass; PASS needs a fraction ≥ `q`, FAIL an
+    exact binomial test rejecting "a fraction ≥ q pass" at `alpha` (doubled one-sided p, the reports'
+    two-sided convention). Decidable: at any true fraction other than q, enough seeds give PASS or FAIL."""
+    if passing / n >= q - _EPS:
         return "pass"
-    if 1 - f >= q - _EPS:
+    if binomial_pvalues(passing, n, q)[1] <= alpha:
         return "fail"
     return "inconclusive"
 
 
-def decide(test: AbstractTest, s: SeedStatistics) -> tuple[Verdict, tuple[float, float] | None, str, dict[str, Any]]:
-    """Across-seed verdict of per-seed statistics: (verdict, 95 % CI, reason, detail)."""
+def seeds_for_seed_rule(passing: int, n: int, q: float, alpha: float = ALPHA, most: int = _MOST_SEEDS) -> int | None:
+    """Seeds at which the seed rule would decide if the observed pass fraction held (None: not within `most`)."""
+    f = passing / n
+    if f >= q - _EPS:
+        return n
+    ns = np.arange(n, most + 1)
+    ks = np.floor(f * ns + 1e-9)
+    decided = 2 * stats.binom.cdf(ks, ns, q) <= alpha
+    return int(ns[np.argmax(decided)]) if decided.any() else None
+
+
+def interval_family(test: AbstractTest, s: SeedStatistics) -> tuple[str, Callable[[float], tuple[float, float]]]:
+    """(name, level → interval) of the statistic's interval, per `SeedStatistics.interval`."""
+    kind = s.interval
+    if kind == "mean":
+        x = np.asarray(s.samples[0], dtype=float)
+        return INTERVALS[kind], lambda level: _shifted(mean_interval(x, level), s.offset)
+    if kind == "ratio":
+        x = np.asarray(s.samples[0], dtype=float)
+        return INTERVALS[kind], lambda level: ratio_interval(x, level)
+    if kind == "welch":
+        a, b = (np.asarray(v, dtype=float) for v in s.samples)
+        return INTERVALS[kind], lambda level: welch_interval(a, b, level)
+    return INTERVALS["bootstrap"], functools.lru_cache(maxsize=None)(lambda level: bootstrap_ci(s, level=level))
+
+
+def _shifted(ci: tuple[float, float], offset: float) -> tuple[float, float]:
+    return (ci[0] + offset, ci[1] + offset)
+
+
+def _interval_rule(p_pass: float, p_fail: float, alpha: float) -> str:
+    if p_pass <= alpha:
+        return "pass"
+    if p_fail <= alpha:
+        return "fail"
+    return "inconclusive"
+
+
+def _distance_to_bound(s: SeedStatistics, ci: tuple[float, float]) -> tuple[float, float] | None:
+    """(distance of the mean from the nearest finite bound of the pass region, the interval's half-width
+    on that side): what `seeds_for_interval` scales; None for an unbounded region."""
+    m = float(s.mean)
+    bounds = [b for b in s.region if b is not None]
+    if not bounds:
+        return None
+    b = min(bounds, key=lambda v: abs(m - v))
+    return abs(m - b), (m - ci[0]) if b < m else (ci[1] - m)
+
+
+def seeds_for_interval(
+    n: int, distance: float, half: float, alpha: float, alpha_needed: float, most: int = _MOST_SEEDS
+) -> int | None:
+    """Seeds at which an interval of half-width `half` (at level 1 − `alpha`, from `n` seeds) would shrink,
+    at the same spread, below `distance` at level 1 − `alpha_needed` (t quantiles and √(n/n′));
+    None when the mean sits on the bound or no number up to `most` does it."""
+    if distance <= 0 or half <= 0 or n < 2:
+        return None
+    ns = np.arange(n, most + 1, dtype=float)
+    scale = stats.t.ppf(1 - alpha_needed / 2, ns - 1) / stats.t.ppf(1 - alpha / 2, n - 1) * np.sqrt(n / ns)
+    ok = half * scale < distance
+    return int(ns[np.argmax(ok)]) if ok.any() else None
+
+
+def minimum_detectable_effect(s: SeedStatistics, alpha: float = ALPHA, power: float = 0.8) -> float | None:
+    """The smallest shift of the mean from a bound this many seeds detect with `power` (t approximation:
+    (t_{1−α/2} + t_{power}) · s/√n, n − 1 degrees of freedom); None below 2 seeds or with no spread."""
+    v = np.asarray(s.values, dtype=float)
+    n = len(v)
+    if n < 2 or float(np.std(v, ddof=1)) == 0:
+        return None
+    return float((stats.t.ppf(1 - alpha / 2, n - 1) + stats.t.ppf(power, n - 1)) * np.std(v, ddof=1) / math.sqrt(n))
+
+
+def decide(
+    test: AbstractTest, s: SeedStatistics, *, alpha: float = ALPHA
+) -> tuple[Verdict, tuple[float, float] | None, str, dict[str, Any]]:
+    """Across-seed verdict of per-seed statistics at level `alpha`: (verdict, interval at 1 − α, reason, detail).
+
+    `detail["decision"]` carries what a multiplicity correction needs to decide again (`redecide`):
+    the interval rule's p-values, the seed rule's counts, the interval's name."""
     n = len(s.values)
     k = int(np.sum(s.passed))
-    q = test.seeds_at_least
-    region = format_region(s.region)
     if n < 2:
         return Verdict.INCONCLUSIVE, None, f"only {n} seed: no interval can be formed; run ≥ 2 seeds (10 recommended)", {}
-    ci = bootstrap_ci(s)
-    by_seeds = seed_rule(k, n, q)
-    by_interval, extra = test.interval_verdict(s, ci)
-    ci_text = f"95 % CI [{ci[0]:.4g}, {ci[1]:.4g}]"
+    name, interval = interval_family(test, s)
+    ci = interval(1 - alpha)
+    own = test.own_pvalues(s)
+    _, extra = test.interval_verdict(s, ci)
+    p_pass, p_fail = own if own is not None else interval_pvalues(interval, s.region, strict=test.strict_interval)
+    decision = {
+        "alpha": alpha,
+        "interval": "TOST (two one-sided t-tests)" if own is not None else name,
+        "p_pass": p_pass,
+        "p_fail": p_fail,
+        "seeds_passing": k,
+        "seeds": n,
+        "seeds_at_least": test.seeds_at_least,
+        "region": list(s.region),
+        "statistic": float(s.mean),
+    }
+    near = _distance_to_bound(s, ci) if own is None else None
+    if near is not None:
+        decision["distance_to_bound"], decision["half_width_toward_bound"] = near
+    decision["seeds_needed_seed_rule"] = seeds_for_seed_rule(k, n, test.seeds_at_least, alpha)
+    mde = minimum_detectable_effect(s, alpha)
+    if mde is not None:
+        decision["minimum_detectable_effect"] = mde
+    verdict, reason = verdict_of(decision, ci, extra, p_pass=p_pass, p_fail=p_fail)
+    return verdict, ci, reason, {**extra, "decision": decision}
+
+
+def verdict_of(
+    decision: dict[str, Any], ci: tuple[float, float], extra: dict[str, Any], *, p_pass: float, p_fail: float, note: str = ""
+) -> tuple[Verdict, str]:
+    """The verdict and its reason from the decision's numbers, deciding the interval rule with the given
+    (possibly multiplicity-adjusted) p-values and the seed rule at the unadjusted α."""
+    alpha, k, n, q = decision["alpha"], decision["seeds_passing"], decision["seeds"], decision["seeds_at_least"]
+    region = tuple(decision["region"])
+    by_seeds = seed_rule(k, n, q, alpha)
+    by_interval = _interval_rule(p_pass, p_fail, alpha)
+    level = f"{1 - alpha:.0%}".replace("%", " %")
+    ci_text = f"{level} CI [{ci[0]:.4g}, {ci[1]:.4g}] ({decision['interval']}; p = {min(decision['p_pass'], decision['p_fail']):.3g}{note})"
     if "p_tost" in extra:
-        ci_text = f"TOST p = {extra['p_tost']:.3g} (90 % t-CI [{extra['ci90_t'][0]:.4g}, {extra['ci90_t'][1]:.4g}])"
-    seeds_text = f"{k}/{n} seeds pass (PASS needs ≥ {q:.0%}, FAIL ≤ {1 - q:.0%})"
+        ci_text = f"TOST p = {extra['p_tost']:.3g}{note} ({1 - 2 * alpha:.0%} t-CI [{extra['ci90_t'][0]:.4g}, {extra['ci90_t'][1]:.4g}])"
+    seeds_text = f"{k}/{n} seeds pass (PASS needs ≥ {q:.0%}; FAIL, a binomial test showing fewer)"
     where = {
-        "pass": f"inside {region}",
-        "fail": f"outside {region}",
-        "inconclusive": f"straddles or touches the bound of {region}",
+        "pass": f"inside {format_region(region)}",
+        "fail": f"outside {format_region(region)}",
+        "inconclusive": f"straddles or touches the bound of {format_region(region)}",
     }[by_interval]
     if "p_tost" in extra:
         where = {
-            "pass": f"shows |·| < {s.region[1]:.4g}",
-            "fail": f"shows |·| > {s.region[1]:.4g}",
+            "pass": f"shows |·| < {region[1]:.4g}",
+            "fail": f"shows |·| > {region[1]:.4g}",
             "inconclusive": "shows neither equivalence nor difference",
         }[by_interval]
     reason = f"{seeds_text}; {ci_text} {where}"
     if by_seeds == by_interval == "pass":
-        verdict = Verdict.PASS
-    elif by_seeds == by_interval == "fail":
-        verdict = Verdict.FAIL
-    else:
-        verdict = Verdict.INCONCLUSIVE
-        if by_seeds != "inconclusive" and by_interval != "inconclusive":
-            reason += f" (seeds say {by_seeds.upper()}, the interval says {by_interval.upper()})"
-    return verdict, ci, reason, extra
+        return Verdict.PASS, reason
+    if by_seeds == by_interval == "fail":
+        mde = decision.get("minimum_detectable_effect")
+        return Verdict.FAIL, reason + (f"; {n} seeds detect a shift of {mde:.3g} with 80 % power" if mde else "")
+    if "inconclusive" not in (by_seeds, by_interval):
+        return Verdict.INCONCLUSIVE, reason + f" (seeds say {by_seeds.upper()}, the interval says {by_interval.upper()})"
+    needs = [decision.get("seeds_needed_seed_rule")] if by_seeds == "inconclusive" else []
+    if by_interval == "inconclusive" and "distance_to_bound" in decision:
+        # the level this claim is decided at: α itself, or α scaled as its adjustment scaled its p
+        p_raw = min(decision["p_pass"], decision["p_fail"])
+        p_now = min(p_pass, p_fail)
+        level = alpha * p_raw / p_now if 0 < p_raw < p_now else alpha
+        needs.append(seeds_for_interval(n, decision["distance_to_bound"], decision["half_width_toward_bound"], alpha, level))
+    if needs and None in needs:
+        reason += "; no finite number of seeds decides it at this spread (the estimate sits on the bound)"
+    elif needs and max(needs) > n:
+        reason += f"; about {max(needs)} seeds would decide it at the observed spread"
+    return Verdict.INCONCLUSIVE, reason
+
+
+def redecide(result: PredictionResult, p_pass: float, p_fail: float, multiplicity: dict[str, Any]) -> PredictionResult:
+    """The result decided again with multiplicity-adjusted p-values (its nulls stay at the unadjusted
+    level, so an adjustment never makes a claim look more specific), then the nulls applied again."""
+    decision = result.detail.get("decision")
+    if not decision:  # an ERROR, or fewer than two seeds: nothing to decide again
+        return replace(result, multiplicity=multiplicity)
+    size = multiplicity["size"]
+    note = f"; {multiplicity['method']}-adjusted p = {min(p_pass, p_fail):.3g} over {size} claim{'s' * (size != 1)}"
+    if multiplicity["method"] == "none" or size == 1:
+        note = ""
+    verdict, reason = verdict_of(decision, result.ci, result.detail, p_pass=p_pass, p_fail=p_fail, note=note)
+    own = replace(result, verdict=verdict, reason=reason, nulls=(), test_verdict=None, multiplicity=multiplicity)
+    return null_rule(own, result.nulls)
 
 
 def null_rule(own: PredictionResult, nulls: tuple[NullResult, ...]) -> PredictionResult:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from ._problems import unknown_key
-from ._schema import _DEFAULT_KEYS, _TOP_KEYS, MAX_FILES, MAX_ID_BYTES, _valid_id
+from ._schema import _DEFAULT_KEYS, _TOP_KEYS, MAX_FILES, MAX_ID_BYTES, MULTIPLICITY_METHODS, _valid_id
 from ._yaml import Located, YamlProblem, file_problem
 from ._yaml import load as load_yaml
 
@@ -34,6 +34,8 @@ class _Raw:
     name: str | None = None
     title: str = ""
     description: str = ""
+    alpha: float = 0.05
+    multiplicity: str = "holm"
     defaults: list[tuple[dict[str, Any], _Source]] = field(default_factory=list)  # lowest priority first
     nulls: dict[str, tuple[Any, _Source]] = field(default_factory=dict)  # set name → (refs, where defined)
     cases: list[_RawCase] = field(default_factory=list)
@@ -179,6 +181,34 @@ def _read_header(src: _Source, problems: list[Located], raw: _Raw) -> None:
             problems.append(Located(display, lines.get((key,)), key, f"must be a string; got {data[key]!r}"))
     raw.title = data.get("title", "") if isinstance(data.get("title"), str) else ""
     raw.description = data.get("description", "") if isinstance(data.get("description"), str) else ""
+    _read_levels(data, display, lines, problems, raw)
+
+
+def _read_levels(data: dict, display: str, lines: dict, problems: list[Located], raw: _Raw) -> None:
+    """The suite's `alpha` and `multiplicity` (strict: a bool is not a number, a string not a level)."""
+    if "alpha" in data:
+        alpha = data["alpha"]
+        if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0 < alpha <= 0.5:
+            problems.append(
+                Located(
+                    display, lines.get(("alpha",)), "alpha", f"must be a number with 0 < alpha ≤ 0.5, e.g. 0.05; got {alpha!r}"
+                )
+            )
+        else:
+            raw.alpha = float(alpha)
+    if "multiplicity" in data:
+        method = data["multiplicity"]
+        if method not in MULTIPLICITY_METHODS:
+            problems.append(
+                Located(
+                    display,
+                    lines.get(("multiplicity",)),
+                    "multiplicity",
+                    f"must be one of {', '.join(MULTIPLICITY_METHODS)}; got {method!r}",
+                )
+            )
+        else:
+            raw.multiplicity = method
 
 
 def _read_defaults(src: _Source, problems: list[Located], raw: _Raw) -> None:

@@ -42,6 +42,18 @@ TOP_KEY_MEANINGS: dict[str, tuple[str, Any, str]] = {
     ),
     "title": ("str", None, "one line for people"),
     "description": ("str", None, "a paragraph: what the suite tests and why"),
+    "alpha": (
+        "float",
+        0.05,
+        "the level of every verdict (0 < alpha ≤ 0.5): intervals at 1 − alpha, the seed rule's binomial test, "
+        "the nulls; claims are decided at their family's multiplicity-adjusted level",
+    ),
+    "multiplicity": (
+        "holm | bonferroni | bh | none",
+        "holm",
+        "the correction over the suite's claims (each `family:` of claims apart; diagnostics never count): "
+        "Holm's step-down (family-wise error), Bonferroni, Benjamini–Hochberg (false discovery rate), or none",
+    ),
     "include": (
         "list[path]",
         [],
@@ -68,6 +80,8 @@ TOP_KEY_MEANINGS: dict[str, tuple[str, Any, str]] = {
     ),
 }
 _TOP_KEYS = tuple(TOP_KEY_MEANINGS)
+#: The corrections `multiplicity:` may name (the scorer's `rgbench.stats.METHODS`; a test keeps them equal).
+MULTIPLICITY_METHODS = ("holm", "bonferroni", "bh", "none")
 
 
 def _load_components() -> None:

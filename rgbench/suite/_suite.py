@@ -63,6 +63,8 @@ class Suite:
     path: str | None = None
     description: str = ""
     overrides: tuple[str, ...] = ()  # the `--set KEY=VALUE` applied on top of the file
+    alpha: float = 0.05  # the level of every verdict
+    multiplicity: str = "holm"  # the correction over the suite's claims
 
     def case(self, case_id: str) -> Case:
         for c in self.cases:
@@ -81,6 +83,8 @@ class Suite:
                 "suite": self.name,
                 "title": self.title,
                 "description": self.description,
+                "alpha": self.alpha,
+                "multiplicity": self.multiplicity,
                 "cases": [case_to_dict(c) for c in self.cases],
                 "data_format_version": DATA_FORMAT_VERSION,
                 **({"overrides": list(self.overrides)} if self.overrides else {}),
@@ -114,7 +118,16 @@ def load_suite(path: str | Path, overrides: Sequence[str] = ()) -> Suite:
         Case(spec, case_hash(spec.model_dump(mode="json")), exp.base_id, exp.grid, locate(exp, ("id",)))
         for exp, spec in validated
     )
-    return Suite(raw.name or path.stem, raw.title, cases, _display(path), raw.description, tuple(overrides))
+    return Suite(
+        raw.name or path.stem,
+        raw.title,
+        cases,
+        _display(path),
+        raw.description,
+        tuple(overrides),
+        alpha=raw.alpha,
+        multiplicity=raw.multiplicity,
+    )
 
 
 def _dedupe(problems: list[Located]) -> list[Located]:
@@ -143,4 +156,13 @@ def suite_from_json(text: str) -> Suite:
     """Rebuild a suite from `Suite.to_json()` (e.g. from a store's provenance)."""
     data = json.loads(text)
     cases = tuple(case_from_dict(c) for c in data["cases"])
-    return Suite(data["suite"], data.get("title", ""), cases, None, data.get("description", ""), tuple(data.get("overrides", ())))
+    return Suite(
+        data["suite"],
+        data.get("title", ""),
+        cases,
+        None,
+        data.get("description", ""),
+        tuple(data.get("overrides", ())),
+        alpha=float(data.get("alpha", 0.05)),  # stores written before the suite recorded it: the default
+        multiplicity=str(data.get("multiplicity", "holm")),
+    )
