@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import subprocess
 import sys
 import time
 import traceback
@@ -26,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ._git import git_commit, preregistration
 from ._version import DATA_FORMAT_VERSION, __version__
 from .cost import FLOPS_PER_SECOND, OVERHEAD_S, budget, estimate
 from .plugins import loaded_plugins
@@ -77,15 +77,6 @@ def _now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _git_commit() -> str | None:
-    try:
-        here = Path(__file__).resolve().parent
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, timeout=5)
-        return out.stdout.strip() or None if out.returncode == 0 else None
-    except (OSError, subprocess.SubprocessError):
-        return None
-
-
 def _versions() -> dict[str, str]:
     import importlib.metadata as md
 
@@ -98,7 +89,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def provenance(case: Case, suite_name: str) -> dict[str, Any]:
+def provenance(case: Case, suite_name: str, prereg: dict[str, Any] | None = None) -> dict[str, Any]:
     attrs: dict[str, Any] = {
         "suite": suite_name,
         "case_id": case.id,
@@ -112,9 +103,11 @@ def provenance(case: Case, suite_name: str) -> dict[str, Any]:
     plugins = plugin_sources(case.resolved(), predictions=True)
     if plugins:
         attrs["plugins"] = json.dumps(plugins, sort_keys=True)  # kind → "distribution version"
-    commit = _git_commit()
+    commit = git_commit()
     if commit:
         attrs["git_commit"] = commit
+    if prereg is not None:
+        attrs["preregistration"] = json.dumps(prereg, sort_keys=True)
     return attrs
 
 
@@ -142,7 +135,9 @@ def _train(case: Case, data: AbstractInput, progress: Progress | None) -> tuple[
     return result, None
 
 
-def run_case(case: Case, suite_name: str, *, progress: Progress | None = None) -> xr.Dataset:
+def run_case(
+    case: Case, suite_name: str, *, progress: Progress | None = None, prereg: dict[str, Any] | None = None
+) -> xr.Dataset:
     """Train and measure one case; returns its dataset (status ``complete`` or ``diverged``).
 
     A case that trains exactly as the previous case run in this process (same architecture, input,
@@ -155,7 +150,7 @@ def run_case(case: Case, suite_name: str, *, progress: Progress | None = None) -
     result, reused = _train(case, data, progress)
     n_div = int(result.diverged.sum())
     status = "diverged" if n_div else "complete"
-    attrs = provenance(case, suite_name)
+    attrs = provenance(case, suite_name, prereg)
     t_measure = time.perf_counter()
     ds = measure(case, data, result, attrs=attrs)
     measure_seconds = time.perf_counter() - t_measure
@@ -176,13 +171,13 @@ def run_case(case: Case, suite_name: str, *, progress: Progress | None = None) -
     return ds
 
 
-def _failed_dataset(case: Case, suite_name: str, exc: BaseException, wall: float):
+def _failed_dataset(case: Case, suite_name: str, exc: BaseException, wall: float, prereg: dict[str, Any] | None = None):
     import xarray as xr
 
     reason = f"{type(exc).__name__}: {exc}".strip().replace("\n", " ")[:500]
     return xr.Dataset(
         attrs={
-            **provenance(case, suite_name),
+            **provenance(case, suite_name, prereg),
             "status": f"failed: {reason}",
             "traceback": "".join(traceback.format_exception(exc))[-8000:],
             "end_time": _now(),
@@ -199,11 +194,13 @@ def execute_case(
     progress: Progress | None = None,
     plugins: Sequence[str] = (),
     on_start: Callable[[], None] | None = None,
+    prereg: dict[str, Any] | None = None,
 ) -> Outcome:
     """Claim, skip-or-compute, write. Top-level and picklable: the unit of work of every executor.
 
     `plugins` are the ``--plugin`` specs of the run, imported here first (a worker process or a dask
-    worker starts without them; installed entry points load by themselves)."""
+    worker starts without them; installed entry points load by themselves). `prereg` is the suite
+    file's pre-registration record, taken once where the run started (`rgbench._git.preregistration`)."""
     from .plugins import load_plugins
 
     load_plugins(plugins)
@@ -219,9 +216,9 @@ def execute_case(
             on_start()
         t0 = time.perf_counter()
         try:
-            ds = run_case(case, suite_name, progress=progress)
+            ds = run_case(case, suite_name, progress=progress, prereg=prereg)
         except Exception as exc:  # noqa: BLE001 - recorded in the store, the rest of the suite goes on
-            ds = _failed_dataset(case, suite_name, exc, time.perf_counter() - t0)
+            ds = _failed_dataset(case, suite_name, exc, time.perf_counter() - t0, prereg)
         store.write_case(ds, case.id, case.hash)
         return Outcome(case.id, str(ds.attrs["status"]), float(ds.attrs.get("wall_seconds", 0.0)))
     finally:
@@ -415,13 +412,14 @@ def run_suite(
     Store(store_path).check_target([c.id for c in cases])  # before any compute: never write over what is not ours
     Store(store_path).init(suite.name, suite.title, suite.to_json())
 
+    prereg = preregistration(suite.path)  # taken once, here, before any case starts
     reporter = _Reporter(cases, quiet)
     outcomes: list[Outcome] = []
     try:
         if scheduler:
-            outcomes = _run_dask(cases, suite.name, store_path, force, scheduler, reporter, resources)
+            outcomes = _run_dask(cases, suite.name, store_path, force, scheduler, reporter, resources, prereg)
         elif workers > 1:
-            outcomes = _run_processes(cases, suite.name, store_path, force, workers, reporter)
+            outcomes = _run_processes(cases, suite.name, store_path, force, workers, reporter, prereg)
         else:
             _LAST_TRAINING.clear()  # reuse trained networks between consecutive cases of this run only
             for case in cases:
@@ -432,6 +430,7 @@ def run_suite(
                     force,
                     progress=lambda step, total, loss, cid=case.id: reporter.step(cid, step, total, loss),
                     on_start=lambda cid=case.id: reporter.start_case(cid),
+                    prereg=prereg,
                 )
                 reporter.finish_case(out)
                 outcomes.append(out)
@@ -442,7 +441,7 @@ def run_suite(
     return outcomes
 
 
-def _run_processes(cases, suite_name, store_path, force, workers, reporter) -> list[Outcome]:
+def _run_processes(cases, suite_name, store_path, force, workers, reporter, prereg=None) -> list[Outcome]:
     import multiprocessing as mp
 
     old = os.environ.get("XLA_FLAGS")
@@ -455,9 +454,11 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter) -> l
             futures = {}
             reporter.note(f"{len(cases)} case(s) on {workers} worker processes; each line below is a finished case")
             for case in cases:
-                futures[pool.submit(execute_case, _case_payload(case), suite_name, store_path, force, None, loaded_plugins())] = (
-                    case.id
-                )
+                futures[
+                    pool.submit(
+                        execute_case, _case_payload(case), suite_name, store_path, force, None, loaded_plugins(), prereg=prereg
+                    )
+                ] = case.id
             outcomes = _collect(futures, as_completed(futures), reporter, "worker died")
     finally:
         if old is None:
@@ -472,7 +473,7 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter) -> l
     return _in_suite_order(outcomes, cases)
 
 
-def _run_dask(cases, suite_name, store_path, force, scheduler, reporter, resources=None) -> list[Outcome]:
+def _run_dask(cases, suite_name, store_path, force, scheduler, reporter, resources=None, prereg=None) -> list[Outcome]:
     from distributed import Client
     from distributed import as_completed as dask_completed
 
@@ -488,6 +489,7 @@ def _run_dask(cases, suite_name, store_path, force, scheduler, reporter, resourc
                 force,
                 None,
                 loaded_plugins(),
+                prereg=prereg,
                 pure=False,
                 key=f"rgbench-{case.hash}-{case.id}",
                 resources=resources or None,

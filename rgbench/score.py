@@ -31,6 +31,7 @@ from .scoring import score_store as score_store
 from .scoring import seed_rule as seed_rule
 from .scoring import seeds_for_interval as seeds_for_interval
 from .scoring import seeds_for_seed_rule as seeds_for_seed_rule
+from .scoring import uninformative as uninformative
 
 __all__ = [
     "Verdict",
@@ -47,6 +48,7 @@ __all__ = [
     "seed_rule",
     "seeds_for_seed_rule",
     "seeds_for_interval",
+    "uninformative",
     "case_figures",
     "BOOTSTRAP_SEED",
     "N_RESAMPLES",

@@ -785,7 +785,7 @@ def test_claims_are_decided_at_their_family_adjusted_level():
     m = rep.predictions[0].multiplicity
     assert m["method"] == "holm" and m["size"] == 3 and m["family"] == "claims"
     assert m["p_pass_adjusted"] == pytest.approx(3 * m["p_pass"], rel=1e-9)
-    assert "holm-adjusted p" in rep.predictions[0].reason
+    assert "holm-adjusted over 3 claims" in rep.predictions[0].reason
     assert "p → holm" in rep.to_markdown()
 
 
@@ -853,3 +853,23 @@ def test_previous_verdicts_are_shown_where_they_differ():
     assert all(p.previous_verdict is None for p in marked.predictions[1:])
     assert "**PASS** (was FAIL)" in marked.to_markdown()
     assert json.loads(marked.to_json())["previous"] == "old.json"
+
+
+def test_a_null_with_zero_spread_on_zero_is_flagged_uninformative_and_not_counted():
+    # two cases identical at init: the difference of their init collapses is exactly 0 in every seed
+    ds = {"a": synthetic_case("a", erank=15.0 - 2.5 * np.arange(7)), "b": synthetic_case("b", erank=FALLING)}
+    test = {"kind": "difference", "compare_to": "b", "at_least": 0.3}
+    p = pred("rank_collapse", test, claim="a collapses more", nulls=[{"stage": "init"}])
+    (r,) = S.score_datasets(ds, suite(case("a", [p]), case("b"))).predictions
+    (null,) = r.nulls
+    assert null.statistic == 0.0 and null.uninformative
+    assert "UNINFORMATIVE" in null.text
+    assert r.verdict is PASS
+    assert "specificity untested" in r.reason
+    assert json.loads(S.Report(suite="x", predictions=[r]).to_json())["predictions"][0]["nulls"][0]["uninformative"]
+    # a null with spread, or away from the identity and the bounds, is informative
+    assert not S.uninformative(replace(r, per_seed={"statistic": [0.0, 0.1]}), 0.0)
+    assert not S.uninformative(replace(r, per_seed={"statistic": [0.2, 0.2]}), 0.0)
+    assert S.uninformative(replace(r, per_seed={"statistic": [0.3, 0.3]}))  # on the bound
+    # a one-sample statistic at 0 in every seed (a flat profile's Spearman ρ) is a measurement, not a tie
+    assert not S.uninformative(replace(r, per_seed={"statistic": [0.0, 0.0]}), None)

@@ -888,3 +888,41 @@ def test_alpha_multiplicity_and_purposes_are_read_and_kept(tmp_path):
 def test_bad_alpha_or_multiplicity_gives_a_located_message(tmp_path, line, key, fragment):
     (problem,) = problems_of(write(tmp_path, VALID.replace("title: a demo\n", f"title: a demo\n{line}\n")))
     assert ":3" in problem and key in problem and fragment in problem
+
+
+UNINFORMATIVE = """\
+suite: lr
+defaults:
+  architecture: {kind: tokenwise, depth: 3, width: 16}
+  input: {kind: sticky, vocab: 8, length: 16, xi: 1.2}
+  train: {steps: 10, batch: 8}
+  seeds: 3
+cases:
+  - id: low
+    train: {lr: 1.0e-4}
+  - id: high
+    train: {lr: 1.0e-3}
+    predict:
+      - claim: a higher learning rate collapses more
+        observable: rank_collapse
+        layers: "1:"
+        test: {kind: difference, compare_to: low, at_least: 0.3}
+        nulls: [{stage: init}, {case: other-input, compare_to: low}]
+  - id: other-input
+    input: {xi: 6.7}
+    train: {lr: 1.0e-3}
+"""
+
+
+def test_a_null_that_is_zero_by_construction_is_a_located_warning_and_an_error_with_strict(tmp_path, capsys):
+    path = write(tmp_path, UNINFORMATIVE)
+    (warning,) = load_suite(path).warnings  # the init null; the null on another input is informative
+    assert ":17" in str(warning) and "nulls[0]" in str(warning)
+    assert "'high' and case 'low' differ only in training" in str(warning)
+    assert main(["validate", str(path)]) == 0
+    assert "warning:" in capsys.readouterr().err
+    assert main(["validate", "--strict", str(path)]) == 2
+    assert "cannot fail informatively" in capsys.readouterr().err
+    # the same claim without the uninformative null validates without a word
+    clean = write(tmp_path, UNINFORMATIVE.replace("nulls: [{stage: init}, ", "nulls: ["), "clean.yaml")
+    assert load_suite(clean).warnings == ()

@@ -24,6 +24,10 @@ def _cmd_validate(args: argparse.Namespace) -> int:
         try:
             suite = load_suite(path, args.overrides)
             refused, warned = budget(suite.cases, max_memory=args.max_memory, max_hours=args.max_hours, strict=args.strict)
+            if args.strict:
+                refused = [*refused, *suite.warnings]
+            else:
+                warned = [*warned, *(f"warning: {w}" for w in suite.warnings)]
             for w in warned:
                 print(w, file=sys.stderr)
             if refused:

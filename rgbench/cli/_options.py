@@ -65,4 +65,8 @@ def add_budget_options(p: argparse.ArgumentParser, *, strict: bool = True) -> No
         help="warn about a case estimated to take more than H hours (refuse it with --strict)",
     )
     if strict:
-        p.add_argument("--strict", action="store_true", help="refuse, rather than warn about, a case above --max-hours")
+        p.add_argument(
+            "--strict",
+            action="store_true",
+            help="refuse, rather than warn about, a case above --max-hours or a null that cannot fail informatively",
+        )

@@ -74,6 +74,7 @@ from ._verdicts import redecide as redecide
 from ._verdicts import seed_rule as seed_rule
 from ._verdicts import seeds_for_interval as seeds_for_interval
 from ._verdicts import seeds_for_seed_rule as seeds_for_seed_rule
+from ._verdicts import uninformative as uninformative
 
 __all__ = [
     "Verdict",
@@ -90,6 +91,7 @@ __all__ = [
     "seed_rule",
     "seeds_for_seed_rule",
     "seeds_for_interval",
+    "uninformative",
     "minimum_detectable_effect",
     "redecide",
     "null_rule",

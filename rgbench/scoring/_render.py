@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 from typing import TYPE_CHECKING
 
+from ._preregistration import preregistration_text
 from ._verdicts import PredictionResult, Verdict
 
 if TYPE_CHECKING:
@@ -84,6 +85,8 @@ def to_markdown(report: Report) -> str:
 
     head = f"# {report.suite}" + (f": {report.title}" if report.title else "")
     lines = [head, "", summary_line(report)]
+    if report.cases:
+        lines += ["", preregistration_text(report.cases) + "."]
     if report.previous:
         lines += ["", f"(was X): the verdict in {report.previous}, where it differs."]
     for title, predictions in _sections(report):

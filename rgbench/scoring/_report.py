@@ -22,6 +22,7 @@ from ..predictions import (
     RankCollapse,
 )
 from . import _render
+from ._preregistration import preregistration_text
 from ._verdicts import PredictionResult, ScoreError, Verdict, _jsonable
 
 __all__ = ["CaseSummary", "Report", "FIGURES", "case_figures"]
@@ -39,6 +40,8 @@ class CaseSummary:
     spec_hash: str | None = None
     wall_seconds: float | None = None
     figures: dict[str, list[float] | None] = field(default_factory=dict)
+    start_time: str | None = None
+    preregistration: dict[str, Any] | None = None  # the suite file's record when the run started (`rgbench._git`)
 
 
 # The headline figures of a case: name → (the observable, with its defaults, whose per-seed values it
@@ -125,6 +128,7 @@ class Report:
             "previous": self.previous,
             "counts": self.counts,
             "diagnostic_counts": self.diagnostic_counts,
+            "preregistration": preregistration_text(self.cases) if self.cases else None,
             "predictions": [p.to_dict() for p in self.predictions],
             "cases": {k: _jsonable(asdict(v)) for k, v in self.cases.items()},
         }

@@ -19,7 +19,7 @@ from .._version import DATA_FORMAT_VERSION
 from ..predictions import AbstractObservable, AbstractTest, ObservableUnavailable, resolved_selection
 from ._report import FIGURES, CaseSummary, Report, case_figures
 from ._stats import adjust
-from ._verdicts import ALPHA, NullResult, PredictionResult, ScoreError, Verdict, decide, null_rule, redecide
+from ._verdicts import ALPHA, NullResult, PredictionResult, ScoreError, Verdict, decide, null_rule, redecide, uninformative
 
 if TYPE_CHECKING:
     from ..suite import Suite
@@ -106,9 +106,17 @@ def evaluate_prediction(
                 seeds=r.seeds,
                 reason=r.reason,
                 per_seed=r.per_seed,
+                uninformative=uninformative(r, _identity(variant.test)),
             )
         )
     return null_rule(own, tuple(results))
+
+
+def _identity(test: AbstractTest) -> float | None:
+    """What a comparison gives when both sides are the same thing (None for a one-sample test)."""
+    if test.reference() == (None, None):
+        return None
+    return 1.0 if getattr(test, "op", "-") == "/" else 0.0
 
 
 def _evaluate(
@@ -211,6 +219,8 @@ def _summary(case: Any, ds: xr.Dataset | None) -> CaseSummary:
         spec_hash=None if ds is None else ds.attrs.get("spec_hash"),
         wall_seconds=wall,
         figures=figures,
+        start_time=None if ds is None else ds.attrs.get("start_time"),
+        preregistration=None if ds is None or "preregistration" not in ds.attrs else json.loads(ds.attrs["preregistration"]),
     )
 
 

@@ -100,6 +100,7 @@ class NullResult:
     seeds: int | None = None
     reason: str = ""
     per_seed: dict[str, list] = field(default_factory=dict)
+    uninformative: bool = False  # zero spread across seeds on 0 or a bound: it could not have passed
 
     @property
     def blocks(self) -> bool:
@@ -109,7 +110,8 @@ class NullResult:
     @property
     def text(self) -> str:
         seeds = "" if self.seeds is None else f", {self.seeds_passing}/{self.seeds}"
-        return f"{self.ref}: {self.verdict.value} {_ci_text(self.statistic, self.ci)}{seeds}"
+        flag = "UNINFORMATIVE " if self.uninformative else ""
+        return f"{self.ref}: {flag}{self.verdict.value} {_ci_text(self.statistic, self.ci)}{seeds}"
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -124,6 +126,7 @@ class NullResult:
             "seeds": self.seeds,
             "reason": self.reason,
             "per_seed": self.per_seed,
+            "uninformative": self.uninformative,
         }
 
     @classmethod
@@ -140,7 +143,22 @@ class NullResult:
             seeds=d.get("seeds"),
             reason=d.get("reason", ""),
             per_seed=d.get("per_seed") or {},
+            uninformative=bool(d.get("uninformative", False)),
         )
+
+
+def uninformative(result: PredictionResult, identity: float | None = None) -> bool:
+    """Whether a null's data could not have told anything: the statistic has zero spread across seeds and
+    sits on a bound of the pass region, or, for a comparison, on what comparing a thing with itself gives
+    (`identity`: 0 for a difference, 1 for a ratio — two identical untrained networks, a stage compared
+    with itself). Such a null never counts as one that failed."""
+    values = np.asarray(result.per_seed.get("statistic", []), dtype=float)
+    if len(values) < 2 or np.ptp(values) != 0 or result.verdict is Verdict.ERROR:
+        return False
+    marks = [b for b in (result.threshold or (None, None)) if b is not None]
+    if identity is not None:
+        marks.append(identity)
+    return any(math.isclose(float(values[0]), b, abs_tol=1e-12) for b in marks)
 
 
 @dataclass(frozen=True)
@@ -390,9 +408,14 @@ def verdict_of(
     by_seeds = seed_rule(k, n, q, alpha)
     by_interval = _interval_rule(p_pass, p_fail, alpha)
     level = f"{1 - alpha:.0%}".replace("%", " %")
-    ci_text = f"{level} CI [{ci[0]:.4g}, {ci[1]:.4g}] ({decision['interval']}; p = {min(decision['p_pass'], decision['p_fail']):.3g}{note})"
+    side = "pass" if decision["p_pass"] <= decision["p_fail"] else "fail"  # the side the data lean to
+    p_text = f"p of {'passing' if side == 'pass' else 'failing'} = {decision['p_' + side]:.3g}"
+    if note:
+        p_text += f", {note} {p_pass if side == 'pass' else p_fail:.3g}"
+    ci_text = f"{level} CI [{ci[0]:.4g}, {ci[1]:.4g}] ({decision['interval']}; {p_text})"
     if "p_tost" in extra:
-        ci_text = f"TOST p = {extra['p_tost']:.3g}{note} ({1 - 2 * alpha:.0%} t-CI [{extra['ci90_t'][0]:.4g}, {extra['ci90_t'][1]:.4g}])"
+        ci90 = f"{1 - 2 * alpha:.0%} t-CI [{extra['ci90_t'][0]:.4g}, {extra['ci90_t'][1]:.4g}]"
+        ci_text = f"TOST ({ci90}; {p_text})"
     seeds_text = f"{k}/{n} seeds pass (PASS needs ≥ {q:.0%}; FAIL, a binomial test showing fewer)"
     where = {
         "pass": f"inside {format_region(region)}",
@@ -434,7 +457,7 @@ def redecide(result: PredictionResult, p_pass: float, p_fail: float, multiplicit
     if not decision:  # an ERROR, or fewer than two seeds: nothing to decide again
         return replace(result, multiplicity=multiplicity)
     size = multiplicity["size"]
-    note = f"; {multiplicity['method']}-adjusted p = {min(p_pass, p_fail):.3g} over {size} claim{'s' * (size != 1)}"
+    note = f"{multiplicity['method']}-adjusted over {size} claim{'s' * (size != 1)}"
     if multiplicity["method"] == "none" or size == 1:
         note = ""
     verdict, reason = verdict_of(decision, result.ci, result.detail, p_pass=p_pass, p_fail=p_fail, note=note)
@@ -448,7 +471,8 @@ def null_rule(own: PredictionResult, nulls: tuple[NullResult, ...]) -> Predictio
     the ``test_verdict``."""
     verdict, reason = own.verdict, own.reason
     broken = [n for n in nulls if n.verdict is Verdict.ERROR]
-    blocking = [n for n in nulls if n.blocks]
+    blocking = [n for n in nulls if n.blocks and not n.uninformative]
+    idle = [n for n in nulls if n.uninformative]
     if verdict is not Verdict.ERROR and broken:
         verdict = Verdict.ERROR
         reason = "; ".join(f"null {n.ref!r} cannot be scored: {n.reason}" for n in broken)
@@ -458,4 +482,10 @@ def null_rule(own: PredictionResult, nulls: tuple[NullResult, ...]) -> Predictio
             f"{n.ref!r} {n.verdict.value} ({_ci_text(n.statistic, n.ci)}, {n.seeds_passing}/{n.seeds} seeds)" for n in blocking
         )
         reason = f"the test passes ({reason}), but it also passes or cannot be told from passing on the null {also}"
+    if idle and verdict is not Verdict.ERROR:
+        names = ", ".join(repr(n.ref) for n in idle)
+        if len(idle) == len(nulls) and verdict is Verdict.PASS:
+            reason += f"; specificity untested: every null ({names}) is uninformative — zero spread on 0 or a bound"
+        else:
+            reason += f"; null {names} is uninformative (zero spread on 0 or a bound) and not counted"
     return replace(own, verdict=verdict, reason=reason, nulls=tuple(nulls), test_verdict=own.verdict)

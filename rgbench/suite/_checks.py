@@ -184,3 +184,52 @@ def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_E
                                 "`measure.stages`",
                             )
                         )
+
+
+_AT_INIT = ("architecture", "input", "measure", "seeds", "seed_start")  # what an untrained case's data depend on
+
+
+def uninformative_nulls(validated: list[tuple[_Expanded, BaseModel]]) -> list[Located]:
+    """Warnings for nulls whose statistic is 0 by construction, known from the suite alone: a comparison
+    of two cases at init that differ only in training (identical untrained networks on identical
+    probes), or a stage compared with itself. Such a null cannot fail informatively (`rgbench validate`
+    prints these; ``--strict`` refuses them)."""
+    from ..predictions import resolved_selection
+
+    specs = {exp.case_id: spec for exp, spec in validated}
+    out: list[Located] = []
+    for exp, spec in validated:
+        for i, pred in enumerate(spec.predict):
+            compare_to, against = pred.test.reference()
+            for j, null in enumerate(pred.nulls):
+                stage = null.stage or resolved_selection(pred.observable, pred.stage, None)[0]
+                why = None
+                if against is not None and stage == against:
+                    why = f"it compares stage {stage!r} with itself"
+                reference = null.compare_to or compare_to
+                here = specs.get(null.case or exp.case_id)
+                there = specs.get(reference) if reference is not None else None
+                if why is None and stage == "init" and here is not None and there is not None:
+                    same = all(_dumped(here, k) == _dumped(there, k) for k in _AT_INIT)
+                    if same:
+                        why = (
+                            f"at init case {here.id!r} and case {there.id!r} differ only in training: their untrained "
+                            "networks and probes are identical, so the statistic is exactly 0 in every seed"
+                        )
+                if why:
+                    file, line, key = locate(exp, ("predict", i, "nulls", j))
+                    out.append(
+                        Located(
+                            file,
+                            line,
+                            key,
+                            f"null {null.label()!r} cannot fail informatively: {why}; name a null that differs in what "
+                            "the claim is about (e.g. i.i.d. input), or drop it (warning; an error with --strict)",
+                        )
+                    )
+    return out
+
+
+def _dumped(spec: BaseModel, key: str):
+    value = getattr(spec, key, None)
+    return value.model_dump(mode="json") if hasattr(value, "model_dump") else value

@@ -12,7 +12,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from .._version import DATA_FORMAT_VERSION
-from ._checks import _cross_checks, _null_checks, _resolve_null_sets, _validate
+from ._checks import _cross_checks, _null_checks, _resolve_null_sets, _validate, uninformative_nulls
 from ._expand import _apply_overrides, _expand, _parse_overrides
 from ._hash import case_hash
 from ._problems import SuiteError, _listing, locate
@@ -65,6 +65,7 @@ class Suite:
     overrides: tuple[str, ...] = ()  # the `--set KEY=VALUE` applied on top of the file
     alpha: float = 0.05  # the level of every verdict
     multiplicity: str = "holm"  # the correction over the suite's claims
+    warnings: tuple[Located, ...] = ()  # what validates but cannot work as meant (`rgbench validate`; errors with --strict)
 
     def case(self, case_id: str) -> Case:
         for c in self.cases:
@@ -127,6 +128,7 @@ def load_suite(path: str | Path, overrides: Sequence[str] = ()) -> Suite:
         tuple(overrides),
         alpha=raw.alpha,
         multiplicity=raw.multiplicity,
+        warnings=tuple(uninformative_nulls(validated)),
     )
 
 
