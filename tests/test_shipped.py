@@ -41,9 +41,12 @@ def test_readme_quotes_the_rg_paper_verdicts():
     committed = json.loads((RESULTS / "rg-paper-v2.score.json").read_text())
     readme = (RESULTS.parent / "README.md").read_text()
     table = readme.split("### rg-paper-v2", 1)[1].split("###", 1)[0]
+    last = [line.rstrip().rstrip("|").rsplit("|", 1)[1].strip() for line in table.splitlines() if line.startswith("| ")]
     for verdict in ("PASS", "NONSPECIFIC", "FAIL", "INCONCLUSIVE", "ERROR"):
         n = sum(p["verdict"] == verdict for p in committed["predictions"])
-        assert table.count(f"| **{verdict}** |") == n, verdict
+        assert sum(cell.startswith(f"**{verdict}**") for cell in last) == n, verdict
+    moved = [p for p in committed["predictions"] if p.get("previous_verdict")]
+    assert sum("(was " in cell for cell in last) == len(moved)
 
 
 def test_the_v1_leaderboard_is_what_the_v1_stores_give(monkeypatch):

@@ -16,28 +16,53 @@ Verdicts
                      observable is absent or NaN — or any of this holds for a null. Nothing
                      ever passes on missing data.
 
-    Seed rule: f = seeds passing / seeds, q = the test's ``seeds_at_least`` (> ½). PASS if f ≥ q,
-    FAIL if 1 − f ≥ q, otherwise INCONCLUSIVE (f lies between the pass and the fail band).
+    Seed rule: f = seeds passing / seeds, q = the test's ``seeds_at_least`` (> ½). PASS if f ≥ q;
+    FAIL if an exact binomial test rejects "a fraction ≥ q of seeds pass" at the suite's α (the
+    doubled one-sided p, the reports' two-sided convention); otherwise INCONCLUSIVE — and then
+    more seeds decide it (`seeds_for_seed_rule`).
 
-    Interval rule: a 95 % BCa bootstrap interval of the across-seed statistic (mean over seeds;
-    resampling seeds, by seed label for paired comparisons, with the fixed RNG seed
-    `BOOTSTRAP_SEED`, so verdicts are deterministic). PASS if it lies inside the test's pass region
-    and excludes its bounds (``at_least: 0`` passes only when the interval excludes 0; the discrete
-    statistics of `monotone` and `plateau` may touch them), FAIL if it lies wholly outside,
-    INCONCLUSIVE if it straddles or touches a bound. `Equivalence` uses a TOST at
-    α = 0.05 instead (see its docstring).
+    Interval rule: the interval of the across-seed statistic at level 1 − α (`rgbench.stats`; the
+    kind is `SeedStatistics.interval`): a mean of per-seed values (or a paired difference) by the
+    union of Student's t and Hall's skewness-corrected t, a paired ratio's geometric mean by the t
+    interval of its logs, an unpaired difference by Welch's interval, anything else by the BCa
+    bootstrap (fixed RNG seed `BOOTSTRAP_SEED`: deterministic). PASS if it lies inside the test's
+    pass region and excludes its bounds (``at_least: 0`` passes only when the interval excludes 0;
+    the discrete statistics of `monotone` and `plateau` may touch them), FAIL if it lies wholly
+    outside, INCONCLUSIVE if it straddles or touches a bound. Its p-values p_pass / p_fail are the
+    smallest α at which it would pass / fail. `Equivalence` uses a TOST instead (see its docstring).
 
-Every result carries the statistic's mean, its 95 % interval, seeds passing / seeds, the pass region
+    Multiplicity: the suite's claims (``purpose: claim``, the default) are corrected per ``family``
+    with the suite's ``multiplicity`` (Holm by default; `rgbench.stats.adjust`): the interval rule
+    says PASS when the adjusted p_pass ≤ α, FAIL when the adjusted p_fail ≤ α. The seed rule and
+    the nulls stay at the unadjusted α. Diagnostics (``purpose: diagnostic``) are decided at α,
+    counted apart (`Report.diagnostic_counts`), and a failed gate (``gate: true``) makes its case's
+    claims ERROR. An INCONCLUSIVE reason gives the seeds that would decide it at the observed spread
+    (or none); a FAIL the shift its seeds detect with 80 % power.
+
+    Nulls that cannot fail: a null whose statistic has zero spread across seeds on a bound, or, for
+    a comparison, on what comparing a thing with itself gives (two identical untrained networks), is
+    flagged ``uninformative`` and never counts as a null that failed.
+
+Every result carries the statistic's mean, its interval at 1 − α, seeds passing / seeds, the pass region
 (``threshold``: [lo, hi], null = unbounded) and the claim text. `Report.to_json` gives::
 
-    {"suite": ..., "title": ..., "store": ..., "data_format_version": ..., "counts": {...},
+    {"suite": ..., "title": ..., "store": ..., "data_format_version": ..., "alpha": 0.05,
+     "multiplicity": "holm", "suite_source": "suites/x.yaml" | "store", "previous": ... | null,
+     "counts": {...claims...}, "diagnostic_counts": {...}, "preregistration": "pre-registered: …" | why not,
      "predictions": [{"case", "claim", "observable", "test", "verdict", "statistic", "ci": [lo, hi],
                       "seeds_passing", "seeds", "threshold": [lo, hi], "reason", "labels", "spec",
                       "seeds_at_least", "per_seed": {"seed", "statistic", "passed"}, "detail", "test_verdict",
+                      "purpose", "family", "gate", "previous_verdict",
+                      "multiplicity": {"method", "alpha", "family", "size", "p_pass", "p_fail",
+                                       "p_pass_adjusted", "p_fail_adjusted"},
                       "nulls": [{"ref", "case", "stage", "compare_to", "verdict", "statistic", "ci",
-                                 "seeds_passing", "seeds", "reason", "per_seed"}]}],
+                                 "seeds_passing", "seeds", "reason", "per_seed", "uninformative"}]}],
      "cases": {case_id: {"architecture", "input", "status", "data_format_version", "spec_hash",
-                         "wall_seconds", "figures": {name: [per-seed values] | null}}}}
+                         "wall_seconds", "figures": {name: [per-seed values] | null},
+                         "start_time", "preregistration": {...} | null}}}
+
+``detail.decision`` holds the numbers each verdict was decided from (p-values, the interval's name,
+the seeds that would decide an INCONCLUSIVE, the minimum detectable effect).
 
 ``observable`` and ``test`` are the registered kinds; ``labels`` has readable descriptions of both.
 Each null reports the verdict the same test gets there; ``test_verdict`` is the test's own outcome
@@ -45,10 +70,13 @@ on the case and ``verdict`` the final one (NONSPECIFIC or ERROR where a null dec
 The keys listed first are the stable contract; the per-seed values and case figures feed the
 leaderboard so it needs reports, never training.
 
-Modules, from the bottom: `_stats` (bootstrap intervals; numbers in, numbers out), `_verdicts` (the
-seed rule, the interval rule, the null rule and the result records), `_report` (the `Report` as
-data, its counts and JSON), `_render` (summary line, notes, markdown, HTML, a rich table, pandas:
-functions of a `Report`), `_score` (the one that reads suites and stores).
+Modules, from the bottom: `_stats` (intervals, p-values, multiplicity, the binomial seed test;
+numbers in, numbers out; public as `rgbench.stats`), `_verdicts` (the seed rule, the interval rule,
+the null rule, deciding again at an adjusted level, and the result records), `_preregistration`
+(what the cases' records of the suite file say), `_report` (the `Report` as data, its counts and
+JSON), `_render` (summary line, notes, markdown, HTML, a rich table, pandas: functions of a
+`Report`), `_score` (the one that reads suites and stores, applies gates and the multiplicity
+correction).
 """
 
 from ._report import FIGURES as FIGURES
