@@ -443,6 +443,7 @@ def test_report_json_shape_is_stable():
         "previous",
         "counts",
         "diagnostic_counts",
+        "preregistration",
         "predictions",
         "cases",
     }
@@ -668,8 +669,9 @@ def test_nulls_in_reports_json_markdown_and_strict():
     assert len(only["nulls"][0]["ci"]) == 2
     assert S.Report.from_json(rep.to_json()).to_json() == rep.to_json()
     md = rep.to_markdown()
-    assert md.splitlines()[4] == "## Claims"
-    assert "nulls" in md.splitlines()[6]
+    assert md.splitlines()[4].startswith("no pre-registration record")
+    assert md.splitlines()[6] == "## Claims"
+    assert "nulls" in md.splitlines()[8]
     assert "init: PASS -1" in md
     assert "iid: FAIL" in md
     assert "1 NONSPECIFIC" in rep.summary_line()

@@ -101,3 +101,18 @@ def test_the_v2_leaderboard_is_what_the_v2_stores_give(monkeypatch):
     assert all(Path(s).is_dir() for s in stores)
     board = build_leaderboard(stores, figures_from=["short-xi", "mixer-short-xi", "windowed-short-xi"])
     assert board.to_markdown() == (RESULTS / "LEADERBOARD.md").read_text()
+
+
+def test_the_noise_suites_init_nulls_are_flagged_uninformative_and_warned_about():
+    """The three nulls that compare two cases differing only in training at init are 0.0 in every seed:
+    the scorer flags them, and `rgbench validate` names the same three from the suite alone."""
+    from rgbench.suite import load_suite
+
+    report = json.loads((RESULTS / "noise.score.json").read_text())
+    flagged = [(p["case"], n["ref"]) for p in report["predictions"] for n in p["nulls"] if n["uninformative"]]
+    assert len(flagged) == 3 and all(ref == "init" for _, ref in flagged)
+    assert all(
+        n["statistic"] == 0.0 for p in report["predictions"] for n in p["nulls"] if n["uninformative"]
+    )  # exactly 0, by construction
+    warnings = load_suite(RESULTS.parent / "suites" / "noise.yaml").warnings
+    assert sorted(str(w).split("cases[")[1].split("]")[0] for w in warnings) == sorted(case for case, _ in flagged)

@@ -366,9 +366,11 @@ def test_plain_config_rejects_unused_fields():
 
 def test_close_to_theory_scores_pass_and_a_wrong_value_fails(plain16):
     datasets = {"tiny": plain16}
+    # 5 standard errors: on this fixture's 10 seeds the mean sits 2 SE below the theory, and the
+    # calibrated interval's half-width is t(0.975, 9) = 2.26 SE, so a band of 4 SE cannot hold it
     theory = _prediction(
         "fourth_moment_ratio",
-        {"kind": "close_to", "value": {"theory": "fourth_moment_relu"}, "tolerance_se": 4, "replicates": 10},
+        {"kind": "close_to", "value": {"theory": "fourth_moment_relu"}, "tolerance_se": 5, "replicates": 10},
         layers="-1",
     )
     r = evaluate_prediction(theory, "tiny", datasets)

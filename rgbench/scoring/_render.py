@@ -134,7 +134,7 @@ def repr_html(report: Report) -> str:  # Jupyter
 
 
 def to_pandas(report: Report):
-    """One row per prediction: case, claim, purpose, verdict, test_verdict, statistic, ci_lo, ci_hi, seeds_passing,
+    """One row per prediction: case, claim, verdict, test_verdict, purpose, statistic, ci_lo, ci_hi, seeds_passing,
     seeds, nulls (text), reason — a `pandas.DataFrame`."""
     import pandas as pd
 
@@ -143,9 +143,9 @@ def to_pandas(report: Report):
             {
                 "case": p.case,
                 "claim": p.claim,
-                "purpose": p.purpose,
                 "verdict": p.verdict.value,
                 "test_verdict": (p.test_verdict or p.verdict).value,
+                "purpose": p.purpose,
                 "statistic": p.statistic,
                 "ci_lo": None if p.ci is None else p.ci[0],
                 "ci_hi": None if p.ci is None else p.ci[1],

@@ -181,7 +181,7 @@ class Report:
         return _render.repr_html(self)
 
     def to_pandas(self):
-        """One row per prediction: case, claim, verdict, test_verdict, statistic, ci_lo, ci_hi, seeds_passing,
+        """One row per prediction: case, claim, verdict, test_verdict, purpose, statistic, ci_lo, ci_hi, seeds_passing,
         seeds, nulls (text), reason — a `pandas.DataFrame`."""
         return _render.to_pandas(self)
 
