@@ -164,7 +164,7 @@ def test_include_cycle_is_reported(tmp_path):
             "    train: {steps: many}",
             11,
             "cases[bad].train.steps",
-            "must be a valid integer, unable to parse string as an integer; got many",
+            "must be a valid integer; got 'many' (a string)",
         ),
         ("    seeds: 2\n    seeds: 3", 12, "seeds", "duplicate key (first given on line 11)"),
         ("    grid: {architecture.dept: [1, 2]}", 11, "cases[bad].grid.architecture.dept", "grid key does not exist"),
@@ -460,7 +460,7 @@ def test_overrides_apply_to_every_case_and_are_validated_like_the_file(tmp_path)
     with pytest.raises(SuiteError) as info:
         load_suite(path, ["train.steps=many", "trian.steps=1", "seeds", "architecture.depth=4"])
     lines = sorted(str(p) for p in info.value.problems)
-    assert "--set: train.steps: must be a valid integer, unable to parse string as an integer; got many" in lines
+    assert "--set: train.steps: must be a valid integer; got 'many' (a string)" in lines
     assert any(line.startswith("--set: trian.steps: no such key") and "did you mean 'train'" in line for line in lines)
     assert "--set: seeds: must be KEY=VALUE, e.g. --set train.steps=10000" in lines
     assert any(line.startswith("--set: architecture.depth: case 'depth-sweep' sweeps 'architecture.depth'") for line in lines)
@@ -926,3 +926,38 @@ def test_a_null_that_is_zero_by_construction_is_a_located_warning_and_an_error_w
     # the same claim without the uninformative null validates without a word
     clean = write(tmp_path, UNINFORMATIVE.replace("nulls: [{stage: init}, ", "nulls: ["), "clean.yaml")
     assert load_suite(clean).warnings == ()
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key", "fragment"),
+    [
+        ("direction: decreasing}", "direction: decreasing, seeds_at_least: true}", "seeds_at_least", "got True (a boolean)"),
+        ("  seeds: 3\n", "  seeds: 3.0\n", "seeds", "got 3.0 (a number)"),
+        ("train: {steps: 100, batch: 32}", "train: {steps: 100, batch: '32'}", "batch", "got '32' (a string; write it unquoted)"),
+        ("train: {steps: 100, batch: 32}", "train: {steps: 100, batch: true}", "batch", "got True (a boolean)"),
+        ("train: {steps: 100, batch: 32}", "train: {steps: 100, batch: 32, lr: '3e-4'}", "lr", "(a string; write it unquoted)"),
+    ],
+)
+def test_the_schema_is_strict(tmp_path, old, new, key, fragment):
+    assert old in VALID
+    (problem,) = problems_of(write(tmp_path, VALID.replace(old, new)))
+    assert key in problem and fragment in problem, problem
+
+
+def test_strict_refuses_a_number_for_a_bool_and_an_absurd_margin_but_reads_3e_4_as_a_number(tmp_path):
+    text = VALID.replace("train: {steps: 100, batch: 32}", "train: {steps: 100, batch: 32, lr: 3e-4}")
+    assert load_suite(write(tmp_path, text)).cases[0].train.lr == pytest.approx(3e-4)  # YAML 1.2's float
+    comparison = text.replace(
+        "        test: {kind: monotone, along: layer, direction: decreasing}\n",
+        "        test: {kind: monotone, along: layer, direction: decreasing}\n"
+        "      - claim: selective\n"
+        "        observable: rank_collapse\n"
+        "        test: {kind: difference, compare_to: long-xi, at_least: 0.3, paired: 0}\n"
+        "      - claim: absent\n"
+        "        observable: rank_collapse\n"
+        "        test: {kind: equivalence, delta: 9223372036854775808}\n",
+    )
+    problems = problems_of(write(tmp_path, comparison, "cmp.yaml"))
+    assert any("paired: must be a valid boolean; got 0 (an integer)" in p for p in problems), problems
+    assert any("delta: must be less than or equal to 1000000" in p for p in problems), problems
+    assert len(problems) == 2

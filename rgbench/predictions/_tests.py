@@ -48,14 +48,20 @@ __all__ = [
 
 
 Reduce = Literal["mean", "min", "max", "first", "last", "sum"]
+#: The largest magnitude of a threshold or margin: finite, and far above any value an rgbench observable
+#: takes (ranks ≤ width ≤ 65536, CKA, shares and ρ in [−1, 1], losses of a few nats), so that a number
+#: past it is a typo (``delta: 9223372036854775808``), not a criterion.
+MARGIN = 1e6
 _REDUCE_FIELD = Field("mean", description="how a vector observable (e.g. along layer) becomes one value per seed")
 
 
 class _Bounds(BaseModel):
     """Mixin: at_least / at_most bounds, at least one required."""
 
-    at_least: float | None = Field(None, description="pass if the statistic is ≥ this")
-    at_most: float | None = Field(None, description="pass if the statistic is ≤ this")
+    at_least: float | None = Field(
+        None, ge=-MARGIN, le=MARGIN, allow_inf_nan=False, description="pass if the statistic is ≥ this"
+    )
+    at_most: float | None = Field(None, ge=-MARGIN, le=MARGIN, allow_inf_nan=False, description="pass if the statistic is ≤ this")
 
     @model_validator(mode="after")
     def _one_bound(self):
@@ -341,7 +347,7 @@ class Equivalence(_Comparison, AbstractTest):
     """
 
     kind: Literal["equivalence"] = "equivalence"
-    delta: float = Field(gt=0, description="equivalence margin δ: the claim is |statistic| < δ")
+    delta: float = Field(gt=0, le=MARGIN, allow_inf_nan=False, description="equivalence margin δ: the claim is |statistic| < δ")
     reduce: Reduce = _REDUCE_FIELD
     required_reference: ClassVar[bool] = False
     alpha: ClassVar[float] = 0.05

@@ -24,7 +24,7 @@ from ._base import (
     resolved_selection,
     scalar_per_seed,
 )
-from ._tests import _REDUCE_FIELD, Reduce
+from ._tests import _REDUCE_FIELD, MARGIN, Reduce
 
 if TYPE_CHECKING:
     import xarray as xr
@@ -48,6 +48,13 @@ class TheoryValue(BaseModel):
     def _known(cls, name: str) -> str:
         check_theory(name)
         return name
+
+
+def _bounded(value: float | TheoryValue) -> float | TheoryValue:
+    """A predicted number must be finite and within ±MARGIN (a theory's value is checked when scored)."""
+    if isinstance(value, float) and not (math.isfinite(value) and abs(value) <= MARGIN):
+        raise ValueError(f"a predicted value must be a finite number of magnitude at most {MARGIN:g}")
+    return value
 
 
 def _context(x: xr.DataArray, what: str):
@@ -99,7 +106,13 @@ def _block_labels(seeds: np.ndarray, blocks: list[np.ndarray]) -> np.ndarray:
     return np.array([f"{seeds[b[0]]}-{seeds[b[-1]]}" for b in blocks], dtype=object)
 
 
-_TOLERANCE_SE = Field(0.0, ge=0, description="add this many standard errors of the across-seed mean (needs `replicates`)")
+_TOLERANCE_SE = Field(
+    0.0,
+    ge=0,
+    le=MARGIN,
+    allow_inf_nan=False,
+    description="add this many standard errors of the across-seed mean (needs `replicates`)",
+)
 _REPLICATES = Field(
     None,
     ge=2,
@@ -127,11 +140,23 @@ class CloseTo(AbstractTest):
 
     kind: Literal["close_to"] = "close_to"
     value: float | TheoryValue = Field(description="the predicted value: a number or {theory: NAME}")
-    tolerance: float = Field(0.0, ge=0, description="allowed deviation (absolute, or relative to |value|)")
+
+    @field_validator("value")
+    @classmethod
+    def _bounded_value(cls, value: float | TheoryValue) -> float | TheoryValue:
+        return _bounded(value)
+
+    tolerance: float = Field(
+        0.0, ge=0, le=MARGIN, allow_inf_nan=False, description="allowed deviation (absolute, or relative to |value|)"
+    )
     relative: bool = Field(False, description="tolerance and tolerance_width are fractions of |value|")
     tolerance_se: float = _TOLERANCE_SE
     tolerance_width: float = Field(
-        0.0, ge=0, description="add this divided by the case's width n (2 for the 2/n of a finite-width bias)"
+        0.0,
+        ge=0,
+        le=MARGIN,
+        allow_inf_nan=False,
+        description="add this divided by the case's width n (2 for the 2/n of a finite-width bias)",
     )
     replicates: int | None = _REPLICATES
     reduce: Reduce = _REDUCE_FIELD
@@ -241,10 +266,18 @@ class Scaling(AbstractTest):
     kind: Literal["scaling"] = "scaling"
     compare_to: str = Field(description="the other case of the sweep (paired by block, not by seed)")
     along: Literal["width", "depth"] = Field("width", description="architecture parameter the deviation scales with")
-    exponent: float = Field(description="predicted exponent, e.g. -1 for a 1/width deviation")
-    tolerance: float = Field(0.0, ge=0, description="allowed |p − exponent|")
-    tolerance_se: float = Field(0.0, ge=0, description="add this many standard errors of p")
+    exponent: float = Field(
+        ge=-MARGIN, le=MARGIN, allow_inf_nan=False, description="predicted exponent, e.g. -1 for a 1/width deviation"
+    )
+    tolerance: float = Field(0.0, ge=0, le=MARGIN, allow_inf_nan=False, description="allowed |p − exponent|")
+    tolerance_se: float = Field(0.0, ge=0, le=MARGIN, allow_inf_nan=False, description="add this many standard errors of p")
     value: float | TheoryValue = Field(0.0, description="the deviation is taken from this value (a number or {theory: NAME})")
+
+    @field_validator("value")
+    @classmethod
+    def _bounded_value(cls, value: float | TheoryValue) -> float | TheoryValue:
+        return _bounded(value)
+
     replicates: int = Field(10, ge=2, description="blocks of consecutive seeds per case for the seed rule")
     reduce: Reduce = _REDUCE_FIELD
 

@@ -430,6 +430,9 @@ def verdict_of(
         }[by_interval]
     reason = f"{seeds_text}; {ci_text} {where}"
     if by_seeds == by_interval == "pass":
+        mde = decision.get("minimum_detectable_effect")
+        if "p_tost" in extra and mde:  # an absent-claim: how large an effect these seeds would have seen
+            reason += f"; {n} seeds detect a shift of {mde:.3g} with 80 % power"
         return Verdict.PASS, reason
     if by_seeds == by_interval == "fail":
         mde = decision.get("minimum_detectable_effect")

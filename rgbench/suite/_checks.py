@@ -4,6 +4,8 @@ the suite that measures the stage the null reads."""
 
 from __future__ import annotations
 
+import json
+
 import pydantic
 from pydantic import BaseModel
 
@@ -20,7 +22,9 @@ def _validate(exp: _Expanded, problems: list[Located]) -> BaseModel | None:
     data = dict(exp.data)
     data.setdefault("id", exp.case_id)
     try:
-        return CaseSpec.model_validate(data)
+        # Strict, as JSON: no bool for a number, no number for a bool or a string, no string for a
+        # number — while a YAML list still fills a tuple, as a JSON array would.
+        return CaseSpec.model_validate_json(json.dumps(data, default=str), strict=True)
     except pydantic.ValidationError as e:
         problems.extend(case_problems(e, data, exp, CaseSpec))
         return None

@@ -202,6 +202,17 @@ def _inner_model(annotation: Any) -> Any:
     return None
 
 
+def _numeric(value: Any) -> bool:
+    """Whether a string is a number someone quoted (so unquoting it gives what was meant)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        float(value)
+    except ValueError:
+        return False
+    return True
+
+
 def _message(err: dict, value: Any, allowed_keys: list[str] | None, reg: Registry | None) -> str:
     kind = err["type"]
     if kind == "extra_forbidden":
@@ -218,7 +229,12 @@ def _message(err: dict, value: Any, allowed_keys: list[str] | None, reg: Registr
     msg = msg.replace("input should be", "must be").replace("Input should be", "must be")
     if kind.startswith(("value_error", "assertion_error")):
         msg = msg.removeprefix("value error, ").removeprefix("assertion failed, ")
-    return f"{msg}; got {format_value(value) if value is not None else 'null'}"
+    got = format_value(value) if value is not None else "null"
+    if kind in ("float_type", "int_type", "bool_type") and isinstance(value, (str, bool, int, float)):
+        # a strict type error: say what YAML read it as, and how to write what was meant
+        read_as = {str: "a string", bool: "a boolean", int: "an integer", float: "a number"}[type(value)]
+        got = f"{value!r} ({read_as}{'; write it unquoted' if _numeric(value) else ''})"
+    return f"{msg}; got {got}"
 
 
 _NULL_ERROR = re.compile(r"^nulls\[(?P<index>\d+)\] \([^)]*\): (?P<message>.*)$", re.S)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +25,11 @@ _MAX_DEPTH = 64
 #: The largest suite file read, checked before a byte is parsed (rg-paper.yaml is 7 KB).
 MAX_FILE_BYTES = 1 << 20
 _PLAIN_TAGS = ("tag:yaml.org,2002:map", "tag:yaml.org,2002:seq")
+
+
+# YAML 1.2 core schema floats that PyYAML's 1.1 resolver leaves as strings (an exponent without a dot:
+# 3e-4, 1E5); the other 1.2 floats PyYAML already reads as numbers.
+_YAML12_FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 
 
 @dataclass(frozen=True)
@@ -115,6 +121,8 @@ class _Builder:
         if isinstance(node, yaml.SequenceNode):
             return [self.build(item, path + (i,), depth + 1) for i, item in enumerate(node.value)]
         value = self.loader.construct_object(node)
+        if isinstance(value, str) and node.style is None and _YAML12_FLOAT.match(value):
+            value = float(value)  # YAML 1.2's float: an unquoted 3e-4 is the number users mean, not a string
         if isinstance(value, float) and not math.isfinite(value):
             self.problem(node, path, f"non-finite number {value!r} is not allowed in a suite")
         return value
