@@ -518,8 +518,17 @@ def test_cli_score(monkeypatch, capsys):
     assert args.func(args) == 1
     assert json.loads(capsys.readouterr().out)["suite"] == "synthetic"
     args = parser.parse_args(["score", "store.zarr", "--format", "markdown"])
-    assert args.func(args) == 0
+    assert args.func(args) == 3  # the report holds an ERROR: a store that is not whole
     assert "**PASS**" in capsys.readouterr().out
+    args = parser.parse_args(["score", "store.zarr", "--format", "markdown", "--allow-errors"])
+    assert args.func(args) == 0
+    capsys.readouterr()
+    whole = S.Report(suite="w", predictions=[p for p in rep.predictions if p.verdict is not S.Verdict.ERROR])
+    monkeypatch.setattr(rgbench.scoring, "score_store", lambda path, suite=None: whole)
+    args = parser.parse_args(["score", "store.zarr", "--format", "json"])
+    assert args.func(args) == 0  # FAIL verdicts are results, not errors
+    capsys.readouterr()
+    monkeypatch.setattr(rgbench.scoring, "score_store", lambda path, suite=None: rep)
 
     def boom(path, suite=None):
         raise S.ScoreError("no store at 'x'")

@@ -320,5 +320,6 @@ def test_score_of_a_shipped_store_with_a_missing_seed_chunk_is_error_not_a_trace
         chunk.unlink()
     out = run_rgbench("score", copy, "--format", "json")
     assert "Traceback" not in out.stderr, out.stderr
+    assert out.returncode == 3  # an ERROR verdict: a script can tell a broken store from a finished one
     verdicts = {(r["case"], r["verdict"]) for r in json.loads(out.stdout)["predictions"]}
     assert ("short-xi", "ERROR") in verdicts, verdicts

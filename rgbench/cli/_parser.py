@@ -104,11 +104,15 @@ def _add_score(sub) -> None:
         "score",
         help="verdicts of a suite's predictions on a results store",
         description="Score every prediction of a suite against a results store.",
+        epilog="Exit status: 0 scored; 3 some verdict is ERROR (a case missing, diverged, failed or corrupted: "
+        "`rgbench verify STORE` says which; --allow-errors exits 0 instead); 1 with --strict, some verdict is "
+        "FAIL, NONSPECIFIC or ERROR; 2 the store or suite cannot be read.",
     )
     p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
     p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
     p.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="output format")
     p.add_argument("--strict", action="store_true", help="exit with status 1 on any FAIL, NONSPECIFIC or ERROR")
+    p.add_argument("--allow-errors", action="store_true", help="exit 0 even when a verdict is ERROR (by default ERROR exits 3)")
     p.add_argument(
         "--previous",
         metavar="REPORT",

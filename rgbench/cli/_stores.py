@@ -10,6 +10,8 @@ import json
 import sys
 from pathlib import Path
 
+EXIT_ERROR_VERDICT = 3  # `rgbench score`: some verdict is ERROR (a store that is not whole)
+
 
 def _cmd_run(args: argparse.Namespace) -> int:
     """``rgbench run SUITE``: train, measure and store every case; exit with the number of failed cases (at most 125)."""
@@ -123,8 +125,9 @@ def _cli_plot(args: argparse.Namespace) -> int:
 
 
 def _cli_score(args: argparse.Namespace) -> int:
-    """``rgbench score STORE``: the report as a table, JSON or markdown; with --strict exit 1 on any FAIL, NONSPECIFIC or ERROR."""
-    from ..scoring import Report, ScoreError, score_store
+    """``rgbench score STORE``: the report as a table, JSON or markdown. Exit 3 when a verdict is ERROR (unless
+    --allow-errors), 1 with --strict on any FAIL, NONSPECIFIC or ERROR, 2 when nothing can be scored."""
+    from ..scoring import Report, ScoreError, Verdict, score_store
 
     try:
         report = score_store(args.store, args.suite)
@@ -150,7 +153,11 @@ def _cli_score(args: argparse.Namespace) -> int:
         console.print(report.to_table())
         for note in report.notes():
             console.print(escape(note), highlight=False)
-    return 1 if args.strict and not report.ok() else 0
+    if args.strict and not report.ok():
+        return 1
+    if not getattr(args, "allow_errors", False) and any(p.verdict is Verdict.ERROR for p in report.predictions):
+        return EXIT_ERROR_VERDICT
+    return 0
 
 
 def _cli_leaderboard(args: argparse.Namespace) -> int:
