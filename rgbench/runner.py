@@ -12,6 +12,7 @@ that raises is stored with status ``failed: <reason>`` (the scorer reports ERROR
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import platform
@@ -29,7 +30,7 @@ from ._git import git_commit, preregistration
 from ._version import DATA_FORMAT_VERSION, __version__
 from .cost import FLOPS_PER_SECOND, OVERHEAD_S, budget, estimate
 from .plugins import loaded_plugins
-from .store import Store
+from .store import Store, StoreIOError
 from .suite import (
     Case,
     Suite,
@@ -206,10 +207,13 @@ def execute_case(
     load_plugins(plugins)
     case = case_from_dict(json.loads(case_json))
     store = Store(store_path)
-    if not store.claim(case.id):
+    with _store_io("claiming the case", case.id):
+        claimed = store.claim(case.id)
+    if not claimed:
         return Outcome(case.id, "busy", message="another runner holds this case")
     try:
-        store.recover(case.id)  # a replacement an interruption left half done: finished or undone
+        with _store_io("recovering an interrupted replacement", case.id):
+            store.recover(case.id)  # a replacement an interruption left half done: finished or undone
         if not force and store.is_done(case.id, case.hash):
             return Outcome(case.id, "skipped", message="already complete with the same spec hash")
         if on_start is not None:
@@ -219,7 +223,8 @@ def execute_case(
             ds = run_case(case, suite_name, progress=progress, prereg=prereg)
         except Exception as exc:  # noqa: BLE001 - recorded in the store, the rest of the suite goes on
             ds = _failed_dataset(case, suite_name, exc, time.perf_counter() - t0, prereg)
-        store.write_case(ds, case.id, case.hash)
+        with _store_io("writing the case", case.id):
+            store.write_case(ds, case.id, case.hash)
         return Outcome(case.id, str(ds.attrs["status"]), float(ds.attrs.get("wall_seconds", 0.0)))
     finally:
         store.release(case.id)
@@ -410,9 +415,11 @@ def run_suite(
     for w in warned if not quiet else ():
         print(w, file=sys.stderr)
     Store(store_path).check_target([c.id for c in cases])  # before any compute: never write over what is not ours
-    Store(store_path).init(suite.name, suite.title, suite.to_json())
-
     prereg = preregistration(suite.path)  # taken once, here, before any case starts
+    manifest = {"cases": {c.id: c.hash for c in suite.cases}, "preregistration": prereg}
+    with _store_io("creating the store", None):
+        Store(store_path).init(suite.name, suite.title, suite.to_json(), manifest=manifest)
+
     reporter = _Reporter(cases, quiet)
     outcomes: list[Outcome] = []
     try:
@@ -437,8 +444,19 @@ def run_suite(
     finally:
         _LAST_TRAINING.clear()
         reporter.close()
-    Store(store_path).consolidate()  # the run is over: a plain xr.open_zarr now opens without warnings
+    with _store_io("consolidating the store's metadata", None):
+        Store(store_path).consolidate()  # the run is over: a plain xr.open_zarr now opens without warnings
     return outcomes
+
+
+@contextlib.contextmanager
+def _store_io(what: str, case_id: str | None):
+    """An operating-system error while writing the store becomes a `StoreIOError` that says what was
+    being done and for which case (`rgbench run` prints it and exits EXIT_IO, no traceback)."""
+    try:
+        yield
+    except OSError as e:
+        raise StoreIOError(what, case_id, e) from e
 
 
 def _run_processes(cases, suite_name, store_path, force, workers, reporter, prereg=None) -> list[Outcome]:

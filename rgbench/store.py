@@ -68,6 +68,7 @@ __all__ = [
 ]
 
 COMPLETE_KEY = "rgbench_complete"
+MANIFEST_KEY = "rgbench_manifest"  # root attribute: the cases a store should hold (`Store.expected`)
 DIGEST_KEY = "rgbench_digests"
 _RECORD_KEYS = (COMPLETE_KEY, DIGEST_KEY)  # the completion record: not part of what the digests cover
 _ZARR_PARTIAL = re.compile(r"zarr\.[0-9a-f]{32}\.partial")  # zarr's LocalStore writes zarr.json through one
@@ -82,6 +83,16 @@ def group_name(case_id: str) -> str:
 
 def _is_local(path: str) -> bool:
     return "://" not in path or path.startswith("file://")
+
+
+class StoreIOError(Exception):
+    """Writing the store failed at the operating-system level (a full disk, no permission, a read-only
+    file system, the store's directory gone): what was being done, for which case, and the OS error."""
+
+    def __init__(self, what: str, case_id: str | None, error: OSError):
+        self.what, self.case_id, self.error = what, case_id, error
+        where = f" for case {case_id!r}" if case_id else ""
+        super().__init__(f"{what}{where} failed: {error.strerror or error} ({error.filename or 'the store'})")
 
 
 class StoreError(ValueError):
@@ -251,8 +262,11 @@ class Store:
         meta = _node_meta(root) or {}
         return meta.get("node_type") == "group" and {"suite", "data_format_version"} <= set(meta.get("attributes") or {})
 
-    def init(self, suite_name: str, title: str, suite_json: str) -> None:
-        """Create the store (or update its root provenance) for a suite."""
+    def init(self, suite_name: str, title: str, suite_json: str, manifest: dict[str, Any] | None = None) -> None:
+        """Create the store (or update its root provenance) for a suite, before any case starts.
+
+        `manifest` is what the store should hold: ``{"cases": {case id: spec hash}, "preregistration":
+        {...}}`` (the runner's); `rgbench verify` reports an expected case that is absent."""
         self.check_target()
         try:
             root = self._root("a")
@@ -274,8 +288,36 @@ class Store:
                 "suite_json": suite_json,
                 "data_format_version": DATA_FORMAT_VERSION,
                 "rgbench_version": __version__,
+                **({MANIFEST_KEY: manifest} if manifest is not None else {}),
             }
         )
+
+    def root_problem(self) -> str | None:
+        """Why the store's root metadata cannot be trusted (unreadable, or not rgbench's), or None."""
+        if not _is_local(self.path):
+            return None
+        root = self._local_root()
+        if not root.is_dir():
+            return f"no store at {self.path}"
+        meta = _node_meta(root)
+        if meta is None:
+            return f"the store's root metadata ({root / 'zarr.json'}) cannot be read: it is damaged or missing"
+        if not self._is_rgbench_root(root):
+            return f"{self.path} is not an rgbench store (its root zarr.json has none of rgbench's attributes)"
+        return None
+
+    def expected(self) -> dict[str, str | None]:
+        """The cases the store should hold: its manifest's (id → spec hash), or, for a store written before
+        manifests, the case ids of the suite it records (hash None); {} if it records neither."""
+        attrs = self.attrs()
+        manifest = attrs.get(MANIFEST_KEY)
+        if isinstance(manifest, dict) and isinstance(manifest.get("cases"), dict):
+            return {str(k): (str(v) if v is not None else None) for k, v in manifest["cases"].items()}
+        try:
+            cases = json.loads(attrs.get("suite_json") or "{}").get("cases") or []
+            return {str(c["id"]): None for c in cases if isinstance(c, dict) and "id" in c}
+        except (ValueError, TypeError, AttributeError):
+            return {}
 
     def attrs(self) -> dict[str, Any]:
         try:
@@ -318,6 +360,9 @@ class Store:
 
     def _load_checked(self, case_id: str) -> tuple[xr.Dataset | None, CaseCheck]:
         rec = self.record(case_id)
+        if rec.spec_hash is None and _is_local(self.path) and self._has_group(case_id):
+            if _node_meta(self._local_root() / group_name(case_id)) is None:
+                return None, CaseCheck(case_id, "corrupted", "its metadata (zarr.json) cannot be read: it is damaged")
         if rec.spec_hash is None:
             state = "incomplete" if rec.status is not None or self._has_group(case_id) else "missing"
             return None, CaseCheck(case_id, state, "no completion marker (an interrupted write)" if state == "incomplete" else "")
@@ -353,7 +398,19 @@ class Store:
 
     def check_all(self) -> list[CaseCheck]:
         """`check_case` for every case group, plus swaps an interruption left half done."""
-        checks = [self.check_case(n) for n in self._group_names()]
+        names = self._group_names()
+        checks = [self.check_case(n) for n in names]
+        present = set(names)
+        for case_id, spec_hash in self.expected().items():
+            if group_name(case_id) not in present and not self._has_group(case_id):
+                checks.append(
+                    CaseCheck(
+                        case_id,
+                        "missing",
+                        "the suite this store records expects it, and it is not there; `rgbench run` computes it",
+                        spec_hash=spec_hash,
+                    )
+                )
         if _is_local(self.path) and self._local_root().is_dir():
             for entry in sorted(self._local_root().iterdir()):
                 m = _SWAP.match(entry.name)
@@ -383,11 +440,16 @@ class Store:
         target = f".{name}.new-{os.getpid()}" if local else name
         if local:
             shutil.rmtree(self._local_root() / target, ignore_errors=True)
-        ds.to_zarr(self.path, group=target, mode="w", consolidated=False, zarr_format=3)
-        written = xr.open_zarr(self.path, group=target, consolidated=False).load()
-        group = zarr.open_group(self.path, path=target, mode="r+")
-        group.attrs[DIGEST_KEY] = dataset_digests(written)
-        group.attrs[COMPLETE_KEY] = spec_hash
+        try:
+            ds.to_zarr(self.path, group=target, mode="w", consolidated=False, zarr_format=3)
+            written = xr.open_zarr(self.path, group=target, consolidated=False).load()
+            group = zarr.open_group(self.path, path=target, mode="r+")
+            group.attrs[DIGEST_KEY] = dataset_digests(written)
+            group.attrs[COMPLETE_KEY] = spec_hash
+        except BaseException:
+            if local:  # nothing partial is kept: the case stays what it was (absent, or the old complete one)
+                shutil.rmtree(self._local_root() / target, ignore_errors=True)
+            raise
         if local:
             self._swap(name, target)
 
@@ -483,7 +545,10 @@ class Store:
 
     def release(self, case_id: str) -> None:
         if _is_local(self.path):
-            self._lock_path(case_id).unlink(missing_ok=True)
+            try:
+                self._lock_path(case_id).unlink(missing_ok=True)
+            except OSError:  # the store's directory is gone or not writable: a claim left behind is stale
+                pass
 
     @staticmethod
     def _stale(lock: Path) -> bool:

@@ -5,6 +5,7 @@ exit), never for a time: on a loaded machine a run takes many times longer, and 
 
 from __future__ import annotations
 
+import errno
 import re
 import signal
 import subprocess
@@ -276,3 +277,44 @@ def test_ctrl_c_during_a_run_exits_130_releases_its_claim_and_says_how_to_resume
     assert "Traceback" not in rest, rest
     assert list((store / ".locks").iterdir()) == [], "the claim was not released"
     assert not Store(str(store)).record("short").complete, "an interrupted case must not count as complete"
+
+
+@pytest.mark.parametrize(
+    ("method", "fail_on_call", "code"),
+    [
+        ("init", 1, errno.EACCES),  # creating the store: nothing computed yet
+        ("claim", 2, errno.EROFS),  # claiming the second case
+        ("write_case", 2, errno.ENOSPC),  # writing the second case: a full disk
+        ("consolidate", 1, errno.ENOENT),  # the end of the run: the store's directory gone
+    ],
+)
+def test_an_io_fault_ends_in_one_message_and_a_resume_equals_an_uninterrupted_run(
+    reference, tmp_path, monkeypatch, capsys, method, fail_on_call, code
+):
+    import os
+
+    from rgbench.cli import EXIT_IO, main
+
+    path = tmp_path / "faulty.zarr"
+    original = getattr(Store, method)
+    calls = []
+
+    def faulty(self, *args, **kwargs):
+        calls.append(method)
+        if len(calls) == fail_on_call:
+            raise OSError(code, os.strerror(code), str(path))
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(Store, method, faulty)
+    command = ["run", str(TINY_SUITE), "--store", str(path), "--quiet"]
+    assert main(command) == EXIT_IO
+    message = capsys.readouterr().err
+    assert "Traceback" not in message
+    assert os.strerror(code) in message and "The store is consistent" in message
+    assert f"resume with: rgbench {' '.join(command)}" in message
+    if method in ("claim", "write_case"):
+        assert "for case 'long'" in message  # the second case of the tiny suite
+    monkeypatch.setattr(Store, method, original)
+    assert main(command) == 0
+    assert_same(open_results(path), reference[1])
+    assert all(c.state == "complete" for c in Store(path).check_all())

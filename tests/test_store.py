@@ -323,3 +323,53 @@ def test_score_of_a_shipped_store_with_a_missing_seed_chunk_is_error_not_a_trace
     assert out.returncode == 3  # an ERROR verdict: a script can tell a broken store from a finished one
     verdicts = {(r["case"], r["verdict"]) for r in json.loads(out.stdout)["predictions"]}
     assert ("short-xi", "ERROR") in verdicts, verdicts
+
+
+def test_verify_knows_what_the_store_should_hold(tmp_path):
+    """A case the store's suite expects and that is absent, a deleted group, or a case's garbled
+    zarr.json make `verify` exit 1; a garbled root zarr.json makes it and `score` refuse the store."""
+    import shutil
+
+    from helpers import e2e_store
+
+    path = e2e_store(tmp_path)  # the e2e suite has a case, never-run, that the store does not hold
+    out = run_rgbench("verify", path, "--format", "json")
+    states = {c["case"]: c["state"] for c in json.loads(out.stdout)}
+    assert states == {"short-xi": "complete", "long-xi": "complete", "never-run": "missing"}
+    assert out.returncode == 1
+
+    shutil.rmtree(path / "long-xi")  # a complete case deleted
+    out = run_rgbench("verify", path, "--format", "json")
+    assert {c["case"]: c["state"] for c in json.loads(out.stdout)}["long-xi"] == "missing"
+    assert out.returncode == 1
+
+    (path / "short-xi" / "zarr.json").write_text("{ not json")  # a case's metadata garbled
+    out = run_rgbench("verify", path, "--format", "json")
+    garbled = {c["case"]: c for c in json.loads(out.stdout)}["short-xi"]
+    assert garbled["state"] == "corrupted" and "metadata" in garbled["reason"]
+    assert out.returncode == 1
+
+    (path / "zarr.json").write_text("garbage")  # the root's metadata garbled
+    verify, score = run_rgbench("verify", path), run_rgbench("score", path, "--suite", tmp_path / "e2e.yaml")
+    assert verify.returncode == 2 and score.returncode == 2
+    assert "root metadata" in verify.stderr and "root metadata" in score.stderr
+    assert "Traceback" not in verify.stderr + score.stderr
+
+
+def test_the_runner_writes_a_manifest_before_any_case(tmp_path, monkeypatch):
+    from helpers import E2E_SUITE
+
+    import rgbench.runner as runner
+    from rgbench.suite import load_suite
+
+    (tmp_path / "e2e.yaml").write_text(E2E_SUITE)
+    suite = load_suite(tmp_path / "e2e.yaml")
+    seen = []
+
+    def fake(payload, suite_name, store_path, force, progress=None, plugins=(), on_start=None, prereg=None):
+        seen.append(Store(store_path).expected())  # the manifest is there when the first case starts
+        return runner.Outcome(json.loads(payload)["id"], "skipped")
+
+    monkeypatch.setattr(runner, "execute_case", fake)
+    runner.run_suite(suite, str(tmp_path / "s.zarr"), only=["short-xi"], quiet=True)
+    assert seen == [{c.id: c.hash for c in suite.cases}]  # every case of the suite, not only those run

@@ -6,6 +6,7 @@ Each command's module is imported only when the command runs, so ``rgbench --hel
 
 from __future__ import annotations
 
+import errno
 import os
 import shlex
 import sys
@@ -13,7 +14,9 @@ import sys
 from ._commands import EXIT_INVALID, _print_problems
 from ._parser import build_parser as build_parser
 
-__all__ = ["main", "build_parser", "EXIT_INVALID"]
+EXIT_IO = 4  # the store could not be written (a full disk, no permission, a read-only file system, gone)
+
+__all__ = ["main", "build_parser", "EXIT_INVALID", "EXIT_IO"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,7 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return 0
     except Exception as e:  # the errors a user can cause end in their message and exit 2, never a traceback
+        from ..store import StoreIOError
         from ..suite import SuiteError
+
+        if isinstance(e, StoreIOError) and not args.debug:
+            words = " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+            print(_io_message(e, args.command, words), file=sys.stderr)
+            return EXIT_IO
 
         if isinstance(e, SuiteError):  # an invalid suite (show, run, `score --suite`, `plot --suite`) or a refused case
             _print_problems(e.problems)
@@ -48,6 +57,23 @@ def main(argv: list[str] | None = None) -> int:
             print(f"rgbench {args.command}: {e}", file=sys.stderr)
             return EXIT_INVALID
         raise
+
+
+def _io_message(e, command: str, words: str) -> str:
+    """One message for a store that could not be written: what failed, that the store is consistent,
+    what to fix, and the command that resumes."""
+    fix = {
+        errno.ENOSPC: "free disk space (or point --store at a disk with room)",
+        errno.EDQUOT: "free space within your disk quota",
+        errno.EACCES: "make the store's directory writable",
+        errno.EPERM: "make the store's directory writable",
+        errno.EROFS: "use a store on a writable file system (--store)",
+        errno.ENOENT: "the store's directory vanished: check the path (a resume starts it again)",
+    }.get(e.error.errno, "fix the cause above")
+    return (
+        f"rgbench {command}: {e}.\nThe store is consistent: every case in it was written whole (a case counts only "
+        f"once complete) and nothing partial is kept. {fix[0].upper() + fix[1:]}, then resume with: rgbench {words}"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -177,9 +177,14 @@ _COMMANDS = (_add_validate, _add_list, _add_show, _add_run, _add_score, _add_lea
 def build_parser() -> argparse.ArgumentParser:
     """The whole command line; building it imports nothing heavy (``rgbench --help`` is instant)."""
     parser = argparse.ArgumentParser(
-        prog="rgbench", description="Declarative benchmark suite for renormalization-group claims about deep networks."
+        prog="rgbench",
+        description="Declarative benchmark suite for renormalization-group claims about deep networks.",
+        epilog="Exit status: 0 done; 1 a check failed (score --strict, verify); 2 invalid input (a suite, a store, "
+        "an option); 3 a verdict is ERROR (score); 4 the store could not be written (disk full, no permission, "
+        "read-only, gone: the message says what, and how to resume); 130 interrupted.",
     )
     parser.add_argument("--version", action="version", version=f"rgbench {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the traceback of an error rgbench would only describe")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for add in _COMMANDS:
         add(sub)

@@ -78,15 +78,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cli_verify(args: argparse.Namespace) -> int:
-    """``rgbench verify STORE``: one line per case; exit 1 if any is corrupted or interrupted, 2 if no store."""
-    from ..store import Store, _is_local
+    """``rgbench verify STORE``: one line per case; exit 1 if any is corrupted, interrupted or missing (expected
+    by the store's suite and absent), 2 if there is no store or its root metadata cannot be read."""
+    from ..store import Store
 
     store = Store(args.store)
-    root = store._local_root()
-    if _is_local(store.path) and not (root.is_dir() and Store._is_rgbench_root(root)):
-        print(
-            f"rgbench verify: {args.store} is not an rgbench store (no root zarr.json with rgbench's attributes)", file=sys.stderr
-        )
+    problem = store.root_problem()
+    if problem:
+        print(f"rgbench verify: {problem}", file=sys.stderr)
         return 2
     checks = store.check_all()
     if args.format == "json":
@@ -107,7 +106,7 @@ def _cli_verify(args: argparse.Namespace) -> int:
         for c in checks:
             counts[c.state] = counts.get(c.state, 0) + 1
         print(f"{args.store}: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no cases"))
-    return 1 if any(c.state in ("corrupted", "interrupted") for c in checks) else 0
+    return 1 if any(c.state in ("corrupted", "interrupted", "missing") for c in checks) else 0
 
 
 def _cli_plot(args: argparse.Namespace) -> int:

@@ -349,6 +349,11 @@ def score_store(path: str | Path, suite: Suite | str | Path | None = None) -> Re
 
     if not Path(path).exists() and "://" not in str(path):
         raise ScoreError(f"no store at {str(path)!r}; run `rgbench run SUITE` first or check the path")
+    from ..store import Store
+
+    problem = Store(path).root_problem()
+    if problem:  # what `rgbench verify` refuses, `score` refuses with the same words
+        raise ScoreError(f"{problem}; `rgbench verify {path}` says the same")
     source = str(suite) if isinstance(suite, (str, Path)) else "store" if suite is None else "given"
     suite = _load_suite(path, suite)
     return replace(score_datasets(open_results(path), suite, store=str(path)), suite_source=source)
