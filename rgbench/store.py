@@ -299,9 +299,11 @@ class Store:
         root = self._local_root()
         if not root.is_dir():
             return f"no store at {self.path}"
+        if not (root / "zarr.json").is_file():
+            return f"{self.path} is not an rgbench store (it has no root zarr.json)"
         meta = _node_meta(root)
         if meta is None:
-            return f"the store's root metadata ({root / 'zarr.json'}) cannot be read: it is damaged or missing"
+            return f"the store's root metadata ({root / 'zarr.json'}) cannot be read: it is damaged"
         if not self._is_rgbench_root(root):
             return f"{self.path} is not an rgbench store (its root zarr.json has none of rgbench's attributes)"
         return None
