@@ -12,6 +12,7 @@ from jaxtyping import TypeCheckError
 
 from rgbench import observables as obs
 from rgbench.observables import (
+    _attention,
     _batching,
     _checks,
     _geometry,
@@ -422,6 +423,9 @@ ONE_CALL_EACH = {
     "kernel_drift": lambda f, x: f(x),
     "update_ratio": lambda f, x: f(x),
     "cloud_distance": lambda f, x: f(x, np.arange(10) < 3, np.arange(10) >= 3),
+    "attention_entropy": lambda f, x: f(x @ np.swapaxes(x, -1, -2), queries=np.arange(10) < 3),  # scores (2, 10, 10)
+    "attention_free_energy": lambda f, x: f(x @ np.swapaxes(x, -1, -2)),
+    "attention_distance": lambda f, x: f(x @ np.swapaxes(x, -1, -2), nonfinite="nan"),
 }
 
 
@@ -429,7 +433,7 @@ def test_every_public_observable_checks_its_arguments_once(monkeypatch):
     assert set(ONE_CALL_EACH) == set(obs.__all__), "a public observable without a case here"
     # `_arguments_first` looks `_check_arguments` up in `_checks` at each call, so patching it there
     # counts every check; a module that imported the name itself could call it uncounted.
-    assert [m for m in (_rank, _kernel, _geometry, _batching) if hasattr(m, "_check_arguments")] == []
+    assert [m for m in (_rank, _kernel, _geometry, _attention, _batching) if hasattr(m, "_check_arguments")] == []
     seen = []
     real = _checks._check_arguments
     monkeypatch.setattr(_checks, "_check_arguments", lambda args: (seen.append(args), real(args)))

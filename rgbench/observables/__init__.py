@@ -1,10 +1,23 @@
-"""Observables of representations: spectra and rank measures, linear CKA and kernel drift, update ratio, cloud distance.
+"""Observables of representations: spectra and rank measures, linear CKA and kernel drift, update ratio, cloud distance; attention entropy, free energy and distance.
 
-The public functions live in `_rank`, `_kernel` and `_geometry`; `_checks` holds the argument checks
-they all run first (once per call) and `_batching` the chunked float64 machinery they all run on.
+The public functions live in `_rank`, `_kernel`, `_geometry` and `_attention`; `_checks` holds the
+argument checks they all run first (once per call) and `_batching` the chunked float64 machinery
+they all run on.
 
-Every function takes activations ``x`` of shape ``(..., N samples, d features)`` with any number of
-leading batch dimensions (seed, stage, layer, position, ...), as a numpy or JAX array of any real
+* Rank measures: `singular_values`, `effective_rank`, `participation_ratio`, `stable_rank`,
+  `numerical_rank`, `rank_measures` (the three spectral ones from one eigensolve).
+* Kernels: `linear_cka`, `cka_matrix`, `kernel_drift`.
+* Uncentred geometry: `update_ratio`, `cloud_distance`.
+* Attention (one head's pre-softmax scores ``s`` (..., T_query, T_key), masked keys at ``-inf``;
+  each the mean over queries, optionally over a boolean ``queries`` selection):
+  `attention_entropy` (mean ``−Σ_k p_k ln p_k``), `attention_free_energy` (mean ``ln Σ_k exp s_k``,
+  the log-partition function: minus the free energy of the Boltzmann distribution over keys with
+  energies ``−s``), `attention_distance` (mean ``Σ_k p_k |k − t|``). They take scores, not
+  activations, and centre nothing; of the conventions below, float64, batching, errors and
+  ``nonfinite`` apply (``-inf`` is a masked key, not a non-finite value; nan and ``+inf`` are).
+
+Every other function takes activations ``x`` of shape ``(..., N samples, d features)`` with any
+number of leading batch dimensions (seed, stage, layer, position, ...), as a numpy or JAX array of any real
 dtype, and returns a numpy ``float64`` array of shape ``(...)`` (0-d for a single matrix). One call
 handles a whole batch: the work is batched matrix products and batched symmetric eigensolvers, run
 over the batch in fixed-size chunks so that float32 input of several GiB never needs a float64 copy
@@ -46,8 +59,15 @@ Kornblith, Norouzi, Lee & Hinton (2019), "Similarity of neural network represent
 ICML.
 Song, Smola, Gretton, Bedo & Borgwardt (2012), "Feature selection via dependence maximization",
 JMLR 13.
+Clark, Khandelwal, Levy & Manning (2019), "What does BERT look at? An analysis of BERT's attention",
+BlackboxNLP (attention entropy).
+Vig & Belinkov (2019), "Analyzing the structure of attention in a transformer language model",
+BlackboxNLP (mean attention distance).
 """
 
+from ._attention import attention_distance as attention_distance
+from ._attention import attention_entropy as attention_entropy
+from ._attention import attention_free_energy as attention_free_energy
 from ._checks import NonFinite as NonFinite
 from ._geometry import cloud_distance as cloud_distance
 from ._geometry import update_ratio as update_ratio
@@ -73,4 +93,7 @@ __all__ = [
     "kernel_drift",
     "update_ratio",
     "cloud_distance",
+    "attention_entropy",
+    "attention_free_energy",
+    "attention_distance",
 ]

@@ -1,7 +1,8 @@
 """The checks every public observable runs on its arguments, once, before its body (`_arguments_first`).
 
-Ranks, dtypes, sample counts, shapes that must agree or broadcast, options and row weights' values,
-each with a message that says what is wrong in rgbench's terms.
+Ranks, dtypes, sample counts, shapes that must agree or broadcast, options and row weights' values
+(for attention scores: dtype, rank, the query mask's shape), each with a message that says what is
+wrong in rgbench's terms.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ NonFinite = Literal["raise", "nan"]
 
 _MATRICES = "(..., N samples, d features)"
 _LAYERS = "(..., L layers, N samples, d features)"
+_SCORES = "(..., T_query, T_key)"
 
 
 def _check_array(a: Any, name: str, *, min_ndim: int = 2, what: str = _MATRICES) -> None:
@@ -56,12 +58,16 @@ def _check_metric(metric: str) -> None:
 
 def _check_arguments(args: dict[str, Any]) -> None:
     """rgbench's checks of a public observable's arguments (by name: `x`, `y`, `xs`, `rows`,
-    `weights`, `a`, `b`, `nonfinite`, `metric`), each with a message that says what is wrong: ranks,
-    dtypes, sample counts, shapes that must agree or broadcast, options, and row weights' values."""
+    `weights`, `a`, `b`, `s`, `queries`, `nonfinite`, `metric`), each with a message that says what
+    is wrong: ranks, dtypes, sample counts, shapes that must agree or broadcast, options, and row
+    weights' values."""
     if "nonfinite" in args:
         _check_nonfinite(args["nonfinite"])
     if "metric" in args:
         _check_metric(args["metric"])
+    if "s" in args:
+        _check_scores(_array_view(args["s"]), args.get("queries"))
+        return
     if "xs" in args:
         xs = _array_view(args["xs"])
         _check_array(xs, "xs", min_ndim=3, what=_LAYERS)
@@ -92,6 +98,24 @@ def _check_arguments(args: dict[str, Any]) -> None:
             raise ValueError(f"`{key}` must be finite and non-negative (row multiplicities)")
     if "a" in args and not (_broadcasts(np.shape(args["a"]), rows_shape) and _broadcasts(np.shape(args["b"]), rows_shape)):
         raise ValueError(f"row selections of shapes {np.shape(args['a'])}, {np.shape(args['b'])} do not broadcast to {rows_name}")
+
+
+def _check_scores(s: Any, queries: Any) -> None:
+    """Attention scores `s` (..., T_query, T_key) and the optional boolean `queries` (..., T_query)."""
+    if s.dtype.kind not in "iuf":
+        hint = " (a mask? pass scores with -inf at the disallowed keys)" if s.dtype.kind == "b" else ""
+        raise ValueError(f"`s` must be real-valued attention scores; got dtype {s.dtype}{hint}")
+    if s.ndim < 2 or s.shape[-2] < 1 or s.shape[-1] < 1:
+        raise ValueError(
+            f"`s` must have shape {_SCORES} with at least 1 query and 1 key; got shape {s.shape}. "
+            f"For one query's scores use s[None, :]."
+        )
+    if queries is None:
+        return
+    if np.asarray(queries).dtype != bool:
+        raise ValueError(f"`queries` must be a boolean mask over queries; got dtype {np.asarray(queries).dtype}")
+    if not _broadcasts(np.shape(queries), s.shape[:-1]):
+        raise ValueError(f"`queries` of shape {np.shape(queries)} does not broadcast to s.shape[:-1] = {s.shape[:-1]}")
 
 
 def _array_view(x: Any) -> Any:
