@@ -114,7 +114,7 @@ def estimate(case: Case, *, reuses_training: bool = False) -> Estimate:
     p = net.params
     context_free = a.context_free
     # sequences' worth of rows one training step evaluates (a context-free network: its symbol table)
-    table_positions = length if a.positions else 1
+    table_positions = length if a.learned_positions else 1
     step_sequences = (vocab + 1) * table_positions / length if context_free else t.batch
     rows = (vocab + 1) * table_positions if context_free else t.batch * length
     lockstep = min(seeds, max(1, _VMAP_WORK // max(1, rows * p)))

@@ -8,7 +8,16 @@ from typing import Literal
 import jax
 import pytest
 
-from rgbench.models import AbstractArchitecture, ArchitectureConfig, ContextFreeArchitecture, Mixer, Plain, Tokenwise, Windowed
+from rgbench.models import (
+    AbstractArchitecture,
+    ArchitectureConfig,
+    ContextFreeArchitecture,
+    Mixer,
+    Plain,
+    Tokenwise,
+    Transformer,
+    Windowed,
+)
 from rgbench.predictions import AbstractTest, AbstractVectorTest, Monotone, Scaling, Threshold
 from rgbench.registry import ARCHITECTURES, OBSERVABLES, TESTS, Registry
 
@@ -40,7 +49,13 @@ def test_a_network_without_its_declared_fields_cannot_be_instantiated():
 
 @pytest.mark.parametrize(
     "config",
-    [Tokenwise(depth=2, width=8), Mixer(depth=2, width=8), Windowed(depth=2, width=8), Plain(depth=2, width=8)],
+    [
+        Tokenwise(depth=2, width=8),
+        Mixer(depth=2, width=8),
+        Windowed(depth=2, width=8),
+        Transformer(depth=2, width=8),
+        Plain(depth=2, width=8),
+    ],
     ids=lambda c: c.kind,
 )
 def test_config_context_free_agrees_with_the_network_class(config):

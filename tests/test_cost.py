@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from rgbench.cli import main
 from rgbench.cost import budget, estimate, parse_bytes, parse_hours
-from rgbench.models import Mixer, Plain, Tokenwise, Windowed
+from rgbench.models import Mixer, Plain, Tokenwise, Transformer, Windowed
 from rgbench.models._configs import ArchitectureConfig
 from rgbench.suite import load_suite
 
@@ -25,6 +25,8 @@ CONFIGS = [
     Mixer(depth=2, width=8, token_hidden=7),
     Mixer(depth=2, width=6, norm="none", positions=True),
     Windowed(depth=2, width=8, radius=2),
+    Transformer(depth=2, width=8, heads=2),
+    Transformer(depth=2, width=9, heads=3, head_width=4, positions="learned", norm="rmsnorm", attention="window:1"),
     Plain(depth=4, width=8),
     Plain(depth=3, width=5, positions=True, residual=True),
 ]
@@ -39,7 +41,13 @@ def test_closed_form_parameters_are_the_networks_own(config):
 
 @pytest.mark.parametrize(
     "config",
-    [Tokenwise(depth=1, width=64), Mixer(depth=1, width=64), Windowed(depth=1, width=64, radius=2), Plain(depth=1, width=64)],
+    [
+        Tokenwise(depth=1, width=64),
+        Mixer(depth=1, width=64),
+        Windowed(depth=1, width=64, radius=2),
+        Transformer(depth=1, width=64),
+        Plain(depth=1, width=64),
+    ],
     ids=lambda c: c.kind,
 )
 def test_closed_form_flops_are_the_matmuls_xla_counts(config):
@@ -144,10 +152,13 @@ _SIZES = {  # every size field across its whole allowed range (rgbench list give
 @st.composite
 def valid_cases(draw):
     size = {k: draw(st.integers(lo, hi)) for k, (lo, hi) in _SIZES.items()}
-    kind = draw(st.sampled_from(["tokenwise", "mixer", "windowed", "plain"]))
+    kind = draw(st.sampled_from(["tokenwise", "mixer", "windowed", "transformer", "plain"]))
     arch = {"kind": kind, "depth": size["depth"], "width": size["width"]}
     if kind == "windowed":
         arch["radius"] = size["radius"]
+    if kind == "transformer":
+        arch["heads"] = draw(st.integers(1, min(size["width"], 1024)))
+        arch["attention"] = draw(st.sampled_from(["full", f"window:{size['radius']}"]))
     return {
         "id": "c",
         "architecture": arch,

@@ -19,12 +19,15 @@ from rgbench.models import (
     MixerNet,
     Tokenwise,
     TokenwiseNet,
+    Transformer,
+    TransformerNet,
     Windowed,
     WindowedNet,
     _ops,
     per_token_ce_sum,
 )
 from rgbench.models._base import scan_blocks, stack_blocks, unstack_blocks
+from rgbench.models._transformer import sinusoidal_positions
 from rgbench.registry import ARCHITECTURES
 
 V, T = 6, 12
@@ -37,14 +40,25 @@ def configs() -> list[ArchitectureConfig]:
         Tokenwise(**SMALL),
         Mixer(**SMALL),
         Windowed(**SMALL, radius=1),
+        Transformer(**SMALL, heads=2),
         Tokenwise(**SMALL, positions=True, norm="rmsnorm", activation="relu", residual_scale="1/sqrt(L)"),
         Mixer(**SMALL, token_hidden=5, positions=True, norm="none", activation="tanh", residual_scale=0.5),
         Windowed(**SMALL, radius=2, norm="rmsnorm", init_scale=2.0, residual_scale="1/L"),
+        Transformer(
+            **SMALL,
+            heads=3,
+            head_width=2,
+            positions="learned",
+            attention="window:1",
+            norm="rmsnorm",
+            activation="tanh",
+            residual_scale=0.5,
+        ),
     ]
 
 
 def one_of_each() -> list[ArchitectureConfig]:
-    return configs()[:3]
+    return configs()[:4]
 
 
 # Tests compile many small programs: skip XLA's backend optimisations (seconds each on 2 cores).
@@ -85,7 +99,7 @@ def random_batch(n, *, vocab=V, length=T):
 
 
 def test_registered_kinds():
-    assert {"tokenwise", "mixer", "windowed"} <= set(ARCHITECTURES)
+    assert {"tokenwise", "mixer", "windowed", "transformer"} <= set(ARCHITECTURES)
     cfg = ARCHITECTURES.parse({"kind": "mixer", "depth": 8, "token_hidden": 32})
     assert isinstance(cfg, Mixer)
     assert cfg.depth == 8
@@ -127,6 +141,8 @@ def test_stream_shapes(cfg):
     expected0 = model.embedding.tokens[inputs]
     if model.embedding.positions is not None:
         expected0 = expected0 + model.embedding.positions
+    if isinstance(model, TransformerNet) and model.positions == "sinusoidal":  # a fixed table, not a parameter
+        expected0 = expected0 + sinusoidal_positions(T, cfg.width)
     np.testing.assert_array_equal(stream[0], expected0)
     # The call on one sequence is the batch forward's row.
     (one_stream, one_logits), (bstream, blogits), _ = run(model, batch[1], batch)
@@ -316,6 +332,7 @@ def test_nets_are_the_registered_classes():
     assert isinstance(Tokenwise(**SMALL).build(V, T, key=jax.random.key(0)), TokenwiseNet)
     assert isinstance(Mixer(**SMALL).build(V, T, key=jax.random.key(0)), MixerNet)
     assert isinstance(Windowed(**SMALL).build(V, T, key=jax.random.key(0)), WindowedNet)
+    assert isinstance(Transformer(**SMALL).build(V, T, key=jax.random.key(0)), TransformerNet)
 
 
 @pytest.mark.parametrize("batch", [3, 40])  # 15 and 320 rows of batch·width: both paths of `dense`

@@ -1,6 +1,7 @@
-"""Equinox residual MLP families; each returns the residual stream at every layer plus logits.
+"""Equinox residual network families; each returns the residual stream at every layer plus logits.
 
-A suite names a family with ``kind:`` (``tokenwise``, ``mixer``, ``windowed``, and ``plain`` for theory at init); its config's
+A suite names a family with ``kind:`` (the MLPs ``tokenwise``, ``mixer``, ``windowed``, the attention
+network ``transformer``, and ``plain`` for theory at init); its config's
 ``build(vocab, length, *, key)`` returns the network, whose ``__call__(inputs)`` gives
 ``(stream[layer, position, width], logits[position, vocab])`` with layer 0 the embedding output.
 
@@ -22,6 +23,7 @@ from ._configs import Mixer as Mixer
 from ._configs import NetworkCost as NetworkCost
 from ._configs import Plain as Plain
 from ._configs import Tokenwise as Tokenwise
+from ._configs import Transformer as Transformer
 from ._configs import Windowed as Windowed
 
 _LAZY = {
@@ -30,8 +32,9 @@ _LAZY = {
     "_mixer": ("MixerNet",),
     "_plain": ("PlainNet",),
     "_tokenwise": ("TokenwiseNet",),
+    "_transformer": ("TransformerNet",),
     "_windowed": ("WindowedNet",),
 }
 __getattr__, __dir__, _LAZY_NAMES = lazy_exports(__name__, _LAZY)
 
-__all__ = ["ArchitectureConfig", "Mixer", "Plain", "Tokenwise", "Windowed", *_LAZY_NAMES]
+__all__ = ["ArchitectureConfig", "Mixer", "Plain", "Tokenwise", "Transformer", "Windowed", *_LAZY_NAMES]

@@ -2,7 +2,7 @@
 
 These classes are plain pydantic and import no JAX, so validating a suite (``rgbench validate``,
 ``list``, ``show``) costs no JAX import; each family's ``network`` imports its Equinox module
-(``_tokenwise``, ``_mixer``, ``_windowed``, ``_plain``) when a network is first built.
+(``_tokenwise``, ``_mixer``, ``_windowed``, ``_transformer``, ``_plain``) when a network is first built.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from __future__ import annotations
 import abc
 import functools
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Literal
@@ -25,9 +26,10 @@ if TYPE_CHECKING:
     from ._mixer import MixerNet
     from ._plain import PlainNet
     from ._tokenwise import TokenwiseNet
+    from ._transformer import TransformerNet
     from ._windowed import WindowedNet
 
-__all__ = ["Activation", "ArchitectureConfig", "Mixer", "NetworkCost", "Norm", "Plain", "Tokenwise", "Windowed"]
+__all__ = ["Activation", "ArchitectureConfig", "Mixer", "NetworkCost", "Norm", "Plain", "Tokenwise", "Transformer", "Windowed"]
 
 Activation = Literal["gelu", "relu", "tanh"]
 #: The largest |residual_scale| a number may give (beyond it the first block's output leaves float32).
@@ -98,6 +100,12 @@ class ArchitectureConfig(Component):
     context_free: ClassVar[bool] = False
 
     @property
+    def learned_positions(self) -> bool:
+        """Whether the network holds a learned (T, d) positional table (a family with other kinds of
+        positions overrides this)."""
+        return bool(self.positions)
+
+    @property
     def hidden(self) -> int:
         """Hidden width of each block's MLP: round(hidden_mult · width), at least 1."""
         return max(1, round(self.hidden_mult * self.width))
@@ -141,11 +149,11 @@ class ArchitectureConfig(Component):
 
     def _mlp_cost(self, vocab: int, length: int, fan_in: int, extra: NetworkCost | None = None) -> NetworkCost:
         """A stack of pre-norm channel MLPs (fan_in → hidden → width) on every token, with the shared
-        embedding and readout, plus `extra` per block (the mixer's token MLP)."""
+        embedding and readout, plus `extra` per block (the mixer's token MLP, the transformer's attention)."""
         d, h, depth = self.width, self.hidden, self.depth
         norm = _norm_params(self.norm, d)
         block = norm + fan_in * h + h + h * d + d
-        embed = (vocab + 1) * d + (length * d if self.positions else 0)
+        embed = (vocab + 1) * d + (length * d if self.learned_positions else 0)
         readout = _norm_params(self.norm, d) + d * vocab + vocab
         flops = length * (depth * 2.0 * (fan_in * h + h * d) + 2.0 * d * vocab)
         acts = length * (depth * (3 * d + fan_in + 2 * h) + 2 * vocab)
@@ -253,6 +261,101 @@ class Windowed(ArchitectureConfig):
         return self._mlp_cost(vocab, length, (2 * self.radius + 1) * self.width)
 
 
+#: The largest window radius `attention: window:<r>` may give (the longest sequence a suite may ask for).
+MAX_ATTENTION_RADIUS = 65536
+_WINDOW = re.compile(r"window:([0-9]+)")
+
+
+@ARCHITECTURES.register
+class Transformer(ArchitectureConfig):
+    """Pre-norm transformer encoder: bidirectional multi-head self-attention, then a channel MLP, per block.
+
+    h ← h + α·MHSA(norm(h)); h ← h + α·ChannelMLP(norm(h)). Queries, keys and values project
+    width → heads × head_width, and the heads' outputs project back to width (width need not equal
+    heads × head_width). Trained with the masked-token objective of every family, so attention is
+    bidirectional; ``attention: window:<r>`` restricts query t to keys |t − s| ≤ r.
+    """
+
+    kind: Literal["transformer"] = "transformer"
+    heads: int = Field(4, ge=1, le=1024, description="attention heads per block")
+    head_width: int | None = Field(
+        None,
+        ge=1,
+        le=65536,
+        description="width of each head's queries, keys and values; null = width // heads",
+    )
+    positions: Literal["learned", "sinusoidal", "none"] = Field(
+        "sinusoidal",
+        description="positional information added to the token embedding: learned (a trained T × d table, zero at "
+        "init, as in every family), sinusoidal (the fixed table of Vaswani et al. 2017) or none "
+        "(the network is then equivariant under permutations of the positions)",
+    )
+    attention: str = Field(
+        "full",
+        pattern=r"^(full|window:[0-9]+)$",
+        description="full: every position attends to every position; window:<r>: query t attends only to keys "
+        f"|t − s| ≤ r (the windowed MLP's locality at radius r; 0 ≤ r ≤ {MAX_ATTENTION_RADIUS})",
+    )
+
+    @field_validator("attention", mode="before")
+    @classmethod
+    def _attention_form(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value  # pydantic's own type error
+        if value == "full":
+            return value
+        match = _WINDOW.fullmatch(value)
+        if match is None or int(match[1]) > MAX_ATTENTION_RADIUS:
+            raise ValueError(
+                f"attention must be 'full' or 'window:<r>' with r a whole number 0 … {MAX_ATTENTION_RADIUS} (e.g. window:2)"
+            )
+        return f"window:{int(match[1])}"  # one spelling per radius (window:02 is window:2)
+
+    @model_validator(mode="after")
+    def _heads_fit(self):
+        if self.head_width is None and self.heads > self.width:
+            raise ValueError(
+                f"head_width = width // heads would be 0 ({self.width} // {self.heads}): "
+                "use at most `width` heads or set `head_width`"
+            )
+        return self
+
+    @property
+    def learned_positions(self) -> bool:
+        return self.positions == "learned"
+
+    @property
+    def resolved_head_width(self) -> int:
+        """Width of each head: `head_width`, or width // heads when unset."""
+        return self.head_width if self.head_width is not None else self.width // self.heads
+
+    @property
+    def window(self) -> int | None:
+        """The attention radius r of ``window:<r>``; None for full attention."""
+        return None if self.attention == "full" else int(self.attention.removeprefix("window:"))
+
+    def cost(self, vocab: int, length: int) -> NetworkCost:
+        """The channel-MLP stack plus one attention branch per block: norm, q/k/v projections with biases
+        (d → 3·heads·head_width), the output projection with its bias, and the T² terms of QKᵀ and of the
+        attention-weighted values (2·T²·heads·head_width FLOPs each). A window is a mask on the full
+        T × T scores, so it costs as much as full attention. Activations: the normed input, q, k, v, the
+        heads' output and the branch's output per token, and the scores and their softmax per head."""
+        d, t, n = self.width, length, self.heads
+        inner = n * self.resolved_head_width
+        attention = NetworkCost(
+            _norm_params(self.norm, d) + 3 * (d * inner + inner) + inner * d + d,
+            2.0 * t * (3 * d * inner + inner * d) + 2 * 2.0 * t * t * inner,
+            t * (2 * d + 4 * inner) + 2 * n * t * t,
+            0,
+        )
+        return self._mlp_cost(vocab, length, d, attention)
+
+    def network(self, vocab: int, length: int, *, key: PRNGKeyArray) -> TransformerNet:
+        from ._transformer import TransformerNet
+
+        return TransformerNet(self, vocab, length, key=key)
+
+
 @ARCHITECTURES.register
 class Plain(ArchitectureConfig):
     """Bias-free MLP stack h ← W φ(h) (or h ← h + α·W φ(h)), no norm, no hidden layer: exactly solvable at init.
@@ -295,7 +398,7 @@ class Plain(ArchitectureConfig):
 
     def cost(self, vocab: int, length: int) -> NetworkCost:
         d, depth = self.width, self.depth
-        embed = (vocab + 1) * d + (length * d if self.positions else 0)
+        embed = (vocab + 1) * d + (length * d if self.learned_positions else 0)
         return NetworkCost(
             embed + depth * d * d + d * vocab + vocab,
             length * (depth * 2.0 * d * d + 2.0 * d * vocab),
