@@ -32,6 +32,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from ._attention_measure import ATTENTION_ATTRS
+
 __all__ = ["MeasureConfig", "measure", "measure_streams", "measure_tables", "PROBE_KEY"]
 
 PROBE_KEY = 2**31 - 2  # seed-independent: every seed and stage is measured on the same rows
@@ -304,6 +306,7 @@ def _measure_stages(
 ) -> dict[str, list[np.ndarray]]:
     """Each observable's values per stage, in `cfg.stages` order (seed first); nan for diverged seeds
     at the trained stage."""
+    from ._attention_measure import measure_attention
     from .train import forward, symbol_tables
 
     per_stage: dict[str, list[np.ndarray]] = {}
@@ -317,6 +320,7 @@ def _measure_stages(
             streams = np.asarray(streams, dtype=np.float32)
             values = measure_streams(streams, scored, cfg, rng=np.random.default_rng(0), is_mask=inputs == data.mask_id)
             del streams
+            values.update(measure_attention(model, inputs) or {})
         if stage == "trained" and diverged.any():
             for v in values.values():
                 v[diverged] = np.nan
@@ -340,6 +344,9 @@ _DIMS: dict[str, tuple[str, ...]] = {
     "kernel_drift": ("seed", "stage", "transition"),
     "update_ratio": ("seed", "stage", "transition"),
     "cka": ("seed", "stage", "layer", "layer2"),
+    "attention_entropy": ("seed", "stage", "transition", "head"),
+    "attention_free_energy": ("seed", "stage", "transition", "head"),
+    "attention_distance": ("seed", "stage", "transition", "head"),
 }  # the measured variables' dims, in the order they are stored
 
 
@@ -361,6 +368,9 @@ def _coords(case: Any, cfg: MeasureConfig, data: Any, result: Any) -> dict[str, 
     }
     if cfg.cka:
         coords["layer2"] = np.arange(depth + 1)
+    heads = getattr(case.architecture, "heads", None)
+    if heads is not None:  # a family with attention: its per-head observables
+        coords["head"] = np.arange(heads)
     return coords
 
 
@@ -455,5 +465,5 @@ def _describe(ds: Any, case: Any, data: Any, n: int) -> None:
 
 
 def _cf(name: str) -> dict[str, str]:
-    long_name, units = _ATTRS[name]
+    long_name, units = _ATTRS[name] if name in _ATTRS else ATTENTION_ATTRS[name]
     return {"long_name": long_name, "units": units}

@@ -20,6 +20,9 @@ from ._base import interval_rule as interval_rule
 from ._base import parse_layers as parse_layers
 from ._base import resolved_selection as resolved_selection
 from ._base import scalar_per_seed as scalar_per_seed
+from ._observables import AttentionDistance as AttentionDistance
+from ._observables import AttentionEntropy as AttentionEntropy
+from ._observables import AttentionFreeEnergy as AttentionFreeEnergy
 from ._observables import DataEffectiveRankPooled as DataEffectiveRankPooled
 from ._observables import DominantTransition as DominantTransition
 from ._observables import DriftConcentration as DriftConcentration

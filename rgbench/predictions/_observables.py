@@ -303,6 +303,56 @@ class UpdateRatio(_TransitionVariable):
     variable: ClassVar[str] = "update_ratio"
 
 
+class _AttentionVariable(_TransitionVariable):
+    """Base: a stored (seed, stage, transition, head) attention observable of a network that attends,
+    a vector along transition (the block ℓ→ℓ+1); `head` picks one head, default the mean over heads."""
+
+    head: int | None = Field(None, ge=0, le=1023, description="one attention head (default: the mean over heads)")
+
+    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+        if self.variable not in ds.data_vars:
+            raise ObservableUnavailable(
+                f"{self.variable!r} is stored only for networks with attention (architecture kind transformer)"
+            )
+        da = super()._values(ds, stage=stage, sel=sel, role=role)
+        if self.head is None:
+            return da.mean("head")
+        if self.head >= da.sizes["head"]:
+            raise ObservableUnavailable(f"head {self.head} does not exist: the network has {da.sizes['head']} heads")
+        return da.isel(head=self.head, drop=True)
+
+
+@OBSERVABLES.register
+class AttentionEntropy(_AttentionVariable):
+    """Attention entropy −Σ_s p_ts log p_ts (nats) per block, mean over queries, probe sequences and heads.
+
+    0 for one-hot attention, log T for uniform attention over T keys (log(2r + 1) at most under
+    ``window:r``). `rgbench.observables.attention_entropy`."""
+
+    kind: Literal["attention_entropy"] = "attention_entropy"
+    variable: ClassVar[str] = "attention_entropy"
+
+
+@OBSERVABLES.register
+class AttentionFreeEnergy(_AttentionVariable):
+    """Log-partition function log Σ_s exp(score_ts) of a query's attention (nats) per block, mean over queries,
+    probe sequences and heads: attention read as a Boltzmann distribution over keys at unit temperature
+    (the "partition function" analogy). `rgbench.observables.attention_free_energy`."""
+
+    kind: Literal["attention_free_energy"] = "attention_free_energy"
+    variable: ClassVar[str] = "attention_free_energy"
+
+
+@OBSERVABLES.register
+class AttentionDistance(_AttentionVariable):
+    """Mean attention distance Σ_s p_ts |t − s| (positions) per block, mean over queries, probe sequences and
+    heads: (T² − 1)/(3T) for uniform full attention, at most r under ``window:r``.
+    `rgbench.observables.attention_distance`."""
+
+    kind: Literal["attention_distance"] = "attention_distance"
+    variable: ClassVar[str] = "attention_distance"
+
+
 def top_share(v: np.ndarray, top: int) -> np.ndarray:
     """Share of the `top` largest entries in the total along the last axis (negatives clipped to 0)."""
     v = np.clip(np.asarray(v, dtype=float), 0.0, None)
