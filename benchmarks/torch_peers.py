@@ -1,8 +1,10 @@
-"""The PyTorch peers of ``benchmarks/throughput.py``: the same training, written as well as PyTorch allows.
+"""The PyTorch peers of ``benchmarks/throughput.py`` and ``benchmarks/transformer_peer.py``: the same
+training, written as well as PyTorch allows.
 
-Every variant trains the same network (pre-LN GELU residual MLP blocks, LayerNorm readout, Adam
-3e-4) on the same sticky-chain batches with BERT masking (sampled with torch ops inside the step),
-one seed, and returns a ``step()`` callable that runs one optimizer step and returns the loss tensor:
+Every variant trains the same network (pre-LN GELU residual MLP blocks — tokenwise, mixer — or
+pre-LN transformer blocks; LayerNorm readout; Adam 3e-4) on the same sticky-chain batches with BERT
+masking (sampled with torch ops inside the step), one seed, and returns a ``step()`` callable that
+runs one optimizer step and returns the loss tensor:
 
 * ``plain`` — every token through the network, ``F.cross_entropy`` on the scored positions: the loop
   a researcher writes first;
@@ -56,6 +58,46 @@ class MixerBlock(nn.Module):
         return h + self.channel(self.norm2(h))
 
 
+class SelfAttention(nn.Module):
+    """rgbench's attention branch: LayerNorm → one fused q|k|v Linear (d → 3·heads·head_width, with bias;
+    columns [q | k | v], head-major, as rgbench's ``wqkv``) → ``scaled_dot_product_attention`` (every
+    query sees every key: bidirectional, no mask) → the heads concatenated → Linear back to d (bias)."""
+
+    def __init__(self, d: int, heads: int, head_width: int):
+        super().__init__()
+        inner = heads * head_width
+        self.norm, self.qkv, self.out = nn.LayerNorm(d), nn.Linear(d, 3 * inner), nn.Linear(inner, d)
+        self.heads, self.head_width = heads, head_width
+
+    def forward(self, h):  # (B, T, d)
+        b, t, _ = h.shape
+        qkv = self.qkv(self.norm(h)).view(b, t, 3, self.heads, self.head_width).permute(2, 0, 3, 1, 4)
+        o = F.scaled_dot_product_attention(qkv[0], qkv[1], qkv[2])  # (B, heads, T, head_width); scale 1/√head_width
+        return self.out(o.transpose(1, 2).reshape(b, t, self.heads * self.head_width))
+
+
+class TransformerBlock(nn.Module):
+    """h ← h + MHSA(LN(h)); h ← h + MLP(LN(h)) (rgbench's transformer block at α = 1)."""
+
+    def __init__(self, d: int, hidden: int, heads: int, head_width: int):
+        super().__init__()
+        self.attention = SelfAttention(d, heads, head_width)
+        self.norm, self.mlp = nn.LayerNorm(d), MLP(d, hidden, d)
+
+    def forward(self, h):
+        h = h + self.attention(h)
+        return h + self.mlp(self.norm(h))
+
+
+def sinusoidal_positions(length: int, width: int) -> torch.Tensor:
+    """rgbench's table (``rgbench.models._transformer.sinusoidal_positions``): PE[t, 2i] = sin(t / 10000^(2i/d)),
+    PE[t, 2i+1] = cos(t / 10000^(2i/d)), computed in float64, stored as float32."""
+    t = torch.arange(length, dtype=torch.float64)[:, None]
+    i = torch.arange(width, dtype=torch.float64)[None, :]
+    angle = t / 10000.0 ** ((i - i % 2) / width)
+    return torch.where(i % 2 == 0, torch.sin(angle), torch.cos(angle)).to(torch.float32)
+
+
 class Net(nn.Module):
     def __init__(self, vocab: int, d: int, depth: int, block: Callable[[], nn.Module]):
         super().__init__()
@@ -70,6 +112,24 @@ class Net(nn.Module):
 
     def forward(self, x):
         return self.trunk(self.embed(x))
+
+
+class TransformerNet(Net):
+    """Embedding (+ the fixed sinusoidal table, a buffer: no parameters), transformer blocks, LayerNorm +
+    Linear readout. Initialised as rgbench initialises it: every Linear weight N(0, 1/fan_in), biases
+    zero (embedding N(0, 1) and LayerNorm gain 1, bias 0 are PyTorch's defaults too)."""
+
+    def __init__(self, vocab: int, length: int, d: int, depth: int, hidden: int, heads: int, head_width: int):
+        super().__init__(vocab, d, depth, lambda: TransformerBlock(d, hidden, heads, head_width))
+        self.register_buffer("positions", sinusoidal_positions(length, d), persistent=False)
+        with torch.no_grad():
+            for m in self.modules():
+                if isinstance(m, nn.Linear):
+                    nn.init.normal_(m.weight, std=m.in_features**-0.5)
+                    nn.init.zeros_(m.bias)
+
+    def forward(self, x):
+        return self.trunk(self.embed(x) + self.positions)
 
 
 def sticky_batch(vocab: int, length: int, batch: int, xi: float):
@@ -111,12 +171,17 @@ def make_step(
     depth: int,
     hidden: int,
     token_hidden: int | None = None,
+    heads: int = 4,
+    head_width: int | None = None,
     seed: int = 0,
 ) -> Callable[[], torch.Tensor]:
-    """One optimizer step of `kind` ('tokenwise' | 'mixer') written as `variant` (see the module doc)."""
+    """One optimizer step of `kind` ('tokenwise' | 'mixer' | 'transformer') written as `variant` (see
+    the module doc); `heads` and `head_width` (None: d // heads) are the transformer's."""
     torch.manual_seed(seed)
     if kind == "tokenwise":
         net = Net(vocab, d, depth, lambda: TokenwiseBlock(d, hidden))
+    elif kind == "transformer":
+        net = TransformerNet(vocab, length, d, depth, hidden, heads, head_width or d // heads)
     else:
         net = Net(vocab, d, depth, lambda: MixerBlock(d, hidden, length, token_hidden or 4 * length))
     opt = torch.optim.Adam(net.parameters(), lr=3e-4, fused=True)
