@@ -70,6 +70,7 @@ class Estimate:
     memory: dict[str, float] = field(default_factory=dict)  # part → bytes; the peak is their sum
     flops: dict[str, float] = field(default_factory=dict)  # part → FLOPs
     stored_bytes: float = 0.0
+    rate: float = 1.0  # the family's FLOP rate relative to FLOPS_PER_SECOND (`ArchitectureConfig.relative_rate`)
 
     @property
     def peak_bytes(self) -> float:
@@ -81,7 +82,7 @@ class Estimate:
 
     @property
     def seconds(self) -> float:
-        return OVERHEAD_S + self.total_flops / FLOPS_PER_SECOND
+        return OVERHEAD_S + self.total_flops / (FLOPS_PER_SECOND * self.rate)
 
     def summary(self) -> str:
         return (
@@ -176,7 +177,7 @@ def estimate(case: Case, *, reuses_training: bool = False) -> Estimate:
     if context_free:  # rgbench._theory_measure.theory_variables: per-layer norms and the layer-0 cosine of each symbol pair
         pairs = vocab * (vocab + 1) // 2
         stored += 8 * (seeds * (pairs + 3 * layers) + 2 * pairs)
-    return Estimate(case.id, p, seeds, memory, flops, float(stored))
+    return Estimate(case.id, p, seeds, memory, flops, float(stored), rate=a.relative_rate)
 
 
 # -- limits ---------------------------------------------------------------------------------------

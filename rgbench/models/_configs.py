@@ -98,6 +98,9 @@ class ArchitectureConfig(Component):
     #: The network's output at a position depends only on that position's symbol (tokenwise, plain):
     #: training evaluates it once per symbol, so a step costs V + 1 rows, not batch · T.
     context_free: ClassVar[bool] = False
+    # The family's training rate relative to the MLP families' on XLA:CPU (`rgbench.cost` divides its
+    # FLOPs by it); 1 unless measured otherwise (the transformer's, by benchmarks/cost_ratio.py).
+    relative_rate: ClassVar[float] = 1.0
 
     @property
     def learned_positions(self) -> bool:
@@ -277,6 +280,10 @@ class Transformer(ArchitectureConfig):
     """
 
     kind: Literal["transformer"] = "transformer"
+    # Its attention trains at 0.73 of the MLP families' FLOP rate: fit on the median of three rounds of
+    # `python benchmarks/cost_ratio.py` at the suites' d = 64, T = 64 (FLOPs say 1.25× the mixer's step
+    # time, 1.65–1.76× was measured), checked out of sample at d = 32, T = 32 (README, "Speed").
+    relative_rate: ClassVar[float] = 0.73
     heads: int = Field(4, ge=1, le=1024, description="attention heads per block")
     head_width: int | None = Field(
         None,
