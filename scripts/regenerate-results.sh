@@ -54,8 +54,8 @@ for suite in "${suites[@]}"; do
     start=$SECONDS
     rgbench run "$file" --store "$store" --devices "$devices"
     echo "${suite}: $((SECONDS - start)) s wall"
-    rgbench score "$store" --suite "$file" --format json > "${base}.score.json"
-    rgbench score "$store" --suite "$file" --format markdown > "${base}.score.md"
+    rgbench score "$store" --format json > "${base}.score.json"
+    rgbench score "$store" --format markdown > "${base}.score.md"
     if [ -n "$figures" ] && [ "$suite" != theory ] && [ "$suite" != smoke ]; then  # nothing trained in theory; smoke is a toy
         rm -rf "$figures"
         rgbench plot "$store" --out "$figures"
