@@ -39,3 +39,20 @@ def fresh_process(script: str, *argv: str, env: dict[str, str] | None = None) ->
         env=None if env is None else {**os.environ, **env},
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def torch_rate(step: Callable[[], Any], steps: int) -> float:
+    """Steps per second of a PyTorch training step: the fastest of ~10 blocks of steps, after 3 warm-up
+    steps (a compiled variant compiles on its first call, before this is called). Standard library
+    only, so a PyTorch child process imports no JAX to time it."""
+    for _ in range(3):
+        step()
+    block = max(1, steps // 10)
+    times = []
+    for _ in range(max(1, steps // block)):
+        t0 = time.perf_counter()
+        for _ in range(block):
+            loss = step()
+        loss.item()
+        times.append(time.perf_counter() - t0)
+    return block / min(times)

@@ -83,6 +83,7 @@ if ARGS is not None:
 import jax
 import jax.numpy as jnp
 import numpy as np
+from _timing import torch_rate  # the script's directory is on the path (and put there by its importers)
 
 from rgbench.inputs import Sticky
 from rgbench.models import Mixer, Tokenwise
@@ -195,22 +196,6 @@ def torch_step(c, variant: str, threads: int, seeds: int = 1):
     if c["name"] == "mixer":
         shape["token_hidden"] = arch.token_hidden_for(spec.length)
     return torch_peers.make_step(c["name"], variant, **shape)
-
-
-def torch_rate(step, steps: int) -> float:
-    """Steps per second of a PyTorch step: the fastest of ~10 blocks of steps, after 3 warm-up steps
-    (a compiled variant compiles on its first call, before this is called)."""
-    for _ in range(3):
-        step()
-    block = max(1, steps // 10)
-    times = []
-    for _ in range(max(1, steps // block)):
-        t0 = time.perf_counter()
-        for _ in range(block):
-            loss = step()
-        loss.item()
-        times.append(time.perf_counter() - t0)
-    return block / float(np.min(times))
 
 
 def ceiling(seeds: int, devices: int) -> dict:

@@ -44,7 +44,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
-from _timing import fresh_process  # noqa: E402 - benchmarks/ is on the path only from here
+from _timing import fresh_process, torch_rate  # noqa: E402 - benchmarks/ is on the path only from here
 
 VOCAB, LENGTH, XI, BATCH = 16, 64, 1.2, 32
 DEPTH, WIDTH, HEADS, HEAD_WIDTH, HIDDEN_MULT = 6, 64, 4, 16, 2.0
@@ -130,22 +130,6 @@ def rgbench_child(steps: int, seeds: int, threads: int) -> dict:
         "wall_seconds": time.perf_counter() - t0,
         "final_loss": [float(x) for x in r["final_loss"]],
     }
-
-
-def torch_rate(step, steps: int) -> float:
-    """Steps/s of a PyTorch step: the fastest of ~10 blocks of steps after 3 warm-up steps (as
-    ``benchmarks/throughput.py`` times its peers)."""
-    for _ in range(3):
-        step()
-    block = max(1, steps // 10)
-    times = []
-    for _ in range(max(1, steps // block)):
-        t0 = time.perf_counter()
-        for _ in range(block):
-            loss = step()
-        loss.item()
-        times.append(time.perf_counter() - t0)
-    return block / min(times)
 
 
 def torch_child(variant: str, steps: int, threads: int) -> dict:

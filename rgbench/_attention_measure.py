@@ -54,14 +54,15 @@ def measure_attention(models: Any, inputs: np.ndarray) -> dict[str, np.ndarray] 
     scores_of = eqx.filter_jit(eqx.filter_vmap(lambda model, x: model.attention_scores(x), in_axes=(0, None)))
     inputs = np.asarray(inputs, np.int32)
     n = inputs.shape[0]
-    first = np.asarray(scores_of(models, jnp.asarray(inputs[:1])))  # (seed, 1, transition, head, T, T)
-    size = int(min(n, max(1, _CHUNK_BYTES // max(first.nbytes, 1))))
+    # the shape of one sequence's scores, traced without compiling: (seed, 1, transition, head, T, T)
+    one = eqx.filter_eval_shape(scores_of, models, jnp.asarray(inputs[:1]))
+    size = int(min(n, max(1, _CHUNK_BYTES // max(int(np.prod(one.shape)) * one.dtype.itemsize, 1))))
     functions = {
         "attention_entropy": attention_entropy,
         "attention_free_energy": attention_free_energy,
         "attention_distance": attention_distance,
     }
-    sums = {name: np.zeros(first.shape[:1] + first.shape[2:4]) for name in functions}
+    sums = {name: np.zeros(one.shape[:1] + one.shape[2:4]) for name in functions}
     for lo in range(0, n, size):
         chunk = inputs[lo : lo + size]
         m = len(chunk)

@@ -360,30 +360,39 @@ class Equivalence(_Comparison, AbstractTest):
         s = self._compare(x, ref, "-", self.reduce)
         return dataclasses.replace(s, passed=np.abs(s.values) < self.delta)
 
-    def interval_verdict(self, s: SeedStatistics, ci: tuple[float, float]) -> tuple[str, dict[str, Any]]:
+    def _t(self, s: SeedStatistics) -> tuple[float, float, float]:
+        """(mean, its standard error, degrees of freedom): paired, or Welch for two unpaired groups."""
         v = np.asarray(s.values, dtype=float)
         n, m = len(v), float(s.mean)
         if s.paired:
-            se = float(np.std(v, ddof=1) / math.sqrt(n)) if n > 1 else math.nan
-            df = n - 1
-        else:  # Welch
-            a, b = s.samples
-            va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
-            se = float(math.sqrt(va + vb))
-            df = (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se > 0 else n - 1
+            return m, (float(np.std(v, ddof=1) / math.sqrt(n)) if n > 1 else math.nan), n - 1
+        a, b = s.samples
+        va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
+        se = float(math.sqrt(va + vb))
+        return m, se, (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if se > 0 else n - 1
+
+    def _tost(self, s: SeedStatistics) -> tuple[float, float, tuple[float, float]] | None:
+        """(p_TOST, p of |mean| > δ, the (1 − 2α) t-interval), or None without a spread estimate."""
+        m, se, df = self._t(s)
         d = self.delta
         if not np.isfinite(se):
-            return "inconclusive", {}
+            return None
         if se == 0:
-            p = 0.0 if abs(m) < d else 1.0
-            lo90 = hi90 = m
-        else:
-            from scipy import stats
+            return (0.0 if abs(m) < d else 1.0), (0.0 if abs(m) > d else 1.0), (m, m)
+        from scipy import stats
 
-            t = stats.t(df)
-            p = float(max(t.sf((m + d) / se), t.cdf((m - d) / se)))
-            q = t.ppf(1 - self.alpha)
-            lo90, hi90 = m - q * se, m + q * se
+        t = stats.t(df)
+        p_tost = float(max(t.sf((m + d) / se), t.cdf((m - d) / se)))
+        p_beyond = float(t.sf((m - d) / se)) if m > d else float(t.cdf((m + d) / se)) if m < -d else 1.0
+        q = t.ppf(1 - self.alpha)
+        return p_tost, p_beyond, (m - q * se, m + q * se)
+
+    def interval_verdict(self, s: SeedStatistics, ci: tuple[float, float]) -> tuple[str, dict[str, Any]]:
+        tost = self._tost(s)
+        if tost is None:
+            return "inconclusive", {}
+        p, _, (lo90, hi90) = tost
+        d = self.delta
         detail = {"p_tost": p, "ci90_t": [lo90, hi90]}
         if p <= self.alpha:
             return "pass", detail
@@ -394,27 +403,8 @@ class Equivalence(_Comparison, AbstractTest):
     def own_pvalues(self, s: SeedStatistics) -> tuple[float, float] | None:
         """(p_TOST, p of |mean| > δ): the two one-sided t-tests' larger p, and the one-sided t-test of the
         mean beyond the nearer margin (1 when the mean lies inside); each compared with α itself."""
-        _, detail = self.interval_verdict(s, (math.nan, math.nan))
-        if "p_tost" not in detail:
-            return None
-        lo90, hi90 = detail["ci90_t"]
-        m, d = float(s.mean), self.delta
-        if lo90 == hi90:  # no spread
-            return detail["p_tost"], 0.0 if abs(m) > d else 1.0
-        from scipy import stats
-
-        se = (hi90 - lo90) / (2 * stats.t.ppf(1 - self.alpha, self._df(s)))
-        t = stats.t(self._df(s))
-        p_fail = float(t.sf((m - d) / se)) if m > d else float(t.cdf((m + d) / se)) if m < -d else 1.0
-        return detail["p_tost"], p_fail
-
-    @staticmethod
-    def _df(s: SeedStatistics) -> float:
-        if s.paired:
-            return len(s.values) - 1
-        a, b = s.samples
-        va, vb = np.var(a, ddof=1) / len(a), np.var(b, ddof=1) / len(b)
-        return (va + vb) ** 2 / (va**2 / (len(a) - 1) + vb**2 / (len(b) - 1)) if va + vb > 0 else len(s.values) - 1
+        tost = self._tost(s)
+        return None if tost is None else tost[:2]
 
     def label(self) -> str:
         return f"equivalence {self._against()} |·| < {self.delta:.4g} (TOST)".replace("  ", " ")
