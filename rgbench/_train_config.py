@@ -33,6 +33,14 @@ class TrainConfig(BaseModel):
         description="steps per compiled scan chunk; one loss value (the chunk's mean) is recorded per chunk",
     )
     eval_sequences: int = Field(1024, ge=1, le=1_000_000, description="fixed evaluation sequences for final_loss and the floors")
+    checkpoint_every: int | None = Field(
+        None,
+        ge=0,
+        le=10_000_000,
+        description="steps between checkpoints of the training state, rounded up to whole log_every chunks (a run killed "
+        "at any point resumes from the last one, bitwise identically); null: about every 10 minutes by the cost "
+        "estimate; 0: none. Changes no result, so it is not part of the case's hash",
+    )
 
     @field_validator("warmup")
     @classmethod

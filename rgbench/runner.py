@@ -21,16 +21,17 @@ import time
 import traceback
 from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._git import git_commit, preregistration
+from ._progress import Outcome, Reporter
 from ._version import DATA_FORMAT_VERSION, __version__
-from .cost import FLOPS_PER_SECOND, OVERHEAD_S, budget, estimate
+from .checkpoint import Checkpoints, checkpoint_interval
+from .cost import FLOPS_PER_SECOND, budget, estimate
 from .plugins import loaded_plugins
-from .store import Store, StoreIOError
+from .store import FINAL_STATUSES, Store, StoreIOError, group_name, is_local
 from .suite import (
     Case,
     Suite,
@@ -39,6 +40,7 @@ from .suite import (
     case_to_dict,
     plugin_sources,
 )
+from .suite._hash import UNHASHED_TRAIN_KEYS
 
 if TYPE_CHECKING:  # JAX-importing modules: loaded when a case runs, not when the runner is imported
     import xarray as xr
@@ -56,18 +58,6 @@ _SINGLE_THREAD_XLA = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_th
 # Processes that share one accelerator must not each take ~75 % of its memory at start (JAX's default):
 # a worker allocates what its case needs. No effect on the CPU.
 SHARED_DEVICE_ENV = {"XLA_PYTHON_CLIENT_PREALLOCATE": "false"}
-
-
-@dataclass(frozen=True)
-class Outcome:
-    case_id: str
-    status: str  # complete | diverged | failed: ... | skipped | busy (claimed by another runner)
-    wall_seconds: float = 0.0
-    message: str = ""
-
-    @property
-    def failed(self) -> bool:
-        return self.status.startswith("failed")
 
 
 def default_store(suite: Suite) -> str:
@@ -120,10 +110,35 @@ _LAST_TRAINING: dict[str, Any] = {}
 
 def _training_key(case: Case) -> str:
     r = case.resolved()
+    r["train"] = {k: v for k, v in r["train"].items() if k not in UNHASHED_TRAIN_KEYS}
     return json.dumps({k: r[k] for k in ("architecture", "input", "train")} | {"seeds": case.seed_list}, sort_keys=True)
 
 
-def _train(case: Case, data: AbstractInput, progress: Progress | None) -> tuple[TrainResult, str | None]:
+def case_checkpoints(case: Case, store_path: str, devices: int) -> Checkpoints | None:
+    """The case's checkpoints in a local store at the interval ``train.checkpoint_every`` asks for (by
+    default about every 10 minutes of the cost estimate's training time), or None for none."""
+    if not is_local(store_path):
+        return None
+    t = case.train
+    est = estimate(case)
+    seconds_per_step = est.flops["training"] / (FLOPS_PER_SECOND * est.rate) / max(1, t.steps)
+    every = checkpoint_interval(t.checkpoint_every, t.steps, t.log_every, seconds_per_step)
+    if not every:
+        return None
+    identity = {"spec_hash": case.hash, "seeds": case.seed_list, "devices": devices}
+    return Checkpoints(store_path, group_name(case.id), identity, every)
+
+
+def _devices_for(case: Case) -> int:
+    """The devices `rgbench.train` splits this case's seeds over (`SeedPlacement.for_seeds`)."""
+    import jax
+
+    return max(1, min(len(jax.local_devices()), case.seeds))
+
+
+def _train(
+    case: Case, data: AbstractInput, progress: Progress | None, checkpoints: Checkpoints | None = None
+) -> tuple[TrainResult, str | None]:
     """(TrainResult, id of the case whose training was reused or None)."""
     from .train import train
 
@@ -131,24 +146,31 @@ def _train(case: Case, data: AbstractInput, progress: Progress | None) -> tuple[
     if _LAST_TRAINING.get("key") == key:
         return _LAST_TRAINING["result"], _LAST_TRAINING["case"]
     _LAST_TRAINING.clear()
-    result = train(case.architecture, data, case.train, case.seed_list, progress=progress)
+    result = train(case.architecture, data, case.train, case.seed_list, progress=progress, checkpoints=checkpoints)
     _LAST_TRAINING.update(key=key, result=result, case=case.id)
     return result, None
 
 
 def run_case(
-    case: Case, suite_name: str, *, progress: Progress | None = None, prereg: dict[str, Any] | None = None
+    case: Case,
+    suite_name: str,
+    *,
+    progress: Progress | None = None,
+    prereg: dict[str, Any] | None = None,
+    checkpoints: Checkpoints | None = None,
 ) -> xr.Dataset:
     """Train and measure one case; returns its dataset (status ``complete`` or ``diverged``).
 
     A case that trains exactly as the previous case run in this process (same architecture, input,
     training and seeds: it differs only in `measure`) measures that case's trained networks instead
-    of training them again; its ``train_reused_from`` attribute names the case."""
+    of training them again; its ``train_reused_from`` attribute names the case. With `checkpoints`
+    (`case_checkpoints`) training resumes from the case's last checkpoint and saves new ones; its
+    ``train_resumed_from_step`` attribute says where it resumed (0: from the start)."""
     from .measure import measure
 
     start, t0 = _now(), time.perf_counter()
     data = case.input.build()
-    result, reused = _train(case, data, progress)
+    result, reused = _train(case, data, progress, checkpoints)
     n_div = int(result.diverged.sum())
     status = "diverged" if n_div else "complete"
     attrs = provenance(case, suite_name, prereg)
@@ -169,6 +191,8 @@ def run_case(
     )
     if reused:
         ds.attrs["train_reused_from"] = reused
+    elif checkpoints is not None:
+        ds.attrs.update(train_resumed_from_step=int(result.resumed_from), checkpoint_every=int(checkpoints.every))
     return ds
 
 
@@ -196,12 +220,15 @@ def execute_case(
     plugins: Sequence[str] = (),
     on_start: Callable[[], None] | None = None,
     prereg: dict[str, Any] | None = None,
+    keep_checkpoints: bool = False,
 ) -> Outcome:
     """Claim, skip-or-compute, write. Top-level and picklable: the unit of work of every executor.
 
     `plugins` are the ``--plugin`` specs of the run, imported here first (a worker process or a dask
     worker starts without them; installed entry points load by themselves). `prereg` is the suite
-    file's pre-registration record, taken once where the run started (`rgbench._git.preregistration`)."""
+    file's pre-registration record, taken once where the run started (`rgbench._git.preregistration`).
+    The case's training checkpoints (`rgbench.checkpoint`) are removed once it is stored complete or
+    diverged, unless `keep_checkpoints`; a failed case keeps them, so that a rerun resumes."""
     from .plugins import load_plugins
 
     load_plugins(plugins)
@@ -219,12 +246,16 @@ def execute_case(
         if on_start is not None:
             on_start()
         t0 = time.perf_counter()
+        checkpoints = None
         try:
-            ds = run_case(case, suite_name, progress=progress, prereg=prereg)
+            checkpoints = case_checkpoints(case, store_path, _devices_for(case))
+            ds = run_case(case, suite_name, progress=progress, prereg=prereg, checkpoints=checkpoints)
         except Exception as exc:  # noqa: BLE001 - recorded in the store, the rest of the suite goes on
             ds = _failed_dataset(case, suite_name, exc, time.perf_counter() - t0, prereg)
         with _store_io("writing the case", case.id):
             store.write_case(ds, case.id, case.hash)
+        if checkpoints is not None and not keep_checkpoints and ds.attrs["status"] in FINAL_STATUSES:
+            checkpoints.clear()
         return Outcome(case.id, str(ds.attrs["status"]), float(ds.attrs.get("wall_seconds", 0.0)))
     finally:
         store.release(case.id)
@@ -236,131 +267,6 @@ def _case_payload(case: Case) -> str:
 
 # -------------------------------------------------------------------------------------------------
 # Progress
-
-
-class _Reporter:
-    """Live display when attached to a terminal, plain lines otherwise, nothing when quiet."""
-
-    def __init__(self, cases: Sequence[Case], quiet: bool, stream=None):
-        self.quiet = quiet
-        self.stream = stream or sys.stderr
-        self.total = len(cases)
-        self.done = 0
-        self.t0 = time.perf_counter()
-        keys = [_training_key(c) for c in cases]
-        self._cost = {
-            c.id: estimate(c, reuses_training=i > 0 and keys[i] == keys[i - 1]).total_flops for i, c in enumerate(cases)
-        }  # FLOPs (rgbench.cost)
-        self._left = sum(self._cost.values())  # cost of the cases not finished yet
-        self._n_left = len(cases)
-        self._spent = 0.0  # cost, seconds and number of the cases computed so far (skipped ones cost nothing)
-        self._seconds = 0.0
-        self._computed = 0
-        self.live = not quiet and self.stream.isatty()
-        self._progress = None
-        self._task = None
-        self._last_line = 0.0
-        if self.live:
-            from rich.console import Console
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeElapsedColumn,
-                TimeRemainingColumn,
-            )
-
-            self._progress = Progress(
-                TextColumn("[bold]{task.description}"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                TextColumn("ETA"),
-                TimeRemainingColumn(),
-                TextColumn("{task.fields[detail]}"),
-                console=Console(file=self.stream),
-                transient=False,
-            )
-            self._progress.start()
-            self._task = self._progress.add_task("cases", total=self.total, detail="")
-
-    def start_case(self, case_id: str) -> None:
-        if self.quiet:
-            return
-        if self.live:
-            self._progress.update(self._task, detail=f"{case_id}: compiling")
-        else:
-            print(f"[{self.done}/{self.total}] {case_id}: running", file=self.stream, flush=True)
-
-    def note(self, text: str) -> None:
-        if not self.quiet:
-            (self._progress.console.print if self.live else lambda t: print(t, file=self.stream, flush=True))(text)
-
-    def step(self, case_id: str, step: int, total: int, loss) -> None:
-        if self.quiet:
-            return
-        import numpy as np
-
-        loss = np.asarray(loss, dtype=float)
-        finite = loss[np.isfinite(loss)]
-        mean = f"{finite.mean():.4f}" if finite.size else "nan"
-        text = f"{case_id}: step {step}/{total} loss {mean}"
-        if self.live:
-            self._progress.update(self._task, detail=text)
-        elif time.perf_counter() - self._last_line > 10:
-            self._last_line = time.perf_counter()
-            print(f"  {text}", file=self.stream, flush=True)
-
-    # Seconds every computed case costs whatever its size, and the prior of the rate (seconds per FLOP):
-    # the time estimate of `rgbench.cost`, at the rate the shipped suites ran at on the reference
-    # machine. The prior is worth as much work as one overhead's worth of compute, so a first case that
-    # is mostly compilation (the smoke suite's) cannot set the rate alone, and a few real cases replace
-    # it with what this machine does.
-    OVERHEAD_S = OVERHEAD_S
-    PRIOR_S_PER_COST = 1.0 / FLOPS_PER_SECOND
-    PRIOR_COST = OVERHEAD_S / PRIOR_S_PER_COST
-
-    def rate(self) -> float:
-        """Seconds per unit of cost: the time computed cases took beyond their overhead over their cost,
-        shrunk towards `PRIOR_S_PER_COST` by `PRIOR_COST` pseudo-units."""
-        excess = max(0.0, self._seconds - self._computed * self.OVERHEAD_S)
-        return (excess + self.PRIOR_S_PER_COST * self.PRIOR_COST) / (self._spent + self.PRIOR_COST)
-
-    def eta(self) -> float | None:
-        """Seconds left: each case left costs OVERHEAD_S plus its estimated FLOPs at `rate()`; None before a case ran."""
-        if self._computed == 0:
-            return None
-        return self._n_left * self.OVERHEAD_S + self.rate() * self._left
-
-    def finish_case(self, out: Outcome) -> None:
-        self.done += 1
-        cost = self._cost.get(out.case_id, 0.0)
-        self._left = max(0.0, self._left - cost)
-        self._n_left -= 1
-        if out.status not in ("skipped", "busy") and out.wall_seconds > 0:
-            self._spent += cost
-            self._seconds += out.wall_seconds
-            self._computed += 1
-        if self.quiet:
-            return
-        elapsed = time.perf_counter() - self.t0
-        eta = self.eta()
-        line = f"[{self.done}/{self.total}] {out.case_id}: {out.status}"
-        if out.wall_seconds:
-            line += f" in {out.wall_seconds:.1f}s"
-        if out.message:
-            line += f" ({out.message})"
-        if self.live:
-            self._progress.console.print(line)
-            self._progress.update(self._task, advance=1, detail="")
-        else:
-            left = "" if self.done == self.total else (", ETA —" if eta is None else f", ETA {eta:.0f}s")
-            print(f"{line} — elapsed {elapsed:.0f}s{left}", file=self.stream, flush=True)
-
-    def close(self) -> None:
-        if self._progress is not None:
-            self._progress.stop()
 
 
 # -------------------------------------------------------------------------------------------------
@@ -396,8 +302,12 @@ def run_suite(
     max_memory: float | None = None,
     max_hours: float | None = None,
     strict: bool = False,
+    keep_checkpoints: bool = False,
 ) -> list[Outcome]:
     """Run (or resume) a suite into its store. Returns one Outcome per selected case.
+
+    A case interrupted during training resumes from its last checkpoint (`rgbench.checkpoint`);
+    `keep_checkpoints` keeps a case's checkpoints after it completes.
 
     Before any compute, every selected case's cost is estimated (`rgbench.cost`): SuiteError if one
     needs more memory than `max_memory` bytes (default: this machine's, unless a dask `scheduler`
@@ -420,13 +330,13 @@ def run_suite(
     with _store_io("creating the store", None):
         Store(store_path).init(suite.name, suite.title, suite.to_json(), manifest=manifest)
 
-    reporter = _Reporter(cases, quiet)
+    reporter = Reporter(cases, quiet, training_keys=[_training_key(c) for c in cases])
     outcomes: list[Outcome] = []
     try:
         if scheduler:
-            outcomes = _run_dask(cases, suite.name, store_path, force, scheduler, reporter, resources, prereg)
+            outcomes = _run_dask(cases, suite.name, store_path, force, scheduler, reporter, resources, prereg, keep_checkpoints)
         elif workers > 1:
-            outcomes = _run_processes(cases, suite.name, store_path, force, workers, reporter, prereg)
+            outcomes = _run_processes(cases, suite.name, store_path, force, workers, reporter, prereg, keep_checkpoints)
         else:
             _LAST_TRAINING.clear()  # reuse trained networks between consecutive cases of this run only
             for case in cases:
@@ -438,6 +348,7 @@ def run_suite(
                     progress=lambda step, total, loss, cid=case.id: reporter.step(cid, step, total, loss),
                     on_start=lambda cid=case.id: reporter.start_case(cid),
                     prereg=prereg,
+                    keep_checkpoints=keep_checkpoints,
                 )
                 reporter.finish_case(out)
                 outcomes.append(out)
@@ -459,7 +370,7 @@ def _store_io(what: str, case_id: str | None):
         raise StoreIOError(what, case_id, e) from e
 
 
-def _run_processes(cases, suite_name, store_path, force, workers, reporter, prereg=None) -> list[Outcome]:
+def _run_processes(cases, suite_name, store_path, force, workers, reporter, prereg=None, keep=False) -> list[Outcome]:
     import multiprocessing as mp
 
     old = os.environ.get("XLA_FLAGS")
@@ -474,7 +385,15 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter, prer
             for case in cases:
                 futures[
                     pool.submit(
-                        execute_case, _case_payload(case), suite_name, store_path, force, None, loaded_plugins(), prereg=prereg
+                        execute_case,
+                        _case_payload(case),
+                        suite_name,
+                        store_path,
+                        force,
+                        None,
+                        loaded_plugins(),
+                        prereg=prereg,
+                        keep_checkpoints=keep,
                     )
                 ] = case.id
             outcomes = _collect(futures, as_completed(futures), reporter, "worker died")
@@ -491,7 +410,9 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter, prer
     return _in_suite_order(outcomes, cases)
 
 
-def _run_dask(cases, suite_name, store_path, force, scheduler, reporter, resources=None, prereg=None) -> list[Outcome]:
+def _run_dask(
+    cases, suite_name, store_path, force, scheduler, reporter, resources=None, prereg=None, keep=False
+) -> list[Outcome]:
     from distributed import Client
     from distributed import as_completed as dask_completed
 
@@ -508,6 +429,7 @@ def _run_dask(cases, suite_name, store_path, force, scheduler, reporter, resourc
                 None,
                 loaded_plugins(),
                 prereg=prereg,
+                keep_checkpoints=keep,
                 pure=False,
                 key=f"rgbench-{case.hash}-{case.id}",
                 resources=resources or None,
@@ -517,7 +439,7 @@ def _run_dask(cases, suite_name, store_path, force, scheduler, reporter, resourc
     return _in_suite_order(outcomes, cases)
 
 
-def _collect(futures: dict[Any, str], finished, reporter: _Reporter, failure: str) -> list[Outcome]:
+def _collect(futures: dict[Any, str], finished, reporter: Reporter, failure: str) -> list[Outcome]:
     """The outcome of every case an executor was handed (`futures`: future → case id), reported as each
     future in `finished` completes. A future that raises (its worker died, e.g. out of memory) is a
     failed case, ``failed: <failure>: <exception>``; the others go on."""

@@ -62,6 +62,7 @@ __all__ = [
     "CaseCheck",
     "open_results",
     "group_name",
+    "is_local",
     "dataset_digests",
     "COMPLETE_KEY",
     "DIGEST_KEY",
@@ -81,7 +82,8 @@ def group_name(case_id: str) -> str:
     return case_id.replace("/", "÷")
 
 
-def _is_local(path: str) -> bool:
+def is_local(path: str) -> bool:
+    """A store path on this machine's file system (a plain path or ``file://``), not a remote URL."""
     return "://" not in path or path.startswith("file://")
 
 
@@ -197,7 +199,7 @@ class Store:
         """Refuse (StoreError) a local path rgbench must not write to, before any compute: a file, a
         directory that is neither empty nor an rgbench store, a read-only location, a ``.locks`` that
         is not a directory, or an entry at one of `case_ids`' group paths that is not a zarr group."""
-        if not _is_local(self.path):
+        if not is_local(self.path):
             return
         root = Path(self.path.removeprefix("file://"))
         where = f"--store {self.path}"
@@ -294,7 +296,7 @@ class Store:
 
     def root_problem(self) -> str | None:
         """Why the store's root metadata cannot be trusted (unreadable, or not rgbench's), or None."""
-        if not _is_local(self.path):
+        if not is_local(self.path):
             return None
         root = self._local_root()
         if not root.is_dir():
@@ -337,7 +339,7 @@ class Store:
         return CaseRecord(case_id, attrs.get(COMPLETE_KEY), attrs.get("status"))
 
     def _group_names(self) -> list[str]:
-        if _is_local(self.path):
+        if is_local(self.path):
             # list directories ourselves: one corrupted child must not hide its siblings
             root = Path(self.path.removeprefix("file://"))
             if not root.is_dir():
@@ -362,7 +364,7 @@ class Store:
 
     def _load_checked(self, case_id: str) -> tuple[xr.Dataset | None, CaseCheck]:
         rec = self.record(case_id)
-        if rec.spec_hash is None and _is_local(self.path) and self._has_group(case_id):
+        if rec.spec_hash is None and is_local(self.path) and self._has_group(case_id):
             if _node_meta(self._local_root() / group_name(case_id)) is None:
                 return None, CaseCheck(case_id, "corrupted", "its metadata (zarr.json) cannot be read: it is damaged")
         if rec.spec_hash is None:
@@ -413,7 +415,7 @@ class Store:
                         spec_hash=spec_hash,
                     )
                 )
-        if _is_local(self.path) and self._local_root().is_dir():
+        if is_local(self.path) and self._local_root().is_dir():
             for entry in sorted(self._local_root().iterdir()):
                 m = _SWAP.match(entry.name)
                 if m:
@@ -427,7 +429,7 @@ class Store:
         return checks
 
     def _has_group(self, case_id: str) -> bool:
-        return not _is_local(self.path) or (self._local_root() / group_name(case_id) / "zarr.json").is_file()
+        return not is_local(self.path) or (self._local_root() / group_name(case_id) / "zarr.json").is_file()
 
     def write_case(self, ds: xr.Dataset, case_id: str, spec_hash: str) -> None:
         """Write a case's dataset and its completion record; replaces an earlier group atomically.
@@ -438,7 +440,7 @@ class Store:
         ds = ds.copy()
         for key in _RECORD_KEYS:
             ds.attrs.pop(key, None)
-        local = _is_local(self.path)
+        local = is_local(self.path)
         target = f".{name}.new-{os.getpid()}" if local else name
         if local:
             shutil.rmtree(self._local_root() / target, ignore_errors=True)
@@ -469,7 +471,7 @@ class Store:
         Call only while holding the case's claim (no other process is writing it). A new group that
         was completed replaces a missing case; an old group set aside comes back if nothing replaced
         it; everything else left over (an incomplete new group, an old one already replaced) is deleted."""
-        if not _is_local(self.path) or not self._local_root().is_dir():
+        if not is_local(self.path) or not self._local_root().is_dir():
             return
         root, name = self._local_root(), group_name(case_id)
         leftovers = sorted(
@@ -521,7 +523,7 @@ class Store:
     def claim(self, case_id: str) -> bool:
         """Try to take the claim on a case. Always True for remote stores (dask workers each own
         their cases by construction)."""
-        if not _is_local(self.path):
+        if not is_local(self.path):
             return True
         lock = self._lock_path(case_id)
         lock.parent.mkdir(parents=True, exist_ok=True)
@@ -546,7 +548,7 @@ class Store:
             tmp.unlink(missing_ok=True)
 
     def release(self, case_id: str) -> None:
-        if _is_local(self.path):
+        if is_local(self.path):
             try:
                 self._lock_path(case_id).unlink(missing_ok=True)
             except OSError:  # the store's directory is gone or not writable: a claim left behind is stale

@@ -29,9 +29,11 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
-from jaxtyping import Array, ArrayLike, Bool, Float, Int, Integer, Key, PyTree
+from jaxtyping import Array, ArrayLike, Bool, Float, Int, Integer, Key
 
+from ._placement import SeedPlacement, use_cpu_devices
 from ._train_config import TrainConfig
+from .checkpoint import Checkpoints
 from .inputs import AbstractInput
 from .models import AbstractArchitecture, ArchitectureConfig
 from .models._base import INIT_COMPILER_OPTIONS, ContextFreeArchitecture, stack_blocks, unstack_blocks
@@ -84,6 +86,7 @@ class TrainResult:
     eval_scored: np.ndarray  # bool (eval_sequences, length)
     wall_seconds: float
     devices: int = 1  # devices the seed axis was split over (see SeedPlacement)
+    resumed_from: int = 0  # the step a checkpoint resumed training at (0: trained from the start here)
 
     @property
     def status(self) -> list[str]:
@@ -351,87 +354,6 @@ def evaluation_loss(
 # Training
 
 
-def use_cpu_devices(n: int) -> None:
-    """Start JAX's CPU backend with ``n`` devices, so that ``train`` splits the seeds over them.
-
-    On a multi-core CPU, n = the number of cores runs that many shares of the seeds side by side
-    (measured: 10 tokenwise seeds train 1.83× faster with 2 devices on 2 cores in
-    ``benchmarks/seed_scaling.py``; README "Speed").
-    Must be called before JAX computes anything in the process; raises ``RuntimeError`` otherwise
-    (unless JAX already has exactly n CPU devices).
-    """
-    if n < 1:
-        raise ValueError(f"devices must be at least 1; got {n}")
-    try:
-        jax.config.update("jax_num_cpu_devices", n)
-    except RuntimeError as e:
-        have = len(jax.devices("cpu"))
-        if have != n:
-            raise RuntimeError(
-                f"cannot use {n} CPU devices: JAX has already started with {have} in this process "
-                "(call use_cpu_devices before any JAX computation)"
-            ) from e
-
-
-@dataclass(frozen=True)
-class SeedPlacement:
-    """How the seed axis is laid out over the local devices during training.
-
-    With one device (the default: JAX starts with one CPU device) every seed trains in one
-    program on it (vmapped, or in turn: ``seeds_per_vmap``). With several local devices (``rgbench run --devices N`` on a CPU, or
-    several accelerators), the seed axis is split evenly over as many of them as there are seeds,
-    padded with copies of the first seed up to a multiple of that number (the copies are dropped
-    afterwards): each device runs the same program on its share of the seeds, all at once.
-    What a seed computes does not depend on which device it lands on, but XLA may round
-    differently for a different number of seeds per program: a run is bitwise reproducible for a
-    given seed list and device count.
-    """
-
-    n_seeds: int
-    devices: tuple
-
-    @classmethod
-    def for_seeds(cls, n_seeds: int) -> SeedPlacement:
-        return cls(n_seeds, tuple(jax.local_devices()[: max(1, n_seeds)]))
-
-    @property
-    def sharding(self):
-        """The seed axis split over the devices (None with one device)."""
-        if len(self.devices) == 1:
-            return None
-        from jax.sharding import Mesh, NamedSharding, PartitionSpec
-
-        return NamedSharding(Mesh(np.array(self.devices), ("seed",)), PartitionSpec("seed"))
-
-    @property
-    def padded(self) -> int:
-        k = len(self.devices)
-        return -(-self.n_seeds // k) * k
-
-    def spread(self, tree: PyTree) -> PyTree:
-        """Seed-stacked arrays → padded and split over the devices (unchanged with one device)."""
-        sharding = self.sharding
-        if sharding is None:
-            return tree
-        extra = self.padded - self.n_seeds
-
-        def place(x):
-            if not eqx.is_array(x):
-                return x
-            if extra and x.shape[0] == self.n_seeds:
-                x = jnp.concatenate([x, jnp.repeat(x[:1], extra, axis=0)])
-            return jax.device_put(x, sharding)
-
-        return jax.tree_util.tree_map(place, tree)
-
-    def gather(self, tree: PyTree) -> PyTree:
-        """Inverse of ``spread``: the real seeds, back on the first device."""
-        if len(self.devices) == 1:
-            return tree
-        first = self.devices[0]
-        return jax.tree_util.tree_map(lambda x: jax.device_put(x, first)[: self.n_seeds] if eqx.is_array(x) else x, tree)
-
-
 def chunk_lengths(steps: int, log_every: int) -> list[int]:
     """Steps per compiled chunk: ``log_every`` each, the remainder (if any) last."""
     chunks = [log_every] * (steps // log_every)
@@ -459,11 +381,15 @@ def train(
     seeds: Sequence[int],
     *,
     progress: Callable[[int, int, np.ndarray], None] | None = None,
+    checkpoints: Checkpoints | None = None,
 ) -> TrainResult:
     """Train one network per seed on ``data`` (an ``AbstractInput``) as one compiled program.
 
     ``progress(step_done, total_steps, loss_per_seed)`` is called after each chunk of
-    ``cfg.log_every`` steps with that chunk's mean loss per seed.
+    ``cfg.log_every`` steps with that chunk's mean loss per seed. With `checkpoints`
+    (`rgbench.checkpoint.Checkpoints`, whose ``every`` is a multiple of ``cfg.log_every``) training
+    starts from the newest usable checkpoint, if any, and saves its state every ``every`` steps: the
+    result is bitwise that of a run never interrupted.
     """
     seeds = list(seeds)
     if not seeds:
@@ -471,10 +397,23 @@ def train(
     start_time = time.perf_counter()
     init_keys, data_keys = seed_keys(seeds)
     init = _init_program(arch, data.vocab, data.length)(init_keys)
-    return _fit(arch, data, cfg, init, data_keys, progress=progress, start_time=start_time)
+    return _fit(arch, data, cfg, init, data_keys, progress=progress, start_time=start_time, checkpoints=checkpoints)
 
 
-def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None) -> TrainResult:
+def _resume(checkpoints, state, placement):
+    """(first chunk to run, state) from the newest usable checkpoint, or (0, state) without one.
+    The state is saved as the devices hold it (seeds padded to the devices), and put back so."""
+    found = None if checkpoints is None else checkpoints.load(jax.tree_util.tree_map(np.asarray, state))
+    if found is None:
+        return 0, state
+    step, (params, opt_state, alive, loss) = found
+    sharding = placement.sharding
+    put = (lambda x: jax.device_put(x, sharding)) if sharding is not None else jnp.asarray
+    params, opt_state, alive = jax.tree_util.tree_map(put, (params, opt_state, alive))
+    return step, (params, opt_state, alive, np.array(loss))
+
+
+def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None, checkpoints=None) -> TrainResult:
     """Train the stacked networks ``init`` (one per data key); see ``train``."""
     start_time = time.perf_counter() if start_time is None else start_time
     n_seeds = len(data_keys)
@@ -488,6 +427,8 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None) ->
     chunks = chunk_lengths(cfg.steps, cfg.log_every)
     ends = np.cumsum(chunks, dtype=np.int64)
     loss = np.full((n_seeds, len(chunks)), np.nan, np.float32)
+    resumed, (params, opt_state, alive, loss) = _resume(checkpoints, (params, opt_state, alive, loss), placement)
+    every = 0 if checkpoints is None else checkpoints.every
 
     def collect(i, losses, alive_now) -> bool:
         """Record chunk i's losses; report progress; True when every seed has diverged."""
@@ -497,8 +438,10 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None) ->
         return not bool(np.asarray(alive_now)[:n_seeds].any())
 
     pending = None
-    done = 0
+    done = resumed
     for i, n in enumerate(chunks):
+        if ends[i] <= resumed:
+            continue
         params, opt_state, alive, losses = _chunk_program(arch, data, cfg, n, n_run, placement.sharding)(
             params, opt_state, alive, data_keys, jnp.int32(done)
         )
@@ -508,6 +451,12 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None) ->
             pending = None
             break
         pending = (i, losses, alive)
+        if every and done % every == 0 and done < cfg.steps:
+            if collect(*pending):  # the state is saved whole: this chunk's losses are part of it
+                pending = None
+                break
+            pending = None
+            checkpoints.save(done, cfg.steps, (params, opt_state, alive, loss))
     if pending is not None:
         collect(*pending)
 
@@ -529,6 +478,7 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None) ->
         eval_scored=np.asarray(scored, np.bool_),
         wall_seconds=time.perf_counter() - start_time,
         devices=len(placement.devices),
+        resumed_from=int(resumed),
     )
 
 

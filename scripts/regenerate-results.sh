@@ -26,7 +26,7 @@ pip install -q -e .
 devices="${DEVICES:-2}"
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-    suites=(smoke rg-paper noise controls architectures architectures-full theory archive/rg-paper-v1)
+    suites=(smoke rg-paper noise controls architectures architectures-full theory archive/rg-paper-v1 archive/architectures-v1)
 fi
 
 suite_name() {  # the `suite:` identifier of a suite file
@@ -75,7 +75,7 @@ leaderboard() {  # OUT "STORE..." [OPTION...]: the leaderboard of those stores t
     fi
 }
 # v2: each row's figures from its ξ = 1.2 case (the i.i.d. and probe-size cases would weigh in otherwise)
-leaderboard results/LEADERBOARD.md "results/rg-paper-v2.zarr results/architectures-full.zarr" \
-    --figures-from short-xi mixer-short-xi windowed-short-xi
-leaderboard results/archive/LEADERBOARD-v1.md "results/archive/rg-paper-v1.zarr results/controls.zarr results/architectures.zarr"
+leaderboard results/LEADERBOARD.md "results/rg-paper-v2.zarr results/architectures-full.zarr results/architectures-v2.zarr" \
+    --figures-from short-xi mixer-short-xi windowed-short-xi transformer-short-xi
+leaderboard results/archive/LEADERBOARD-v1.md "results/archive/rg-paper-v1.zarr results/controls.zarr results/archive/architectures-v1.zarr"
 echo "results regenerated: results/*.zarr, results/*.score.{json,md}, results/LEADERBOARD.md, results/archive/, results/figures/"

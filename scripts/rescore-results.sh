@@ -11,8 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 previous="results/archive/scorer-v1"
-score() {  # STORE BASE: BASE.score.json and BASE.score.md
-    local store="$1" base="$2" old="${previous}/$(basename "$2").score.json"
+score() {  # STORE BASE [OLD NAME]: BASE.score.json and BASE.score.md
+    local store="$1" base="$2" old="${previous}/${3:-$(basename "$2")}.score.json"
     local extra=()
     [ -e "$old" ] && extra=(--previous "$old")
     rgbench score "$store" "${extra[@]}" --format json > "${base}.score.json"
@@ -23,12 +23,13 @@ score results/smoke.zarr results/smoke
 score results/rg-paper-v2.zarr results/rg-paper-v2
 score results/noise.zarr results/noise
 score results/controls.zarr results/controls
-score results/architectures.zarr results/architectures
+score results/architectures-v2.zarr results/architectures-v2
 score results/architectures-full.zarr results/architectures-full
 score results/theory.zarr results/theory
 score results/archive/rg-paper-v1.zarr results/archive/rg-paper-v1
+score results/archive/architectures-v1.zarr results/archive/architectures-v1 architectures
 
-rgbench leaderboard results/rg-paper-v2.zarr results/architectures-full.zarr --format markdown --out results/LEADERBOARD.md \
-    --figures-from short-xi mixer-short-xi windowed-short-xi
-rgbench leaderboard results/archive/rg-paper-v1.zarr results/controls.zarr results/architectures.zarr --format markdown \
+rgbench leaderboard results/rg-paper-v2.zarr results/architectures-full.zarr results/architectures-v2.zarr --format markdown \
+    --out results/LEADERBOARD.md --figures-from short-xi mixer-short-xi windowed-short-xi transformer-short-xi
+rgbench leaderboard results/archive/rg-paper-v1.zarr results/controls.zarr results/archive/architectures-v1.zarr --format markdown \
     --out results/archive/LEADERBOARD-v1.md

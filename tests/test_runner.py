@@ -218,12 +218,12 @@ def test_the_eta_is_the_cost_left_at_the_rate_measured_so_far():
     from io import StringIO
 
     from rgbench.cost import estimate
-    from rgbench.runner import Outcome, _Reporter
+    from rgbench.runner import Outcome, Reporter
 
     cases = list(load_suite(TINY_SUITE).cases)  # short, long (tokenwise), mixer
     cost = [estimate(c).total_flops for c in cases]
     assert cost[2] > cost[0]  # a context-mixing step runs batch·T rows, a tokenwise one the V + 1 symbols
-    rep = _Reporter(cases, quiet=False, stream=StringIO())
+    rep = Reporter(cases, quiet=False, stream=StringIO())
     assert rep.eta() is None  # nothing measured yet
     rep.finish_case(Outcome(cases[0].id, "complete", wall_seconds=rep.OVERHEAD_S + 10.0))
     # the measured excess (10 s over cost[0]) and the prior (PRIOR_COST units at PRIOR_S_PER_COST) pooled
@@ -237,10 +237,10 @@ def test_the_eta_is_the_cost_left_at_the_rate_measured_so_far():
 def test_the_eta_rate_tends_to_the_measured_one_and_a_compile_bound_case_does_not_set_it():
     from io import StringIO
 
-    from rgbench.runner import Outcome, _Reporter
+    from rgbench.runner import Outcome, Reporter
 
     cases = list(load_suite(TINY_SUITE).cases)
-    rep = _Reporter(cases, quiet=True, stream=StringIO())
+    rep = Reporter(cases, quiet=True, stream=StringIO())
     # a tiny first case that is mostly compilation: the rate stays within 2x of the prior (the
     # unpooled rate would be (14 − 6) s / 1e8 FLOPs = 8e-8 s per FLOP, over 3000x the prior)
     rep._cost[cases[0].id] = 1e8

@@ -92,6 +92,12 @@ def _add_run(sub) -> None:
         help="what each case asks of a dask worker, e.g. GPU=1: one case per GPU on workers started "
         "with --resources GPU=1 (needs --scheduler)",
     )
+    p.add_argument(
+        "--keep-checkpoints",
+        action="store_true",
+        help="keep each case's training checkpoints (STORE/.checkpoints/) after it completes; by default they are "
+        "removed then (an interrupted case resumes from its last one either way: train.checkpoint_every)",
+    )
     p.add_argument("--quiet", action="store_true", help="print nothing")
     add_budget_options(p)
     add_set_option(p)

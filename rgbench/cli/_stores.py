@@ -55,6 +55,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
             max_memory=args.max_memory,
             max_hours=args.max_hours,
             strict=args.strict,
+            keep_checkpoints=args.keep_checkpoints,
         )
     except (KeyError, ValueError) as e:
         print(f"rgbench run: {e.args[0] if e.args else e}", file=sys.stderr)
@@ -79,15 +80,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cli_verify(args: argparse.Namespace) -> int:
     """``rgbench verify STORE``: one line per case; exit 1 if any is corrupted, interrupted or missing (expected
-    by the store's suite and absent), 2 if there is no store or its root metadata cannot be read."""
-    from ..store import Store
+    by the store's suite and absent), 2 if there is no store or its root metadata cannot be read. A case's
+    training checkpoint (an interrupted run's; `rgbench.checkpoint`) is listed as state ``checkpoint``."""
+    from ..checkpoint import stored_checkpoints
+    from ..store import CaseCheck, Store
 
     store = Store(args.store)
     problem = store.root_problem()
     if problem:
         print(f"rgbench verify: {problem}", file=sys.stderr)
         return 2
-    checks = store.check_all()
+    checks = store.check_all() + [
+        CaseCheck(c.case_group, "checkpoint", c.describe(), spec_hash=c.spec_hash) for c in stored_checkpoints(args.store)
+    ]
     if args.format == "json":
         print(
             json.dumps(

@@ -67,13 +67,19 @@ def unknown_kinds(suite_data: dict[str, Any]) -> list[str]:
     return list(found)
 
 
+#: ``train`` keys that do not change what a case computes, left out of its hash.
+UNHASHED_TRAIN_KEYS = ("checkpoint_every",)
+
+
 def case_hash(resolved: dict[str, Any]) -> str:
     """Stable identity of a case: what it computes (not its id or predictions) + data-format version.
 
     ``seed_start`` enters only when it is not 0, and the plugins its architecture and input come
     from (distribution and version) only when there are any, so every case written before either
-    existed keeps its hash."""
+    existed keeps its hash; `UNHASHED_TRAIN_KEYS` never enter."""
     payload = {k: resolved[k] for k in _CASE_KEYS}
+    if isinstance(payload.get("train"), dict):  # how often training state is saved changes no number
+        payload["train"] = {k: v for k, v in payload["train"].items() if k not in UNHASHED_TRAIN_KEYS}
     if resolved.get("seed_start"):
         payload["seed_start"] = resolved["seed_start"]
     plugins = plugin_sources(resolved)
