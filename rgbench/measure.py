@@ -21,16 +21,18 @@ the same probe sequences). Residual streams are measured at every layer ℓ = 0 
 * the data-side baseline: the same rank measures of the one-hot clean tokens (per position and
   pooled), so a pooled "collapse" that the data already has is visible.
 
-Observables of a seed that diverged are NaN at the trained stage, so nothing can pass on them.
+Observables of a seed that diverged are NaN at every stage after init (the trained stage and any
+step of training named in ``measure.stages``), so nothing can pass on them. Each stage's training
+step is the coordinate ``stage_step`` along ``stage`` (0 at init, ``train.steps`` once trained).
 """
 
 from __future__ import annotations
 
 import warnings
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ._attention_measure import ATTENTION_ATTRS
 
@@ -45,8 +47,12 @@ class MeasureConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     samples: int = Field(512, ge=2, le=1_000_000, description="probe sequences N (use N ≥ 4·width)")
-    stages: list[Literal["init", "trained"]] = Field(
-        default_factory=lambda: ["init", "trained"], min_length=1, description="parameter snapshots measured"
+    stages: list[Literal["init", "trained"] | Annotated[int, Field(ge=1, le=10_000_000)]] = Field(
+        default_factory=lambda: ["init", "trained"],
+        min_length=1,
+        description="parameter snapshots measured: init, trained, and steps of training in between (each a multiple "
+        "of train.log_every below train.steps), e.g. [init, 500, 2000, trained]: the same run measures the flow over "
+        "training; a step's stage is labelled by its number (a prediction names it as `stage: 500`)",
     )
     role_samples: int = Field(
         2048,
@@ -54,6 +60,20 @@ class MeasureConfig(BaseModel):
         le=1_000_000,
         description="rows per role (masked / visible) for effective_rank_role, capped by what the probe has",
     )
+
+    @field_validator("stages")
+    @classmethod
+    def _distinct(cls, stages: list) -> list:
+        repeated = sorted({str(s) for s in stages if stages.count(s) > 1})
+        if repeated:
+            raise ValueError(f"stages must be distinct; {', '.join(repeated)} appears more than once")
+        return stages
+
+    @property
+    def step_stages(self) -> tuple[int, ...]:
+        """The training steps among `stages` (ascending)."""
+        return tuple(sorted(s for s in self.stages if isinstance(s, int)))
+
     cka: bool = Field(
         True,
         description="store the layer × layer CKA matrix (seed · layer² values per stage; kernel_drift, its "
@@ -311,7 +331,7 @@ def _measure_stages(
 
     per_stage: dict[str, list[np.ndarray]] = {}
     for stage in cfg.stages:
-        model = result.init if stage == "init" else result.trained
+        model = result.init if stage == "init" else result.trained if stage == "trained" else result.snapshots[stage]
         tables = symbol_tables(model)
         if tables is not None:  # context-free: measured from its V + 1 distinct rows per position
             values = measure_tables(tables, inputs, scored, cfg, rng=np.random.default_rng(0), mask_id=data.mask_id)
@@ -321,7 +341,7 @@ def _measure_stages(
             values = measure_streams(streams, scored, cfg, rng=np.random.default_rng(0), is_mask=inputs == data.mask_id)
             del streams
             values.update(measure_attention(model, inputs) or {})
-        if stage == "trained" and diverged.any():
+        if stage != "init" and diverged.any():
             for v in values.values():
                 v[diverged] = np.nan
         for k, v in values.items():
@@ -350,13 +370,19 @@ _DIMS: dict[str, tuple[str, ...]] = {
 }  # the measured variables' dims, in the order they are stored
 
 
-def _coords(case: Any, cfg: MeasureConfig, data: Any, result: Any) -> dict[str, np.ndarray]:
+def _stage_step(stage: str | int, steps: int) -> int:
+    """The training step a stage's parameters are from: 0 at init, `steps` once trained."""
+    return 0 if stage == "init" else steps if stage == "trained" else int(stage)
+
+
+def _coords(case: Any, cfg: MeasureConfig, data: Any, result: Any) -> dict[str, Any]:
     """The case dataset's coordinates (``layer2`` only when the CKA matrix is stored)."""
     depth = case.architecture.depth
     length = data.length
     coords = {
         "seed": np.asarray(case.seed_list),
-        "stage": np.array(cfg.stages, dtype=object),
+        "stage": np.array([str(s) for s in cfg.stages], dtype=object),
+        "stage_step": ("stage", np.array([_stage_step(s, case.train.steps) for s in cfg.stages], dtype=np.int64)),
         "layer": np.arange(depth + 1),
         "position": np.arange(length),
         "transition": np.arange(depth),

@@ -6,7 +6,10 @@ Per case (PNG, one file per figure, ``<case>_<figure>.png``):
   the range over seeds, the dotted line the one-hot input's own effective rank (data-side baseline);
 * ``pooled`` — position-level (averaged) vs mean-pooled effective rank vs layer, both stages;
 * ``drift``  — kernel drift 1 − CKA above update ratio ‖h_{ℓ+1} − h_ℓ‖/‖h_ℓ‖ per transition;
-* ``loss``   — training loss (mean over seeds, seed range) against the Bayes and tokenwise floors.
+* ``loss``   — training loss (mean over seeds, seed range) against the Bayes and tokenwise floors;
+* ``training`` — where ``measure.stages`` names steps of training: each layer's effective rank and
+  each transition's kernel drift against the training step (the flow over training, beside the
+  flow over depth the others draw).
 
 Per store, ``overview.png`` — every trained case on one page: (a) effective rank (position-averaged,
 trained) vs layer, one line per case, the band the standard error over seeds; (b) the rank collapse
@@ -49,6 +52,7 @@ FIGURES = {
     "pooled": "position-level vs mean-pooled effective rank",
     "drift": "kernel drift and update ratio per transition",
     "loss": "training loss against the Bayes and tokenwise floors",
+    "training": "effective rank per layer and kernel drift per transition against the training step",
 }
 
 _STAGE_STYLE = {"init": "--", "trained": "-"}
@@ -146,6 +150,11 @@ def _band(ax, x, da: xr.DataArray, *, color, ls, label, marker: str | None = "o"
 
 def _stages(da: xr.DataArray) -> list[str]:
     return [str(s) for s in da["stage"].values] if "stage" in da.dims else []
+
+
+def _stage_label(stage: str) -> str:
+    """A stage as a legend names it: init, trained, or "step N" for a step of training."""
+    return f"step {stage}" if stage.isdigit() else stage
 
 
 def _need(ds: xr.Dataset, *names: str) -> None:
@@ -248,7 +257,7 @@ def _erank(ds: xr.Dataset, case: str):
     er = _position_mean_rank(ds)
     x = ds["layer"].values
     for stage in _stages(er):
-        _band(ax, x, er.sel(stage=stage), color="C0", ls=_STAGE_STYLE.get(stage, ":"), label=stage)
+        _band(ax, x, er.sel(stage=stage), color="C0", ls=_STAGE_STYLE.get(stage, ":"), label=_stage_label(stage))
     if "input_effective_rank" in ds.data_vars:
         ax.axhline(float(ds["input_effective_rank"].mean()), color="0.4", ls=":", lw=1, label="one-hot input")
     ax.set(xlabel="layer", ylabel="effective rank (position-averaged)", title=_title(ds, case, "\n"))
@@ -265,8 +274,8 @@ def _pooled(ds: xr.Dataset, case: str):
     per_pos = _position_mean_rank(ds)
     for stage in _stages(per_pos):
         ls = _STAGE_STYLE.get(stage, ":")
-        _band(ax, x, per_pos.sel(stage=stage), color="C0", ls=ls, label=f"per position, {stage}")
-        _band(ax, x, ds["effective_rank_pooled"].sel(stage=stage), color="C3", ls=ls, label=f"mean-pooled, {stage}")
+        _band(ax, x, per_pos.sel(stage=stage), color="C0", ls=ls, label=f"per position, {_stage_label(stage)}")
+        _band(ax, x, ds["effective_rank_pooled"].sel(stage=stage), color="C3", ls=ls, label=f"mean-pooled, {_stage_label(stage)}")
     if "input_effective_rank_pooled" in ds.data_vars:
         ax.axhline(float(ds["input_effective_rank_pooled"]), color="C3", ls=":", lw=1, label="input, pooled")
     ax.set(xlabel="layer", ylabel="effective rank", title=_title(ds, case, "\n"))
@@ -288,7 +297,7 @@ def _drift(ds: xr.Dataset, case: str):
         da = ds[name]
         t = da["transition"].values
         for stage in _stages(da):
-            _band(ax, t, da.sel(stage=stage), color="C2", ls=_STAGE_STYLE.get(stage, ":"), label=stage)
+            _band(ax, t, da.sel(stage=stage), color="C2", ls=_STAGE_STYLE.get(stage, ":"), label=_stage_label(stage))
         ax.set(ylabel=ylabels[name])
         ax.legend()
     axes[0].set_title(_title(ds, case, "\n"))
@@ -315,7 +324,40 @@ def _loss(ds: xr.Dataset, case: str):
     return fig
 
 
-_PLOTTERS = {"erank": _erank, "pooled": _pooled, "drift": _drift, "loss": _loss}
+class _Inapplicable(Exception):
+    """A figure that does not apply to a case (not listed as skipped: nothing is missing)."""
+
+
+@_styled
+def _training(ds: xr.Dataset, case: str):
+    """The flow over training: each layer's effective rank and each transition's kernel drift against
+    the training step of the stages measured (``measure.stages: [init, 500, …, trained]``)."""
+    if "stage_step" not in ds.coords or ds.sizes.get("stage", 0) < 3:
+        raise _Inapplicable("measured at init and trained only (no steps of training in measure.stages)")
+    names = [n for n in ("effective_rank", "kernel_drift") if n in ds.data_vars]
+    if not names:
+        raise KeyError("not stored: effective_rank, kernel_drift")
+    from matplotlib import colormaps
+
+    order = np.argsort(ds["stage_step"].values, kind="stable")
+    x = ds["stage_step"].values[order]
+    fig, axes = _figure(len(names), height=3.0, sharex=True)
+    for ax, name in zip(axes, names):
+        da = (_position_mean_rank(ds) if name == "effective_rank" else ds[name]).isel(stage=order)
+        along = "layer" if name == "effective_rank" else "transition"
+        labels = da[along].values
+        cmap = colormaps["viridis"]
+        for k, i in enumerate(labels):
+            text = f"layer {int(i)}" if along == "layer" else f"{int(i)}→{int(i) + 1}"
+            _band(ax, x, da.sel({along: i}), color=cmap(k / max(1, len(labels) - 1)), ls="-", label=text, marker="o")
+        ax.set(ylabel="effective rank" if name == "effective_rank" else "kernel drift 1 − CKA")
+        ax.legend(ncols=2 if len(labels) > 4 else 1, fontsize=7.5)
+    axes[0].set_title(_title(ds, case, "\n"))
+    axes[-1].set_xlabel("training step (0: init)")
+    return fig
+
+
+_PLOTTERS = {"erank": _erank, "pooled": _pooled, "drift": _drift, "loss": _loss, "training": _training}
 
 
 def plot_case(ds: xr.Dataset, out_dir: str | Path, case: str | None = None) -> tuple[dict[str, Path], dict[str, str]]:
@@ -329,6 +371,8 @@ def plot_case(ds: xr.Dataset, out_dir: str | Path, case: str | None = None) -> t
     for name, plotter in _PLOTTERS.items():
         try:
             fig = plotter(ds, case)
+        except _Inapplicable:
+            continue
         except (KeyError, ValueError) as e:
             skipped[name] = str(e).strip("'\"")
             continue

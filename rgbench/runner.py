@@ -111,7 +111,8 @@ _LAST_TRAINING: dict[str, Any] = {}
 def _training_key(case: Case) -> str:
     r = case.resolved()
     r["train"] = {k: v for k, v in r["train"].items() if k not in UNHASHED_TRAIN_KEYS}
-    return json.dumps({k: r[k] for k in ("architecture", "input", "train")} | {"seeds": case.seed_list}, sort_keys=True)
+    kept = {"seeds": case.seed_list, "snapshots": list(case.measure.step_stages)}
+    return json.dumps({k: r[k] for k in ("architecture", "input", "train")} | kept, sort_keys=True)
 
 
 def case_checkpoints(case: Case, store_path: str, devices: int) -> Checkpoints | None:
@@ -146,7 +147,15 @@ def _train(
     if _LAST_TRAINING.get("key") == key:
         return _LAST_TRAINING["result"], _LAST_TRAINING["case"]
     _LAST_TRAINING.clear()
-    result = train(case.architecture, data, case.train, case.seed_list, progress=progress, checkpoints=checkpoints)
+    result = train(
+        case.architecture,
+        data,
+        case.train,
+        case.seed_list,
+        progress=progress,
+        checkpoints=checkpoints,
+        snapshot_steps=case.measure.step_stages,
+    )
     _LAST_TRAINING.update(key=key, result=result, case=case.id)
     return result, None
 

@@ -232,7 +232,7 @@ class TheoryContext:
 
     observable: str
     dataset: xr.Dataset
-    stage: str | None = None
+    stage: str | int | None = None
     role: str = "all"
 
     @property
@@ -287,7 +287,7 @@ def _register(name: str, observables: tuple[str, ...], source: str, stages: tupl
     return wrap
 
 
-def check_theory(name: str, observable: str | None = None, stage: str | None = None) -> None:
+def check_theory(name: str, observable: str | None = None, stage: str | int | None = None) -> None:
     """Raise ValueError (with a did-you-mean) for an unknown theory, or one that does not predict
     `observable` or does not hold at `stage` (the prediction's stage, resolved against the observable's default)."""
     if name not in THEORY:

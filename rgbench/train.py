@@ -22,7 +22,7 @@ import functools
 import math
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import equinox as eqx
 import jax
@@ -69,7 +69,7 @@ class TrainResult:
     """Everything training hands to measurement and storage.
 
     ``init`` and ``trained`` are networks stacked over seeds (every array leaf has a leading seed
-    axis; ``forward`` runs them). ``loss[s, i]`` is seed s's mean training loss over the
+    axis; ``forward`` runs them), and so is each of ``snapshots`` (the networks at a step of training). ``loss[s, i]`` is seed s's mean training loss over the
     ``log_every`` steps ending at ``steps[i]`` (nan from the chunk where it diverged on).
     ``final_loss[s]`` is the mean cross-entropy over all scored positions of the evaluation set
     (``eval_*``, the same for every seed), nan if the seed diverged.
@@ -87,6 +87,7 @@ class TrainResult:
     wall_seconds: float
     devices: int = 1  # devices the seed axis was split over (see SeedPlacement)
     resumed_from: int = 0  # the step a checkpoint resumed training at (0: trained from the start here)
+    snapshots: dict[int, AbstractArchitecture] = field(default_factory=dict)  # step → networks at that step
 
     @property
     def status(self) -> list[str]:
@@ -382,6 +383,7 @@ def train(
     *,
     progress: Callable[[int, int, np.ndarray], None] | None = None,
     checkpoints: Checkpoints | None = None,
+    snapshot_steps: Sequence[int] = (),
 ) -> TrainResult:
     """Train one network per seed on ``data`` (an ``AbstractInput``) as one compiled program.
 
@@ -389,7 +391,9 @@ def train(
     ``cfg.log_every`` steps with that chunk's mean loss per seed. With `checkpoints`
     (`rgbench.checkpoint.Checkpoints`, whose ``every`` is a multiple of ``cfg.log_every``) training
     starts from the newest usable checkpoint, if any, and saves its state every ``every`` steps: the
-    result is bitwise that of a run never interrupted.
+    result is bitwise that of a run never interrupted. ``snapshot_steps`` (ends of chunks, before
+    ``cfg.steps``) are the steps whose networks `TrainResult.snapshots` keeps, for observables along
+    training (``measure.stages: [init, 500, trained]``).
     """
     seeds = list(seeds)
     if not seeds:
@@ -397,23 +401,66 @@ def train(
     start_time = time.perf_counter()
     init_keys, data_keys = seed_keys(seeds)
     init = _init_program(arch, data.vocab, data.length)(init_keys)
-    return _fit(arch, data, cfg, init, data_keys, progress=progress, start_time=start_time, checkpoints=checkpoints)
+    if any(s <= 0 or s >= cfg.steps or s % cfg.log_every for s in snapshot_steps):
+        raise ValueError(
+            f"snapshot steps {list(snapshot_steps)} must lie strictly between 0 and {cfg.steps} and be "
+            f"multiples of log_every ({cfg.log_every})"
+        )
+    return _fit(
+        arch,
+        data,
+        cfg,
+        init,
+        data_keys,
+        progress=progress,
+        start_time=start_time,
+        checkpoints=checkpoints,
+        snapshot_steps=snapshot_steps,
+    )
 
 
 def _resume(checkpoints, state, placement):
-    """(first chunk to run, state) from the newest usable checkpoint, or (0, state) without one.
+    """(step to resume at, state) from the newest usable checkpoint, or (0, state) without one.
     The state is saved as the devices hold it (seeds padded to the devices), and put back so."""
     found = None if checkpoints is None else checkpoints.load(jax.tree_util.tree_map(np.asarray, state))
     if found is None:
         return 0, state
-    step, (params, opt_state, alive, loss) = found
+    step, (device_state, loss) = found
     sharding = placement.sharding
     put = (lambda x: jax.device_put(x, sharding)) if sharding is not None else jnp.asarray
-    params, opt_state, alive = jax.tree_util.tree_map(put, (params, opt_state, alive))
-    return step, (params, opt_state, alive, np.array(loss))
+    return step, (jax.tree_util.tree_map(put, device_state), np.array(loss))
 
 
-def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None, checkpoints=None) -> TrainResult:
+def _run_chunks(run_chunk, state, loss, ends, *, resumed, collect, checkpoints, snapshot_steps, steps):
+    """Run every chunk ending after `resumed`; returns the final device state.
+
+    ``state`` is (params, opt_state, alive, snapshots), ``run_chunk(state, i, start)`` its next value
+    and chunk i's losses. Chunk i is dispatched before chunk i − 1's losses are read, so the device
+    never waits on Python; where a checkpoint is due the chunk's losses are read at once, since a
+    checkpoint holds them too. The parameters at each of `snapshot_steps` are kept (an array is
+    immutable: a reference, no copy) in ``snapshots``, whose slots start as the initial parameters."""
+    every = 0 if checkpoints is None else checkpoints.every
+    pending = None
+    for i, end in enumerate(ends):
+        if end <= resumed:
+            continue
+        (params, opt_state, alive, snapshots), losses = run_chunk(state, i, int(ends[i - 1]) if i else 0)
+        snapshots = tuple(params if s == end else snap for s, snap in zip(snapshot_steps, snapshots))
+        state = (params, opt_state, alive, snapshots)
+        if pending is not None and collect(*pending):
+            return state
+        pending = (i, losses, alive)
+        if every and end % every == 0 and end < steps:
+            if collect(*pending):
+                return state
+            pending = None
+            checkpoints.save(int(end), steps, (state, loss))
+    if pending is not None:
+        collect(*pending)
+    return state
+
+
+def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None, checkpoints=None, snapshot_steps=()) -> TrainResult:
     """Train the stacked networks ``init`` (one per data key); see ``train``."""
     start_time = time.perf_counter() if start_time is None else start_time
     n_seeds = len(data_keys)
@@ -422,13 +469,19 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None, ch
     params, data_keys = placement.spread(params), placement.spread(data_keys)
     opt_state = placement.spread(_opt_init_program(cfg)(params))
     alive = placement.spread(jnp.ones((n_seeds,), bool))
-    n_run = placement.padded
+    snapshot_steps = tuple(int(s) for s in snapshot_steps)
+    state = (params, opt_state, alive, (params,) * len(snapshot_steps))
 
     chunks = chunk_lengths(cfg.steps, cfg.log_every)
     ends = np.cumsum(chunks, dtype=np.int64)
     loss = np.full((n_seeds, len(chunks)), np.nan, np.float32)
-    resumed, (params, opt_state, alive, loss) = _resume(checkpoints, (params, opt_state, alive, loss), placement)
-    every = 0 if checkpoints is None else checkpoints.every
+    resumed, (state, loss) = _resume(checkpoints, (state, loss), placement)
+
+    def run_chunk(state, i, start):
+        params, opt_state, alive, snapshots = state
+        program = _chunk_program(arch, data, cfg, chunks[i], placement.padded, placement.sharding)
+        params, opt_state, alive, losses = program(params, opt_state, alive, data_keys, jnp.int32(start))
+        return (params, opt_state, alive, snapshots), losses
 
     def collect(i, losses, alive_now) -> bool:
         """Record chunk i's losses; report progress; True when every seed has diverged."""
@@ -437,30 +490,22 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None, ch
             progress(int(ends[i]), cfg.steps, loss[:, i].copy())
         return not bool(np.asarray(alive_now)[:n_seeds].any())
 
-    pending = None
-    done = resumed
-    for i, n in enumerate(chunks):
-        if ends[i] <= resumed:
-            continue
-        params, opt_state, alive, losses = _chunk_program(arch, data, cfg, n, n_run, placement.sharding)(
-            params, opt_state, alive, data_keys, jnp.int32(done)
-        )
-        done += n
-        # Dispatch chunk i before reading chunk i − 1's losses, so the device never waits on Python.
-        if pending is not None and collect(*pending):
-            pending = None
-            break
-        pending = (i, losses, alive)
-        if every and done % every == 0 and done < cfg.steps:
-            if collect(*pending):  # the state is saved whole: this chunk's losses are part of it
-                pending = None
-                break
-            pending = None
-            checkpoints.save(done, cfg.steps, (params, opt_state, alive, loss))
-    if pending is not None:
-        collect(*pending)
+    params, _, alive, snapshots = _run_chunks(
+        run_chunk,
+        state,
+        loss,
+        ends,
+        resumed=resumed,
+        collect=collect,
+        checkpoints=checkpoints,
+        snapshot_steps=snapshot_steps,
+        steps=cfg.steps,
+    )
 
-    trained = _to_storage_layout(eqx.combine(placement.gather(params), static))
+    def stored(p):
+        return _to_storage_layout(eqx.combine(placement.gather(p), static))
+
+    trained = stored(params)
     alive = placement.gather(alive)
     tokens, inputs, scored = _eval_set_program(data, cfg.eval_sequences)()
     final = evaluation_loss(trained, tokens, inputs, scored)
@@ -479,6 +524,7 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None, ch
         wall_seconds=time.perf_counter() - start_time,
         devices=len(placement.devices),
         resumed_from=int(resumed),
+        snapshots={s: stored(p) for s, p in zip(snapshot_steps, snapshots)},
     )
 
 

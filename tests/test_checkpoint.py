@@ -17,7 +17,8 @@ from rgbench.checkpoint import DEFAULT_INTERVAL_S, Checkpoints, checkpoint_inter
 from rgbench.suite import load_suite
 
 # 3 seeds on 2 CPU devices (one padding copy), a network that trains one seed at a time per device
-# (mixer: lax.map) and one vmapped tokenwise case; 40 steps in chunks of 5, a checkpoint every 10.
+# (mixer: lax.map, measured at steps 10 and 25 of training as well) and one vmapped tokenwise case;
+# 40 steps in chunks of 5, a checkpoint every 10.
 SUITE = textwrap.dedent(
     """
     suite: ckpt
@@ -30,6 +31,7 @@ SUITE = textwrap.dedent(
       seeds: 3
     cases:
       - id: mixer
+        measure: {stages: [init, 10, 25, trained]}  # snapshots along training survive a resume too
       - id: tokenwise
         architecture: {kind: tokenwise, hidden_mult: 2}
     """

@@ -177,6 +177,21 @@ def test_include_cycle_is_reported(tmp_path):
         ),
         ("    input: {xi: .nan}", 11, "input.xi", "non-finite number"),
         ("    flavour: vanilla", 11, "cases[bad].flavour", "unknown key 'flavour'"),
+        (
+            "    train: {steps: 100, log_every: 10}\n    measure: {stages: [init, 25, trained]}",
+            12,
+            "cases[bad].measure.stages[1]",
+            "stage 25 is not a step this case's training stops at: a step stage must be below train.steps (100) "
+            "and a multiple of train.log_every (10), e.g. 20",
+        ),
+        ("    measure: {stages: [init, 10, trained]}", 11, "cases[bad].measure.stages[1]", "has no such step"),
+        ("    measure: {stages: [init, trained, init]}", 11, "cases[bad].measure.stages", "init appears more than once"),
+        (
+            "    predict: [{claim: c, observable: effective_rank, stage: 5, test: {kind: threshold, at_least: 0}}]",
+            11,
+            "cases[bad].predict[0].stage",
+            "stage 5 is not measured by this case (measure.stages: init, trained); add it there",
+        ),
     ],
 )
 def test_each_mistake_gives_a_located_message(tmp_path, snippet, line, key, fragment):

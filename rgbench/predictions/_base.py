@@ -61,7 +61,7 @@ from __future__ import annotations
 import abc
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -72,7 +72,9 @@ from ..theory import TheoryContext
 if TYPE_CHECKING:
     import xarray as xr
 
-Stage = Literal["init", "trained"]
+Stage = Literal["init", "trained"] | Annotated[int, Field(ge=1, le=10_000_000)]
+"""A parameter snapshot: ``init``, ``trained``, or a step of training that the case measures
+(``measure.stages: [init, 500, trained]``; stored under the label ``"500"``)."""
 Purpose = Literal["claim", "diagnostic"]
 IntervalKind = Literal["mean", "ratio", "welch", "bootstrap"]
 Role = Literal["all", "token", "mask", "masked", "visible"]
@@ -125,7 +127,8 @@ class NullRef(BaseModel):
         """'init', 'iid', 'iid@init', 'shuffle-long vs long-xi' …"""
         text = self.case or ""
         if self.stage is not None:
-            text = f"{text}@{self.stage}" if text else self.stage
+            stage = f"step {self.stage}" if isinstance(self.stage, int) else self.stage
+            text = f"{text}@{stage}" if text else stage
         if self.compare_to is not None:
             text = f"{text or 'this case'} vs {self.compare_to}"
         return text
@@ -223,7 +226,9 @@ def parse_layers(text: str | None) -> slice:
     return slice(int(lo) if lo else None, int(hi) if hi else None)
 
 
-def resolved_selection(observable: AbstractObservable, stage: str | None, layers: str | None) -> tuple[str | None, str | None]:
+def resolved_selection(
+    observable: AbstractObservable, stage: str | int | None, layers: str | None
+) -> tuple[str | int | None, str | None]:
     """The (stage, layers) an observable actually reads: the prediction's, else the observable's defaults."""
     return (stage if stage is not None else observable.default_stage, layers if layers is not None else observable.default_layers)
 
@@ -258,7 +263,9 @@ class AbstractObservable(Component):
     layered: ClassVar[bool] = True  # `layers` means something
     roles: ClassVar[tuple[str, ...]] = ("all",)
 
-    def values(self, ds: xr.Dataset, *, stage: str | None = None, layers: str | None = None, role: str = "all") -> xr.DataArray:
+    def values(
+        self, ds: xr.Dataset, *, stage: str | int | None = None, layers: str | None = None, role: str = "all"
+    ) -> xr.DataArray:
         """Per-seed values: dims ``("seed",)`` or ``("seed", self.dim)``. Raises ObservableUnavailable."""
         stage, layers = resolved_selection(self, stage, layers)
         self.check_selection(stage, layers, role, resolved=True)
@@ -284,10 +291,10 @@ class AbstractObservable(Component):
         return out
 
     @abc.abstractmethod
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         """The observable for a resolved selection (`sel` a slice over layers)."""
 
-    def check_selection(self, stage: str | None, layers: str | None, role: str, *, resolved: bool = False) -> None:
+    def check_selection(self, stage: str | int | None, layers: str | None, role: str, *, resolved: bool = False) -> None:
         """Raise ValueError when the selection does not apply to this observable."""
         if not self.staged and stage not in (None, "trained"):
             raise ValueError(f"observable {self.kind!r} exists only after training; leave `stage` unset (got {stage!r})")
@@ -296,12 +303,12 @@ class AbstractObservable(Component):
         if role not in self.roles:
             raise ValueError(f"observable {self.kind!r} supports role {' | '.join(self.roles)} (got {role!r})")
 
-    def label(self, stage: str | None = None, layers: str | None = None, role: str = "all") -> str:
+    def label(self, stage: str | int | None = None, layers: str | None = None, role: str = "all") -> str:
         """Short human description of the observable and its selection."""
         stage, layers = resolved_selection(self, stage, layers)
         rows = {"token": "token rows", "mask": "[MASK] rows"}.get(role, f"{role} positions")
         parts = [
-            stage if self.staged and stage else None,
+            (f"step {stage}" if isinstance(stage, int) else stage) if self.staged and stage else None,
             f"layers {layers}" if self.layered and layers else None,
             rows if role != "all" else None,
         ]
@@ -309,7 +316,7 @@ class AbstractObservable(Component):
         inside = ", ".join(p for p in [extra, *parts] if p)
         return f"{self.kind}[{inside}]" if inside else self.kind
 
-    def _label_extra(self, stage: str | None) -> str:
+    def _label_extra(self, stage: str | int | None) -> str:
         return ""
 
 
@@ -331,11 +338,12 @@ def variable(ds: xr.Dataset, name: str) -> xr.DataArray:
     return ds[name]
 
 
-def at_stage(da: xr.DataArray, stage: str | None, ds: xr.Dataset) -> xr.DataArray:
+def at_stage(da: xr.DataArray, stage: str | int | None, ds: xr.Dataset) -> xr.DataArray:
     """`da` at one stage (unchanged when it has no stage dimension)."""
     if "stage" not in da.dims:
         return da
     stages = [str(s) for s in da["stage"].values]
+    stage = None if stage is None else str(stage)
     if stage not in stages:
         raise ObservableUnavailable(
             f"stage {stage!r} of {da.name!r} was not measured for case {case_name(ds)} (stages: "
@@ -495,7 +503,7 @@ class AbstractTest(Component):
         return self.along if isinstance(self, AbstractVectorTest) else None
 
     # -- checks shared by the suite validator and the scorer
-    def check_observable(self, obs: AbstractObservable, stage: str | None) -> None:
+    def check_observable(self, obs: AbstractObservable, stage: str | int | None) -> None:
         """Raise ValueError when the test cannot judge `obs` at `stage` (checked when the suite loads)."""
         along = self.along_dim
         if along is not None:

@@ -80,12 +80,12 @@ class _LayerVariable(AbstractObservable):
     default_layers: ClassVar[str | None] = "1:"  # layer 0 is the embedding: erank ≤ V + 1 by construction
     variable: ClassVar[str]
 
-    def profile(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str, probe: str = "full") -> xr.DataArray:
+    def profile(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str, probe: str = "full") -> xr.DataArray:
         """(seed, layer) values of one probe size ('full' or 'half') on the selected layers."""
         da = at_stage(variable(ds, self.variable), stage, ds)
         return _position_mean(da, skip_missing=False).isel(layer=sel)
 
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         return self.profile(ds, stage=stage, sel=sel, role=role)
 
 
@@ -95,12 +95,12 @@ class _PositionRank(_LayerVariable):
     roles: ClassVar[tuple[str, ...]] = ("all", "token", "mask")
     probe: Probe = _PROBE_FIELD
 
-    def check_selection(self, stage: str | None, layers: str | None, role: str, *, resolved: bool = False) -> None:
+    def check_selection(self, stage: str | int | None, layers: str | None, role: str, *, resolved: bool = False) -> None:
         super().check_selection(stage, layers, role, resolved=resolved)
         if self.probe != "full" and role not in ("all", "token"):
             raise ValueError(f"`probe: {self.probe}` is stored for roles all and token only (got role {role!r})")
 
-    def profile(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str, probe: str = "full") -> xr.DataArray:
+    def profile(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str, probe: str = "full") -> xr.DataArray:
         if role in ("masked", "visible"):
             da = variable(ds, "effective_rank_role")
             if "role" not in da.dims or role not in [str(r) for r in da["role"].values]:
@@ -120,14 +120,14 @@ class _PositionRank(_LayerVariable):
         da = at_stage(da.sel(rows=rows, drop=True), stage, ds)
         return _position_mean(da, skip_missing=role == "mask").isel(layer=sel)
 
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         if self.probe == "full_minus_half":
             return self.profile(ds, stage=stage, sel=sel, role=role, probe="full") - self.profile(
                 ds, stage=stage, sel=sel, role=role, probe="half"
             )
         return self.profile(ds, stage=stage, sel=sel, role=role, probe=self.probe)
 
-    def _label_extra(self, stage: str | None) -> str:
+    def _label_extra(self, stage: str | int | None) -> str:
         return "" if self.probe == "full" else f"probe {self.probe.replace('_', ' ')}"
 
 
@@ -217,13 +217,13 @@ class RankCollapse(AbstractObservable):
         cls = _COLLAPSIBLE[self.of]
         return cls(probe=self.probe) if issubclass(cls, _PositionRank) else cls()
 
-    def check_selection(self, stage: str | None, layers: str | None, role: str, *, resolved: bool = False) -> None:
+    def check_selection(self, stage: str | int | None, layers: str | None, role: str, *, resolved: bool = False) -> None:
         rank = self._rank()
         if role not in rank.roles:
             raise ValueError(f"rank_collapse of {self.of!r} supports role {' | '.join(rank.roles)} (got {role!r})")
         rank.check_selection(stage, layers, role, resolved=resolved)
 
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         rank = self._rank()
 
         def drop(s: str, probe: str) -> xr.DataArray:
@@ -239,7 +239,7 @@ class RankCollapse(AbstractObservable):
             return collapse("full") - collapse("half")
         return collapse(self.probe)
 
-    def _label_extra(self, stage: str | None) -> str:
+    def _label_extra(self, stage: str | int | None) -> str:
         of = "" if self.of == "effective_rank" else f"of {self.of}"
         probe = "" if self.probe == "full" else f"probe {self.probe.replace('_', ' ')}"
         return ", ".join(p for p in (of, "trained − init" if stage is None else "", probe) if p)
@@ -260,7 +260,7 @@ class MaskDistance(_LayerVariable):
     variable: ClassVar[str] = "mask_distance"
     default_layers: ClassVar[str | None] = None
 
-    def profile(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str, probe: str = "full") -> xr.DataArray:
+    def profile(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str, probe: str = "full") -> xr.DataArray:
         da = at_stage(variable(ds, self.variable), stage, ds)
         return _position_mean(da, skip_missing=True).isel(layer=sel)
 
@@ -271,7 +271,7 @@ class _TransitionVariable(AbstractObservable):
     dim: ClassVar[str | None] = "transition"
     variable: ClassVar[str]
 
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         da = at_stage(variable(ds, self.variable), stage, ds)
         return _select_transitions(da, ds, sel)
 
@@ -309,7 +309,7 @@ class _AttentionVariable(_TransitionVariable):
 
     head: int | None = Field(None, ge=0, le=1023, description="one attention head (default: the mean over heads)")
 
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         if self.variable not in ds.data_vars:
             raise ObservableUnavailable(
                 f"{self.variable!r} is stored only for networks with attention (architecture kind transformer)"
@@ -363,14 +363,14 @@ def top_share(v: np.ndarray, top: int) -> np.ndarray:
         return np.where(total > 0, top_sum / total, np.nan)
 
 
-def _transitions(ds: xr.Dataset, name: str, stage: str | None, sel: slice, what: str) -> xr.DataArray:
+def _transitions(ds: xr.Dataset, name: str, stage: str | int | None, sel: slice, what: str) -> xr.DataArray:
     da = _select_transitions(at_stage(variable(ds, name), stage, ds), ds, sel).transpose("seed", "transition")
     if da.sizes["transition"] == 0:
         raise ObservableUnavailable(f"{what}: no transition selected in case {case_name(ds)}")
     return da
 
 
-def _share(ds: xr.Dataset, name: str, stage: str | None, sel: slice, top: int, *, square: bool = False) -> np.ndarray:
+def _share(ds: xr.Dataset, name: str, stage: str | int | None, sel: slice, top: int, *, square: bool = False) -> np.ndarray:
     da = _transitions(ds, name, stage, sel, "drift_concentration")
     v = da.values.astype(float) ** (2 if square else 1)
     share = top_share(v, top)
@@ -404,7 +404,7 @@ class DriftConcentration(AbstractObservable):
             raise ValueError("`relative_to: update_ratio` compares kernel drift with the update ratio; set `of: kernel_drift`")
         return self
 
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         share = _share(ds, self.of, stage, sel, self.top)
         if self.relative_to == "update_ratio":
             share = share / _share(ds, "update_ratio", stage, sel, self.top, square=True)
@@ -416,7 +416,7 @@ class DriftConcentration(AbstractObservable):
 
         return xr.DataArray(share, dims=("seed",), coords={"seed": seeds})
 
-    def _label_extra(self, stage: str | None) -> str:
+    def _label_extra(self, stage: str | int | None) -> str:
         rel = {None: "", "update_ratio": " ÷ the same of update_ratio²", "even": " ÷ even share"}[self.relative_to]
         return f"top {self.top} of {self.of}{rel}"
 
@@ -433,7 +433,7 @@ class DominantTransition(AbstractObservable):
     of: Literal["kernel_drift", "update_ratio"] = Field("kernel_drift", description="per-transition measure")
     dim: ClassVar[str | None] = None
 
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         da = _transitions(ds, self.of, stage, sel, "dominant_transition")
         v = da.values.astype(float)
         labels = np.asarray(da["transition"].values, dtype=float)
@@ -442,7 +442,7 @@ class DominantTransition(AbstractObservable):
 
         return xr.DataArray(idx, dims=("seed",), coords={"seed": da["seed"].values})
 
-    def _label_extra(self, stage: str | None) -> str:
+    def _label_extra(self, stage: str | int | None) -> str:
         return f"argmax of {self.of}"
 
 
@@ -454,7 +454,7 @@ class _SeedScalar(AbstractObservable):
     default_stage: ClassVar[str | None] = None
     floor: ClassVar[str | None] = None
 
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         loss = variable(ds, "final_loss")
         if self.floor is None:
             return loss
@@ -498,7 +498,7 @@ class _InitVariable(AbstractObservable):
     staged: ClassVar[bool] = False
     default_stage: ClassVar[str | None] = "init"
 
-    def check_selection(self, stage: str | None, layers: str | None, role: str, *, resolved: bool = False) -> None:
+    def check_selection(self, stage: str | int | None, layers: str | None, role: str, *, resolved: bool = False) -> None:
         if stage not in (None, "init"):
             raise ValueError(
                 f"observable {self.kind!r} is measured at initialisation only; leave `stage` unset or "
@@ -509,7 +509,7 @@ class _InitVariable(AbstractObservable):
         if role != "all":
             raise ValueError(f"observable {self.kind!r} supports role all (got {role!r})")
 
-    def _label_extra(self, stage: str | None) -> str:
+    def _label_extra(self, stage: str | int | None) -> str:
         return "init"
 
 
@@ -534,7 +534,7 @@ class FourthMomentRatio(_InitVariable):
     kind: Literal["fourth_moment_ratio"] = "fourth_moment_ratio"
     dim: ClassVar[str | None] = "layer"
 
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         a, b = _symbol_moments(ds, sel)
         s = a.sizes["seed"]
         if s < 2:
@@ -555,7 +555,7 @@ class NormGrowth(_InitVariable):
     kind: Literal["norm_growth"] = "norm_growth"
     dim: ClassVar[str | None] = "layer"
 
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         q = variable(ds, "init_sq_norm").astype(np.float64)
         return (q / q.isel(layer=0, drop=True)).isel(layer=sel)
 
@@ -572,7 +572,7 @@ class SymbolCorrelation(_InitVariable):
     kind: Literal["symbol_correlation"] = "symbol_correlation"
     dim: ClassVar[str | None] = "layer"
 
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         return variable(ds, "init_correlation").astype(np.float64).isel(layer=sel)
 
 
@@ -587,8 +587,8 @@ class DataEffectiveRankPooled(_InitVariable):
     kind: Literal["data_effective_rank_pooled"] = "data_effective_rank_pooled"
     layered: ClassVar[bool] = False
 
-    def _values(self, ds: xr.Dataset, *, stage: str | None, sel: slice, role: str) -> xr.DataArray:
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
         return variable(ds, "data_effective_rank_pooled").astype(np.float64)
 
-    def _label_extra(self, stage: str | None) -> str:
+    def _label_extra(self, stage: str | int | None) -> str:
         return "data"

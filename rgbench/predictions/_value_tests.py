@@ -87,7 +87,7 @@ def _predicted(value: float | TheoryValue, x: xr.DataArray) -> xr.DataArray:
     return theta
 
 
-def _check_value(value: float | TheoryValue, obs: AbstractObservable, stage: str | None) -> None:
+def _check_value(value: float | TheoryValue, obs: AbstractObservable, stage: str | int | None) -> None:
     """A test's predicted ``value``, when it is a theory's, must be one the theory gives for `obs` at `stage`."""
     if isinstance(value, TheoryValue):
         check_theory(value.theory, obs.kind, resolved_selection(obs, stage, None)[0])
@@ -172,7 +172,7 @@ class CloseTo(AbstractTest):
             )
         return self
 
-    def check_observable(self, obs: AbstractObservable, stage: str | None) -> None:
+    def check_observable(self, obs: AbstractObservable, stage: str | int | None) -> None:
         super().check_observable(obs, stage)
         _check_value(self.value, obs, stage)
 
@@ -294,7 +294,7 @@ class Scaling(AbstractTest):
     def reference(self) -> tuple[str | None, str | None]:
         return self.compare_to, None
 
-    def check_observable(self, obs: AbstractObservable, stage: str | None) -> None:
+    def check_observable(self, obs: AbstractObservable, stage: str | int | None) -> None:
         super().check_observable(obs, stage)
         _check_value(self.value, obs, stage)
 

@@ -91,7 +91,7 @@ class NullResult:
 
     ref: str  # readable: 'init', 'iid', 'iid@init', 'shuffle-long vs long-xi'
     case: str
-    stage: str | None
+    stage: str | int | None
     compare_to: str | None
     verdict: Verdict
     statistic: float | None = None

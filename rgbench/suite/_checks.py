@@ -190,6 +190,39 @@ def _null_checks(validated: list[tuple[_Expanded, BaseModel]], expanded: list[_E
                         )
 
 
+def _stage_checks(validated: list[tuple[_Expanded, BaseModel]], problems: list[Located]) -> None:
+    """A step of training named in `measure.stages` ends a chunk of training before its end (its
+    parameters exist), and a prediction reads a stage its case measures."""
+    for exp, spec in validated:
+        steps, every = spec.train.steps, spec.train.log_every
+        for i, stage in enumerate(spec.measure.stages):
+            if isinstance(stage, int) and (stage >= steps or stage % every):
+                file, line, key = locate(exp, ("measure", "stages", i))
+                near = min(max(every, stage // every * every), (steps - 1) // every * every)
+                hint = f", e.g. {near}" if near > 0 else " (this case's training has no such step)"
+                problems.append(
+                    Located(
+                        file,
+                        line,
+                        key,
+                        f"stage {stage} is not a step this case's training stops at: a step stage must be below "
+                        f"train.steps ({steps}) and a multiple of train.log_every ({every}){hint}",
+                    )
+                )
+        for i, pred in enumerate(spec.predict):
+            if isinstance(pred.stage, int) and pred.stage not in spec.measure.stages:
+                file, line, key = locate(exp, ("predict", i, "stage"))
+                problems.append(
+                    Located(
+                        file,
+                        line,
+                        key,
+                        f"stage {pred.stage} is not measured by this case (measure.stages: "
+                        f"{', '.join(map(str, spec.measure.stages))}); add it there",
+                    )
+                )
+
+
 _AT_INIT = ("architecture", "input", "measure", "seeds", "seed_start")  # what an untrained case's data depend on
 
 
