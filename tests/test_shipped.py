@@ -78,7 +78,11 @@ def test_readme_quotes_every_shipped_suite_count():
     assert len(rows) == len(SHIPPED), sorted(rows)
 
 
-V2 = [p for p in SHIPPED if p.name in ("rg-paper-v2.score.json", "noise.score.json", "architectures-full.score.json")]
+V2 = [
+    p
+    for p in SHIPPED
+    if p.name in ("rg-paper-v2.score.json", "noise.score.json", "architectures-full.score.json", "architectures-v2.score.json")
+]
 
 
 @pytest.mark.parametrize("score_file", V2, ids=[p.name for p in V2])
@@ -97,9 +101,9 @@ def test_the_v2_leaderboard_is_what_the_v2_stores_give(monkeypatch):
     from rgbench.leaderboard import build_leaderboard
 
     monkeypatch.chdir(RESULTS.parent)
-    stores = ["results/rg-paper-v2.zarr", "results/architectures-full.zarr"]
+    stores = ["results/rg-paper-v2.zarr", "results/architectures-full.zarr", "results/architectures-v2.zarr"]
     assert all(Path(s).is_dir() for s in stores)
-    board = build_leaderboard(stores, figures_from=["short-xi", "mixer-short-xi", "windowed-short-xi"])
+    board = build_leaderboard(stores, figures_from=["short-xi", "mixer-short-xi", "windowed-short-xi", "transformer-short-xi"])
     assert board.to_markdown() == (RESULTS / "LEADERBOARD.md").read_text()
 
 

@@ -46,7 +46,7 @@ import numpy as np
 from scipy import stats
 
 from .._modules import callable_module
-from ..registry import TESTS
+from ..registry import ARCHITECTURES, TESTS
 from ..scoring import FIGURES, Report, ScoreError, Verdict, score_store
 from . import _render
 
@@ -191,7 +191,22 @@ def _arch_key(arch: dict[str, Any]) -> str:
     return json.dumps(arch, sort_keys=True)
 
 
+def _default(kind: Any, key: str) -> Any:
+    """The default of an architecture kind's key as stored (JSON), or a marker no value equals."""
+    if not isinstance(kind, str) or kind not in ARCHITECTURES:
+        return _NO_DEFAULT
+    info = ARCHITECTURES[kind].model_fields.get(key)
+    if info is None or info.is_required():
+        return _NO_DEFAULT
+    return json.loads(json.dumps(info.get_default(call_default_factory=True), default=str))
+
+
+_NO_DEFAULT = object()
+
+
 def _labels(archs: list[dict[str, Any]]) -> list[str]:
+    """Kind, depth and width, then each key on which the rows differ, where a row's value is not its
+    kind's default (a tokenwise row does not say `positions=False` because a transformer says more)."""
     keys = sorted({k for a in archs for k in a})
     varying = [
         k for k in keys if k not in ("kind", "depth", "width") and len({json.dumps(a.get(k), sort_keys=True) for a in archs}) > 1
@@ -203,7 +218,7 @@ def _labels(archs: list[dict[str, Any]]) -> list[str]:
             parts.append(f"L={a['depth']}")
         if "width" in a:
             parts.append(f"d={a['width']}")
-        parts += [f"{k}={a.get(k)}" for k in varying if a.get(k) is not None]
+        parts += [f"{k}={a[k]}" for k in varying if a.get(k) is not None and a[k] != _default(a.get("kind"), k)]
         out.append(" ".join(parts))
     return out
 
