@@ -19,7 +19,9 @@ and do around it, following `rgbench.train` and `rgbench.measure`:
   forward over the probe batch per stage, and the rank spectra and CKA of every (stage, layer,
   position).
 * **time**: `OVERHEAD_S` per case (compilation, building the input, writing) plus the FLOPs at
-  `FLOPS_PER_SECOND`, the rate the shipped suites ran at on the 2-core reference machine. It is a
+  `FLOPS_PER_SECOND` times the family's rates (`ArchitectureConfig.relative_rate` for training and
+  the evaluation set, `measure_rate` for measurement), fit on the wall times the shipped suites
+  recorded on the 2-core reference machine (`benchmarks/cost_rates.py`). It is a
   CPU figure; on an accelerator the estimate is pessimistic. The progress ETA starts from it and
   corrects the rate with what the run measures.
 
@@ -42,7 +44,17 @@ from .models import NetworkCost
 if TYPE_CHECKING:
     from .suite import Case, Located
 
-__all__ = ["Estimate", "NetworkCost", "budget", "estimate", "human_bytes", "machine_memory", "parse_bytes", "parse_hours"]
+__all__ = [
+    "Estimate",
+    "NetworkCost",
+    "budget",
+    "estimate",
+    "estimates",
+    "human_bytes",
+    "machine_memory",
+    "parse_bytes",
+    "parse_hours",
+]
 
 FLOAT = 4  # bytes of a float32
 #: The process itself: Python, JAX, xarray, zarr, XLA's compiled programs and buffers for a small case
@@ -70,7 +82,8 @@ class Estimate:
     memory: dict[str, float] = field(default_factory=dict)  # part → bytes; the peak is their sum
     flops: dict[str, float] = field(default_factory=dict)  # part → FLOPs
     stored_bytes: float = 0.0
-    rate: float = 1.0  # the family's FLOP rate relative to FLOPS_PER_SECOND (`ArchitectureConfig.relative_rate`)
+    rate: float = 1.0  # the family's training FLOP rate relative to FLOPS_PER_SECOND (`ArchitectureConfig.relative_rate`)
+    measure_rate: float = 1.0  # and its measurement's (`ArchitectureConfig.measure_rate`)
 
     @property
     def peak_bytes(self) -> float:
@@ -82,7 +95,9 @@ class Estimate:
 
     @property
     def seconds(self) -> float:
-        return OVERHEAD_S + self.total_flops / (FLOPS_PER_SECOND * self.rate)
+        training = self.flops.get("training", 0.0) + self.flops.get("evaluation", 0.0)
+        measurement = self.total_flops - training
+        return OVERHEAD_S + training / (FLOPS_PER_SECOND * self.rate) + measurement / (FLOPS_PER_SECOND * self.measure_rate)
 
     def summary(self) -> str:
         return (
@@ -177,7 +192,14 @@ def estimate(case: Case, *, reuses_training: bool = False) -> Estimate:
     if context_free:  # rgbench._theory_measure.theory_variables: per-layer norms and the layer-0 cosine of each symbol pair
         pairs = vocab * (vocab + 1) // 2
         stored += 8 * (seeds * (pairs + 3 * layers) + 2 * pairs)
-    return Estimate(case.id, p, seeds, memory, flops, float(stored), rate=a.relative_rate)
+    return Estimate(case.id, p, seeds, memory, flops, float(stored), rate=a.relative_rate, measure_rate=a.measure_rate)
+
+
+def estimates(cases: Sequence[Case]) -> list[Estimate]:
+    """`estimate` of each case as a run executes them in this order: a case that trains what the case
+    before it trained (`Case.training_key`: a probe-size sweep) only measures."""
+    keys = [c.training_key for c in cases]
+    return [estimate(c, reuses_training=i > 0 and keys[i] == keys[i - 1]) for i, c in enumerate(cases)]
 
 
 # -- limits ---------------------------------------------------------------------------------------

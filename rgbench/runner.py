@@ -40,7 +40,6 @@ from .suite import (
     case_to_dict,
     plugin_sources,
 )
-from .suite._hash import UNHASHED_TRAIN_KEYS
 
 if TYPE_CHECKING:  # JAX-importing modules: loaded when a case runs, not when the runner is imported
     import xarray as xr
@@ -109,10 +108,7 @@ _LAST_TRAINING: dict[str, Any] = {}
 
 
 def _training_key(case: Case) -> str:
-    r = case.resolved()
-    r["train"] = {k: v for k, v in r["train"].items() if k not in UNHASHED_TRAIN_KEYS}
-    kept = {"seeds": case.seed_list, "snapshots": list(case.measure.step_stages)}
-    return json.dumps({k: r[k] for k in ("architecture", "input", "train")} | kept, sort_keys=True)
+    return case.training_key
 
 
 def case_checkpoints(case: Case, store_path: str, devices: int) -> Checkpoints | None:

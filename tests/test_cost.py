@@ -191,3 +191,32 @@ def test_random_valid_suites_get_an_estimate_within_the_limit_or_a_clean_refusal
         assert "needs about" in refused[0].message, refused[0]
     else:
         assert refused == [], f"{case}: {e.peak_bytes:.3g} B within {limit:.3g} B but refused"
+
+
+def test_time_is_training_at_the_family_rate_and_measurement_at_its_own():
+    from rgbench.cost import FLOPS_PER_SECOND, OVERHEAD_S, Estimate
+
+    e = Estimate(
+        "c",
+        1,
+        1,
+        flops={"training": 3 * FLOPS_PER_SECOND, "evaluation": FLOPS_PER_SECOND, "measurement": FLOPS_PER_SECOND},
+        rate=2.0,
+        measure_rate=0.5,
+    )
+    assert e.seconds == pytest.approx(OVERHEAD_S + 4 / 2.0 + 1 / 0.5)
+    assert (Mixer.relative_rate, Transformer.measure_rate) != (1.0, 1.0)  # fit (benchmarks/cost_rates.py), not defaults
+
+
+def test_a_probe_size_sweep_after_its_first_case_is_estimated_as_measurement_only(tmp_path):
+    from rgbench.cost import estimates
+
+    path = tmp_path / "sweep.yaml"
+    path.write_text(
+        "suite: sweep\ndefaults:\n  architecture: {kind: mixer, depth: 2, width: 8}\n"
+        "  input: {kind: sticky, vocab: 4, length: 8}\n  train: {steps: 100}\n  seeds: 2\n"
+        "cases:\n  - id: probe\n    grid: {measure.samples: [64, 128]}\n  - id: other\n    input: {xi: 3.0}\n"
+    )
+    first, second, other = estimates(load_suite(path).cases)
+    assert first.flops["training"] > 0 and other.flops["training"] > 0
+    assert second.flops["training"] == 0 and second.flops["evaluation"] == 0 and second.flops["measurement"] > 0

@@ -119,12 +119,13 @@ def _cmd_show(args: argparse.Namespace) -> int:
     from rich.markup import escape
     from rich.table import Table
 
-    from ..cost import FLOPS_PER_SECOND, OVERHEAD_S, estimate, human_bytes, human_count, human_flops, human_seconds
+    from ..cost import FLOPS_PER_SECOND, OVERHEAD_S, human_bytes, human_count, human_flops, human_seconds
+    from ..cost import estimates as cost_estimates
     from ..suite import load_suite
     from ._console import console as make_console
 
     suite = load_suite(args.suite, args.overrides)  # a SuiteError is printed by `main`
-    estimates = [estimate(c) for c in suite.cases]
+    estimates = cost_estimates(suite.cases)
     if args.json:
         data = json.loads(suite.to_json())
         data["estimates"] = [e.to_json() for e in estimates]
@@ -135,8 +136,9 @@ def _cmd_show(args: argparse.Namespace) -> int:
         title=f"{suite.name} — {suite.title}" if suite.title else suite.name,
         title_justify="left",
         caption=f"estimates (rgbench.cost): peak memory of one case, FLOPs, and time at "
-        f"{FLOPS_PER_SECOND / 1e9:g} GFLOP/s plus {OVERHEAD_S:g} s a case (the 2-core reference "
-        f"machine); in all ≈ {human_seconds(sum(e.seconds for e in estimates))}, "
+        f"{FLOPS_PER_SECOND / 1e9:g} GFLOP/s × each family's rate plus {OVERHEAD_S:g} s a case (rates fit on the "
+        "2-core reference machine: benchmarks/cost_rates.py; a probe-size sweep's cases after the first only "
+        f"measure); in all ≈ {human_seconds(sum(e.seconds for e in estimates))}, "
         f"{human_bytes(sum(e.stored_bytes for e in estimates))} stored",
         caption_justify="left",
     )

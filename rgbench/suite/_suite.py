@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from .._version import DATA_FORMAT_VERSION
 from ._checks import _cross_checks, _null_checks, _resolve_null_sets, _stage_checks, _validate, uninformative_nulls
 from ._expand import _apply_overrides, _expand, _parse_overrides
-from ._hash import case_hash
+from ._hash import UNHASHED_TRAIN_KEYS, case_hash
 from ._problems import SuiteError, _listing, locate
 from ._read import _display, _Raw, _read
 from ._schema import models
@@ -53,6 +53,15 @@ class Case:
 
     def to_json(self) -> str:
         return json.dumps(self.resolved(), sort_keys=True)
+
+    @property
+    def training_key(self) -> str:
+        """What this case trains (architecture, input, training, seeds and the steps it keeps): two
+        consecutive cases of a run with the same key train once (`rgbench.runner`)."""
+        r = self.resolved()
+        r["train"] = {k: v for k, v in r["train"].items() if k not in UNHASHED_TRAIN_KEYS}
+        kept = {"seeds": self.seed_list, "snapshots": list(self.measure.step_stages)}
+        return json.dumps({k: r[k] for k in ("architecture", "input", "train")} | kept, sort_keys=True)
 
 
 @dataclass(frozen=True)
