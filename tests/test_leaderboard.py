@@ -137,7 +137,7 @@ def test_formats_and_cli(tmp_path, capsys):
     bad = _report("mixer", short_erank=np.full(7, 15.0), store="b.zarr")
     board = LB.build_leaderboard([good, bad], n_resamples=200)
     d = json.loads(board.to_json())
-    assert set(d) == {"sources", "data_format_version", "n_resamples", "claims", "rows", "unranked"}
+    assert set(d) == {"sources", "data_format_version", "n_resamples", "claims", "claim_texts", "rows", "unranked"}
     assert set(d["rows"][0]) == {
         "label",
         "architecture",
@@ -149,6 +149,7 @@ def test_formats_and_cli(tmp_path, capsys):
         "nonspecific",
         "agreement",
         "verdicts",
+        "diagnostics",
         "figures",
         "wall_seconds",
     }
@@ -192,3 +193,48 @@ def test_rows_without_scored_claims_are_listed_apart_and_not_ranked():
     assert "Not ranked — no scored claims" in md
     assert "- mixer L=6 d=64: synthetic/c" in md
     assert json.loads(board.to_json())["unranked"][0]["label"] == "mixer L=6 d=64"
+
+
+def _report_with(predictions, kind: str, *, store: str, name: str = "s") -> S.Report:
+    s = suite(case("short-xi", predictions, kind=kind), case("long-xi", [], kind=kind, xi=6.7), name=name)
+    d = {
+        "short-xi": synthetic_case("short-xi", architecture=kind),
+        "long-xi": synthetic_case("long-xi", erank=np.full(7, 15.0), xi=6.7, architecture=kind),
+    }
+    return S.score_datasets(d, s, store=store)
+
+
+def test_diagnostics_are_badges_never_support():
+    """A passing diagnostic adds nothing to a row's support and a failing one costs it nothing: the
+    rows rank on their claims; a diagnostic that did not pass is listed beside the row."""
+    claim = pred("effective_rank", MONO, claim="erank falls with depth", stage="trained", layers="1:")
+    passing = pred("effective_rank", MONO, claim="setup works", stage="trained", layers="1:", purpose="diagnostic")
+    failing = pred("kernel_drift", {"kind": "threshold", "at_least": 10.0}, claim="drift is huge", purpose="diagnostic")
+    a = _report_with([claim, passing], "tokenwise", store="a.zarr")
+    b = _report_with([claim, failing], "mixer", store="b.zarr")
+    board = LB.build_leaderboard([a, b], n_resamples=200)
+    rows = {r.label.split()[0]: r for r in board.rows}
+    assert (rows["tokenwise"].agreed, rows["tokenwise"].scored) == (1, 1)
+    assert (rows["mixer"].agreed, rows["mixer"].scored) == (1, 1)
+    assert rows["tokenwise"].rank == rows["mixer"].rank  # the same claims, the same verdicts
+    assert board.claims == ["erank falls with depth"]  # diagnostics get no column
+    assert rows["tokenwise"].badges == [] and rows["mixer"].badges == ["FAIL: drift is huge"]
+    assert "FAIL: drift is huge" in board.to_markdown()
+
+
+def test_claims_line_up_by_id_whatever_their_words():
+    """Two suites that state one claim in different words but with the same id share its column, named
+    by the id; a claim without an id keeps a column of its own, named C1, C2, …"""
+    one = pred("effective_rank", MONO, claim="erank falls with depth", stage="trained", layers="1:", id="rg.i.monotone")
+    other = pred("effective_rank", MONO, claim="rank decreases along layers", stage="trained", layers="1:", id="rg.i.monotone")
+    plain = pred("kernel_drift", {"kind": "concentration"}, claim="drift concentrates")
+    board = LB.build_leaderboard(
+        [_report_with([one, plain], "tokenwise", store="a.zarr"), _report_with([other], "mixer", store="b.zarr", name="t")],
+        n_resamples=200,
+    )
+    assert board.claims == ["rg.i.monotone", "drift concentrates"]
+    assert all(r.verdicts["rg.i.monotone"] == "PASS" for r in board.rows)
+    md = board.to_markdown()
+    assert "| rg.i.monotone | C2 |" in md
+    assert "- rg.i.monotone: erank falls with depth" in md and "- C2: drift concentrates" in md
+    assert json.loads(board.to_json())["claim_texts"]["rg.i.monotone"] == "erank falls with depth"

@@ -192,6 +192,28 @@ def test_include_cycle_is_reported(tmp_path):
             "cases[bad].predict[0].stage",
             "stage 5 is not measured by this case (measure.stages: init, trained); add it there",
         ),
+        (
+            "    predict: [{claim: c, id: Bad Id, observable: effective_rank, test: {kind: threshold, at_least: 0}}]",
+            11,
+            "cases[bad].predict[0].id",
+            "should match pattern",
+        ),
+        (
+            "    predict:\n      - {claim: c, id: rg.x, observable: effective_rank, test: {kind: threshold, at_least: 0}}\n"
+            "      - {claim: c, id: rg.x, observable: participation_ratio, test: {kind: threshold, at_least: 0}}",
+            13,
+            "cases[bad].predict[1].id",
+            "claim id 'rg.x' is given twice in this case",
+        ),
+        (
+            "    predict:\n      - {claim: c, id: rg.x, observable: effective_rank, test: {kind: threshold, at_least: 0}}\n"
+            "      - {claim: d, id: rg.y, observable: effective_rank, test: {kind: threshold, at_least: 0}}\n"
+            "  - id: third\n    predict: [{claim: other words, id: rg.x, observable: effective_rank, "
+            "test: {kind: threshold, at_least: 0}}]",
+            15,
+            "cases[third].predict[0].id",
+            "claim id 'rg.x' names another claim at",
+        ),
     ],
 )
 def test_each_mistake_gives_a_located_message(tmp_path, snippet, line, key, fragment):

@@ -6,12 +6,14 @@ json``) or result stores (scored on the fly with the suite they record). Every c
 joins the row of its resolved ``architecture`` configuration, whatever the suite or the input.
 
 A row shows
-  * claims supported / scored: PASS verdicts over all predictions of the row's cases (ERROR counts as
-    scored and not supported — nothing passes on missing data; NONSPECIFIC, a test that passes on
-    one of its nulls as well, is not support either and has its own column), and the verdict of every claim
-    (columns keyed by the claim's text, so a claim that several suites or architectures state in
-    the same words lines up in one column; a row with several predictions of one claim — say
-    rg-paper's and controls' — shows each verdict in order, e.g. ``INC/PASS``);
+  * claims supported / scored: PASS verdicts over the claims (``purpose: claim``) of the row's cases
+    (ERROR counts as scored and not supported — nothing passes on missing data; NONSPECIFIC, a test
+    that passes on one of its nulls as well, is not support either and has its own column), and the
+    verdict of every claim (columns keyed by the claim's stable ``id:``, or by its text where its
+    suite gives none, so a claim that several suites or architectures state lines up in one column;
+    a row with several predictions of one claim — say rg-paper's and controls' — shows each verdict
+    in order, e.g. ``INC/PASS``); diagnostics (``purpose: diagnostic``) are never support: those
+    that did not pass are listed beside the row (`Row.badges`);
   * the agreement fraction with a 95 % bootstrap interval, and the rank as a 95 % bootstrap
     interval — never a bare rank;
   * figures with 95 % bootstrap intervals over seeds: rank collapse C (erank drop over layers 1..L,
@@ -94,6 +96,13 @@ class Row:
     rank: tuple[int, int]
     figures: dict[str, Interval | None] = field(default_factory=dict)
     wall_seconds: float | None = None
+    #: the row's diagnostics (``purpose: diagnostic``): key → verdict(s); never counted as support
+    diagnostics: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def badges(self) -> list[str]:
+        """A diagnostic that did not pass, as a badge beside the row (e.g. "FAIL: the network uses context")."""
+        return [f"{v}: {k}" for k, v in self.diagnostics.items() if any(x != "PASS" for x in v.split(" / "))]
 
     @property
     def rank_text(self) -> str:
@@ -104,11 +113,12 @@ class Row:
 @dataclass
 class Leaderboard:
     rows: list[Row]
-    claims: list[str]
+    claims: list[str]  # column keys: a claim's stable id, or its text where its suite gives none
     sources: list[str]
     data_format_version: int | None
     n_resamples: int
     unranked: list[Row] = field(default_factory=list)  # rows with no scored claim: listed apart, never ranked
+    claim_texts: dict[str, str] = field(default_factory=dict)  # column key → the claim in words
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -116,6 +126,7 @@ class Leaderboard:
             "data_format_version": self.data_format_version,
             "n_resamples": self.n_resamples,
             "claims": self.claims,
+            "claim_texts": {k: self.claim_texts.get(k, k) for k in self.claims},
             "rows": [
                 {
                     "label": r.label,
@@ -128,6 +139,7 @@ class Leaderboard:
                     "nonspecific": r.nonspecific,
                     "agreement": r.agreement.to_list(),
                     "verdicts": r.verdicts,
+                    "diagnostics": r.diagnostics,
                     "figures": {k: (None if v is None else v.to_list()) for k, v in r.figures.items()},
                     "wall_seconds": r.wall_seconds,
                 }
@@ -296,7 +308,7 @@ def build_leaderboard(
     reports, sources, version = _load_reports(reports_or_paths)
     rng = np.random.default_rng(seed)
     groups = _groups(reports)
-    claims: list[str] = []
+    claims: dict[str, str] = {}  # column key → text, in order of appearance
     draw = _SeedDraws(rng, n_resamples)
     keys = list(groups)
     labels = _labels([groups[k]["arch"] for k in keys])
@@ -308,7 +320,8 @@ def build_leaderboard(
     rows, unranked = _ranked(partial, scores, n_resamples)
     return Leaderboard(
         rows=rows,
-        claims=claims,
+        claims=list(claims),
+        claim_texts=claims,
         sources=sources,
         data_format_version=version,
         n_resamples=n_resamples,
@@ -368,25 +381,30 @@ def _row_fields(
     g: dict[str, Any],
     label: str,
     reports: list[Report],
-    claims: list[str],
+    claims: dict[str, str],
     draw: _SeedDraws,
     figures_from: list[str] | None,
 ) -> tuple[dict[str, Any], np.ndarray | float]:
-    """A row's fields except agreement and rank, and its agreement fraction per replicate; appends the
-    row's new claims to `claims`."""
+    """A row's fields except agreement and rank, and its agreement fraction per replicate; adds the
+    row's new claims to `claims` (key → text). Only claims count; diagnostics are listed apart."""
     n_resamples = draw.n_resamples
     verdicts: dict[str, str] = {}
+    diagnostics: dict[str, str] = {}
     agree = np.zeros(n_resamples)
-    for ri, p in g["preds"]:
-        key = p.claim
+    preds = [(ri, p) for ri, p in g["preds"] if p.purpose == "claim"]
+    for _, p in g["preds"]:
+        if p.purpose != "claim":
+            key = p.claim_id or p.claim
+            diagnostics[key] = f"{diagnostics[key]} / {p.verdict.value}" if key in diagnostics else p.verdict.value
+    for ri, p in preds:
+        key = p.claim_id or p.claim
         verdicts[key] = f"{verdicts[key]} / {p.verdict.value}" if key in verdicts else p.verdict.value
-        if key not in claims:
-            claims.append(key)
+        claims.setdefault(key, p.claim)
         null_draws = [draw(ri, n.case, len(n.per_seed.get("statistic", []))) for n in p.nulls]
         a = _agree_samples(p, draw(ri, p.case, len(p.per_seed.get("statistic", []))), null_draws)
         if a.size:
             agree += a
-    scored = len(g["preds"])
+    scored = len(preds)
     cases = [cs for _, cs in g["cases"] if figures_from is None or cs.case in figures_from]
     figures = {
         name: _figure([cs.figures.get(name) for cs in cases if cs.status == "complete"], draw.rng, n_resamples)
@@ -397,11 +415,12 @@ def _row_fields(
         label=label,
         architecture=g["arch"],
         cases=[f"{reports[ri].suite}/{cs.case}" for ri, cs in g["cases"]],
-        agreed=sum(p.verdict is Verdict.PASS for _, p in g["preds"]),
+        agreed=sum(p.verdict is Verdict.PASS for _, p in preds),
         scored=scored,
-        errors=sum(p.verdict is Verdict.ERROR for _, p in g["preds"]),
-        nonspecific=sum(p.verdict is Verdict.NONSPECIFIC for _, p in g["preds"]),
+        errors=sum(p.verdict is Verdict.ERROR for _, p in preds),
+        nonspecific=sum(p.verdict is Verdict.NONSPECIFIC for _, p in preds),
         verdicts=verdicts,
+        diagnostics=diagnostics,
         figures=figures,
         wall_seconds=sum(walls) if walls else None,
     )

@@ -28,7 +28,8 @@ _FIG = {
 }
 _METHOD = (
     "Ranks and intervals: 95 % bootstrap over seeds; rows whose rank intervals overlap are not "
-    "distinguishable. Figures average the row's cases."
+    "distinguishable. Only claims count (`purpose: claim`); a row's diagnostics that did not pass are "
+    "listed beside it. Figures average the row's cases."
 )
 _UNRANKED = "Not ranked — no scored claims (their cases carry no predictions):"
 
@@ -56,6 +57,7 @@ def _cells(board: Leaderboard, r: Row, short: bool = True) -> list[str]:
         *verdicts,
         *figs,
         _duration(r.wall_seconds),
+        "; ".join(r.badges) or "—",
     ]
 
 
@@ -66,14 +68,20 @@ def _header(board: Leaderboard) -> list[str]:
         "claims supported / scored",
         "nonspecific",
         "agreement [95 % CI]",
-        *[f"C{i + 1}" for i in range(len(board.claims))],
+        *_columns(board),
         *[f"{_FIG[k]} [95 % CI]" for k in FIGURES],
         "wall time",
+        "diagnostics not passed",
     ]
 
 
+def _columns(board: Leaderboard) -> list[str]:
+    """A claim's column: its stable id, or C1, C2, … where its suite gives none."""
+    return [c if board.claim_texts.get(c, c) != c else f"C{i + 1}" for i, c in enumerate(board.claims)]
+
+
 def _legend(board: Leaderboard) -> list[str]:
-    return [f"C{i + 1}: {c}" for i, c in enumerate(board.claims)]
+    return [f"{col}: {board.claim_texts.get(c, c)}" for col, c in zip(_columns(board), board.claims)]
 
 
 def to_markdown(board: Leaderboard) -> str:

@@ -140,6 +140,13 @@ class PredictionBase(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     claim: str = Field(min_length=1, description="the claim in words, printed next to its verdict")
+    id: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9][a-z0-9_.\-]*$",
+        max_length=128,
+        description="the claim's stable id (e.g. rg.i.monotone), the same in every suite and case that states it: "
+        "the leaderboard lines claims up by id (by their text where there is none); unique within a case",
+    )
     stage: Stage | None = Field(None, description="parameter snapshot; null = observable's default")
     layers: str | None = Field(
         None, pattern=r"^-?\d*:?-?\d*$", description="python-style slice of layers, e.g. '1:' (layer 0 is the embedding)"

@@ -137,6 +137,7 @@ def _evaluate(
     base = dict(
         case=case_id,
         claim=prediction.claim,
+        claim_id=getattr(prediction, "id", None),
         observable=obs.kind,
         test=test.kind,
         spec=spec,

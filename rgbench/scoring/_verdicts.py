@@ -185,6 +185,7 @@ class PredictionResult:
     nulls: tuple[NullResult, ...] = ()
     test_verdict: Verdict | None = None  # the test's own outcome on the case, before the nulls (None: = verdict)
     purpose: str = "claim"  # claim | diagnostic
+    claim_id: str | None = None  # the prediction's stable `id:` (the leaderboard's column), if the suite gives one
     family: str | None = None  # the claim's multiplicity family (None: the suite's one family)
     gate: bool = False
     multiplicity: dict[str, Any] = field(default_factory=dict)  # method, alpha, family, size, adjusted p-values
@@ -211,6 +212,7 @@ class PredictionResult:
             "detail": _jsonable(self.detail),
             "nulls": [n.to_dict() for n in self.nulls],
             "purpose": self.purpose,
+            "claim_id": self.claim_id,
             "family": self.family,
             "gate": self.gate,
             "multiplicity": _jsonable(self.multiplicity),
@@ -241,6 +243,7 @@ class PredictionResult:
             nulls=tuple(NullResult.from_dict(n) for n in d.get("nulls") or ()),
             test_verdict=Verdict(d["test_verdict"]) if d.get("test_verdict") else None,
             purpose=d.get("purpose", "claim"),
+            claim_id=d.get("claim_id"),
             family=d.get("family"),
             gate=bool(d.get("gate", False)),
             multiplicity=d.get("multiplicity") or {},

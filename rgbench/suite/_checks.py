@@ -223,6 +223,36 @@ def _stage_checks(validated: list[tuple[_Expanded, BaseModel]], problems: list[L
                 )
 
 
+def _claim_id_checks(validated: list[tuple[_Expanded, BaseModel]], problems: list[Located]) -> None:
+    """A claim id names one prediction of a case, and one claim across the suite (the same words)."""
+    texts: dict[str, tuple[str, _Expanded, int]] = {}
+    for exp, spec in validated:
+        seen: dict[str, int] = {}
+        for i, pred in enumerate(spec.predict):
+            if pred.id is None:
+                continue
+            file, line, key = locate(exp, ("predict", i, "id"))
+            if pred.id in seen:
+                first = locate(exp, ("predict", seen[pred.id], "id"))
+                problems.append(
+                    Located(file, line, key, f"claim id {pred.id!r} is given twice in this case (first at {first[0]}:{first[1]})")
+                )
+                continue
+            seen[pred.id] = i
+            other = texts.setdefault(pred.id, (pred.claim, exp, i))
+            if other[0] != pred.claim:
+                first = locate(other[1], ("predict", other[2], "id"))
+                problems.append(
+                    Located(
+                        file,
+                        line,
+                        key,
+                        f"claim id {pred.id!r} names another claim at {first[0]}:{first[1]} ({_short(other[0])!r}); "
+                        "one id, one claim: give this one its own id or the same words",
+                    )
+                )
+
+
 _AT_INIT = ("architecture", "input", "measure", "seeds", "seed_start")  # what an untrained case's data depend on
 
 

@@ -12,7 +12,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from .._version import DATA_FORMAT_VERSION
-from ._checks import _cross_checks, _null_checks, _resolve_null_sets, _stage_checks, _validate, uninformative_nulls
+from ._checks import (
+    _claim_id_checks,
+    _cross_checks,
+    _null_checks,
+    _resolve_null_sets,
+    _stage_checks,
+    _validate,
+    uninformative_nulls,
+)
 from ._expand import _apply_overrides, _expand, _parse_overrides
 from ._hash import UNHASHED_TRAIN_KEYS, case_hash
 from ._problems import SuiteError, _listing, locate
@@ -121,6 +129,7 @@ def load_suite(path: str | Path, overrides: Sequence[str] = ()) -> Suite:
     _cross_checks(expanded, problems)
     _null_checks(validated, expanded, problems)
     _stage_checks(validated, problems)
+    _claim_id_checks(validated, problems)
     if not expanded and not problems:
         problems.append(Located(_display(path), None, "cases", "the suite has no cases"))
     if problems:
