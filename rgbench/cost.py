@@ -119,6 +119,15 @@ class Estimate:
         }
 
 
+def training_cost(architecture, data, train) -> tuple[int, float]:
+    """(parameters, training FLOPs) of one seed of a network: the `architecture` config trained with
+    the `train` config on the `data` config (its ``vocab`` and ``length``). The leaderboard's cost columns."""
+    net = architecture.cost(data.vocab, data.length)
+    table_positions = data.length if architecture.learned_positions else 1
+    step_sequences = (data.vocab + 1) * table_positions / data.length if architecture.context_free else train.batch
+    return net.params, 3.0 * train.steps * step_sequences * net.flops
+
+
 def estimate(case: Case, *, reuses_training: bool = False) -> Estimate:
     """The cost of `case` from its resolved spec (see the module docstring for what is counted).
 
@@ -181,7 +190,7 @@ def estimate(case: Case, *, reuses_training: bool = False) -> Estimate:
     spectra = layers * length * (8.0 * rows_measured * a.width**2 + 40.0 * a.width**3)
     cka = 2.0 * rows_measured * a.width**2 * length * (layers * (layers + 1) / 2 if m.cka else a.depth)
     flops = {
-        "training": 0.0 if reuses_training else 3.0 * seeds * t.steps * step_sequences * net.flops,
+        "training": 0.0 if reuses_training else seeds * training_cost(a, x, t)[1],
         "evaluation": 0.0 if reuses_training else seeds * t.eval_sequences * net.flops,
         "measurement": seeds * stages * (forward + spectra + cka),
     }

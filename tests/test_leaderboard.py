@@ -152,6 +152,9 @@ def test_formats_and_cli(tmp_path, capsys):
         "diagnostics",
         "figures",
         "wall_seconds",
+        "params",
+        "train_flops_per_seed",
+        "wall_seconds_per_seed",
     }
     rows = list(csv.DictReader(io.StringIO(board.to_csv())))
     assert rows[0]["architecture"] == "tokenwise L=6 d=64"

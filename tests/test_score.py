@@ -462,6 +462,7 @@ def test_report_json_shape_is_stable():
             "nulls",
             "test_verdict",
             "purpose",
+            "claim_id",
             "family",
             "gate",
             "multiplicity",

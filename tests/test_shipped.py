@@ -120,3 +120,23 @@ def test_the_noise_suites_init_nulls_are_flagged_uninformative_and_warned_about(
     )  # exactly 0, by construction
     warnings = load_suite(RESULTS.parent / "suites" / "noise.yaml").warnings
     assert sorted(str(w).split("cases[")[1].split("]")[0] for w in warnings) == sorted(case for case, _ in flagged)
+
+
+def test_the_v2_boards_cost_columns_are_the_networks_own(monkeypatch):
+    """Each row's parameter count is the number of scalars its network holds (built here), and its
+    training FLOPs per seed are 3 × steps × batch × the network's forward FLOPs per sequence."""
+    import equinox as eqx
+    import jax
+
+    from rgbench.leaderboard import build_leaderboard
+    from rgbench.registry import ARCHITECTURES
+
+    monkeypatch.chdir(RESULTS.parent)
+    board = build_leaderboard(["results/architectures-full.zarr", "results/architectures-v2.zarr"], n_resamples=50)
+    assert len(board.rows) == 3
+    for row in board.rows:
+        arch = ARCHITECTURES[row.architecture["kind"]].model_validate(row.architecture)
+        net = arch.build(16, 64, key=jax.random.key(0))
+        assert row.params == sum(x.size for x in jax.tree_util.tree_leaves(eqx.filter(net, eqx.is_inexact_array)))
+        assert row.train_flops == pytest.approx(3 * 2500 * 32 * arch.cost(16, 64).flops)
+        assert row.wall_per_seed > 0

@@ -98,6 +98,11 @@ class Row:
     wall_seconds: float | None = None
     #: the row's diagnostics (``purpose: diagnostic``): key → verdict(s); never counted as support
     diagnostics: dict[str, str] = field(default_factory=dict)
+    #: what the row's network costs: parameters, training FLOPs of one seed (mean over its trained
+    #: cases, `rgbench.cost.training_cost`) and its cases' wall seconds over the seeds they trained
+    params: int | None = None
+    train_flops: float | None = None
+    wall_per_seed: float | None = None
 
     @property
     def badges(self) -> list[str]:
@@ -142,6 +147,9 @@ class Leaderboard:
                     "diagnostics": r.diagnostics,
                     "figures": {k: (None if v is None else v.to_list()) for k, v in r.figures.items()},
                     "wall_seconds": r.wall_seconds,
+                    "params": r.params,
+                    "train_flops_per_seed": r.train_flops,
+                    "wall_seconds_per_seed": r.wall_per_seed,
                 }
                 for r in self.rows
             ],
@@ -411,6 +419,10 @@ def _row_fields(
         for name in FIGURES
     }
     walls = [cs.wall_seconds for _, cs in g["cases"] if cs.wall_seconds is not None]
+    costs = [c for _, cs in g["cases"] if (c := _case_cost(cs)) is not None]
+    # every case's wall time (a probe sweep's measurement included) over the seeds the row trained
+    trained_seeds = sum(cs.seeds or 0 for _, cs in g["cases"] if cs.train_seconds != 0)
+    trained = [flops for _, flops in costs if flops > 0]
     fields = dict(
         label=label,
         architecture=g["arch"],
@@ -423,8 +435,29 @@ def _row_fields(
         diagnostics=diagnostics,
         figures=figures,
         wall_seconds=sum(walls) if walls else None,
+        params=costs[0][0] if costs else None,
+        train_flops=float(np.mean(trained)) if trained else None,
+        wall_per_seed=sum(walls) / trained_seeds if walls and trained_seeds else None,
     )
     return fields, (agree / scored if scored else 0.0)
+
+
+def _case_cost(cs) -> tuple[int, float] | None:
+    """(parameters, training FLOPs per seed) of a case from its stored configuration; None where a
+    configuration is absent or names a kind this installation does not know (a plugin's)."""
+    from .._train_config import TrainConfig
+    from ..cost import training_cost
+    from ..registry import INPUTS
+
+    arch, inp = cs.architecture, cs.input
+    if not cs.train or arch.get("kind") not in ARCHITECTURES or inp.get("kind") not in INPUTS:
+        return None
+    try:
+        a = ARCHITECTURES[arch["kind"]].model_validate(arch)
+        x = INPUTS[inp["kind"]].model_validate(inp)
+        return training_cost(a, x, TrainConfig.model_validate(cs.train))
+    except (ValueError, TypeError):  # a stored configuration an older or newer rgbench wrote differently
+        return None
 
 
 def _ranked(partial: list[dict[str, Any]], scores: np.ndarray, n_resamples: int) -> tuple[list[Row], list[Row]]:

@@ -12,6 +12,7 @@ import io
 import json
 from typing import TYPE_CHECKING
 
+from ..cost import human_count, human_flops
 from ..scoring import FIGURES
 
 if TYPE_CHECKING:
@@ -57,6 +58,9 @@ def _cells(board: Leaderboard, r: Row, short: bool = True) -> list[str]:
         *verdicts,
         *figs,
         _duration(r.wall_seconds),
+        "—" if r.params is None else human_count(r.params),
+        "—" if r.train_flops is None else human_flops(r.train_flops),
+        _duration(r.wall_per_seed),
         "; ".join(r.badges) or "—",
     ]
 
@@ -71,6 +75,9 @@ def _header(board: Leaderboard) -> list[str]:
         *_columns(board),
         *[f"{_FIG[k]} [95 % CI]" for k in FIGURES],
         "wall time",
+        "parameters",
+        "training FLOPs / seed",
+        "wall time / seed",
         "diagnostics not passed",
     ]
 
@@ -123,6 +130,9 @@ def to_csv(board: Leaderboard) -> str:
             *board.claims,
             *figs,
             "wall_seconds",
+            "params",
+            "train_flops_per_seed",
+            "wall_seconds_per_seed",
             "architecture_json",
         ]
     )
@@ -144,6 +154,9 @@ def to_csv(board: Leaderboard) -> str:
                 *[r.verdicts.get(c, "") for c in board.claims],
                 *fig_vals,
                 "" if r.wall_seconds is None else f"{r.wall_seconds:.6g}",
+                "" if r.params is None else r.params,
+                "" if r.train_flops is None else f"{r.train_flops:.6g}",
+                "" if r.wall_per_seed is None else f"{r.wall_per_seed:.6g}",
                 json.dumps(r.architecture, sort_keys=True),
             ]
         )

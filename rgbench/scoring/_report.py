@@ -42,6 +42,9 @@ class CaseSummary:
     figures: dict[str, list[float] | None] = field(default_factory=dict)
     start_time: str | None = None
     preregistration: dict[str, Any] | None = None  # the suite file's record when the run started (`rgbench._git`)
+    train: dict[str, Any] = field(default_factory=dict)  # the resolved `train:` (the leaderboard's cost columns)
+    seeds: int | None = None
+    train_seconds: float | None = None  # 0 for a case that reused the previous case's training
 
 
 # The headline figures of a case: name → (the observable, with its defaults, whose per-seed values it

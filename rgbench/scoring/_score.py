@@ -222,6 +222,9 @@ def _summary(case: Any, ds: xr.Dataset | None) -> CaseSummary:
         figures=figures,
         start_time=None if ds is None else ds.attrs.get("start_time"),
         preregistration=None if ds is None or "preregistration" not in ds.attrs else json.loads(ds.attrs["preregistration"]),
+        train=train if isinstance(train := _dump(getattr(case, "train", None)), dict) else {},
+        seeds=getattr(case, "seeds", None),
+        train_seconds=None if ds is None or ds.attrs.get("train_seconds") is None else float(ds.attrs["train_seconds"]),
     )
 
 
