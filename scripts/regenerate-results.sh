@@ -76,6 +76,7 @@ leaderboard() {  # OUT "STORE..." [OPTION...]: the leaderboard of those stores t
 }
 # v2: each row's figures from its ξ = 1.2 case (the i.i.d. and probe-size cases would weigh in otherwise)
 leaderboard results/LEADERBOARD.md "results/rg-paper-v2.zarr results/architectures-full.zarr results/architectures-v2.zarr" \
-    --figures-from short-xi mixer-short-xi windowed-short-xi transformer-short-xi
+    --figures-from short-xi mixer-short-xi windowed-short-xi transformer-short-xi \
+    --heatmap results/LEADERBOARD.png --html results/LEADERBOARD.html
 leaderboard results/archive/LEADERBOARD-v1.md "results/archive/rg-paper-v1.zarr results/controls.zarr results/archive/architectures-v1.zarr"
 echo "results regenerated: results/*.zarr, results/*.score.{json,md}, results/LEADERBOARD.md, results/archive/, results/figures/"

@@ -30,6 +30,7 @@ score results/archive/rg-paper-v1.zarr results/archive/rg-paper-v1
 score results/archive/architectures-v1.zarr results/archive/architectures-v1 architectures
 
 rgbench leaderboard results/rg-paper-v2.zarr results/architectures-full.zarr results/architectures-v2.zarr --format markdown \
-    --out results/LEADERBOARD.md --figures-from short-xi mixer-short-xi windowed-short-xi transformer-short-xi
+    --out results/LEADERBOARD.md --figures-from short-xi mixer-short-xi windowed-short-xi transformer-short-xi \
+    --heatmap results/LEADERBOARD.png --html results/LEADERBOARD.html
 rgbench leaderboard results/archive/rg-paper-v1.zarr results/controls.zarr results/archive/architectures-v1.zarr --format markdown \
     --out results/archive/LEADERBOARD-v1.md

@@ -241,3 +241,36 @@ def test_claims_line_up_by_id_whatever_their_words():
     assert "| rg.i.monotone | C2 |" in md
     assert "- rg.i.monotone: erank falls with depth" in md and "- C2: drift concentrates" in md
     assert json.loads(board.to_json())["claim_texts"]["rg.i.monotone"] == "erank falls with depth"
+
+
+def test_heatmap_and_html_page(tmp_path):
+    """`rgbench leaderboard --heatmap --html`: a PNG and an SVG whose cells name each claim's verdict and
+    statistic (a claim a row does not test says so), and one HTML page that needs no network: the
+    sortable table, the heatmap embedded, every claim with its test and pass region."""
+    from rgbench._heatmap import plot_heatmap
+    from rgbench.cli import main
+
+    plain = pred("kernel_drift", {"kind": "concentration"}, claim="drift concentrates")
+    only_a = pred("effective_rank", MONO, claim="erank falls with depth", stage="trained", layers="1:", id="rg.i.monotone")
+    a = _report_with([only_a, plain], "tokenwise", store="a.zarr")
+    b = _report_with([plain], "mixer", store="b.zarr", name="t")
+    board = LB.build_leaderboard([a, b], n_resamples=100)
+    assert plot_heatmap(board, tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    svg = plot_heatmap(board, tmp_path / "h.svg").read_text()
+    assert "rg.i.monotone" in svg and "not tested" in svg and "PASS" in svg  # the mixer does not test rg.i.monotone
+
+    paths = []
+    for rep, name in ((a, "a"), (b, "b")):
+        (tmp_path / f"{name}.json").write_text(rep.to_json())
+        paths.append(str(tmp_path / f"{name}.json"))
+    page = tmp_path / "board.html"
+    assert (
+        main(["leaderboard", *paths, "--out", str(tmp_path / "b.md"), "--html", str(page), "--heatmap", str(tmp_path / "x.svg")])
+        == 0
+    )
+    text = page.read_text()
+    assert "<script>" in text and "addEventListener('click'" in text  # sortable columns
+    assert "data:image/png;base64," in text  # the heatmap travels inside the page
+    assert "http://" not in text and "https://" not in text and "<link" not in text  # nothing fetched
+    assert "rg.i.monotone</b>: erank falls with depth — <i>monotone" in text and "pass region" in text
+    assert (tmp_path / "x.svg").is_file()

@@ -141,6 +141,17 @@ def _add_leaderboard(sub) -> None:
     p.add_argument("--format", choices=["markdown", "csv", "html", "json"], default="markdown", help="output format")
     p.add_argument("--out", default=None, help="write to FILE instead of standard output")
     p.add_argument(
+        "--heatmap",
+        metavar="FILE",
+        help="also draw the board as a heatmap (architectures × claims, coloured by verdict): FILE.png or FILE.svg",
+    )
+    p.add_argument(
+        "--html",
+        metavar="FILE",
+        help="also write a single-file HTML page: the sortable table, the heatmap, each claim with its test and "
+        "pass region, the sources and their commits (nothing fetched from a network)",
+    )
+    p.add_argument(
         "--figures-from",
         nargs="+",
         default=None,

@@ -180,4 +180,16 @@ def _cli_leaderboard(args: argparse.Namespace) -> int:
         Path(args.out).write_text(text)
     else:
         sys.stdout.write(text)
+    if args.heatmap or args.html:
+        import tempfile
+
+        from .._heatmap import plot_heatmap
+
+        if args.heatmap:
+            plot_heatmap(board, args.heatmap)
+        if args.html:
+            with tempfile.TemporaryDirectory() as tmp:
+                png = plot_heatmap(board, Path(tmp) / "heatmap.png").read_bytes()
+            Path(args.html).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.html).write_text(board.to_html(full=True, heatmap_png=png))
     return 0

@@ -103,6 +103,8 @@ class Row:
     params: int | None = None
     train_flops: float | None = None
     wall_per_seed: float | None = None
+    #: per claim key, each of the row's predictions of it: case, verdict, statistic and its interval
+    cells: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     @property
     def badges(self) -> list[str]:
@@ -124,6 +126,8 @@ class Leaderboard:
     n_resamples: int
     unranked: list[Row] = field(default_factory=list)  # rows with no scored claim: listed apart, never ranked
     claim_texts: dict[str, str] = field(default_factory=dict)  # column key → the claim in words
+    claim_tests: dict[str, str] = field(default_factory=dict)  # column key → its test and pass region
+    commits: dict[str, list[str]] = field(default_factory=dict)  # source → the git commits its cases ran at
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -132,6 +136,8 @@ class Leaderboard:
             "n_resamples": self.n_resamples,
             "claims": self.claims,
             "claim_texts": {k: self.claim_texts.get(k, k) for k in self.claims},
+            "claim_tests": {k: self.claim_tests.get(k, "") for k in self.claims},
+            "commits": self.commits,
             "rows": [
                 {
                     "label": r.label,
@@ -150,6 +156,7 @@ class Leaderboard:
                     "params": r.params,
                     "train_flops_per_seed": r.train_flops,
                     "wall_seconds_per_seed": r.wall_per_seed,
+                    "cells": r.cells,
                 }
                 for r in self.rows
             ],
@@ -183,9 +190,9 @@ class Leaderboard:
     def to_csv(self) -> str:
         return _render.to_csv(self)
 
-    def to_html(self, full: bool = True) -> str:
-        """An HTML table (a whole page when `full`)."""
-        return _render.to_html(self, full)
+    def to_html(self, full: bool = True, heatmap_png: bytes | None = None) -> str:
+        """An HTML table (a whole page when `full`, with the heatmap `heatmap_png` embedded where given)."""
+        return _render.to_html(self, full, heatmap_png)
 
 
 # --------------------------------------------------------------------------------------------
@@ -317,19 +324,22 @@ def build_leaderboard(
     rng = np.random.default_rng(seed)
     groups = _groups(reports)
     claims: dict[str, str] = {}  # column key → text, in order of appearance
+    tests: dict[str, str] = {}  # column key → test and pass region
     draw = _SeedDraws(rng, n_resamples)
     keys = list(groups)
     labels = _labels([groups[k]["arch"] for k in keys])
     scores = np.zeros((len(keys), n_resamples))
     partial = []
     for gi, k in enumerate(keys):
-        fields, scores[gi] = _row_fields(groups[k], labels[gi], reports, claims, draw, figures_from)
+        fields, scores[gi] = _row_fields(groups[k], labels[gi], reports, (claims, tests), draw, figures_from)
         partial.append(fields)
     rows, unranked = _ranked(partial, scores, n_resamples)
     return Leaderboard(
         rows=rows,
         claims=list(claims),
         claim_texts=claims,
+        claim_tests=tests,
+        commits=_commits(reports, sources),
         sources=sources,
         data_format_version=version,
         n_resamples=n_resamples,
@@ -389,13 +399,15 @@ def _row_fields(
     g: dict[str, Any],
     label: str,
     reports: list[Report],
-    claims: dict[str, str],
+    known: tuple[dict[str, str], dict[str, str]],
     draw: _SeedDraws,
     figures_from: list[str] | None,
 ) -> tuple[dict[str, Any], np.ndarray | float]:
     """A row's fields except agreement and rank, and its agreement fraction per replicate; adds the
-    row's new claims to `claims` (key → text). Only claims count; diagnostics are listed apart."""
+    row's new claims to `known` (key → text, key → test). Only claims count; diagnostics are listed apart."""
+    claims, tests = known
     n_resamples = draw.n_resamples
+    cells: dict[str, list[dict[str, Any]]] = {}
     verdicts: dict[str, str] = {}
     diagnostics: dict[str, str] = {}
     agree = np.zeros(n_resamples)
@@ -408,6 +420,10 @@ def _row_fields(
         key = p.claim_id or p.claim
         verdicts[key] = f"{verdicts[key]} / {p.verdict.value}" if key in verdicts else p.verdict.value
         claims.setdefault(key, p.claim)
+        tests.setdefault(key, f"{p.test_label or p.test}; pass region {p.threshold_text or '—'}")
+        cells.setdefault(key, []).append(
+            {"case": f"{reports[ri].suite}/{p.case}", "verdict": p.verdict.value, "statistic": p.statistic, "ci": p.ci}
+        )
         null_draws = [draw(ri, n.case, len(n.per_seed.get("statistic", []))) for n in p.nulls]
         a = _agree_samples(p, draw(ri, p.case, len(p.per_seed.get("statistic", []))), null_draws)
         if a.size:
@@ -433,6 +449,7 @@ def _row_fields(
         nonspecific=sum(p.verdict is Verdict.NONSPECIFIC for _, p in preds),
         verdicts=verdicts,
         diagnostics=diagnostics,
+        cells=cells,
         figures=figures,
         wall_seconds=sum(walls) if walls else None,
         params=costs[0][0] if costs else None,
@@ -440,6 +457,19 @@ def _row_fields(
         wall_per_seed=sum(walls) / trained_seeds if walls and trained_seeds else None,
     )
     return fields, (agree / scored if scored else 0.0)
+
+
+def _commits(reports: list[Report], sources: list[str]) -> dict[str, list[str]]:
+    """Per source, the git commits its cases were run at (their pre-registration records)."""
+    out: dict[str, list[str]] = {}
+    for rep, src in zip(reports, sources):
+        found = {
+            str(c.preregistration.get("commit"))
+            for c in rep.cases.values()
+            if c.preregistration and c.preregistration.get("commit")
+        }
+        out[src] = sorted(found)
+    return out
 
 
 def _case_cost(cs) -> tuple[int, float] | None:

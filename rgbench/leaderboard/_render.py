@@ -6,6 +6,7 @@ call them. `_page` is the HTML page every rgbench report shares (`rgbench.plots`
 
 from __future__ import annotations
 
+import base64
 import csv
 import html
 import io
@@ -163,30 +164,84 @@ def to_csv(board: Leaderboard) -> str:
     return buf.getvalue()
 
 
-def to_html(board: Leaderboard, full: bool = True) -> str:
-    """An HTML table (a whole page when `full`)."""
+def _sort_keys(board: Leaderboard, r: Row) -> list[str]:
+    """What each of a row's cells sorts by in the HTML page (numbers where the cell shows one)."""
+
+    def num(x: float | None) -> str:
+        return "" if x is None else f"{x:.6g}"
+
+    figs = [num(None if r.figures.get(k) is None else r.figures[k].value) for k in FIGURES]
+    return [
+        str(r.rank[0]),
+        r.label,
+        num(r.agreed / r.scored if r.scored else 0.0),
+        str(r.nonspecific),
+        num(r.agreement.value),
+        *[r.verdicts.get(c, "") for c in board.claims],
+        *figs,
+        num(r.wall_seconds),
+        num(r.params),
+        num(r.train_flops),
+        num(r.wall_per_seed),
+        "; ".join(r.badges),
+    ]
+
+
+# Click a column's header to sort the rows by it (again: the other way); numbers sort as numbers.
+_SORT_JS = (
+    "document.querySelectorAll('table.rgbench-leaderboard th').forEach((th,i)=>{th.title='sort';"
+    "th.addEventListener('click',()=>{const tb=th.closest('table').tBodies[0];const rows=[...tb.rows];"
+    "const dir=th.dataset.dir==='asc'?-1:1;th.dataset.dir=dir===1?'asc':'desc';"
+    "const key=r=>{const t=r.cells[i].dataset.sort;const n=parseFloat(t);return t!==''&&!isNaN(n)?n:t};"
+    "rows.sort((a,b)=>{const x=key(a),y=key(b);if(typeof x!==typeof y)return(typeof x==='number'?-1:1)*dir;"
+    "return(x>y?1:x<y?-1:0)*dir});rows.forEach(r=>tb.appendChild(r))})});"
+)
+
+
+def to_html(board: Leaderboard, full: bool = True, heatmap_png: bytes | None = None) -> str:
+    """An HTML table (a whole page when `full`: sortable columns, the claims with their tests and pass
+    regions, the heatmap `heatmap_png` embedded where given, the sources and the commits they ran at;
+    one file, nothing fetched from a network)."""
     colors = {"PASS": "#1a7f37", "NONSP": "#bc4c00", "FAIL": "#cf222e", "INC": "#9a6700", "ERR": "#8250df"}
     head = "".join(f"<th>{html.escape(h)}</th>" for h in _header(board))
     body = []
     for r in board.rows:
         cells = []
-        for c in _cells(board, r):
+        for c, key in zip(_cells(board, r), _sort_keys(board, r)):
             style = f' style="color:{colors[c]};font-weight:bold"' if c in colors else ""
-            cells.append(f"<td{style}>{html.escape(c)}</td>")
+            cells.append(f'<td data-sort="{html.escape(key)}"{style}>{html.escape(c)}</td>')
         body.append("<tr>" + "".join(cells) + "</tr>")
-    legend = "".join(f"<li>{html.escape(x)}</li>" for x in _legend(board))
+    legend = "".join(
+        f"<li><b>{html.escape(col)}</b>: {html.escape(board.claim_texts.get(c, c))}"
+        + (f" — <i>{html.escape(board.claim_tests[c])}</i>" if board.claim_tests.get(c) else "")
+        + "</li>"
+        for col, c in zip(_columns(board), board.claims)
+    )
+    sources = "".join(
+        f"<li>{html.escape(src)}"
+        + (f" (commit {html.escape(', '.join(x[:12] for x in board.commits[src]))})" if board.commits.get(src) else "")
+        + "</li>"
+        for src in board.sources
+    )
     frag = (
         f'<div class="scroll"><table class="rgbench-leaderboard"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
-        f"<ul>{legend}</ul><p>{html.escape(_METHOD)} Sources: {html.escape(', '.join(board.sources))}; "
-        f"data format v{board.data_format_version}.</p>"
+        f"<h2>Claims</h2><ul>{legend}</ul><p>{html.escape(_METHOD)}</p>"
+        f"<h2>Sources</h2><ul>{sources}</ul><p>Data format v{board.data_format_version}.</p>"
     )
     if board.unranked:
         items = "".join(f"<li>{html.escape(r.label)}: {html.escape(', '.join(r.cases))}</li>" for r in board.unranked)
         frag += f"<p>{html.escape(_UNRANKED)}</p><ul>{items}</ul>"
     if not full:
         return frag
-    return _page("rgbench leaderboard", f"<h1>rgbench leaderboard</h1>{frag}")
+    if heatmap_png is not None:
+        data = base64.b64encode(heatmap_png).decode()
+        frag = (
+            f'{frag}<h2>Heatmap</h2><figure class="wide"><img alt="verdicts: architectures × claims" '
+            f'src="data:image/png;base64,{data}"><figcaption>Each cell: the verdict, the statistic and its 95 % '
+            "interval; blank: not tested.</figcaption></figure>"
+        )
+    return _page("rgbench leaderboard", f"<h1>rgbench leaderboard</h1>{frag}<script>{_SORT_JS}</script>")
 
 
 _CSS = (

@@ -1,0 +1,69 @@
+"""The leaderboard as a heatmap: architectures × claims, each cell coloured by its verdict and
+labelled with the statistic and its 95 % interval (`plot_heatmap`; PNG or SVG by the file's suffix).
+
+A row with several predictions of one claim (two suites state it) shows each on its own line in the
+cell, coloured by the first; a claim a row does not test is blank ("not tested"), never a FAIL.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .leaderboard import Leaderboard
+from .leaderboard._render import _columns
+
+__all__ = ["plot_heatmap", "VERDICT_COLOURS"]
+
+#: Verdict → cell colour (light, so the text on it stays legible); the same in the HTML page.
+VERDICT_COLOURS = {
+    "PASS": "#a7e3b3",
+    "NONSPECIFIC": "#f5c99b",
+    "FAIL": "#f4a6a6",
+    "INCONCLUSIVE": "#f2e3a0",
+    "ERROR": "#d4c2f0",
+}
+_SHORT = {"PASS": "PASS", "NONSPECIFIC": "NONSP", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR"}
+
+
+def _cell_text(cells: list[dict]) -> str:
+    lines = []
+    for c in cells:
+        text = _SHORT.get(c["verdict"], c["verdict"])
+        if c.get("statistic") is not None:
+            text += f"\n{c['statistic']:.3g}"
+            if c.get("ci"):
+                text += f" [{c['ci'][0]:.3g}, {c['ci'][1]:.3g}]"
+        lines.append(text)
+    return "\n".join(lines)
+
+
+def plot_heatmap(board: Leaderboard, path: str | Path) -> Path:
+    """Write the heatmap of `board` to `path` (.png or .svg) and return the path."""
+    import matplotlib
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Rectangle
+
+    path = Path(path)
+    rows, keys = board.rows, board.claims
+    columns = _columns(board)
+    cell_w, cell_h = 1.35, 0.62 * max([1] + [len(r.cells.get(k, [])) for r in rows for k in keys])
+    with matplotlib.rc_context({"font.size": 8, "svg.fonttype": "none"}):
+        fig = Figure(figsize=(2.6 + cell_w * max(1, len(keys)), 0.9 + cell_h * max(1, len(rows))))
+        ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))
+        for i, row in enumerate(rows):
+            for j, key in enumerate(keys):
+                cells = row.cells.get(key, [])
+                colour = VERDICT_COLOURS.get(cells[0]["verdict"], "white") if cells else "white"
+                ax.add_patch(Rectangle((j, i), 1, 1, facecolor=colour, edgecolor="white", lw=2))
+                ax.text(j + 0.5, i + 0.5, _cell_text(cells) or "not tested", ha="center", va="center", fontsize=6.5)
+        ax.set_xlim(0, len(keys))
+        ax.set_ylim(len(rows), 0)
+        ax.set_xticks([j + 0.5 for j in range(len(keys))], columns, rotation=30, ha="left")
+        ax.xaxis.tick_top()
+        ax.set_yticks([i + 0.5 for i in range(len(rows))], [f"{r.rank_text}. {r.label}" for r in rows])
+        ax.tick_params(length=0)
+        for side in ax.spines.values():
+            side.set_visible(False)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(path, dpi=110, bbox_inches="tight", pad_inches=0.1)
+    return path
