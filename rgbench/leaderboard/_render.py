@@ -248,6 +248,7 @@ _CSS = (
     "body{font-family:system-ui,sans-serif;margin:2em;max-width:90em}table{border-collapse:collapse;margin:1em 0}"
     "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f6f8fa}"
     ".scroll{overflow-x:auto}"  # a table with a column per claim scrolls rather than overflow the page
+    ".rgbench-leaderboard td:last-child{min-width:30em}"  # the diagnostics not passed: prose, not a column of words
     # Figures at their natural size (they are drawn for it: legible at 1 image pixel per CSS pixel),
     # side by side as the window allows; an image shrinks only in a window narrower than itself.
     # A wide figure (class "wide") has a row of its own.
