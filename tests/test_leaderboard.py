@@ -137,7 +137,19 @@ def test_formats_and_cli(tmp_path, capsys):
     bad = _report("mixer", short_erank=np.full(7, 15.0), store="b.zarr")
     board = LB.build_leaderboard([good, bad], n_resamples=200)
     d = json.loads(board.to_json())
-    assert set(d) == {"sources", "data_format_version", "n_resamples", "claims", "claim_texts", "rows", "unranked"}
+    assert set(d) == {
+        "sources",
+        "data_format_version",
+        "n_resamples",
+        "claims",
+        "claim_texts",
+        "claim_tests",
+        "shared_claims",
+        "probability_of_beating",
+        "commits",
+        "rows",
+        "unranked",
+    }
     assert set(d["rows"][0]) == {
         "label",
         "architecture",
@@ -155,6 +167,8 @@ def test_formats_and_cli(tmp_path, capsys):
         "params",
         "train_flops_per_seed",
         "wall_seconds_per_seed",
+        "cells",
+        "score",
     }
     rows = list(csv.DictReader(io.StringIO(board.to_csv())))
     assert rows[0]["architecture"] == "tokenwise L=6 d=64"
@@ -274,3 +288,41 @@ def test_heatmap_and_html_page(tmp_path):
     assert "http://" not in text and "https://" not in text and "<link" not in text  # nothing fetched
     assert "rg.i.monotone</b>: erank falls with depth — <i>monotone" in text and "pass region" in text
     assert (tmp_path / "x.svg").is_file()
+
+
+def test_rows_that_share_no_claim_are_not_ranked_against_each_other():
+    """Two stores with disjoint claim sets: each row keeps its verdicts, nothing ranks one above the other."""
+    a = _report_with([pred("kernel_drift", {"kind": "concentration"}, claim="drift concentrates")], "tokenwise", store="a.zarr")
+    b = _report_with(
+        [pred("effective_rank", MONO, claim="erank falls with depth", stage="trained", layers="1:")], "mixer", store="b.zarr"
+    )
+    board = LB.build_leaderboard([a, b], n_resamples=100)
+    assert board.shared == [] and board.beats == {}
+    assert all(r.rank_text == "—" and r.score is None for r in board.rows)
+    assert all(r.agreed == 1 for r in board.rows)  # each still PASSes its own claim
+    assert "Not ranked: the rows share no claim" in board.to_markdown()
+
+
+def test_the_score_interval_has_zero_width_only_when_no_seed_varies():
+    """The score resamples seeds and recomputes each claim's margin: constant seeds give a point,
+    seeds that vary — even a claim that PASSes in every resample — give an interval of some width."""
+    from rgbench.leaderboard._margins import standardized_margin
+
+    collapse = pred("rank_collapse", {"kind": "threshold", "at_least": 0.0}, claim="training collapses rank", layers="1:")
+    ell = np.arange(7.0)
+    erank = 15.0 - (1.5 + 0.2 * ALT[:, None]) * ell  # every seed collapses, by different amounts
+    s = suite(case("short-xi", [collapse]), name="s")
+    varying = S.score_datasets({"short-xi": synthetic_case("short-xi", erank=erank)}, s, store="a.zarr")
+    board = LB.build_leaderboard([varying], n_resamples=300)
+    [row] = board.rows
+    assert row.agreed == 1 and row.agreement.lo == row.agreement.hi  # decided alike in every resample: no width
+    assert row.score.hi - row.score.lo > 0  # but the margin moves with the seeds
+
+    flat = np.full((300, 10), 0.5)
+    assert np.ptp(standardized_margin(flat, (0.0, None))) == 0  # constant seeds: one value, +3 (all inside)
+    assert standardized_margin(np.full(10, 0.5), (0.0, None)) == pytest.approx(3.0)
+    assert standardized_margin(np.full(10, 0.0), (0.0, None)) == 0.0  # on the bound
+    v = np.array([1.0, 2.0, 3.0])  # mean 2, sd 1: margin 2 over ≥ 0, squashed
+    assert standardized_margin(v, (0.0, None)) == pytest.approx(3 * np.tanh(2 / 3))
+    assert standardized_margin(v, (None, 1.0)) == pytest.approx(3 * np.tanh(-1 / 3))
+    assert standardized_margin(v, (1.5, 4.0)) == pytest.approx(3 * np.tanh(0.5 / 3))  # the nearer side

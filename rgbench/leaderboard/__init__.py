@@ -37,7 +37,6 @@ data-format versions are refused (`MixedFormatError`).
 from __future__ import annotations
 
 import json
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -48,13 +47,12 @@ import numpy as np
 from scipy import stats
 
 from .._modules import callable_module
-from ..registry import ARCHITECTURES, TESTS
+from ..registry import ARCHITECTURES
 from ..scoring import FIGURES, Report, ScoreError, Verdict, score_store
 from . import _render
+from ._margins import _agree_samples, specific_margins
 
 __all__ = ["Leaderboard", "Row", "Interval", "LeaderboardError", "MixedFormatError", "build_leaderboard", "load_report"]
-
-_Z = 1.959963984540054
 
 
 class LeaderboardError(Exception):
@@ -105,6 +103,8 @@ class Row:
     wall_per_seed: float | None = None
     #: per claim key, each of the row's predictions of it: case, verdict, statistic and its interval
     cells: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    #: the ranking score: mean specific margin over the board's shared claims, 95 % interval (`_margins`)
+    score: Interval | None = None
 
     @property
     def badges(self) -> list[str]:
@@ -114,6 +114,8 @@ class Row:
     @property
     def rank_text(self) -> str:
         lo, hi = self.rank
+        if lo == 0:
+            return "—"  # not ranked: no claim shared with the other rows
         return f"{lo}" if lo == hi else f"{lo}–{hi}"
 
 
@@ -127,6 +129,8 @@ class Leaderboard:
     unranked: list[Row] = field(default_factory=list)  # rows with no scored claim: listed apart, never ranked
     claim_texts: dict[str, str] = field(default_factory=dict)  # column key → the claim in words
     claim_tests: dict[str, str] = field(default_factory=dict)  # column key → its test and pass region
+    shared: list[str] = field(default_factory=list)  # the claims every ranked row states: what the rank is on
+    beats: dict[str, dict[str, float]] = field(default_factory=dict)  # row → row → P(its score is higher)
     commits: dict[str, list[str]] = field(default_factory=dict)  # source → the git commits its cases ran at
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,6 +141,8 @@ class Leaderboard:
             "claims": self.claims,
             "claim_texts": {k: self.claim_texts.get(k, k) for k in self.claims},
             "claim_tests": {k: self.claim_tests.get(k, "") for k in self.claims},
+            "shared_claims": self.shared,
+            "probability_of_beating": self.beats,
             "commits": self.commits,
             "rows": [
                 {
@@ -157,6 +163,7 @@ class Leaderboard:
                     "train_flops_per_seed": r.train_flops,
                     "wall_seconds_per_seed": r.wall_per_seed,
                     "cells": r.cells,
+                    "score": None if r.score is None else r.score.to_list(),
                 }
                 for r in self.rows
             ],
@@ -250,69 +257,6 @@ def _labels(archs: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def _resampled(p, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Per replicate: would the test pass / fail on the resampled seeds? Two (B,) bool arrays.
-
-    `p` is a prediction's or a null's result (per-seed statistics and the prediction's pass region)."""
-    B = idx.shape[0]
-    v = np.asarray(p.per_seed.get("statistic", []), dtype=float)
-    ok = np.asarray(p.per_seed.get("passed", []), dtype=bool)
-    n = len(v)
-    never = np.zeros(B, dtype=bool)
-    if p.verdict is Verdict.ERROR or n < 2 or idx.shape[1] != n:
-        return never, never
-    rv, rp = v[idx], ok[idx]
-    frac = rp.mean(axis=1)
-    m = rv.mean(axis=1)
-    se = rv.std(axis=1, ddof=1) / math.sqrt(n)
-    q = float(p.seeds_at_least)
-    lo_b, hi_b = p.threshold
-    if p.test == "equivalence":
-        half = stats.t.ppf(0.95, n - 1) * se
-        inside = (m - half > lo_b) & (m + half < hi_b)
-        outside = (m - half > hi_b) | (m + half < lo_b)
-    else:
-        lo, hi = m - _Z * se, m + _Z * se
-        inside = np.ones(B, dtype=bool)
-        outside = np.zeros(B, dtype=bool)
-        strict = TESTS[p.test].strict_interval if p.test in TESTS else True
-        if lo_b is not None:
-            inside &= (lo > lo_b) if strict else (lo >= lo_b)
-            outside |= hi < lo_b
-        if hi_b is not None:
-            inside &= (hi < hi_b) if strict else (hi <= hi_b)
-            outside |= lo > hi_b
-    return (frac >= q - 1e-12) & inside, (1 - frac >= q - 1e-12) & outside
-
-
-@dataclass(frozen=True)
-class _NullView:
-    """A null's result with its prediction's test, region and seed rule, as `_resampled` reads them."""
-
-    verdict: Verdict
-    per_seed: dict[str, list]
-    seeds_at_least: float | None
-    threshold: tuple[float | None, float | None] | None
-    test: str
-
-
-def _agree_samples(p, idx: np.ndarray | None, null_draws: list[np.ndarray | None] = ()) -> np.ndarray:
-    """Per replicate: would this prediction be agreed on the resampled seeds? (B,) bool.
-
-    `null_draws` holds the resampling indices of each of the prediction's nulls (None: no seeds)."""
-    if p.verdict is Verdict.ERROR or idx is None:
-        return np.zeros(0 if idx is None else idx.shape[0], dtype=bool)
-    if p.seeds_at_least is None or p.threshold is None:
-        return np.zeros(idx.shape[0], dtype=bool)
-    agree, _ = _resampled(p, idx)
-    for null, nidx in zip(p.nulls, null_draws):
-        if nidx is None:
-            return np.zeros(idx.shape[0], dtype=bool)
-        _, fails = _resampled(_NullView(null.verdict, null.per_seed, p.seeds_at_least, p.threshold, p.test), nidx)
-        agree &= fails
-    return agree
-
-
 def build_leaderboard(
     reports_or_paths: list[Report | str | Path], *, figures_from: list[str] | None = None, n_resamples: int = 2000, seed: int = 0
 ) -> Leaderboard:
@@ -333,8 +277,12 @@ def build_leaderboard(
     for gi, k in enumerate(keys):
         fields, scores[gi] = _row_fields(groups[k], labels[gi], reports, (claims, tests), draw, figures_from)
         partial.append(fields)
-    rows, unranked = _ranked(partial, scores, n_resamples)
+    shared = [c for c in claims if all(c in d["margins"] for d in partial if d["scored"])]
+    margin_points, margin_samples = _scores(partial, shared, n_resamples)
+    rows, unranked, beats = _ranked(partial, scores, margin_points, margin_samples, ranked=bool(shared))
     return Leaderboard(
+        shared=shared,
+        beats=beats,
         rows=rows,
         claims=list(claims),
         claim_texts=claims,
@@ -408,6 +356,7 @@ def _row_fields(
     claims, tests = known
     n_resamples = draw.n_resamples
     cells: dict[str, list[dict[str, Any]]] = {}
+    margins: dict[str, list[tuple[float, np.ndarray]]] = {}
     verdicts: dict[str, str] = {}
     diagnostics: dict[str, str] = {}
     agree = np.zeros(n_resamples)
@@ -425,7 +374,9 @@ def _row_fields(
             {"case": f"{reports[ri].suite}/{p.case}", "verdict": p.verdict.value, "statistic": p.statistic, "ci": p.ci}
         )
         null_draws = [draw(ri, n.case, len(n.per_seed.get("statistic", []))) for n in p.nulls]
-        a = _agree_samples(p, draw(ri, p.case, len(p.per_seed.get("statistic", []))), null_draws)
+        own = draw(ri, p.case, len(p.per_seed.get("statistic", [])))
+        margins.setdefault(key, []).append(specific_margins(p, own, null_draws))
+        a = _agree_samples(p, own, null_draws)
         if a.size:
             agree += a
     scored = len(preds)
@@ -450,6 +401,7 @@ def _row_fields(
         verdicts=verdicts,
         diagnostics=diagnostics,
         cells=cells,
+        margins=margins,
         figures=figures,
         wall_seconds=sum(walls) if walls else None,
         params=costs[0][0] if costs else None,
@@ -490,30 +442,60 @@ def _case_cost(cs) -> tuple[int, float] | None:
         return None
 
 
-def _ranked(partial: list[dict[str, Any]], scores: np.ndarray, n_resamples: int) -> tuple[list[Row], list[Row]]:
-    """The ranked rows, best first, and the unranked ones by label."""
+def _scores(partial: list[dict[str, Any]], shared: list[str], n_resamples: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per row: its mean specific margin over the `shared` claims (a claim a row states twice: the
+    mean of its predictions) — the point value (rows,) and one per resample (rows, n_resamples)."""
+    points = np.zeros(len(partial))
+    samples = np.zeros((len(partial), n_resamples))
+    for gi, d in enumerate(partial):
+        if not shared or not d["scored"]:
+            continue
+        for key in shared:
+            found = d["margins"][key]
+            points[gi] += np.mean([pt for pt, _ in found]) / len(shared)
+            samples[gi] += np.mean([smp for _, smp in found], axis=0) / len(shared)
+    return points, samples
+
+
+def _ranked(
+    partial: list[dict[str, Any]], agree: np.ndarray, points: np.ndarray, samples: np.ndarray, *, ranked: bool
+) -> tuple[list[Row], list[Row], dict[str, dict[str, float]]]:
+    """The scored rows (by rank interval, best first; unranked — "—" — when the rows share no claim),
+    the rows with no scored claim, and the probability that each row's score beats each other's."""
     # Rows with no scored claim (e.g. an architecture that appears only in cases without
     # predictions) have nothing to be ranked on: they are listed apart, not ranked level with a
     # row whose claims all failed.
+    fields = [{k: v for k, v in d.items() if k != "margins"} for d in partial]
     scored_rows = [gi for gi, d in enumerate(partial) if d["scored"]]
     unranked = [
-        Row(agreement=Interval(0.0, 0.0, 0.0), rank=(0, 0), **partial[gi])
+        Row(agreement=Interval(0.0, 0.0, 0.0), rank=(0, 0), **fields[gi])
         for gi in range(len(partial))
         if not partial[gi]["scored"]
     ]
-    scores = scores[scored_rows]
-    partial = [partial[gi] for gi in scored_rows]
-    ranks = stats.rankdata(-scores, method="min", axis=0) if len(partial) else np.zeros((0, n_resamples))
-    rows = []
-    for gi, d in enumerate(partial):
-        lo = int(np.percentile(ranks[gi], 2.5, method="lower"))
-        hi = int(np.percentile(ranks[gi], 97.5, method="higher"))
-        point = d["agreed"] / d["scored"] if d["scored"] else 0.0
-        a_lo, a_hi = np.percentile(scores[gi], [2.5, 97.5])
-        rows.append(Row(agreement=Interval(point, float(min(a_lo, point)), float(max(a_hi, point))), rank=(lo, hi), **d))
-    mean_rank = {id(r): float(np.mean(ranks[i])) for i, r in enumerate(rows)}
-    rows.sort(key=lambda r: (-r.agreement.value, mean_rank[id(r)], r.label))
-    return rows, sorted(unranked, key=lambda r: r.label)
+    agree, points, samples = agree[scored_rows], points[scored_rows], samples[scored_rows]
+    ranks = stats.rankdata(-samples, method="min", axis=0) if len(scored_rows) else np.zeros((0, samples.shape[1]))
+    rows, mean_rank = [], []
+    for i, gi in enumerate(scored_rows):
+        d = fields[gi]
+        point = d["agreed"] / d["scored"]
+        a_lo, a_hi = np.percentile(agree[i], [2.5, 97.5])
+        lo = int(np.percentile(ranks[i], 2.5, method="lower"))
+        hi = int(np.percentile(ranks[i], 97.5, method="higher"))
+        s_lo, s_hi = np.percentile(samples[i], [2.5, 97.5])
+        score = Interval(float(points[i]), float(min(s_lo, points[i])), float(max(s_hi, points[i]))) if ranked else None
+        agreement = Interval(point, float(min(a_lo, point)), float(max(a_hi, point)))
+        rows.append(Row(agreement=agreement, rank=(lo, hi) if ranked else (0, 0), score=score, **d))
+        mean_rank.append(float(np.mean(ranks[i])))
+    beats: dict[str, dict[str, float]] = {}
+    if ranked:
+        for i, r in enumerate(rows):
+            beats[r.label] = {
+                o.label: float(np.mean(samples[i] > samples[j]) + 0.5 * np.mean(samples[i] == samples[j]))
+                for j, o in enumerate(rows)
+                if j != i
+            }
+    order = sorted(range(len(rows)), key=lambda i: (mean_rank[i] if ranked else 0.0, -rows[i].agreement.value, rows[i].label))
+    return [rows[i] for i in order], sorted(unranked, key=lambda r: r.label), beats
 
 
 def _figure(per_case: list[list[float] | None], rng: np.random.Generator, n_resamples: int) -> Interval | None:

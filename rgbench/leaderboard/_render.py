@@ -29,9 +29,13 @@ _FIG = {
     "loss_gap_tokenwise": "gap to tokenwise",
 }
 _METHOD = (
-    "Ranks and intervals: 95 % bootstrap over seeds; rows whose rank intervals overlap are not "
-    "distinguishable. Only claims count (`purpose: claim`); a row's diagnostics that did not pass are "
-    "listed beside it. Figures average the row's cases."
+    "Rows are ranked by their score: the mean over the claims every row states of each claim's specific "
+    "margin — how far its seeds' mean lies inside the pass region in seed standard deviations, squashed to "
+    "(−3, 3), and no more than the same margin by which each of its nulls fails (rgbench.leaderboard._margins). "
+    "Intervals and rank intervals: 95 % bootstrap over seeds within each case, every margin recomputed; rows "
+    "whose rank intervals overlap are not distinguishable. Agreement (the share of a row's claims that PASS) is "
+    "descriptive. Only claims count (`purpose: claim`); a row's diagnostics that did not pass are listed "
+    "beside it. Figures average the row's cases."
 )
 _UNRANKED = "Not ranked — no scored claims (their cases carry no predictions):"
 
@@ -56,6 +60,7 @@ def _cells(board: Leaderboard, r: Row, short: bool = True) -> list[str]:
         agreed,
         str(r.nonspecific),
         r.agreement.text(".2f"),
+        "—" if r.score is None else r.score.text(".2f"),
         *verdicts,
         *figs,
         _duration(r.wall_seconds),
@@ -73,6 +78,7 @@ def _header(board: Leaderboard) -> list[str]:
         "claims supported / scored",
         "nonspecific",
         "agreement [95 % CI]",
+        "score: specific margin [95 % CI]",
         *_columns(board),
         *[f"{_FIG[k]} [95 % CI]" for k in FIGURES],
         "wall time",
@@ -103,6 +109,9 @@ def to_markdown(board: Leaderboard) -> str:
         "",
         *[f"- {cell(x)}" for x in _legend(board)],
         "",
+        _shared_text(board),
+        "",
+        *_beats_table(board),
         _METHOD,
         f"Sources: {', '.join(board.sources)}; data format v{board.data_format_version}.",
     ]
@@ -110,6 +119,40 @@ def to_markdown(board: Leaderboard) -> str:
         lines += ["", _UNRANKED, ""]
         lines += [f"- {cell(r.label)}: {', '.join(r.cases)}" for r in board.unranked]
     return "\n".join(lines) + "\n"
+
+
+def _shared_text(board: Leaderboard) -> str:
+    cols = dict(zip(board.claims, _columns(board)))
+    if not board.shared:
+        return "Not ranked: the rows share no claim, so no score compares them."
+    return f"Ranked on the {len(board.shared)} claims every row states: {', '.join(cols[c] for c in board.shared)}."
+
+
+def _beats_table(board: Leaderboard) -> list[str]:
+    """P(the row's score beats the column's), over the bootstrap resamples (rliable's probability of improvement)."""
+    if not board.beats or len(board.rows) < 2:
+        return []
+    labels = [r.label for r in board.rows]
+    head = "| P(row beats column) | " + " | ".join(f"{i + 1}" for i in range(len(labels))) + " |"
+    lines = [head, "|" + "---|" * (len(labels) + 1)]
+    for i, a in enumerate(labels):
+        cells = ["—" if a == b else f"{board.beats[a][b]:.2f}" for b in labels]
+        lines.append(f"| {i + 1}. {a} | " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def _beats_html(board: Leaderboard) -> str:
+    if not board.beats or len(board.rows) < 2:
+        return ""
+    labels = [r.label for r in board.rows]
+    head = "<th>P(row beats column)</th>" + "".join(f"<th>{i + 1}</th>" for i in range(len(labels)))
+    body = "".join(
+        f"<tr><td>{i + 1}. {html.escape(a)}</td>"
+        + "".join(f"<td>{'—' if a == b else f'{board.beats[a][b]:.2f}'}</td>" for b in labels)
+        + "</tr>"
+        for i, a in enumerate(labels)
+    )
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
 def to_csv(board: Leaderboard) -> str:
@@ -177,6 +220,7 @@ def _sort_keys(board: Leaderboard, r: Row) -> list[str]:
         num(r.agreed / r.scored if r.scored else 0.0),
         str(r.nonspecific),
         num(r.agreement.value),
+        num(None if r.score is None else r.score.value),
         *[r.verdicts.get(c, "") for c in board.claims],
         *figs,
         num(r.wall_seconds),
@@ -226,6 +270,7 @@ def to_html(board: Leaderboard, full: bool = True, heatmap_png: bytes | None = N
     frag = (
         f'<div class="scroll"><table class="rgbench-leaderboard"><thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(body)}</tbody></table></div>"
+        f"<p>{html.escape(_shared_text(board))}</p>{_beats_html(board)}"
         f"<h2>Claims</h2><ul>{legend}</ul><p>{html.escape(_METHOD)}</p>"
         f"<h2>Sources</h2><ul>{sources}</ul><p>Data format v{board.data_format_version}.</p>"
     )
