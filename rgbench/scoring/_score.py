@@ -119,6 +119,27 @@ def _identity(test: AbstractTest) -> float | None:
     return 1.0 if getattr(test, "op", "-") == "/" else 0.0
 
 
+def _identity(prediction: Any, case_id: str) -> dict[str, Any]:
+    """What a prediction's result says of the prediction itself, whatever its verdict."""
+    obs, test = prediction.observable, prediction.test
+    stage, layers, role = prediction.stage, prediction.layers, getattr(prediction, "role", "all")
+    return dict(
+        case=case_id,
+        claim=prediction.claim,
+        claim_id=getattr(prediction, "id", None),
+        observable=obs.kind,
+        test=test.kind,
+        spec={"observable": _dump(obs), "test": _dump(test), "stage": stage, "layers": layers, "role": role},
+        observable_label=obs.label(stage, layers, role),
+        test_label=test.label(),
+        threshold=getattr(test, "region", None),
+        seeds_at_least=test.seeds_at_least,
+        purpose=getattr(prediction, "purpose", "claim"),
+        family=getattr(prediction, "family", None),
+        gate=bool(getattr(prediction, "gate", False)),
+    )
+
+
 def _evaluate(
     prediction: Any,
     case_id: str,
@@ -132,23 +153,8 @@ def _evaluate(
     test: AbstractTest = prediction.test
     stage, layers, role = prediction.stage, prediction.layers, getattr(prediction, "role", "all")
     compare_to, against = test.reference()
-    spec = {"observable": _dump(obs), "test": _dump(test), "stage": stage, "layers": layers, "role": role}
     rstage, rlayers = resolved_selection(obs, stage, layers)
-    base = dict(
-        case=case_id,
-        claim=prediction.claim,
-        claim_id=getattr(prediction, "id", None),
-        observable=obs.kind,
-        test=test.kind,
-        spec=spec,
-        observable_label=obs.label(stage, layers, role),
-        test_label=test.label(),
-        threshold=getattr(test, "region", None),
-        seeds_at_least=test.seeds_at_least,
-        purpose=getattr(prediction, "purpose", "claim"),
-        family=getattr(prediction, "family", None),
-        gate=bool(getattr(prediction, "gate", False)),
-    )
+    base = _identity(prediction, case_id)
 
     def error(reason: str) -> PredictionResult:
         return PredictionResult(verdict=Verdict.ERROR, reason=reason, **base)
