@@ -119,7 +119,7 @@ def _identity(test: AbstractTest) -> float | None:
     return 1.0 if getattr(test, "op", "-") == "/" else 0.0
 
 
-def _identity(prediction: Any, case_id: str) -> dict[str, Any]:
+def _described(prediction: Any, case_id: str) -> dict[str, Any]:
     """What a prediction's result says of the prediction itself, whatever its verdict."""
     obs, test = prediction.observable, prediction.test
     stage, layers, role = prediction.stage, prediction.layers, getattr(prediction, "role", "all")
@@ -154,7 +154,7 @@ def _evaluate(
     stage, layers, role = prediction.stage, prediction.layers, getattr(prediction, "role", "all")
     compare_to, against = test.reference()
     rstage, rlayers = resolved_selection(obs, stage, layers)
-    base = _identity(prediction, case_id)
+    base = _described(prediction, case_id)
 
     def error(reason: str) -> PredictionResult:
         return PredictionResult(verdict=Verdict.ERROR, reason=reason, **base)
