@@ -21,14 +21,17 @@ A row shows
     tokenwise floor; averaged over the row's cases (or taken from the cases named by
     ``figures_from``), seeds resampled within each case; and total wall time.
 
-Rank intervals: in each of `n_resamples` replicates every case's seeds are resampled (one draw per
-case, shared by its predictions) and each prediction counts as agreed when the resampled seed
-fraction reaches its pass band and a normal-approximation 95 % interval of the resampled mean lies
-in its pass region (a t-based TOST for equivalence tests) — an approximation of re-scoring the
-resample — and none of its nulls, resampled the same way (a null on another case with that
-case's draw), fails to fail. Rows are ranked by agreement in every replicate (ties share the better rank), and the rank
-interval is the 2.5–97.5 % range of those ranks, so rows whose data cannot tell them apart show
-overlapping intervals. Rows are listed by agreed / scored, then by mean bootstrap rank.
+Ranking (`_margins`): rows are ranked by their score — the mean, over the claims every ranked row
+states (`Leaderboard.shared`), of each claim's specific margin: how far its seeds' mean lies inside
+the pass region in seed standard deviations, squashed to (−3, 3), and no more than the margin by
+which each of its nulls fails. In each of `n_resamples` replicates every case's seeds are resampled
+(one draw per case, shared by its predictions and by the nulls that read it) and every margin is
+recomputed; the score's interval and the rank interval (2.5–97.5 %) come from those replicates, and
+`Leaderboard.beats` holds, for each pair of rows, the share of replicates in which one's score
+exceeds the other's. Rows whose rank intervals overlap are not distinguishable; rows that share no
+claim are not ranked at all. The agreement fraction (PASS over scored claims) is shown with an
+interval from re-deciding each claim approximately on the same replicates, as description. Rows are
+listed by mean bootstrap rank.
 
 Rows with no scored claim are listed apart and never ranked. Reports written in different
 data-format versions are refused (`MixedFormatError`).
