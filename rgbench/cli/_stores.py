@@ -90,8 +90,18 @@ def _cli_verify(args: argparse.Namespace) -> int:
     if problem:
         print(f"rgbench verify: {problem}", file=sys.stderr)
         return 2
-    checks = store.check_all() + [
-        CaseCheck(c.case_group, "checkpoint", c.describe(), spec_hash=c.spec_hash) for c in stored_checkpoints(args.store)
+    checks = store.check_all()
+    done = {c.case_id for c in checks if c.usable}
+    checks += [
+        CaseCheck(
+            c.case_group,
+            "checkpoint",
+            f"checkpoint at step {c.step} of {c.steps} kept after the case completed (--keep-checkpoints)"
+            if c.case_group in done
+            else c.describe(),
+            spec_hash=c.spec_hash,
+        )
+        for c in stored_checkpoints(args.store)
     ]
     if args.format == "json":
         print(
