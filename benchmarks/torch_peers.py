@@ -1,8 +1,8 @@
-"""The PyTorch peers of ``benchmarks/throughput.py`` and ``benchmarks/transformer_peer.py``: the same
-training, written as well as PyTorch allows.
+"""The PyTorch peers of ``benchmarks/throughput.py``, ``benchmarks/transformer_peer.py`` and
+``benchmarks/suite_speed.py``: the same training, written as well as PyTorch allows.
 
-Every variant trains the same network (pre-LN GELU residual MLP blocks — tokenwise, mixer — or
-pre-LN transformer blocks; LayerNorm readout; Adam 3e-4) on the same sticky-chain batches with BERT
+Every variant trains the same network (pre-LN GELU residual MLP blocks — tokenwise, mixer, windowed —
+or pre-LN transformer blocks; LayerNorm readout; Adam 3e-4) on the same sticky-chain batches with BERT
 masking (sampled with torch ops inside the step), one seed, and returns a ``step()`` callable that
 runs one optimizer step and returns the loss tensor:
 
@@ -56,6 +56,22 @@ class MixerBlock(nn.Module):
     def forward(self, h):  # (B, T, d)
         h = h + self.token(self.norm1(h).transpose(-1, -2)).transpose(-1, -2)
         return h + self.channel(self.norm2(h))
+
+
+class WindowedBlock(nn.Module):
+    """rgbench's windowed block (``rgbench.models._windowed``): h[t] ← h[t] + MLP([u[t−k]; …; u[t+k]]) with
+    u = LN(h) and u = 0 outside 0 … T−1 — the 2k + 1 normed neighbours concatenated along the width in
+    that order (fan-in (2k + 1)·d), one Linear → GELU → Linear back to d."""
+
+    def __init__(self, d: int, hidden: int, radius: int):
+        super().__init__()
+        self.norm, self.mlp = nn.LayerNorm(d), MLP((2 * radius + 1) * d, hidden, d)
+        self.radius = radius
+
+    def forward(self, h):  # (B, T, d)
+        k, t = self.radius, h.shape[1]
+        padded = F.pad(self.norm(h), (0, 0, k, k))  # zero rows before position 0 and after T − 1
+        return h + self.mlp(torch.cat([padded[:, j : j + t] for j in range(2 * k + 1)], dim=-1))
 
 
 class SelfAttention(nn.Module):
@@ -174,12 +190,16 @@ def make_step(
     heads: int = 4,
     head_width: int | None = None,
     seed: int = 0,
+    radius: int = 1,
 ) -> Callable[[], torch.Tensor]:
-    """One optimizer step of `kind` ('tokenwise' | 'mixer' | 'transformer') written as `variant` (see
-    the module doc); `heads` and `head_width` (None: d // heads) are the transformer's."""
+    """One optimizer step of `kind` ('tokenwise' | 'mixer' | 'windowed' | 'transformer') written as
+    `variant` (see the module doc); `heads` and `head_width` (None: d // heads) are the transformer's,
+    `radius` the windowed network's."""
     torch.manual_seed(seed)
     if kind == "tokenwise":
         net = Net(vocab, d, depth, lambda: TokenwiseBlock(d, hidden))
+    elif kind == "windowed":
+        net = Net(vocab, d, depth, lambda: WindowedBlock(d, hidden, radius))
     elif kind == "transformer":
         net = TransformerNet(vocab, length, d, depth, hidden, heads, head_width or d // heads)
     else:
