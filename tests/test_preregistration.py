@@ -111,7 +111,9 @@ def test_the_runner_takes_the_record_once_and_gives_it_to_every_case(tmp_path, m
     monkeypatch.chdir(tmp_path)
     seen = []
 
-    def fake(payload, suite_name, store_path, force, progress=None, plugins=(), on_start=None, prereg=None):
+    def fake(
+        payload, suite_name, store_path, force, progress=None, plugins=(), on_start=None, prereg=None, keep_checkpoints=False
+    ):
         seen.append(prereg)
         return runner.Outcome(json.loads(payload)["id"], "skipped")
 
