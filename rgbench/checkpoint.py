@@ -72,12 +72,17 @@ class CheckpointInfo:
 class Checkpoints:
     """The checkpoints of one case of a local store (see the module docstring).
 
-    ``identity`` is what a state must match to be reused: ``{"spec_hash", "seeds", "devices"}``."""
+    ``identity`` is what a state must match to be reused: ``{"spec_hash", "seeds"}``, and ``"devices"``
+    once training binds the device count it runs on (`for_devices`)."""
 
     def __init__(self, store_path: str | os.PathLike, case_group: str, identity: dict[str, Any], every: int):
         self.dir = Path(str(store_path).removeprefix("file://")) / CHECKPOINT_DIR / case_group
         self.identity = dict(identity)
         self.every = int(every)
+
+    def for_devices(self, n: int) -> Checkpoints:
+        """The same checkpoints, usable only by a run on `n` devices (`rgbench.train` binds its own)."""
+        return Checkpoints(self.dir.parent.parent, self.dir.name, {**self.identity, "devices": int(n)}, self.every)
 
     def _complete(self) -> list[tuple[int, Path]]:
         if not self.dir.is_dir():

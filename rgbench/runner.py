@@ -107,11 +107,23 @@ def provenance(case: Case, suite_name: str, prereg: dict[str, Any] | None = None
 _LAST_TRAINING: dict[str, Any] = {}
 
 
+#: (store, case id) of every claim this process holds now: what an interrupted run releases before it
+#: leaves (`release_held_claims`).
+HELD_CLAIMS: set[tuple[str, str]] = set()
+
+
+def release_held_claims() -> None:
+    """Release every claim this process holds (on an interrupt, before leaving without unwinding)."""
+    for store_path, case_id in list(HELD_CLAIMS):
+        Store(store_path).release(case_id)
+        HELD_CLAIMS.discard((store_path, case_id))
+
+
 def _training_key(case: Case) -> str:
     return case.training_key
 
 
-def case_checkpoints(case: Case, store_path: str, devices: int) -> Checkpoints | None:
+def case_checkpoints(case: Case, store_path: str) -> Checkpoints | None:
     """The case's checkpoints in a local store at the interval ``train.checkpoint_every`` asks for (by
     default about every 10 minutes of the cost estimate's training time), or None for none."""
     if not is_local(store_path):
@@ -122,15 +134,8 @@ def case_checkpoints(case: Case, store_path: str, devices: int) -> Checkpoints |
     every = checkpoint_interval(t.checkpoint_every, t.steps, t.log_every, seconds_per_step)
     if not every:
         return None
-    identity = {"spec_hash": case.hash, "seeds": case.seed_list, "devices": devices}
+    identity = {"spec_hash": case.hash, "seeds": case.seed_list}  # training adds its device count
     return Checkpoints(store_path, group_name(case.id), identity, every)
-
-
-def _devices_for(case: Case) -> int:
-    """The devices `rgbench.train` splits this case's seeds over (`SeedPlacement.for_seeds`)."""
-    import jax
-
-    return max(1, min(len(jax.local_devices()), case.seeds))
 
 
 def _train(
@@ -243,6 +248,7 @@ def execute_case(
         claimed = store.claim(case.id)
     if not claimed:
         return Outcome(case.id, "busy", message="another runner holds this case")
+    HELD_CLAIMS.add((store_path, case.id))
     try:
         with _store_io("recovering an interrupted replacement", case.id):
             store.recover(case.id)  # a replacement an interruption left half done: finished or undone
@@ -253,7 +259,7 @@ def execute_case(
         t0 = time.perf_counter()
         checkpoints = None
         try:
-            checkpoints = case_checkpoints(case, store_path, _devices_for(case))
+            checkpoints = case_checkpoints(case, store_path)
             ds = run_case(case, suite_name, progress=progress, prereg=prereg, checkpoints=checkpoints)
         except Exception as exc:  # noqa: BLE001 - recorded in the store, the rest of the suite goes on
             ds = _failed_dataset(case, suite_name, exc, time.perf_counter() - t0, prereg)
@@ -264,6 +270,7 @@ def execute_case(
         return Outcome(case.id, str(ds.attrs["status"]), float(ds.attrs.get("wall_seconds", 0.0)))
     finally:
         store.release(case.id)
+        HELD_CLAIMS.discard((store_path, case.id))
 
 
 def _case_payload(case: Case) -> str:

@@ -422,7 +422,9 @@ def train(
 def _resume(checkpoints, state, placement):
     """(step to resume at, state) from the newest usable checkpoint, or (0, state) without one.
     The state is saved as the devices hold it (seeds padded to the devices), and put back so."""
-    found = None if checkpoints is None else checkpoints.load(jax.tree_util.tree_map(np.asarray, state))
+    if checkpoints is None or checkpoints.latest() is None:  # nothing to read: touch no array (no wait on the device)
+        return 0, state
+    found = checkpoints.load(jax.tree_util.tree_map(np.asarray, state))
     if found is None:
         return 0, state
     step, (device_state, loss) = found
@@ -475,6 +477,8 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None, ch
     chunks = chunk_lengths(cfg.steps, cfg.log_every)
     ends = np.cumsum(chunks, dtype=np.int64)
     loss = np.full((n_seeds, len(chunks)), np.nan, np.float32)
+    if checkpoints is not None:  # a state saved on another number of devices would round differently
+        checkpoints = checkpoints.for_devices(len(placement.devices))
     resumed, (state, loss) = _resume(checkpoints, (state, loss), placement)
 
     def run_chunk(state, i, start):

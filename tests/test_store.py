@@ -366,7 +366,9 @@ def test_the_runner_writes_a_manifest_before_any_case(tmp_path, monkeypatch):
     suite = load_suite(tmp_path / "e2e.yaml")
     seen = []
 
-    def fake(payload, suite_name, store_path, force, progress=None, plugins=(), on_start=None, prereg=None):
+    def fake(
+        payload, suite_name, store_path, force, progress=None, plugins=(), on_start=None, prereg=None, keep_checkpoints=False
+    ):
         seen.append(Store(store_path).expected())  # the manifest is there when the first case starts
         return runner.Outcome(json.loads(payload)["id"], "skipped")
 

@@ -19,10 +19,34 @@ EXIT_IO = 4  # the store could not be written (a full disk, no permission, a rea
 __all__ = ["main", "build_parser", "EXIT_INVALID", "EXIT_IO"]
 
 
+def _leave_interrupted(command: str, argv: list[str] | None) -> None:
+    """Print how to resume and exit 130 at once. No partial case is kept (a case counts only once
+    complete, and a replacement is swapped in whole) and the claims this process holds are released
+    first. Leave without unwinding: an exception raised through XLA's frames, or the interpreter
+    tearing down while XLA still holds threads of an interrupted compilation, could crash it
+    (SIGSEGV; tests/test_runner.py)."""
+    if command == "run":
+        from ..runner import release_held_claims
+
+        release_held_claims()
+    words = " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
+    hint = f"; nothing partial is kept — resume with: rgbench {words}" if command == "run" else ""
+    print(f"interrupted{hint}", file=sys.stderr)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
+
+
 def main(argv: list[str] | None = None) -> int:
     from ..plugins import PluginError, load_plugins
 
     args = build_parser().parse_args(argv)
+    if args.command == "run" and argv is None:  # the command line (not a call from Python): a Ctrl-C
+        # leaves from the signal handler itself, between two bytecodes, never as an exception that
+        # unwinds through JAX
+        import signal
+
+        signal.signal(signal.SIGINT, lambda *_: _leave_interrupted(args.command, argv))
     try:
         load_plugins(getattr(args, "plugins", None) or [])
         return int(args.func(args) or 0)
@@ -30,15 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rgbench: {e}", file=sys.stderr)
         return EXIT_INVALID
     except KeyboardInterrupt:
-        # Claims were released and no partial case is kept (a case counts only once complete, and a
-        # replacement is swapped in whole). Leave at once: letting the interpreter tear down while XLA
-        # may still hold threads of an interrupted compilation could crash it (SIGSEGV; tests/test_runner.py).
-        words = " ".join(shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv))
-        hint = f"; nothing partial is kept — resume with: rgbench {words}" if args.command == "run" else ""
-        print(f"interrupted{hint}", file=sys.stderr)
-        sys.stdout.flush()
-        sys.stderr.flush()
-        os._exit(130)
+        _leave_interrupted(args.command, argv)
     except BrokenPipeError:
         return 0
     except Exception as e:  # the errors a user can cause end in their message and exit 2, never a traceback
