@@ -277,6 +277,12 @@ def _case_payload(case: Case) -> str:
     return json.dumps(case_to_dict(case))
 
 
+def _remote_args(case: Case, suite_name: str, store_path: str, force: bool) -> tuple:
+    """`execute_case`'s positional arguments for a case run in another process (a local worker or a
+    dask worker): no progress callback, and the ``--plugin`` specs that process must import first."""
+    return _case_payload(case), suite_name, store_path, force, None, loaded_plugins()
+
+
 # -------------------------------------------------------------------------------------------------
 # Progress
 
@@ -397,15 +403,7 @@ def _run_processes(cases, suite_name, store_path, force, workers, reporter, prer
             for case in cases:
                 futures[
                     pool.submit(
-                        execute_case,
-                        _case_payload(case),
-                        suite_name,
-                        store_path,
-                        force,
-                        None,
-                        loaded_plugins(),
-                        prereg=prereg,
-                        keep_checkpoints=keep,
+                        execute_case, *_remote_args(case, suite_name, store_path, force), prereg=prereg, keep_checkpoints=keep
                     )
                 ] = case.id
             outcomes = _collect(futures, as_completed(futures), reporter, "worker died")
@@ -434,12 +432,7 @@ def _run_dask(
         for case in cases:
             fut = client.submit(
                 execute_case,
-                _case_payload(case),
-                suite_name,
-                store_path,
-                force,
-                None,
-                loaded_plugins(),
+                *_remote_args(case, suite_name, store_path, force),
                 prereg=prereg,
                 keep_checkpoints=keep,
                 pure=False,
