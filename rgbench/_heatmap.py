@@ -2,7 +2,9 @@
 labelled with the statistic and its 95 % interval (`plot_heatmap`; PNG or SVG by the file's suffix).
 
 A row with several predictions of one claim (two suites state it) shows each on its own line in the
-cell, coloured by the first; a claim a row does not test is blank ("not tested"), never a FAIL.
+cell, coloured by the first; a claim a row does not test is blank ("not tested"), never a FAIL. A
+board of several rankings draws them one under the other, a line between them, each row labelled
+with its ranking's number ("R2 1–3. mixer …": rank 1–3 of ranking 2).
 """
 
 from __future__ import annotations
@@ -60,7 +62,12 @@ def plot_heatmap(board: Leaderboard, path: str | Path) -> Path:
         ax.set_ylim(len(rows), 0)
         ax.set_xticks([j + 0.5 for j in range(len(keys))], columns, rotation=30, ha="left")
         ax.xaxis.tick_top()
-        ax.set_yticks([i + 0.5 for i in range(len(rows))], [f"{r.rank_text}. {r.label}" for r in rows])
+        number = {b.name: i + 1 for i, b in enumerate(board.sections)}
+        prefix = [f"R{number[r.ranking]} " if board.sections else "" for r in rows]
+        ax.set_yticks([i + 0.5 for i in range(len(rows))], [f"{p}{r.rank_text}. {r.label}" for p, r in zip(prefix, rows)])
+        for i in range(1, len(rows)):
+            if rows[i].ranking != rows[i - 1].ranking:
+                ax.axhline(i, color="black", lw=1.5)
         ax.tick_params(length=0)
         for side in ax.spines.values():
             side.set_visible(False)

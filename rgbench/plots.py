@@ -2,14 +2,20 @@
 
 Per case (PNG, one file per figure, ``<case>_<figure>.png``):
 
-* ``erank``  — effective rank (position-averaged) vs layer; init dashed, trained solid, the band is
-  the range over seeds, the dotted line the one-hot input's own effective rank (data-side baseline);
+* ``erank``  — effective rank (position-averaged) vs layer on the probe rows the case's claims read
+  (token rows where a prediction of the suite says ``role: token``, which the legend names; else all
+  rows); init dashed, trained solid, the dotted line the one-hot input's own effective rank
+  (data-side baseline);
 * ``pooled`` — position-level (averaged) vs mean-pooled effective rank vs layer, both stages;
 * ``drift``  — kernel drift 1 − CKA above update ratio ‖h_{ℓ+1} − h_ℓ‖/‖h_ℓ‖ per transition;
-* ``loss``   — training loss (mean over seeds, seed range) against the Bayes and tokenwise floors;
-* ``training`` — where ``measure.stages`` names steps of training: each layer's effective rank and
-  each transition's kernel drift against the training step (the flow over training, beside the
-  flow over depth the others draw).
+* ``loss``   — training loss against the Bayes and tokenwise floors, the y axis fitted to the curve
+  (a floor outside it is named in the legend as below or above the axis, not drawn);
+* ``training`` — where ``measure.stages`` names steps of training: each layer's effective rank (on
+  the rows of the erank figure) and each transition's kernel drift against the training step (the
+  flow over training, beside the flow over depth the others draw).
+
+Every line is the mean over seeds and every band the standard error of that mean (``mean ± SE over
+seeds``, the legend says so; `_band`).
 
 Per store, ``overview.png`` — every trained case on one page: (a) effective rank (position-averaged,
 trained) vs layer, one line per case, the band the standard error over seeds; (b) the rank collapse
@@ -23,8 +29,9 @@ pixel): a per-case figure fits one of two columns, the overview one row; each ti
 the architecture and the input with all its parameters (`_title`).
 
 A figure whose variables are absent is skipped (and listed in the report). ``report.html`` is a
-single self-contained file (images embedded) with the verdicts, the leaderboard of the store and
-every figure. Matplotlib is used through its object API (no pyplot, no global backend change).
+single self-contained file (images embedded) with the verdicts, the leaderboard of the store (set to
+fit a 1280 px window without scrolling sideways: `_REPORT_CSS`) and every figure. Matplotlib is used
+through its object API (no pyplot, no global backend change).
 """
 
 from __future__ import annotations
@@ -33,6 +40,7 @@ import base64
 import html
 import re
 import sys
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -45,7 +53,17 @@ if TYPE_CHECKING:
     from .scoring import Report
     from .suite import Suite
 
-__all__ = ["plot_store", "plot_datasets", "plot_case", "plot_overview", "PlotOutput", "FIGURES"]
+__all__ = [
+    "plot_store",
+    "plot_datasets",
+    "plot_case",
+    "plot_overview",
+    "rank_rows",
+    "claimed_rows",
+    "PlotOutput",
+    "FIGURES",
+    "BAND",
+]
 
 FIGURES = {
     "erank": "effective rank vs layer",
@@ -139,13 +157,21 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def _band(ax, x, da: xr.DataArray, *, color, ls, label, marker: str | None = "o") -> None:
-    """Mean over seeds as a line, the range over seeds as a band."""
-    v = np.asarray(da.transpose("seed", ...).values, dtype=float)
-    with np.errstate(all="ignore"):
-        mean, lo, hi = np.nanmean(v, axis=0), np.nanmin(v, axis=0), np.nanmax(v, axis=0)
+BAND = "mean ± SE over seeds"  # what every line and band of the figures is (`_band`, `plot_overview`)
+
+
+def _band(ax, x, da: xr.DataArray, *, color, ls, label, marker: str | None = "o") -> tuple[Any, Any]:
+    """Mean over seeds as a line, mean ± its standard error over seeds as a band (`BAND`; `_legend`
+    says so); returns (mean, standard error)."""
+    mean, se = _mean_se(np.asarray(da.transpose("seed", ...).values, dtype=float))
     ax.plot(x, mean, ls=ls, color=color, label=label, marker=marker, ms=3)
-    ax.fill_between(x, lo, hi, color=color, alpha=0.18, lw=0)
+    ax.fill_between(x, mean - se, mean + se, color=color, alpha=0.18, lw=0)
+    return mean, se
+
+
+def _legend(ax, note: str | None = None, **kwargs) -> None:
+    """The axes' legend, titled with what its lines and bands are (`BAND`), after `note` if given."""
+    ax.legend(title=f"{note}; {BAND}" if note else BAND, **kwargs)
 
 
 def _stages(da: xr.DataArray) -> list[str]:
@@ -251,18 +277,22 @@ def _integer_ticks(ax) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def _erank(ds: xr.Dataset, case: str):
-    _need(ds, "effective_rank")
+@_styled
+def _erank(ds: xr.Dataset, case: str, role: str = "all"):
+    """Effective rank vs layer on the probe rows `role` selects (`rank_rows`), each stage a line."""
+    er = rank_rows(ds, role)
     fig, (ax,) = _figure()
-    er = _position_mean_rank(ds)
-    x = ds["layer"].values
+    x = er["layer"].values
     for stage in _stages(er):
         _band(ax, x, er.sel(stage=stage), color="C0", ls=_STAGE_STYLE.get(stage, ":"), label=_stage_label(stage))
     if "input_effective_rank" in ds.data_vars:
         ax.axhline(float(ds["input_effective_rank"].mean()), color="0.4", ls=":", lw=1, label="one-hot input")
-    ax.set(xlabel="layer", ylabel="effective rank (position-averaged)", title=_title(ds, case, "\n"))
+    rows = _ROWS[role]
+    ax.set(
+        xlabel="layer", ylabel=f"effective rank (position-averaged{f', {rows}' if rows else ''})", title=_title(ds, case, "\n")
+    )
     _integer_ticks(ax)
-    ax.legend()
+    _legend(ax, rows)
     return fig
 
 
@@ -280,7 +310,7 @@ def _pooled(ds: xr.Dataset, case: str):
         ax.axhline(float(ds["input_effective_rank_pooled"]), color="C3", ls=":", lw=1, label="input, pooled")
     ax.set(xlabel="layer", ylabel="effective rank", title=_title(ds, case, "\n"))
     _integer_ticks(ax)
-    ax.legend()
+    _legend(ax)
     return fig
 
 
@@ -299,7 +329,7 @@ def _drift(ds: xr.Dataset, case: str):
         for stage in _stages(da):
             _band(ax, t, da.sel(stage=stage), color="C2", ls=_STAGE_STYLE.get(stage, ":"), label=_stage_label(stage))
         ax.set(ylabel=ylabels[name])
-        ax.legend()
+        _legend(ax)
     axes[0].set_title(_title(ds, case, "\n"))
     axes[-1].set_xticks(t, [f"{int(i)}→{int(i) + 1}" for i in t], rotation=45 if len(t) > 8 else 0)
     axes[-1].set_xlabel("transition ℓ→ℓ+1")
@@ -313,15 +343,52 @@ def _loss(ds: xr.Dataset, case: str):
         raise ValueError("not trained (0 steps): no loss curve")
     fig, (ax,) = _figure()
     steps = ds["step"].values if "step" in ds.coords else np.arange(ds.sizes["step"])
-    _band(ax, steps, ds["loss"], color="C0", ls="-", label="training loss", marker=None)
-    for name, color, text in (("bayes_loss", "C3", "Bayes floor"), ("tokenwise_loss", "C1", "tokenwise floor")):
-        if name in ds.data_vars and np.isfinite(float(ds[name])):
-            ax.axhline(float(ds[name]), color=color, ls="--", lw=1, label=f"{text} {float(ds[name]):.3f}")
+    mean, se = _band(ax, steps, ds["loss"], color="C0", ls="-", label="training loss", marker=None)
+    drawn = [mean, mean - se, mean + se]  # the band is NaN where one seed alone has a loss
     if "final_loss" in ds.data_vars:
         ax.scatter([steps[-1]] * ds.sizes["seed"], ds["final_loss"].values, s=8, color="k", zorder=3, label="final (eval)")
+        drawn.append(ds["final_loss"].values)
+    floors = {
+        text: (float(ds[name]), color)
+        for name, color, text in (("bayes_loss", "C3", "Bayes floor"), ("tokenwise_loss", "C1", "tokenwise floor"))
+        if name in ds.data_vars and np.isfinite(float(ds[name]))
+    }
+    ylim = _fit(drawn)
+    if ylim is not None:  # the curve's range, widened to a floor just beyond it (not to one far away)
+        reach = _NEAR * (ylim[1] - ylim[0])
+        ylim = _fit(drawn + [v for v, _ in floors.values() if ylim[0] - reach <= v <= ylim[1] + reach])
+        ax.set_ylim(ylim)
+    for text, (value, color) in floors.items():
+        _floor(ax, value, ylim, color=color, text=text)
     ax.set(xlabel="step", ylabel="masked-token loss (nats)", title=_title(ds, case, "\n"))
-    ax.legend()
+    _legend(ax)
     return fig
+
+
+_PAD = 0.05  # the loss axis' margin beyond the drawn values, a fraction of their span
+_NEAR = 0.25  # a floor this fraction of the curve's span beyond it widens the loss axis to hold it
+
+
+def _fit(arrays: list[Any]) -> tuple[float, float] | None:
+    """y limits that hold every finite value of `arrays` with a margin of `_PAD` of their span (None: none finite)."""
+    v = np.concatenate([np.ravel(np.asarray(a, dtype=float)) for a in arrays]) if arrays else np.array([])
+    v = v[np.isfinite(v)]
+    if not v.size:
+        return None
+    lo, hi = float(v.min()), float(v.max())
+    pad = _PAD * (hi - lo) if hi > lo else 0.05 * max(abs(hi), 1.0)
+    return lo - pad, hi + pad
+
+
+def _floor(ax, value: float, ylim: tuple[float, float] | None, *, color: str, text: str) -> None:
+    """A reference loss as a dashed line where it lies within `ylim`; else named in the legend as off
+    the axis (``Bayes floor 1.643 ↓ below the axis``) and not drawn, so the axis stays fitted to the curve."""
+    label = f"{text} {value:.3f}"
+    if ylim is None or ylim[0] <= value <= ylim[1]:
+        ax.axhline(value, color=color, ls="--", lw=1, label=label)
+    else:
+        where = "↓ below" if value < ylim[0] else "↑ above"
+        ax.plot([], [], color=color, ls="--", lw=1, label=f"{label} {where} the axis")
 
 
 class _Inapplicable(Exception):
@@ -329,9 +396,10 @@ class _Inapplicable(Exception):
 
 
 @_styled
-def _training(ds: xr.Dataset, case: str):
-    """The flow over training: each layer's effective rank and each transition's kernel drift against
-    the training step of the stages measured (``measure.stages: [init, 500, …, trained]``)."""
+def _training(ds: xr.Dataset, case: str, role: str = "all"):
+    """The flow over training: each layer's effective rank (on the rows `role` selects) and each
+    transition's kernel drift against the training step of the stages measured (``measure.stages:
+    [init, 500, …, trained]``)."""
     if "stage_step" not in ds.coords or ds.sizes.get("stage", 0) < 3:
         raise _Inapplicable("measured at init and trained only (no steps of training in measure.stages)")
     names = [n for n in ("effective_rank", "kernel_drift") if n in ds.data_vars]
@@ -343,25 +411,34 @@ def _training(ds: xr.Dataset, case: str):
     x = ds["stage_step"].values[order]
     fig, axes = _figure(len(names), height=3.0, sharex=True)
     for ax, name in zip(axes, names):
-        da = (_position_mean_rank(ds) if name == "effective_rank" else ds[name]).isel(stage=order)
+        da = (rank_rows(ds, role) if name == "effective_rank" else ds[name]).isel(stage=order)
         along = "layer" if name == "effective_rank" else "transition"
         labels = da[along].values
         cmap = colormaps["viridis"]
         for k, i in enumerate(labels):
             text = f"layer {int(i)}" if along == "layer" else f"{int(i)}→{int(i) + 1}"
             _band(ax, x, da.sel({along: i}), color=cmap(k / max(1, len(labels) - 1)), ls="-", label=text, marker="o")
-        ax.set(ylabel="effective rank" if name == "effective_rank" else "kernel drift 1 − CKA")
-        ax.legend(ncols=2 if len(labels) > 4 else 1, fontsize=7.5)
+        rows = _ROWS.get(role) if name == "effective_rank" else None
+        ylabel = "effective rank" + (f", {rows}" if rows else "") if name == "effective_rank" else "kernel drift 1 − CKA"
+        ax.set(ylabel=ylabel)
+        _legend(ax, rows, ncols=2 if len(labels) > 4 else 1, fontsize=7.5, title_fontsize=7.5)
     axes[0].set_title(_title(ds, case, "\n"))
     axes[-1].set_xlabel("training step (0: init)")
     return fig
 
 
 _PLOTTERS = {"erank": _erank, "pooled": _pooled, "drift": _drift, "loss": _loss, "training": _training}
+_BY_ROLE = ("erank", "training")  # the figures drawn on the probe rows the case's claims read
 
 
-def plot_case(ds: xr.Dataset, out_dir: str | Path, case: str | None = None) -> tuple[dict[str, Path], dict[str, str]]:
-    """Write the PNG figures of one case dataset; returns (written, skipped-with-reason)."""
+def plot_case(
+    ds: xr.Dataset, out_dir: str | Path, case: str | None = None, *, role: str = "all"
+) -> tuple[dict[str, Path], dict[str, str]]:
+    """Write the PNG figures of one case dataset; returns (written, skipped-with-reason).
+
+    `role` (``all`` | ``token`` | ``mask``, as a prediction's) picks the probe rows of the effective
+    rank figures (`rank_rows`; `claimed_rows` gives the role a suite's claims read on each case).
+    """
     import matplotlib
 
     out = Path(out_dir)
@@ -370,7 +447,7 @@ def plot_case(ds: xr.Dataset, out_dir: str | Path, case: str | None = None) -> t
     written, skipped = {}, {}
     for name, plotter in _PLOTTERS.items():
         try:
-            fig = plotter(ds, case)
+            fig = plotter(ds, case, role=role) if name in _BY_ROLE else plotter(ds, case)
         except _Inapplicable:
             continue
         except (KeyError, ValueError) as e:
@@ -386,9 +463,56 @@ def _position_mean_rank(ds: xr.Dataset) -> xr.DataArray:
     return er.mean("position", skipna=False) if "position" in er.dims else er
 
 
+# The probe rows of a role as the figures name them (None: all rows, nothing to say).
+_ROWS = {"all": None, "token": "token rows", "mask": "[MASK] rows"}
+
+
+def rank_rows(ds: xr.Dataset, role: str = "all") -> xr.DataArray:
+    """Position-averaged effective rank (seed, stage, layer) on the probe rows `role` selects, read as
+    the scorer reads it (`rgbench.predictions.EffectiveRank.profile`: ``token`` the rows whose input is
+    a vocabulary symbol, from ``effective_rank_rows``). Raises KeyError naming what is not stored."""
+    from .predictions import EffectiveRank, ObservableUnavailable
+
+    if role not in _ROWS:
+        raise ValueError(f"the figures draw the rows of role {' | '.join(_ROWS)} (got {role!r})")
+    name = "effective_rank" if role == "all" else "effective_rank_rows"
+    _need(ds, name)
+    rank, every, stages = EffectiveRank(), slice(None), _stages(ds[name])
+    try:
+        if not stages:
+            return rank.profile(ds, stage=None, sel=every, role=role)
+        per_stage = [rank.profile(ds, stage=s, sel=every, role=role) for s in stages]
+    except ObservableUnavailable as e:
+        raise KeyError(f"not stored: {_ROWS[role]} ({e})") from None
+    return xr.concat(per_stage, dim=xr.DataArray(stages, dims="stage", name="stage")).transpose("seed", "stage", ...)
+
+
+def _is_effective_rank(observable: Any) -> bool:
+    """Whether an observable reads the (position-level) effective rank: itself, or its collapse."""
+    kind = getattr(observable, "kind", None)
+    return kind == "effective_rank" or (kind == "rank_collapse" and getattr(observable, "of", None) == "effective_rank")
+
+
+def claimed_rows(suite: Suite) -> dict[str, str]:
+    """Case id → ``token`` where the suite's effective-rank predictions read token rows on that case: a
+    prediction of the case with ``role: token``, or one that reads the case as its null or comparison
+    (so a reference case is drawn on the rows it is compared on). Cases absent read all rows."""
+    out: dict[str, str] = {}
+    for case in suite.cases:
+        for p in case.predict:
+            if p.role != "token" or not _is_effective_rank(p.observable):
+                continue
+            compare_to, _ = p.test.reference()
+            for name in (case.id, compare_to, *(n.case for n in p.nulls), *(n.compare_to for n in p.nulls)):
+                if name:
+                    out[name] = "token"
+    return out
+
+
 def _mean_se(v: np.ndarray, axis: int = 0) -> tuple[np.ndarray | np.floating, np.ndarray | np.floating]:
-    """Mean over seeds and its standard error, ignoring non-finite seeds."""
-    with np.errstate(all="ignore"):
+    """Mean over seeds and its standard error, ignoring non-finite seeds (NaN error from one seed)."""
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # a slice of one finite seed has no SD
         return np.nanmean(v, axis=axis), np.nanstd(v, axis=axis, ddof=1) / np.sqrt(np.isfinite(v).sum(axis=axis))
 
 
@@ -491,7 +615,7 @@ def _shared_legend(fig: Any, ax: Any, *, several_architectures: bool) -> None:
         handlelength=2.5,
         frameon=False,
         title=(
-            "mean ± SE over seeds; colour and marker per case, the same in every panel"
+            f"{BAND}; colour and marker per case, the same in every panel"
             + (", marker shape by architecture" if several_architectures else "")
         ),
     )
@@ -504,19 +628,24 @@ def plot_datasets(
     report: Report | None = None,
     leaderboard: Leaderboard | None = None,
     title: str = "rgbench report",
+    suite: Suite | None = None,
 ) -> PlotOutput:
-    """PNG figures of every case plus a self-contained ``report.html`` (verdicts, leaderboard, figures)."""
+    """PNG figures of every case plus a self-contained ``report.html`` (verdicts, leaderboard, figures).
+
+    With `suite`, each case's effective rank is drawn on the rows its claims read (`claimed_rows`).
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     result = PlotOutput()
+    roles = claimed_rows(suite) if suite is not None else {}
     for case, ds in datasets.items():
-        result.figures[case], result.skipped[case] = plot_case(ds, out_dir, case)
+        result.figures[case], result.skipped[case] = plot_case(ds, out_dir, case, role=roles.get(case, "all"))
     result.overview = plot_overview(datasets, out_dir)
     parts = [f"<h1>{html.escape(title)}</h1>"]
     if report is not None:
         parts += ["<h2>Verdicts</h2>", report.to_html()]
     if leaderboard is not None:
-        parts += ["<h2>Leaderboard</h2>", leaderboard.to_html(full=False)]
+        parts += ["<h2>Leaderboard</h2>", f'<div class="board">{leaderboard.to_html(full=False)}</div>']
     parts.append("<h2>Figures</h2>")
     if result.overview is not None:
         data = base64.b64encode(result.overview.read_bytes()).decode()
@@ -543,15 +672,28 @@ def plot_datasets(
     from .leaderboard._render import _page
 
     result.html = out_dir / "report.html"
-    result.html.write_text(_page(title, "".join(parts)))
+    result.html.write_text(_page(title, "".join(parts)).replace("</head>", f"<style>{_REPORT_CSS}</style></head>", 1))
     return result
+
+
+# The leaderboard of one store in the report (`.board`) is compact, so that the page needs no sideways
+# scroll in a 1280 px window: small type and tight cells, a word longer than its cell broken rather than
+# spilling, and no minimum width for the last column (the board's own page gives its prose one; here
+# the table shrinks to the page instead). Whole words stay whole where the board fits without breaking
+# them: a header is never split into letters to save space it does not need.
+_REPORT_CSS = (
+    ".board table{font-size:.8em}"
+    ".board td,.board th{padding:.2em .3em;overflow-wrap:break-word}"
+    ".board .rgbench-leaderboard td:last-child{min-width:0}"
+)
 
 
 def plot_store(path: str | Path, out_dir: str | Path, suite: Suite | str | Path | None = None) -> PlotOutput:
     """Figures of every stored case and ``report.html`` with the store's verdicts and leaderboard.
 
-    Scoring uses `suite` (a Suite or suite file) or the suite recorded in the store; if the store
-    cannot be scored, the report holds the figures alone and says why.
+    Scoring uses `suite` (a Suite or suite file) or the suite recorded in the store, whose claims also
+    pick the rows the effective rank figures draw (`claimed_rows`); if the store cannot be scored, the
+    report holds the figures alone and says why.
     """
     from .leaderboard import LeaderboardError, build_leaderboard
     from .scoring import ScoreError, score_datasets
@@ -559,7 +701,7 @@ def plot_store(path: str | Path, out_dir: str | Path, suite: Suite | str | Path 
     from .store import open_results
 
     datasets = open_results(path)
-    report = board = None
+    report = board = loaded = None
     title = f"rgbench report: {Path(str(path)).name}"
     try:
         loaded = _load_suite(path, suite)
@@ -568,4 +710,4 @@ def plot_store(path: str | Path, out_dir: str | Path, suite: Suite | str | Path 
         title = f"rgbench report: {report.suite}" + (f" — {report.title}" if report.title else "")
     except (ScoreError, LeaderboardError) as e:
         print(f"rgbench plot: figures only, no verdicts ({e})", file=sys.stderr)
-    return plot_datasets(datasets, out_dir, report=report, leaderboard=board, title=title)
+    return plot_datasets(datasets, out_dir, report=report, leaderboard=board, title=title, suite=loaded)

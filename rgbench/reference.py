@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from ._board_rules import RULES
 from .registry import ARCHITECTURES, INPUTS, OBSERVABLES, TESTS, describe, parameters
 
 __all__ = ["CATEGORIES", "KIND_CATEGORIES", "LANGUAGE_CATEGORIES", "XI_NOTE", "allowed", "reference"]
@@ -28,7 +29,7 @@ XI_NOTE = (
 
 LANGUAGE_CATEGORIES = ("suite", "case", "train", "measure", "masking", "prediction")
 KIND_CATEGORIES = {"architecture": ARCHITECTURES, "input": INPUTS, "observable": OBSERVABLES, "test": TESTS}
-CATEGORIES = (*LANGUAGE_CATEGORIES, *KIND_CATEGORIES, "theory")
+CATEGORIES = (*LANGUAGE_CATEGORIES, *KIND_CATEGORIES, "theory", "leaderboard")
 
 
 def _number(x: Any) -> str:
@@ -153,7 +154,8 @@ def reference(categories: tuple[str, ...] | list[str] = CATEGORIES) -> dict[str,
     """The reference as plain data (JSON-ready): for each category asked for, either a section
     ``{description, parameters: [...]}`` (suite, case, train, measure, prediction) or
     ``{kind: {description, source, parameters: [...]}}`` (architecture, input, observable, test),
-    or ``{theory: {description, observables, stages, source}}``."""
+    or ``{theory: {description, observables, stages, source}}``, or the leaderboard's ranking rules
+    ``{description, rules: {name: text}}``."""
     from .suite import models
     from .theory import THEORY
 
@@ -169,6 +171,8 @@ def reference(categories: tuple[str, ...] | list[str] = CATEGORIES) -> dict[str,
                 kind: {"description": describe(cls), "source": str(reg.source(kind)), "parameters": _rows(cls)}
                 for kind, cls in reg.items()
             }
+        elif cat == "leaderboard":
+            out[cat] = {"description": "how `rgbench leaderboard` ranks architectures", "rules": dict(RULES)}
         elif cat == "theory":
             out[cat] = {
                 t.name: {"description": t.doc, "observables": list(t.observables), "stages": list(t.stages), "source": t.source}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import json
 
@@ -138,6 +139,10 @@ def test_formats_and_cli(tmp_path, capsys):
     board = LB.build_leaderboard([good, bad], n_resamples=200)
     d = json.loads(board.to_json())
     assert set(d) == {
+        "name",
+        "trained",
+        "figures_from",
+        "rankings",
         "sources",
         "data_format_version",
         "n_resamples",
@@ -152,6 +157,7 @@ def test_formats_and_cli(tmp_path, capsys):
     }
     assert set(d["rows"][0]) == {
         "label",
+        "ranking",
         "architecture",
         "cases",
         "rank",
@@ -291,16 +297,53 @@ def test_heatmap_and_html_page(tmp_path):
 
 
 def test_rows_that_share_no_claim_are_not_ranked_against_each_other():
-    """Two stores with disjoint claim sets: each row keeps its verdicts, nothing ranks one above the other."""
-    a = _report_with([pred("kernel_drift", {"kind": "concentration"}, claim="drift concentrates")], "tokenwise", store="a.zarr")
-    b = _report_with(
-        [pred("effective_rank", MONO, claim="erank falls with depth", stage="trained", layers="1:")], "mixer", store="b.zarr"
-    )
+    """Two stores with disjoint claim sets: two rankings, each row keeps its verdicts, nothing ranks
+    one above the other; and in one ranking whose rows share no claim (A states X, B states X and Y,
+    C states Y), no row is ranked at all."""
+    drift = pred("kernel_drift", {"kind": "concentration"}, claim="drift concentrates")
+    mono = pred("effective_rank", MONO, claim="erank falls with depth", stage="trained", layers="1:")
+    a = _report_with([drift], "tokenwise", store="a.zarr")
+    b = _report_with([mono], "mixer", store="b.zarr")
     board = LB.build_leaderboard([a, b], n_resamples=100)
+    assert [len(x.rows) for x in board.sections] == [1, 1] and board.shared == []
+    assert {r.ranking for r in board.rows} == {x.name for x in board.sections} and len(board.sections[0].name) > 0
+    assert all(v == {} for x in board.sections for v in x.beats.values())  # nothing beats across rankings
+    assert all(r.agreed == 1 for r in board.rows)  # each still PASSes its own claim
+    md = board.to_markdown()
+    assert md.count("## Ranking ") == 2 and "rank (95 % CI)" in md
+
+    chain = [
+        _report_with([drift], "tokenwise", store="a.zarr"),
+        _report_with([drift, mono], "mixer", store="b.zarr"),
+        _report_with([mono], "windowed", store="c.zarr"),
+    ]
+    board = LB.build_leaderboard(chain, n_resamples=100)
+    assert board.sections == [] and len(board.rows) == 3  # one ranking: the reports share claims pairwise
     assert board.shared == [] and board.beats == {}
     assert all(r.rank_text == "—" and r.score is None for r in board.rows)
-    assert all(r.agreed == 1 for r in board.rows)  # each still PASSes its own claim
     assert "Not ranked: the rows share no claim" in board.to_markdown()
+
+
+def test_a_claim_under_other_criteria_or_untrained_is_another_ranking():
+    """The same claim text with another pass region (a version-1 criterion) and the same claim on an
+    untrained network (a theory suite) never join the trained version-2 ranking; the same claim under
+    the same criteria does, whatever case it compares with."""
+    mono = pred("effective_rank", MONO, claim="erank falls with depth", stage="trained", layers="1:")
+    looser = dict(MONO, seeds_at_least=0.6)
+    v1 = pred("effective_rank", looser, claim="erank falls with depth", stage="trained", layers="1:")
+    reports = [
+        _report_with([mono], "tokenwise", store="a.zarr", name="v2"),
+        _report_with([mono], "mixer", store="b.zarr", name="v2-other"),
+        _report_with([v1], "windowed", store="c.zarr", name="v1"),
+    ]
+    untrained = _report_with([mono], "plain", store="d.zarr", name="theory")
+    untrained.cases = {k: dataclasses.replace(cs, train={"steps": 0}) for k, cs in untrained.cases.items()}
+    board = LB.build_leaderboard([*reports, untrained], n_resamples=100)
+    names = [x.name for x in board.sections]
+    assert names == ["v2 + v2-other", "v1", "theory (untrained)"]
+    assert [len(x.rows) for x in board.sections] == [2, 1, 1]
+    assert sorted(r.rank for r in board.sections[0].rows)[0][0] == 1  # the two v2 rows are ranked together
+    assert board.sections[0].shared == ["erank falls with depth"]
 
 
 def test_the_score_interval_has_zero_width_only_when_no_seed_varies():

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from helpers import case, e2e_store, pred, suite, synthetic_case, with_rows
+import pytest
+import xarray as xr
+from helpers import ROOT, case, e2e_store, pred, suite, synthetic_case, with_rows
 
 from rgbench import leaderboard as LB
 from rgbench import plots as PL
@@ -232,3 +234,175 @@ def test_titles_state_every_parameter_of_the_input(tmp_path):
     )
     assert PL._input_title(other) == "sticky, V = 16, T = 64, λ₂ = 0.5, single masking, ξ = 1.44"
     assert PL._title(synthetic_case("bare"), "bare") == "bare · tokenwise · ξ = 1.2"  # no spec stored: what the attributes say
+
+
+# --------------------------------------------------------------------------------------------
+# The rows the claims read, what a band is, the loss axis, the report's leaderboard
+
+
+def _token_case(case_id: str = "a"):
+    """A synthetic case whose token rows (varying by seed) differ from its all-row effective rank."""
+    seeds = np.arange(10)[:, None, None]
+    layers = np.arange(7)
+    token = np.stack([np.full(7, 20.0), 30.0 - 2.0 * layers])[None] + 0.1 * seeds  # seed, stage, layer
+    return with_rows(synthetic_case(case_id), token=token, mask=np.zeros((2, 7)))
+
+
+def _line(ax, label):
+    [line] = [ln for ln in ax.get_lines() if ln.get_label() == label]
+    return line
+
+
+def _band_extent(collection) -> tuple[float, float]:
+    y = collection.get_paths()[0].vertices[:, 1]
+    return float(y.min()), float(y.max())
+
+
+def test_claimed_rows_are_the_token_rows_of_a_case_and_of_its_references():
+    monotone = {"kind": "monotone", "along": "layer", "direction": "decreasing", "spearman_at_most": -0.9}
+    s = suite(
+        case("a", [pred("effective_rank", monotone, role="token", stage="trained", nulls=["iid"])]),
+        case("b", [pred({"kind": "rank_collapse"}, {"kind": "difference", "compare_to": "c", "at_least": 0.3}, role="token")]),
+        case("c", []),
+        case("d", [pred("effective_rank", monotone, stage="trained")]),  # all rows
+        case("e", [pred("mask_distance", {"kind": "threshold", "at_least": 0.0})]),
+        case("iid", []),
+    )
+    assert PL.claimed_rows(s) == {"a": "token", "iid": "token", "b": "token", "c": "token"}
+
+
+def test_the_erank_figure_of_a_token_claim_draws_the_token_rows(tmp_path):
+    from unittest import mock
+
+    ds = _token_case()
+    rows = PL.rank_rows(ds, "token")
+    assert rows.dims == ("seed", "stage", "layer")
+    np.testing.assert_allclose(rows.sel(stage="trained").mean("seed"), 30.0 - 2.0 * np.arange(7) + 0.45)
+    fig = PL._erank(ds, "a", role="token")
+    ax = fig.axes[0]
+    trained, init = _line(ax, "trained"), _line(ax, "init")
+    np.testing.assert_allclose(trained.get_ydata(), rows.sel(stage="trained").mean("seed"))
+    np.testing.assert_allclose(init.get_ydata(), 20.45)
+    every_row = PL._erank(ds, "a").axes[0]  # all rows: the synthetic default, 15 − 1.5 ℓ
+    np.testing.assert_allclose(_line(every_row, "trained").get_ydata(), 15.0 - 1.5 * np.arange(7))
+    assert "token rows" in ax.get_legend().get_title().get_text()
+    assert "token rows" in ax.get_ylabel()
+    assert "token rows" not in every_row.get_legend().get_title().get_text() + every_row.get_ylabel()
+    # plot_datasets draws each case on the rows the suite's claims read
+    s = suite(case("a", [pred("effective_rank", {"kind": "monotone", "along": "layer"}, role="token", stage="trained")]))
+    with mock.patch.object(PL, "plot_case", wraps=PL.plot_case) as spy:
+        PL.plot_datasets({"a": ds, "b": _token_case("b")}, tmp_path, suite=s)
+    assert {c.args[2]: c.kwargs["role"] for c in spy.call_args_list} == {"a": "token", "b": "all"}
+    # a case whose token rows are not stored is listed as not drawn, not drawn from all rows
+    written, skipped = PL.plot_case(synthetic_case("a"), tmp_path, "a", role="token")
+    assert "erank" not in written and "effective_rank_rows" in skipped["erank"]
+
+
+def test_the_training_figure_draws_the_token_rows_of_a_token_claim():
+    ds = _token_case()
+    ds = ds.sel(stage=["init", "trained", "trained"]).assign_coords(
+        stage=["init", "10", "trained"], stage_step=("stage", [0, 10, 30])
+    )
+    ax = PL._training(ds, "a", role="token").axes[0]
+    np.testing.assert_allclose(_line(ax, "layer 6").get_ydata(), [20.45, 18.45, 18.45])
+    assert "token rows" in ax.get_legend().get_title().get_text()
+
+
+def test_every_band_is_mean_pm_se_over_seeds_and_says_so(tmp_path):
+    from unittest import mock
+
+    import matplotlib
+    from matplotlib.collections import PolyCollection
+    from matplotlib.figure import Figure
+
+    # the band is the standard error of the mean over seeds, not their range or SD
+    ax = Figure().subplots()
+    da = xr.DataArray([[1.0, 10.0], [2.0, 10.0], [3.0, 13.0]], dims=("seed", "layer"))
+    PL._band(ax, [0, 1], da, color="C0", ls="-", label="x")
+    [band] = ax.collections
+    lo, hi = _band_extent(band)
+    assert lo == pytest.approx(2.0 - 1 / np.sqrt(3)) and hi == pytest.approx(11.0 + np.sqrt(3) / np.sqrt(3))
+
+    ds = _token_case()
+    staged = ds.sel(stage=["init", "trained", "trained"]).assign_coords(
+        stage=["init", "10", "trained"], stage_step=("stage", [0, 10, 30])
+    )
+    figs = {name: PL._PLOTTERS[name](ds, "a") for name in ("erank", "pooled", "drift", "loss")}
+    figs["training"] = PL._training(staged, "a")
+    figs["erank token"] = PL._erank(ds, "a", role="token")
+    for name, fig in figs.items():
+        banded = [ax for ax in fig.axes if any(isinstance(c, PolyCollection) for c in ax.collections)]
+        assert banded, name
+        for ax in banded:
+            assert PL.BAND == "mean ± SE over seeds"
+            assert PL.BAND in ax.get_legend().get_title().get_text(), name
+    # the token-row band: mean ± SE of the seeds' token rows (0.1 apart: SD 0.303, SE 0.0957)
+    ax = figs["erank token"].axes[0]
+    trained = next(c for c in ax.collections if isinstance(c, PolyCollection) and np.isclose(_band_extent(c)[1], 30.55, atol=0.2))
+    se = np.std(0.1 * np.arange(10), ddof=1) / np.sqrt(10)
+    assert _band_extent(trained) == pytest.approx((30.45 - 2.0 * 6 - se, 30.45 + se))
+
+    captured = []
+    orig = matplotlib.figure.Figure.savefig
+
+    def grab(self, *args, **kwargs):
+        captured.append(self)
+        return orig(self, *args, **kwargs)
+
+    with mock.patch.object(matplotlib.figure.Figure, "savefig", grab):
+        PL.plot_overview({"a": ds}, tmp_path)
+    [overview] = captured
+    assert any(isinstance(c, PolyCollection) for c in overview.axes[0].collections)
+    assert PL.BAND in overview.legends[0].get_title().get_text()
+
+
+def _loss_axes(**kwargs):
+    ax = PL._loss(synthetic_case("a", **kwargs), "a").axes[0]
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    floors = {ln.get_label(): ln for ln in ax.get_lines() if "floor" in ln.get_label()}
+    return ax, labels, floors
+
+
+def test_the_loss_axis_fits_the_curve_and_names_a_floor_far_beyond_it():
+    # the synthetic curve runs from 2.8 down to the final loss 1.8 (every seed alike)
+    ax, labels, floors = _loss_axes(bayes_loss=0.21, tokenwise_loss=2.61)
+    lo, hi = ax.get_ylim()
+    pad = PL._PAD * 1.0
+    assert lo == pytest.approx(1.8 - pad) and hi == pytest.approx(2.8 + pad)
+    assert "Bayes floor 0.210 ↓ below the axis" in labels
+    bayes = floors["Bayes floor 0.210 ↓ below the axis"]
+    assert len(bayes.get_ydata()) == 0  # named, not drawn
+    assert list(floors["tokenwise floor 2.610"].get_ydata()) == [2.61, 2.61]  # within the curve: drawn
+    # a floor just below the curve widens the axis to hold it, with the same margin
+    ax, labels, floors = _loss_axes(bayes_loss=1.7, tokenwise_loss=9.0)
+    lo, hi = ax.get_ylim()
+    assert lo == pytest.approx(1.7 - PL._PAD * 1.1) and hi == pytest.approx(2.8 + PL._PAD * 1.1)
+    assert list(floors["Bayes floor 1.700"].get_ydata()) == [1.7, 1.7]
+    assert "tokenwise floor 9.000 ↑ above the axis" in labels
+
+
+@pytest.mark.slow
+def test_the_report_leaderboard_of_one_store_needs_no_sideways_scroll_at_1280_px(tmp_path):
+    """The widest shipped one-store board (rg-paper-v2, ~27 columns: 2176 px as the leaderboard page
+    sets it) fits a 1280 px window in report.html: neither the page nor the board's box scrolls sideways."""
+    import shutil
+    import subprocess
+
+    chromium = next((c for c in ("chromium", "chromium-browser", "google-chrome") if shutil.which(c)), None)
+    store = ROOT / "results" / "rg-paper-v2.zarr"
+    if chromium is None or not store.is_dir():
+        pytest.skip("no headless Chromium or no results/rg-paper-v2.zarr")
+    page = PL.plot_store(store, tmp_path / "rep").html.read_text()
+    assert '<div class="board">' in page and PL._REPORT_CSS in page[: page.index("</head>")]
+    probe = (
+        "<script>var b=document.querySelector('.board .scroll')||document.querySelector('.board');"
+        "document.title=[document.documentElement.scrollWidth,document.documentElement.clientWidth,"
+        "b.scrollWidth,b.clientWidth].join(' ')</script>"
+    )
+    copy = tmp_path / "probe.html"
+    copy.write_text(page.replace("</body>", probe + "</body>"))
+    argv = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--window-size=1280,900", "--dump-dom", copy.as_uri()]
+    dom = subprocess.run(argv, capture_output=True, text=True, timeout=60).stdout
+    page_w, page_client, board_w, board_client = map(int, dom.split("<title>")[1].split("</title>")[0].split())
+    assert page_w <= page_client, (page_w, page_client)
+    assert board_w <= board_client, (board_w, board_client)

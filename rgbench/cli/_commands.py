@@ -68,7 +68,13 @@ def _cmd_list(args: argparse.Namespace) -> int:
     console = make_console()
     for cat in wanted:
         section = ref[cat]
-        if cat == "theory":
+        if cat == "leaderboard":
+            table = Table(title=escape(f"leaderboard: {section['description']}"), title_justify="left", show_lines=True)
+            table.add_column("rule", style="bold", no_wrap=True)
+            table.add_column("what it says", ratio=1)
+            for name, text in section["rules"].items():
+                table.add_row(escape(name), escape(text))
+        elif cat == "theory":
             table = Table(title="theories (a prediction's `value: {theory: NAME}`)", show_lines=True, title_justify="left")
             for col in ("theory", "formula", "predicts", "source"):
                 table.add_column(col, style="bold" if col == "theory" else None)

@@ -22,6 +22,7 @@ _LIST_CATEGORIES = (
     "observable",
     "test",
     "theory",
+    "leaderboard",
 )
 
 

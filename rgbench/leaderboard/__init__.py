@@ -1,5 +1,13 @@
-"""Compare architectures across score reports: one row per architecture configuration.
+"""Compare architectures across score reports: one row per architecture configuration and ranking.
 It owns building the board and its rank intervals (here) and the board's renderings (`_render`).
+
+Rankings (`_rankings`): reports that state the same claim (its ``id:``, or its text) under the same
+criteria (`_criteria`: observable, test, pass region, stage, layers, rows, judged against nulls or not)
+and that all train or all do not are one ranking; rows are compared only within one. A board over
+reports that form several rankings holds one section per ranking (`Leaderboard.sections`), each
+ranked on its own, so that version-1 and version-2 criteria, or untrained theory configurations and
+trained networks, never meet in one ranking. Within a ranking, one claim decided by different
+criteria in different reports gets a column per report ("claim · suite").
 
 Inputs are score reports (`rgbench.scoring.Report`), report JSON files (``rgbench score --format
 json``) or result stores (scored on the fly with the suite they record). Every case of every report
@@ -108,6 +116,8 @@ class Row:
     cells: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: the ranking score: mean specific margin over the board's shared claims, 95 % interval (`_margins`)
     score: Interval | None = None
+    #: the ranking the row belongs to (its suites, `_rankings`): rows of different rankings are never compared
+    ranking: str = ""
 
     @property
     def badges(self) -> list[str]:
@@ -135,12 +145,24 @@ class Leaderboard:
     shared: list[str] = field(default_factory=list)  # the claims every ranked row states: what the rank is on
     beats: dict[str, dict[str, float]] = field(default_factory=dict)  # row → row → P(its score is higher)
     commits: dict[str, list[str]] = field(default_factory=dict)  # source → the git commits its cases ran at
+    #: the ranking's name (its suites; "(untrained)" where none trains) and whether its networks train
+    name: str = ""
+    trained: bool = True
+    #: a board over reports that form several rankings: one board per ranking (rows are never compared
+    #: across them); `rows`, `claims` and `unranked` are then those of every section, in order
+    sections: list[Leaderboard] = field(default_factory=list)
+    #: the case ids whose figures the rows report (`--figures-from`; None: every case of the row)
+    figures_from: list[str] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
+            "name": self.name,
+            "trained": self.trained,
             "sources": self.sources,
             "data_format_version": self.data_format_version,
             "n_resamples": self.n_resamples,
+            "figures_from": self.figures_from,
+            "rankings": [b.to_dict() for b in self.sections],
             "claims": self.claims,
             "claim_texts": {k: self.claim_texts.get(k, k) for k in self.claims},
             "claim_tests": {k: self.claim_tests.get(k, "") for k in self.claims},
@@ -150,6 +172,7 @@ class Leaderboard:
             "rows": [
                 {
                     "label": r.label,
+                    "ranking": r.ranking,
                     "architecture": r.architecture,
                     "cases": r.cases,
                     "rank": list(r.rank),
@@ -173,6 +196,7 @@ class Leaderboard:
             "unranked": [
                 {
                     "label": r.label,
+                    "ranking": r.ranking,
                     "architecture": r.architecture,
                     "cases": r.cases,
                     "figures": {k: (None if v is None else v.to_list()) for k, v in r.figures.items()},
@@ -263,26 +287,72 @@ def _labels(archs: list[dict[str, Any]]) -> list[str]:
 def build_leaderboard(
     reports_or_paths: list[Report | str | Path], *, figures_from: list[str] | None = None, n_resamples: int = 2000, seed: int = 0
 ) -> Leaderboard:
-    """One row per architecture configuration across all reports (see the module docstring).
+    """One row per architecture configuration and ranking (see the module docstring).
 
+    Reports whose claims are the same claims under the same criteria form one ranking (`_rankings`);
+    where the reports form several, the board holds one section per ranking (`Leaderboard.sections`).
     `figures_from`: case ids whose figures a row reports (default: all of the row's cases).
     """
     reports, sources, version = _load_reports(reports_or_paths)
-    rng = np.random.default_rng(seed)
-    groups = _groups(reports)
+    draw = _SeedDraws(np.random.default_rng(seed), n_resamples)
+    sections = [
+        _ranking(reports, members, _column_keys(reports, members), draw, figures_from, name=name, trained=trained)
+        for members, name, trained in _rankings(reports)
+    ]
+    common = dict(
+        commits=_commits(reports, sources),
+        sources=sources,
+        data_format_version=version,
+        n_resamples=n_resamples,
+        figures_from=None if figures_from is None else list(figures_from),
+    )
+    if len(sections) == 1:
+        board = sections[0]
+        board.sources, board.commits, board.figures_from = common["sources"], common["commits"], common["figures_from"]
+        return board
+    claims: dict[str, str] = {}
+    tests: dict[str, str] = {}
+    for b in sections:
+        for c in b.claims:
+            claims.setdefault(c, b.claim_texts.get(c, c))
+            tests.setdefault(c, b.claim_tests.get(c, ""))
+    return Leaderboard(
+        rows=[r for b in sections for r in b.rows],
+        claims=list(claims),
+        claim_texts=claims,
+        claim_tests=tests,
+        unranked=[r for b in sections for r in b.unranked],
+        sections=sections,
+        **common,
+    )
+
+
+def _ranking(
+    reports: list[Report],
+    members: list[int],
+    columns: dict[tuple[int, int], str],
+    draw: _SeedDraws,
+    figures_from: list[str] | None,
+    *,
+    name: str,
+    trained: bool,
+) -> Leaderboard:
+    """The board of one ranking: the reports `members` (indices into `reports`)."""
+    groups = _groups(reports, members)
     claims: dict[str, str] = {}  # column key → text, in order of appearance
     tests: dict[str, str] = {}  # column key → test and pass region
-    draw = _SeedDraws(rng, n_resamples)
     keys = list(groups)
     labels = _labels([groups[k]["arch"] for k in keys])
-    scores = np.zeros((len(keys), n_resamples))
+    scores = np.zeros((len(keys), draw.n_resamples))
     partial = []
     for gi, k in enumerate(keys):
-        fields, scores[gi] = _row_fields(groups[k], labels[gi], reports, (claims, tests), draw, figures_from)
+        fields, scores[gi] = _row_fields(groups[k], labels[gi], reports, columns, (claims, tests), draw, figures_from)
+        fields["ranking"] = name
         partial.append(fields)
     shared = [c for c in claims if all(c in d["margins"] for d in partial if d["scored"])]
-    margin_points, margin_samples = _scores(partial, shared, n_resamples)
+    margin_points, margin_samples = _scores(partial, shared, draw.n_resamples)
     rows, unranked, beats = _ranked(partial, scores, margin_points, margin_samples, ranked=bool(shared))
+    sources = [reports[ri].store or reports[ri].suite for ri in members]
     return Leaderboard(
         shared=shared,
         beats=beats,
@@ -290,12 +360,83 @@ def build_leaderboard(
         claims=list(claims),
         claim_texts=claims,
         claim_tests=tests,
-        commits=_commits(reports, sources),
+        commits=_commits([reports[ri] for ri in members], sources),
         sources=sources,
-        data_format_version=version,
-        n_resamples=n_resamples,
+        data_format_version=next((reports[ri].data_format_version for ri in members if reports[ri].data_format_version), None),
+        n_resamples=draw.n_resamples,
         unranked=unranked,
+        name=name,
+        trained=trained,
     )
+
+
+def _criteria(p) -> str:
+    """What decides a claim: its observable, test, pass region, stage, layers and rows, and whether it
+    is judged against nulls — not the cases it names (a comparison's other case, the nulls' cases),
+    which differ from one architecture to the next for the same claim."""
+    spec = dict(p.spec)
+    if isinstance(spec.get("test"), dict):
+        spec["test"] = {k: v for k, v in spec["test"].items() if k != "compare_to"}
+    return json.dumps({"spec": spec, "nulls": bool(p.nulls)}, sort_keys=True, default=str)
+
+
+def _column_keys(reports: list[Report], members: list[int]) -> dict[tuple[int, int], str]:
+    """(report, prediction index) → the claim's column in the ranking of the reports `members`: its
+    stable id, or its text where its suite gives none; where one key is decided by different criteria
+    in different reports, each report's column is the key followed by " · " and its suite, so that
+    only the same claim under the same criteria shares a column."""
+    criteria: dict[str, set[str]] = {}
+    for ri in members:
+        for p in reports[ri].predictions:
+            if p.purpose == "claim":
+                criteria.setdefault(p.claim_id or p.claim, set()).add(_criteria(p))
+    out = {}
+    for ri in members:
+        rep = reports[ri]
+        for pi, p in enumerate(rep.predictions):
+            key = p.claim_id or p.claim
+            out[(ri, pi)] = key if len(criteria.get(key, ())) <= 1 else f"{key} · {rep.suite}"
+    return out
+
+
+def _trained(rep: Report) -> bool:
+    """False only where every case records that it trains for no step (a theory suite); a case that
+    records no training configuration (an older report) counts as trained."""
+    return not rep.cases or any((cs.train or {}).get("steps", 1) > 0 for cs in rep.cases.values())
+
+
+def _rankings(reports: list[Report]) -> list[tuple[list[int], str, bool]]:
+    """The reports grouped into rankings — (member indices, name, trained) in order of first report.
+
+    Two reports join one ranking when they state the same claim (its id, or its text) under the same
+    criteria (`_criteria`) and both train their networks or neither does: version-1 and
+    version-2 criteria, or a suite of untrained theory configurations and a suite of trained
+    networks, never meet in one ranking. A report with no claim is a ranking of its own (unranked rows)."""
+    parent = list(range(len(reports)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[tuple[str, str, bool], int] = {}
+    for ri, rep in enumerate(reports):
+        for p in rep.predictions:
+            if p.purpose == "claim":
+                j = owner.setdefault((p.claim_id or p.claim, _criteria(p), _trained(rep)), ri)
+                parent[find(ri)] = find(j)
+    members: dict[int, list[int]] = {}
+    for ri in range(len(reports)):
+        members.setdefault(find(ri), []).append(ri)
+    out: list[tuple[list[int], str, bool]] = []
+    for group in members.values():
+        suites = list(dict.fromkeys(reports[ri].suite for ri in group))
+        trained = any(_trained(reports[ri]) for ri in group)
+        name = " + ".join(suites) + ("" if trained else " (untrained)")
+        taken = sum(1 for _, n, _ in out if n == name or n.startswith(f"{name} #"))
+        out.append((group, name if not taken else f"{name} #{taken + 1}", trained))
+    return out
 
 
 def _load_reports(reports_or_paths: list[Report | str | Path]) -> tuple[list[Report], list[str], int | None]:
@@ -314,18 +455,20 @@ def _load_reports(reports_or_paths: list[Report | str | Path]) -> tuple[list[Rep
     return reports, sources, next(iter(versions), None)
 
 
-def _groups(reports: list[Report]) -> dict[str, dict[str, Any]]:
-    """Architecture key → {"arch", "cases": [(report index, CaseSummary)], "preds": [(report index, result)]}."""
+def _groups(reports: list[Report], members: list[int]) -> dict[str, dict[str, Any]]:
+    """Architecture key → {"arch", "cases": [(report index, CaseSummary)], "preds": [(report index,
+    prediction index, result)]} over the reports `members`."""
     groups: dict[str, dict[str, Any]] = {}
-    for ri, rep in enumerate(reports):
+    for ri in members:
+        rep = reports[ri]
         for cid, cs in rep.cases.items():
             g = groups.setdefault(_arch_key(cs.architecture), {"arch": cs.architecture, "cases": [], "preds": []})
             g["cases"].append((ri, cs))
-        for p in rep.predictions:
+        for pi, p in enumerate(rep.predictions):
             cs = rep.cases.get(p.case)
             arch = cs.architecture if cs is not None else {}
             g = groups.setdefault(_arch_key(arch), {"arch": arch, "cases": [], "preds": []})
-            g["preds"].append((ri, p))
+            g["preds"].append((ri, pi, p))
     return {k: g for k, g in groups.items() if g["preds"] or g["cases"]}
 
 
@@ -350,6 +493,7 @@ def _row_fields(
     g: dict[str, Any],
     label: str,
     reports: list[Report],
+    columns: dict[tuple[int, int], str],
     known: tuple[dict[str, str], dict[str, str]],
     draw: _SeedDraws,
     figures_from: list[str] | None,
@@ -363,13 +507,13 @@ def _row_fields(
     verdicts: dict[str, str] = {}
     diagnostics: dict[str, str] = {}
     agree = np.zeros(n_resamples)
-    preds = [(ri, p) for ri, p in g["preds"] if p.purpose == "claim"]
-    for _, p in g["preds"]:
+    preds = [(ri, pi, p) for ri, pi, p in g["preds"] if p.purpose == "claim"]
+    for _, _, p in g["preds"]:
         if p.purpose != "claim":
             key = p.claim_id or p.claim
             diagnostics[key] = f"{diagnostics[key]} / {p.verdict.value}" if key in diagnostics else p.verdict.value
-    for ri, p in preds:
-        key = p.claim_id or p.claim
+    for ri, pi, p in preds:
+        key = columns[(ri, pi)]
         verdicts[key] = f"{verdicts[key]} / {p.verdict.value}" if key in verdicts else p.verdict.value
         claims.setdefault(key, p.claim)
         tests.setdefault(key, f"{p.test_label or p.test}; pass region {p.threshold_text or '—'}")
@@ -397,10 +541,10 @@ def _row_fields(
         label=label,
         architecture=g["arch"],
         cases=[f"{reports[ri].suite}/{cs.case}" for ri, cs in g["cases"]],
-        agreed=sum(p.verdict is Verdict.PASS for _, p in preds),
+        agreed=sum(p.verdict is Verdict.PASS for _, _, p in preds),
         scored=scored,
-        errors=sum(p.verdict is Verdict.ERROR for _, p in preds),
-        nonspecific=sum(p.verdict is Verdict.NONSPECIFIC for _, p in preds),
+        errors=sum(p.verdict is Verdict.ERROR for _, _, p in preds),
+        nonspecific=sum(p.verdict is Verdict.NONSPECIFIC for _, _, p in preds),
         verdicts=verdicts,
         diagnostics=diagnostics,
         cells=cells,
@@ -497,7 +641,14 @@ def _ranked(
                 for j, o in enumerate(rows)
                 if j != i
             }
-    order = sorted(range(len(rows)), key=lambda i: (mean_rank[i] if ranked else 0.0, -rows[i].agreement.value, rows[i].label))
+    order = sorted(
+        range(len(rows)),
+        key=lambda i: (
+            (rows[i].rank, mean_rank[i], -rows[i].agreement.value, rows[i].label)
+            if ranked
+            else (0, -rows[i].agreement.value, rows[i].label)
+        ),
+    )
     return [rows[i] for i in order], sorted(unranked, key=lambda r: r.label), beats
 
 

@@ -13,13 +13,14 @@ import io
 import json
 from typing import TYPE_CHECKING
 
+from .._board_rules import RULES
 from ..cost import human_count, human_flops
 from ..scoring import FIGURES
 
 if TYPE_CHECKING:
     from . import Leaderboard, Row
 
-__all__ = ["to_markdown", "to_csv", "to_html", "to_pandas"]
+__all__ = ["RULES", "to_markdown", "to_csv", "to_html", "to_pandas"]
 
 _VSHORT = {"PASS": "PASS", "NONSPECIFIC": "NONSP", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR"}
 _FIG = {
@@ -28,15 +29,7 @@ _FIG = {
     "loss_gap_bayes": "gap to Bayes",
     "loss_gap_tokenwise": "gap to tokenwise",
 }
-_METHOD = (
-    "Rows are ranked by their score: the mean over the claims every row states of each claim's specific "
-    "margin — how far its seeds' mean lies inside the pass region in seed standard deviations, squashed to "
-    "(−3, 3), and no more than the same margin by which each of its nulls fails (rgbench.leaderboard._margins). "
-    "Intervals and rank intervals: 95 % bootstrap over seeds within each case, every margin recomputed; rows "
-    "whose rank intervals overlap are not distinguishable. Agreement (the share of a row's claims that PASS) is "
-    "descriptive. Only claims count (`purpose: claim`); a row's diagnostics that did not pass are listed "
-    "beside it. Figures average the row's cases."
-)
+_METHOD = " ".join(RULES.values())
 _UNRANKED = "Not ranked — no scored claims (their cases carry no predictions):"
 
 
@@ -80,7 +73,7 @@ def _header(board: Leaderboard) -> list[str]:
         "agreement [95 % CI]",
         "score: specific margin [95 % CI]",
         *_columns(board),
-        *[f"{_FIG[k]} [95 % CI]" for k in FIGURES],
+        *[f"{_FIG[k]}{'†' if board.figures_from else ''} [95 % CI]" for k in FIGURES],
         "wall time",
         "parameters",
         "training FLOPs / seed",
@@ -99,26 +92,38 @@ def _legend(board: Leaderboard) -> list[str]:
 
 
 def to_markdown(board: Leaderboard) -> str:
+    lines: list[str] = []
+    for i, section in enumerate(board.sections or [board]):
+        if board.sections:
+            lines += [f"## Ranking {i + 1}: {section.name}", ""]
+        lines += _section_markdown(section)
+    lines += [_METHOD, *([_figures_note(board)] if board.figures_from else [])]
+    lines.append(f"Sources: {', '.join(board.sources)}; data format v{board.data_format_version}.")
+    return "\n".join(lines) + "\n"
+
+
+def _section_markdown(board: Leaderboard) -> list[str]:
+    """One ranking: its table, its claims, what it is ranked on, who beats whom, its unranked rows."""
+
     def cell(s: str) -> str:
         return s.replace("|", "\\|")
 
     head = _header(board)
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     lines += ["| " + " | ".join(cell(c) for c in _cells(board, r)) + " |" for r in board.rows]
-    lines += [
-        "",
-        *[f"- {cell(x)}" for x in _legend(board)],
-        "",
-        _shared_text(board),
-        "",
-        *_beats_table(board),
-        _METHOD,
-        f"Sources: {', '.join(board.sources)}; data format v{board.data_format_version}.",
-    ]
+    lines += ["", *[f"- {cell(x)}" for x in _legend(board)], "", _shared_text(board), "", *_beats_table(board)]
     if board.unranked:
-        lines += ["", _UNRANKED, ""]
+        lines += [_UNRANKED, ""]
         lines += [f"- {cell(r.label)}: {', '.join(r.cases)}" for r in board.unranked]
-    return "\n".join(lines) + "\n"
+        lines.append("")
+    return lines
+
+
+def _figures_note(board: Leaderboard) -> str:
+    return (
+        f"Figures (the columns marked †) are taken from the cases {', '.join(board.figures_from or [])} only "
+        "(`--figures-from`); a row with none of them shows —."
+    )
 
 
 def _shared_text(board: Leaderboard) -> str:
@@ -161,6 +166,7 @@ def to_csv(board: Leaderboard) -> str:
     figs = [f"{k}{s}" for k in FIGURES for s in ("", "_lo", "_hi")]
     w.writerow(
         [
+            "ranking",
             "rank_lo",
             "rank_hi",
             "architecture",
@@ -187,6 +193,7 @@ def to_csv(board: Leaderboard) -> str:
             fig_vals += ["", "", ""] if v is None else [f"{x:.6g}" for x in v.to_list()]
         w.writerow(
             [
+                r.ranking,
                 r.rank[0],
                 r.rank[1],
                 r.label,
@@ -245,38 +252,22 @@ _SORT_JS = (
 def to_html(board: Leaderboard, full: bool = True, heatmap_png: bytes | None = None) -> str:
     """An HTML table (a whole page when `full`: sortable columns, the claims with their tests and pass
     regions, the heatmap `heatmap_png` embedded where given, the sources and the commits they ran at;
-    one file, nothing fetched from a network)."""
-    colors = {"PASS": "#1a7f37", "NONSP": "#bc4c00", "FAIL": "#cf222e", "INC": "#9a6700", "ERR": "#8250df"}
-    head = "".join(f"<th>{html.escape(h)}</th>" for h in _header(board))
-    body = []
-    for r in board.rows:
-        cells = []
-        for c, key in zip(_cells(board, r), _sort_keys(board, r)):
-            style = f' style="color:{colors[c]};font-weight:bold"' if c in colors else ""
-            cells.append(f'<td data-sort="{html.escape(key)}"{style}>{html.escape(c)}</td>')
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    legend = "".join(
-        f"<li><b>{html.escape(col)}</b>: {html.escape(board.claim_texts.get(c, c))}"
-        + (f" — <i>{html.escape(board.claim_tests[c])}</i>" if board.claim_tests.get(c) else "")
-        + "</li>"
-        for col, c in zip(_columns(board), board.claims)
-    )
+    one file, nothing fetched from a network); one table per ranking where the board has several."""
+    frag = ""
+    for i, section in enumerate(board.sections or [board]):
+        if board.sections:
+            frag += f"<h2>Ranking {i + 1}: {html.escape(section.name)}</h2>"
+        frag += _section_html(section)
+    frag += f"<p>{html.escape(_METHOD)}</p>"
+    if board.figures_from:
+        frag += f"<p>{html.escape(_figures_note(board))}</p>"
     sources = "".join(
         f"<li>{html.escape(src)}"
         + (f" (commit {html.escape(', '.join(x[:12] for x in board.commits[src]))})" if board.commits.get(src) else "")
         + "</li>"
         for src in board.sources
     )
-    frag = (
-        f'<div class="scroll"><table class="rgbench-leaderboard"><thead><tr>{head}</tr></thead>'
-        f"<tbody>{''.join(body)}</tbody></table></div>"
-        f"<p>{html.escape(_shared_text(board))}</p>{_beats_html(board)}"
-        f"<h2>Claims</h2><ul>{legend}</ul><p>{html.escape(_METHOD)}</p>"
-        f"<h2>Sources</h2><ul>{sources}</ul><p>Data format v{board.data_format_version}.</p>"
-    )
-    if board.unranked:
-        items = "".join(f"<li>{html.escape(r.label)}: {html.escape(', '.join(r.cases))}</li>" for r in board.unranked)
-        frag += f"<p>{html.escape(_UNRANKED)}</p><ul>{items}</ul>"
+    frag += f"<h2>Sources</h2><ul>{sources}</ul><p>Data format v{board.data_format_version}.</p>"
     if not full:
         return frag
     if heatmap_png is not None:
@@ -289,11 +280,53 @@ def to_html(board: Leaderboard, full: bool = True, heatmap_png: bytes | None = N
     return _page("rgbench leaderboard", f"<h1>rgbench leaderboard</h1>{frag}<script>{_SORT_JS}</script>")
 
 
+def _section_html(board: Leaderboard) -> str:
+    """One ranking: its sortable table, what it is ranked on, who beats whom, its claims, its unranked rows."""
+    colors = {"PASS": "#1a7f37", "NONSP": "#bc4c00", "FAIL": "#cf222e", "INC": "#9a6700", "ERR": "#8250df"}
+    # Two tables, so that a board fits a window without scrolling sideways: the verdicts (rank,
+    # support, score, a column per claim), then the figures, the costs and the diagnostics not passed.
+    n = 6 + len(board.claims)
+    parts = [list(range(n)), [0, 1, *range(n, n + len(FIGURES) + 5)]]
+    header = _header(board)
+    tables = []
+    for columns in parts:
+        head = "".join(f"<th>{html.escape(header[j])}</th>" for j in columns)
+        body = []
+        for r in board.rows:
+            texts, keys = _cells(board, r), _sort_keys(board, r)
+            cells = []
+            for j in columns:
+                style = f' style="color:{colors[texts[j]]};font-weight:bold"' if texts[j] in colors else ""
+                cells.append(f'<td data-sort="{html.escape(keys[j])}"{style}>{html.escape(texts[j])}</td>')
+            body.append("<tr>" + "".join(cells) + "</tr>")
+        tables.append(
+            f'<div class="scroll"><table class="rgbench-leaderboard"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{''.join(body)}</tbody></table></div>"
+        )
+    legend = "".join(
+        f"<li><b>{html.escape(col)}</b>: {html.escape(board.claim_texts.get(c, c))}"
+        + (f" — <i>{html.escape(board.claim_tests[c])}</i>" if board.claim_tests.get(c) else "")
+        + "</li>"
+        for col, c in zip(_columns(board), board.claims)
+    )
+    frag = (
+        f"{tables[0]}<p>{html.escape(_shared_text(board))}</p>{_beats_html(board)}"
+        f"<h3>Figures, costs and diagnostics not passed</h3>{tables[1]}"
+        f"<h3>Claims</h3><ul>{legend}</ul>"
+    )
+    if board.unranked:
+        items = "".join(f"<li>{html.escape(r.label)}: {html.escape(', '.join(r.cases))}</li>" for r in board.unranked)
+        frag += f"<p>{html.escape(_UNRANKED)}</p><ul>{items}</ul>"
+    return frag
+
+
 _CSS = (
     "body{font-family:system-ui,sans-serif;margin:2em;max-width:90em}table{border-collapse:collapse;margin:1em 0}"
     "td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;vertical-align:top}th{background:#f6f8fa}"
     ".scroll{overflow-x:auto}"  # a table with a column per claim scrolls rather than overflow the page
-    ".rgbench-leaderboard td:last-child{min-width:30em}"  # the diagnostics not passed: prose, not a column of words
+    # The board is compact: a one-store board fits 1280 px without scrolling; intervals wrap at their spaces.
+    ".rgbench-leaderboard{font-size:.8em}.rgbench-leaderboard td,.rgbench-leaderboard th{padding:.2em .35em}"
+    ".rgbench-leaderboard td:last-child{min-width:16em}"  # the diagnostics not passed: prose, not a column of words
     # Figures at their natural size (they are drawn for it: legible at 1 image pixel per CSS pixel),
     # side by side as the window allows; an image shrinks only in a window narrower than itself.
     # A wide figure (class "wide") has a row of its own.
