@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suite", default="suites/architectures-full.yaml")
+    parser.add_argument("--suite", default="suites/archive/architectures-full.yaml")
     parser.add_argument("--case", default="mixer-short-xi")
     parser.add_argument("--steps", type=int, default=1000, help="training steps actually run")
     parser.add_argument("--full-steps", type=int, default=10_000, help="the seed setting's steps, extrapolated to")

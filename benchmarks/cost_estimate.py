@@ -27,8 +27,8 @@ CASES = [  # (suite file, case id): one of each kind of network and the largest 
     ("suites/rg-paper.yaml", "short-xi"),
     ("suites/controls.yaml", "width-sweep[architecture.width=128]"),
     ("suites/theory.yaml", "nngp-residual-w128"),
-    ("suites/architectures-full.yaml", "mixer-short-xi-n2048"),
-    ("suites/architectures-full.yaml", "windowed-short-xi"),
+    ("suites/archive/architectures-full.yaml", "mixer-short-xi-n2048"),
+    ("suites/archive/architectures-full.yaml", "windowed-short-xi"),
 ]
 
 

@@ -4,7 +4,7 @@
 
 Configuration: the three families that use context, exactly as the suites train them (read from the
 suite files, not restated): ``mixer-short-xi`` and ``windowed-short-xi`` of
-``suites/architectures-full.yaml`` and ``transformer-short-xi`` of ``suites/architectures.yaml`` —
+``suites/archive/architectures-full.yaml`` and ``transformer-short-xi`` of ``suites/archive/architectures-v2.yaml`` —
 d = 64, T = 64, depth 6, GELU, LayerNorm; V = 16 sticky chain at ξ = 1.2 with BERT masking (15 %);
 Adam 3e-4, batch 32. Mixer: channel hidden 3d, token hidden 64. Windowed: radius 1, hidden 2d.
 Transformer: 4 heads of width 16, hidden 2d, sinusoidal positions, full attention.
@@ -75,9 +75,9 @@ from transformer_peer import _xla_threads  # noqa: E402
 
 #: family → (suite file, case): the configuration each family is benchmarked at
 FAMILIES = {
-    "mixer": ("suites/architectures-full.yaml", "mixer-short-xi"),
-    "windowed": ("suites/architectures-full.yaml", "windowed-short-xi"),
-    "transformer": ("suites/architectures.yaml", "transformer-short-xi"),
+    "mixer": ("suites/archive/architectures-full.yaml", "mixer-short-xi"),
+    "windowed": ("suites/archive/architectures-full.yaml", "windowed-short-xi"),
+    "transformer": ("suites/archive/architectures-v2.yaml", "transformer-short-xi"),
 }
 SEEDS = 10
 LOG_EVERY = 10  # rgbench's loss reports with one seed (the chunks it is timed over)

@@ -8,7 +8,7 @@ __all__ = ["RULES"]
 RULES = {
     "rankings": "Rows are compared only within a ranking: reports that state the same claim (its `id:`, or its "
     "text where none is given) under the same criteria (observable, test, pass region, stage, layers, rows; judged "
-    "against nulls or not) and that all train their networks or none does (rgbench.leaderboard._rankings) — version-1 "
+    "against nulls or not; a claim with an id may set its margin per architecture family) and that all train their networks or none does (rgbench.leaderboard._rankings) — version-1 "
     "and version-2 criteria, or untrained theory configurations and trained networks, never share a ranking.",
     "claims only": "Only claims count (`purpose: claim`); a row's diagnostics that did not pass are listed beside "
     "it, never as support. — in a claim's column: the row does not state that claim (not tested, never a FAIL).",

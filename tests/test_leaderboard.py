@@ -369,3 +369,22 @@ def test_the_score_interval_has_zero_width_only_when_no_seed_varies():
     assert standardized_margin(v, (0.0, None)) == pytest.approx(3 * np.tanh(2 / 3))
     assert standardized_margin(v, (None, 1.0)) == pytest.approx(3 * np.tanh(-1 / 3))
     assert standardized_margin(v, (1.5, 4.0)) == pytest.approx(3 * np.tanh(0.5 / 3))  # the nearer side
+
+
+def test_a_claim_id_with_a_margin_per_family_is_one_column_and_one_ranking():
+    """Two suites state the claim `rg.i.x` with margins set per architecture family (0 and 0.5): one
+    column, one ranking; the same two claims without an id (keyed by their words) are two criteria,
+    so two rankings."""
+    at = lambda bound, **kw: pred("rank_collapse", {"kind": "threshold", "at_least": bound}, claim="collapse", layers="1:", **kw)  # noqa: E731
+    with_id = [
+        _report_with([at(0.0, id="rg.i.x")], "tokenwise", store="a.zarr", name="v3-tokenwise"),
+        _report_with([at(0.5, id="rg.i.x")], "mixer", store="b.zarr", name="v3-architectures"),
+    ]
+    board = LB.build_leaderboard(with_id, n_resamples=100)
+    assert board.sections == [] and board.claims == ["rg.i.x"] and board.shared == ["rg.i.x"]
+    assert {len(r.cells["rg.i.x"]) for r in board.rows} == {1}
+    without = [
+        _report_with([at(0.0)], "tokenwise", store="a.zarr", name="v3-tokenwise"),
+        _report_with([at(0.5)], "mixer", store="b.zarr", name="v3-architectures"),
+    ]
+    assert len(LB.build_leaderboard(without, n_resamples=100).sections) == 2

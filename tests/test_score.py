@@ -885,3 +885,36 @@ def test_a_null_with_zero_spread_on_zero_is_flagged_uninformative_and_not_counte
     assert S.uninformative(replace(r, per_seed={"statistic": [0.3, 0.3]}))  # on the bound
     # a one-sample statistic at 0 in every seed (a flat profile's Spearman ρ) is a measurement, not a tie
     assert not S.uninformative(replace(r, per_seed={"statistic": [0.0, 0.0]}), None)
+
+
+def test_drift_concentration_left_one_out_is_the_smallest_over_the_dropped_transitions():
+    """Drift (0.02, 0.5, 0.3, 0.02, 0.02, 0.02) on transitions 1..5 (0.5, 0.3, 0.02 ×3, total 0.86):
+    the top-2 share relative to the even share 2/5 is 0.8/0.86/0.4; leaving out 1→2 (0.5) gives
+    (0.3 + 0.02)/0.36 relative to 2/4 — the smallest of the five — so a window that drops the one
+    large transition is what the robust value reports."""
+    ds = synthetic_case("a")
+    full = P.DriftConcentration(relative_to="even").values(ds, layers="1:").values
+    assert full == pytest.approx(np.full(10, 0.8 / 0.86 / 0.4))
+    loo = P.DriftConcentration(relative_to="even", leave_one_out=True).values(ds, layers="1:").values
+    assert loo == pytest.approx(np.full(10, 0.32 / 0.36 / 0.5))
+    plain = P.DriftConcentration(leave_one_out=True).values(ds, layers="1:").values  # min over the raw top-2 shares
+    assert plain == pytest.approx(np.full(10, 0.32 / 0.36))
+    with pytest.raises(P.ObservableUnavailable, match="more than top = 2"):
+        P.DriftConcentration(leave_one_out=True).values(ds, layers="4:")  # transitions 4, 5: nothing to leave out
+
+
+def test_loss_slope_is_the_least_squares_slope_of_the_last_tenth_of_training():
+    """A loss falling linearly by 1 nat over the logged steps has slope −1/(span) per step; a curve
+    flat over the window fitted has slope 0; too few logged values in the window is a clear error."""
+    ds = synthetic_case("a")
+    steps = np.asarray(ds["step"].values, dtype=float)
+    assert len(steps) >= 4
+    per_step = -1.0 / (steps[-1] - steps[0])  # the helper's loss: final + linspace(1, 0)
+    assert P.LossSlope(fraction=1.0).values(ds).values == pytest.approx(np.full(10, per_step * 1000))
+    assert P.LossSlope(fraction=1.0, per=1).values(ds).values == pytest.approx(np.full(10, per_step))
+    flat = ds.copy()
+    flat["loss"] = flat["loss"].where(flat["step"] <= 0.5 * steps[-1], flat["final_loss"])
+    assert P.LossSlope(fraction=0.45).values(flat).values == pytest.approx(np.zeros(10), abs=1e-12)
+    assert P.LossSlope(fraction=1.0).values(flat).values.max() < 0  # the whole curve still falls
+    with pytest.raises(P.ObservableUnavailable, match="log more often"):
+        P.LossSlope(fraction=1e-6).values(ds)

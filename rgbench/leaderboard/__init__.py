@@ -370,13 +370,28 @@ def _ranking(
     )
 
 
+_BOUNDS = (
+    "at_least",
+    "at_most",
+    "delta",
+    "share_at_least",
+    "spearman_at_most",
+    "spearman_at_least",
+    "below",
+    "fraction_at_least",
+)
+
+
 def _criteria(p) -> str:
     """What decides a claim: its observable, test, pass region, stage, layers and rows, and whether it
     is judged against nulls — not the cases it names (a comparison's other case, the nulls' cases),
-    which differ from one architecture to the next for the same claim."""
+    which differ from one architecture to the next for the same claim. A claim with a stable ``id:``
+    is the same claim whatever its margin: suites set margins per architecture family (from each
+    family's nulls), so its numeric bounds are left out too."""
     spec = dict(p.spec)
     if isinstance(spec.get("test"), dict):
-        spec["test"] = {k: v for k, v in spec["test"].items() if k != "compare_to"}
+        drop = ("compare_to", *(_BOUNDS if p.claim_id else ()))
+        spec["test"] = {k: v for k, v in spec["test"].items() if k not in drop}
     return json.dumps({"spec": spec, "nulls": bool(p.nulls)}, sort_keys=True, default=str)
 
 

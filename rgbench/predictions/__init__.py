@@ -33,6 +33,7 @@ from ._observables import FourthMomentRatio as FourthMomentRatio
 from ._observables import KernelDrift as KernelDrift
 from ._observables import LossGapBayes as LossGapBayes
 from ._observables import LossGapTokenwise as LossGapTokenwise
+from ._observables import LossSlope as LossSlope
 from ._observables import MaskDistance as MaskDistance
 from ._observables import NormGrowth as NormGrowth
 from ._observables import ParticipationRatio as ParticipationRatio

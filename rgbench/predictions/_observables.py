@@ -371,8 +371,12 @@ def _transitions(ds: xr.Dataset, name: str, stage: str | int | None, sel: slice,
 
 
 def _share(ds: xr.Dataset, name: str, stage: str | int | None, sel: slice, top: int, *, square: bool = False) -> np.ndarray:
-    da = _transitions(ds, name, stage, sel, "drift_concentration")
-    v = da.values.astype(float) ** (2 if square else 1)
+    """The top-`top` share of `name` over the selected transitions, per seed."""
+    v = _transitions(ds, name, stage, sel, "drift_concentration").values.astype(float) ** (2 if square else 1)
+    return _checked_share(v, top, ds, name)
+
+
+def _checked_share(v: np.ndarray, top: int, ds: xr.Dataset, name: str) -> np.ndarray:
     share = top_share(v, top)
     if np.isnan(share).any() and not np.isnan(v).any():
         raise ObservableUnavailable(f"drift_concentration: total {name} is zero for some seed of case {case_name(ds)}")
@@ -388,6 +392,11 @@ class DriftConcentration(AbstractObservable):
     ``update_ratio`` divides by the same share of the squared update ratio u_ℓ² (1 − CKA ≈ c·u² for
     a small update, so a ratio near 1 says the "concentration" is only that some blocks move the
     stream more); ``even`` divides by the even-spread share k / n of n selected transitions.
+
+    ``leave_one_out: true`` makes the value robust to the choice of transitions: the statistic is
+    computed n times, each time with one of the n selected transitions left out (the even share then
+    k / (n − 1)), and the smallest of the n values is the seed's value — a threshold on it passes only
+    where the concentration holds whichever single transition is dropped.
     """
 
     kind: Literal["drift_concentration"] = "drift_concentration"
@@ -395,6 +404,10 @@ class DriftConcentration(AbstractObservable):
     top: int = Field(2, ge=1, description="number of largest transitions whose share is taken")
     relative_to: Literal["update_ratio", "even"] | None = Field(
         None, description="divide by the top-k share of the squared update ratio, or by the even-spread share k/n"
+    )
+    leave_one_out: bool = Field(
+        False,
+        description="the smallest value over the selections that leave out one transition each (robust to the window)",
     )
     dim: ClassVar[str | None] = None
 
@@ -405,20 +418,41 @@ class DriftConcentration(AbstractObservable):
         return self
 
     def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
-        share = _share(ds, self.of, stage, sel, self.top)
-        if self.relative_to == "update_ratio":
-            share = share / _share(ds, "update_ratio", stage, sel, self.top, square=True)
-        elif self.relative_to == "even":
-            n = _transitions(ds, self.of, stage, sel, "drift_concentration").sizes["transition"]
-            share = share / (min(self.top, n) / n)
+        v = _transitions(ds, self.of, stage, sel, "drift_concentration").values.astype(float)
+        u2 = (
+            _transitions(ds, "update_ratio", stage, sel, "drift_concentration").values.astype(float) ** 2
+            if (self.relative_to == "update_ratio")
+            else None
+        )
+        n = v.shape[1]
+        if not self.leave_one_out:
+            share = self._statistic(v, u2, ds)
+        elif n <= self.top:
+            raise ObservableUnavailable(
+                f"drift_concentration: leave_one_out needs more than top = {self.top} selected transitions; "
+                f"case {case_name(ds)} has {n}"
+            )
+        else:
+            keep = [np.delete(np.arange(n), i) for i in range(n)]
+            share = np.min([self._statistic(v[:, k], None if u2 is None else u2[:, k], ds) for k in keep], axis=0)
         seeds = variable(ds, self.of)["seed"].values
         import xarray as xr
 
         return xr.DataArray(share, dims=("seed",), coords={"seed": seeds})
 
+    def _statistic(self, v: np.ndarray, u2: np.ndarray | None, ds: xr.Dataset) -> np.ndarray:
+        """The (relative) top share of per-seed values `v` (seed, transition); `u2`: squared update ratios."""
+        share = _checked_share(v, self.top, ds, self.of)
+        if self.relative_to == "update_ratio":
+            share = share / _checked_share(u2, self.top, ds, "update_ratio")
+        elif self.relative_to == "even":
+            n = v.shape[1]
+            share = share / (min(self.top, n) / n)
+        return share
+
     def _label_extra(self, stage: str | int | None) -> str:
         rel = {None: "", "update_ratio": " ÷ the same of update_ratio²", "even": " ÷ even share"}[self.relative_to]
-        return f"top {self.top} of {self.of}{rel}"
+        return f"top {self.top} of {self.of}{rel}" + (", smallest with one transition left out" if self.leave_one_out else "")
 
 
 @OBSERVABLES.register
@@ -487,6 +521,46 @@ class LossGapTokenwise(_SeedScalar):
 
     kind: Literal["loss_gap_tokenwise"] = "loss_gap_tokenwise"
     floor: ClassVar[str | None] = "tokenwise_loss"
+
+
+@OBSERVABLES.register
+class LossSlope(AbstractObservable):
+    """Slope of the training loss over the last `fraction` of training, in nats per `per` steps, per seed.
+
+    The least-squares slope of the logged loss (each value the mean over its chunk of ``log_every``
+    steps) against the step, over the chunks that end in the last `fraction` of the steps (at least
+    two are needed: ``log_every`` at most `fraction` / 2 of the steps). Near 0: training has converged;
+    negative: the loss still falls, and a verdict about the trained network may still move.
+    """
+
+    kind: Literal["loss_slope"] = "loss_slope"
+    fraction: float = Field(0.1, gt=0.0, le=1.0, description="the last fraction of the training steps fitted")
+    per: int = Field(1000, ge=1, description="the slope's unit: nats per this many steps")
+    staged: ClassVar[bool] = False
+    layered: ClassVar[bool] = False
+    default_stage: ClassVar[str | None] = None
+    dim: ClassVar[str | None] = None
+
+    def _values(self, ds: xr.Dataset, *, stage: str | int | None, sel: slice, role: str) -> xr.DataArray:
+        loss = variable(ds, "loss").transpose("seed", "step")
+        steps = np.asarray(loss["step"].values, dtype=float)
+        if steps.size == 0 or steps[-1] <= 0:
+            raise ObservableUnavailable(f"loss_slope: case {case_name(ds)} was not trained (no loss curve)")
+        late = steps > (1.0 - self.fraction) * steps[-1]
+        if late.sum() < 2:
+            raise ObservableUnavailable(
+                f"loss_slope: only {int(late.sum())} logged loss value(s) in the last {self.fraction:g} of the "
+                f"{int(steps[-1])} steps of case {case_name(ds)}; log more often (train.log_every)"
+            )
+        x = steps[late] - steps[late].mean()
+        y = loss.values[:, late].astype(float)
+        slope = (y - y.mean(axis=1, keepdims=True)) @ x / (x @ x) * self.per
+        import xarray as xr
+
+        return xr.DataArray(slope, dims=("seed",), coords={"seed": loss["seed"].values})
+
+    def _label_extra(self, stage: str | int | None) -> str:
+        return f"nats per {self.per} steps over the last {self.fraction:g} of training"
 
 
 class _InitVariable(AbstractObservable):
