@@ -337,6 +337,9 @@ def test_verify_knows_what_the_store_should_hold(tmp_path):
     states = {c["case"]: c["state"] for c in json.loads(out.stdout)}
     assert states == {"short-xi": "complete", "long-xi": "complete", "never-run": "missing"}
     assert out.returncode == 1
+    out = run_rgbench("verify", path, "--format", "json", "--partial")  # a run in progress: not computed yet
+    assert {c["case"]: c["state"] for c in json.loads(out.stdout)}["never-run"] == "pending"
+    assert out.returncode == 0
 
     shutil.rmtree(path / "long-xi")  # a complete case deleted
     out = run_rgbench("verify", path, "--format", "json")
@@ -344,6 +347,7 @@ def test_verify_knows_what_the_store_should_hold(tmp_path):
     assert out.returncode == 1
 
     (path / "short-xi" / "zarr.json").write_text("{ not json")  # a case's metadata garbled
+    assert run_rgbench("verify", path, "--partial").returncode == 1  # --partial forgives no case present
     out = run_rgbench("verify", path, "--format", "json")
     garbled = {c["case"]: c for c in json.loads(out.stdout)}["short-xi"]
     assert garbled["state"] == "corrupted" and "metadata" in garbled["reason"]

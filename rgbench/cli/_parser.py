@@ -169,10 +169,17 @@ def _add_verify(sub) -> None:
         help="check every case of a results store against its digests",
         description="Report the state of every case of a store: complete (digests match), unverified "
         "(written before digests), corrupted (with the reason), incomplete, or a replacement "
-        "an interruption left half done. Exit 1 if any case is corrupted or interrupted.",
+        "an interruption left half done. Exit 1 if any case is corrupted or interrupted, or if a case the "
+        "store's suite expects is missing (with --partial: pending, which does not fail).",
     )
     p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
     p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
+    p.add_argument(
+        "--partial",
+        action="store_true",
+        help="a run still in progress: the cases its suite expects and the store does not hold yet are "
+        "'pending' and do not fail (every case present must still verify)",
+    )
     p.set_defaults(func=_lazy("._stores", "_cli_verify"))
 
 

@@ -80,7 +80,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cli_verify(args: argparse.Namespace) -> int:
     """``rgbench verify STORE``: one line per case; exit 1 if any is corrupted, interrupted or missing (expected
-    by the store's suite and absent), 2 if there is no store or its root metadata cannot be read. A case's
+    by the store's suite and absent; with ``--partial`` such a case is pending and does not fail), 2 if there is no store or its root metadata cannot be read. A case's
     training checkpoint (an interrupted run's; `rgbench.checkpoint`) is listed as state ``checkpoint``."""
     from ..checkpoint import stored_checkpoints
     from ..store import CaseCheck, Store
@@ -91,6 +91,13 @@ def _cli_verify(args: argparse.Namespace) -> int:
         print(f"rgbench verify: {problem}", file=sys.stderr)
         return 2
     checks = store.check_all()
+    if getattr(args, "partial", False):
+        checks = [
+            CaseCheck(c.case_id, "pending", "not computed yet (--partial: a run in progress)", spec_hash=c.spec_hash)
+            if c.state == "missing"
+            else c
+            for c in checks
+        ]
     done = {c.case_id for c in checks if c.usable}
     checks += [
         CaseCheck(
