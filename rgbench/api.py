@@ -43,7 +43,8 @@ def run(
     plugins: Sequence[str] = (),
     quiet: bool = True,
 ) -> list[Outcome]:
-    """Train, measure and store every case of a suite (a file path or a loaded `Suite`); resumable.
+    """Train, measure and store every case of a suite (a file path, a standard suite's name such as
+    ``"smoke"`` — `rgbench.suite.standard_suites` — or a loaded `Suite`); resumable.
 
     As ``rgbench run``: `store` defaults to ``results/<suite>.zarr`` (and must be given with
     `overrides`, ``["train.steps=10000"]``, so a shipped store is never overwritten); `devices`

@@ -24,7 +24,9 @@ undoes a half-done swap (`Store.recover`), and readers never see a mixture.
 from the data as read back after writing. `Store.check_case` recomputes them: a case whose data,
 coordinates or provenance changed after completion, or that no longer decodes, is *corrupted* —
 ``run`` recomputes it, ``score`` gives ERROR with the reason, ``rgbench verify`` lists it. Cases
-written before digests existed are reported as unverified and used as they are.
+written before digests existed are reported as unverified and used as they are; `Store.seal`
+(``rgbench verify --seal``) writes their digests now, with a record of when (``rgbench_sealed``),
+so that from then on they are checked like any case — a protection from the sealing on, not before.
 
 **Never destroy what rgbench did not write.** A local store path must be absent, an empty
 directory, or a directory whose root ``zarr.json`` carries rgbench's root attributes (``suite`` and
@@ -71,6 +73,7 @@ __all__ = [
 COMPLETE_KEY = "rgbench_complete"
 MANIFEST_KEY = "rgbench_manifest"  # root attribute: the cases a store should hold (`Store.expected`)
 DIGEST_KEY = "rgbench_digests"
+SEALED_KEY = "rgbench_sealed"  # digests written after the case was computed (`Store.seal`): when, by what
 _RECORD_KEYS = (COMPLETE_KEY, DIGEST_KEY)  # the completion record: not part of what the digests cover
 _ZARR_PARTIAL = re.compile(r"zarr\.[0-9a-f]{32}\.partial")  # zarr's LocalStore writes zarr.json through one
 _SWAP = re.compile(r"^\.(?P<name>.+)\.(?P<kind>new|old)-(?P<pid>\d+)$")
@@ -391,7 +394,23 @@ class Store:
         diff = _differences(stored, dataset_digests(ds))
         if diff:
             return None, CaseCheck(case_id, "corrupted", f"changed after completion: {diff}", rec.status, rec.spec_hash)
-        return ds, CaseCheck(case_id, "complete", "digests match", rec.status, rec.spec_hash)
+        sealed = ds.attrs.get(SEALED_KEY)
+        reason = "digests match"
+        if isinstance(sealed, dict):
+            reason += f" (digests written {sealed.get('at', '?')}, after the case was computed: `rgbench verify --seal`)"
+        return ds, CaseCheck(case_id, "complete", reason, rec.status, rec.spec_hash)
+
+    def seal(self, case_id: str, record: dict[str, Any]) -> CaseCheck:
+        """Write the digests of a case stored before rgbench wrote digests (state ``unverified``), from its
+        data as they are now, with `record` (when, by which rgbench and commit) as ``rgbench_sealed`` —
+        itself covered by the digests. Any other case is left as it is. Returns the case's check after."""
+        ds, check = self._load_checked(case_id)
+        if check.state != "unverified":
+            return check
+        group = zarr.open_group(self.path, path=group_name(case_id), mode="r+")
+        group.attrs[SEALED_KEY] = record
+        group.attrs[DIGEST_KEY] = dataset_digests(self.open_case(case_id).load())
+        return self.check_case(case_id)
 
     def check_case(self, case_id: str) -> CaseCheck:
         """Recompute a case's digests against its completion record (loads the case)."""

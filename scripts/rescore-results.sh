@@ -20,6 +20,7 @@ score() {  # STORE BASE [OLD NAME]: BASE.score.json and BASE.score.md
     echo "${base}: $(python -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["counts"], "diagnostics", d["diagnostic_counts"])' "${base}.score.json")"
 }
 score results/smoke.zarr results/smoke
+score results/rg-paper-v3.zarr results/rg-paper-v3
 score results/rg-paper-v2.zarr results/rg-paper-v2
 score results/noise.zarr results/noise
 score results/controls.zarr results/controls

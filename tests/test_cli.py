@@ -32,10 +32,12 @@ print(code, ",".join(sorted(m for m in {heavy!r} if m in sys.modules)))
         ["list", "--json"],
         ["validate", "suites/rg-paper.yaml", "suites/controls.yaml", "suites/theory.yaml"],
         ["show", "suites/rg-paper.yaml"],
+        ["show", "smoke"],
+        ["suites", "--all"],
     ],
 )
 def test_reading_commands_import_no_heavy_library(argv):
-    """validate, list, show and --help import neither JAX, xarray, SciPy nor matplotlib (they were
+    """validate, list, show, suites and --help import neither JAX, xarray, SciPy nor matplotlib (they were
     6-7 s of CPU before anything happened); benchmarks/cli_startup.py times them."""
     out = run_python(_PROBE.format(heavy=HEAVY), *argv, cwd=ROOT, check=True)
     code, _, heavy = out.stdout.strip().splitlines()[-1].partition(" ")
@@ -121,7 +123,7 @@ def test_only_selects_a_grid_by_its_base_id():
 def test_parser_has_every_command_and_resolves_them_lazily():
     parser = build_parser()
     sub = next(a for a in parser._actions if a.dest == "command")
-    assert set(sub.choices) == {"validate", "list", "show", "run", "score", "verify", "leaderboard", "plot"}
+    assert set(sub.choices) == {"validate", "list", "show", "suites", "run", "score", "verify", "leaderboard", "plot"}
     args = parser.parse_args(["run", "suites/smoke.yaml", "--only", "short-xi", "--plugin", "x"])
     assert args.only == ["short-xi"]
     assert args.plugins == ["x"]

@@ -379,3 +379,38 @@ def test_the_runner_writes_a_manifest_before_any_case(tmp_path, monkeypatch):
     monkeypatch.setattr(runner, "execute_case", fake)
     runner.run_suite(suite, str(tmp_path / "s.zarr"), only=["short-xi"], quiet=True)
     assert seen == [{c.id: c.hash for c in suite.cases}]  # every case of the suite, not only those run
+
+
+def test_seal_writes_digests_for_a_case_stored_without_them(tmp_path):
+    """A case written before digests (unverified) is sealed by `verify --seal`: its digests are
+    written from its data as they are, with when; it then verifies complete, its scores are unchanged,
+    and a change to its data afterwards is caught as corruption. A case that has digests is untouched."""
+    import shutil
+
+    from helpers import e2e_store
+
+    from rgbench.store import DIGEST_KEY, SEALED_KEY
+
+    path = e2e_store(tmp_path)
+    group = zarr.open_group(str(path), path="short-xi", mode="r+")
+    del group.attrs[DIGEST_KEY]  # as a store written before rgbench stored digests
+    before_long = (path / "long-xi" / "zarr.json").read_bytes()
+    assert Store(str(path)).check_case("short-xi").state == "unverified"
+    scored = run_rgbench("score", path, "--format", "json", "--allow-errors").stdout
+
+    out = run_rgbench("verify", path, "--seal", "--partial", "--format", "json")
+    assert out.returncode == 0, out.stderr
+    rows = {c["case"]: c for c in json.loads(out.stdout)}
+    assert rows["short-xi"]["state"] == "complete" and "after the case was computed" in rows["short-xi"]["reason"]
+    assert "sealed 1 case(s)" in out.stderr
+    assert SEALED_KEY in dict(zarr.open_group(str(path), path="short-xi", mode="r").attrs)
+    assert (path / "long-xi" / "zarr.json").read_bytes() == before_long  # had digests: not rewritten
+    assert run_rgbench("score", path, "--format", "json", "--allow-errors").stdout == scored
+
+    copy = tmp_path / "copy.zarr"
+    shutil.copytree(path, copy)
+    ds = xr.open_zarr(str(copy), group="short-xi", consolidated=False).load()
+    name = next(n for n in ds.data_vars if ds[n].dtype.kind == "f" and ds[n].size > 1)
+    arr = zarr.open_array(str(copy), path=f"short-xi/{name}", mode="r+")
+    arr[(0,) * arr.ndim] = float(arr[(0,) * arr.ndim]) + 1.0
+    assert Store(str(copy)).check_case("short-xi").state == "corrupted"

@@ -1,4 +1,4 @@
-"""The command line, `rgbench validate | list | show | run | score | leaderboard | verify | plot`: the top layer.
+"""The command line, `rgbench validate | list | show | suites | run | score | leaderboard | verify | plot`: the top layer.
 It owns the grammar (`_parser`), the shared options, the terminal width, and turning a user's errors into exit 2.
 
 Each command's module is imported only when the command runs, so ``rgbench --help`` starts no JAX.

@@ -1,4 +1,4 @@
-"""The commands that read suites and the reference only: `rgbench validate | list | show`."""
+"""The commands that read suites and the reference only: `rgbench validate | list | show | suites`."""
 
 from __future__ import annotations
 
@@ -179,4 +179,94 @@ def _cmd_show(args: argparse.Namespace) -> int:
             human_seconds(e.seconds),
         )
     console.print(table)
+    return 0
+
+
+def _suite_row(standard) -> dict:
+    """One standard suite as `rgbench suites` shows it: its names, title, version, cases × seeds and
+    estimated time (`rgbench.cost.estimates`, as `rgbench show`), or the problems that stop it loading."""
+    from ..cost import estimates as cost_estimates
+    from ..suite import SuiteError, load_suite
+
+    row = {
+        "name": standard.name,
+        "suite": standard.declared,
+        "version": standard.version,
+        "archived": standard.archived,
+        "path": str(standard.path),
+    }
+    try:
+        suite = load_suite(standard.path)
+    except SuiteError as e:  # a standard suite should load; a broken one is listed as such, not a crash
+        return row | {"title": "", "problems": [str(p) for p in e.problems]}
+    seeds = sorted({c.seeds for c in suite.cases})
+    return row | {
+        "suite": suite.name,
+        "title": suite.title,
+        "cases": len(suite.cases),
+        "seeds_per_case": seeds,
+        "trained_seeds": sum(c.seeds for c in suite.cases),
+        "estimated_seconds": round(sum(e.seconds for e in cost_estimates(suite.cases)), 1),
+    }
+
+
+def _cmd_suites(args: argparse.Namespace) -> int:
+    from rich.markup import escape
+    from rich.table import Table
+
+    from ..cost import human_seconds
+    from ..suite import standard_suites, suites_dir
+    from ._console import console as make_console
+
+    standard = standard_suites(archived=args.all)
+    if not standard:
+        print(
+            f"rgbench suites: no standard suites found (looked for the package rgbench.suites; got {suites_dir()})",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    rows = [_suite_row(s) for s in standard]
+    if args.json:
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return 0
+    console = make_console()
+    for archived in (False, True):
+        group = [r for r in rows if r["archived"] == archived]
+        if not group:
+            continue
+        table = Table(
+            title="archived suites (earlier versions): archive/NAME" if archived else "standard suites",
+            title_justify="left",
+            caption=None
+            if archived or args.all
+            else "any suite argument (run, show, validate, score/plot --suite) takes a name or a declared name; "
+            "archived suites as archive/NAME: `rgbench suites --all` lists them",
+            caption_justify="left",
+        )
+        for col in ("name", "suite", "version", "title", "cases × seeds", "time (est.)"):
+            table.add_column(
+                col, justify="right" if col in ("cases × seeds", "time (est.)") else "left", ratio=1 if col == "title" else None
+            )
+        for r in group:
+            if "problems" in r:
+                table.add_row(
+                    escape(r["name"]),
+                    escape(r["suite"] or "—"),
+                    r["version"] or "—",
+                    f"[red]invalid: {escape(r['problems'][0])}[/]",
+                    "",
+                    "",
+                )
+                continue
+            seeds = r["seeds_per_case"]
+            per_case = str(seeds[0]) if len(seeds) == 1 else f"{seeds[0]}–{seeds[-1]}"
+            table.add_row(
+                escape(r["name"]),
+                escape(r["suite"]),
+                r["version"] or "—",
+                escape(r["title"]),
+                f"{r['cases']} × {per_case}",
+                human_seconds(r["estimated_seconds"]),
+            )
+        console.print(table)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from .._version import __version__
-from ._commands import _cmd_list, _cmd_show, _cmd_validate
+from ._commands import _cmd_list, _cmd_show, _cmd_suites, _cmd_validate
 from ._options import add_budget_options, add_plugin_option, add_set_option
 
 __all__ = ["build_parser"]
@@ -24,6 +24,7 @@ _LIST_CATEGORIES = (
     "theory",
     "leaderboard",
 )
+_SUITE_HELP = "a suite file, or a standard suite's name when no such file exists: smoke, rg-paper-v3, archive/rg-paper-v1 (`rgbench suites`)"
 
 
 def _lazy(module: str, name: str):
@@ -39,7 +40,7 @@ def _lazy(module: str, name: str):
 
 def _add_validate(sub) -> None:
     p = sub.add_parser("validate", help="check suite files; exit 2 and one line per problem if any is invalid")
-    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="suite files, or standard suites' names (`rgbench suites`)")
     p.add_argument("-q", "--quiet", action="store_true", help="print problems only")
     add_budget_options(p)
     add_set_option(p)
@@ -61,16 +62,27 @@ def _add_list(sub) -> None:
 
 def _add_show(sub) -> None:
     p = sub.add_parser("show", help="a suite's expanded cases with their hashes and cost estimates")
-    p.add_argument("suite", metavar="SUITE")
+    p.add_argument("suite", metavar="SUITE", help=_SUITE_HELP)
     p.add_argument("--json", action="store_true", help="the resolved suite as JSON, with each case's estimate")
     add_set_option(p)
     add_plugin_option(p)
     p.set_defaults(func=_cmd_show)
 
 
+def _add_suites(sub) -> None:
+    p = sub.add_parser(
+        "suites",
+        help="the standard suites (installed with rgbench): name, declared name, title, version, cases × seeds, "
+        "estimated time; any SUITE argument takes one of these names",
+    )
+    p.add_argument("--all", action="store_true", help="the archived suites too (archive/NAME)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_cmd_suites)
+
+
 def _add_run(sub) -> None:
     p = sub.add_parser("run", help="train, measure and store every case of a suite (resumable)")
-    p.add_argument("suite", metavar="SUITE")
+    p.add_argument("suite", metavar="SUITE", help=_SUITE_HELP)
     p.add_argument("--store", help="Zarr store path or fsspec URL (default results/<suite>.zarr)")
     p.add_argument(
         "--only", nargs="+", metavar="CASE_ID", help="run only these cases: case ids, or a grid's base id for all of its cases"
@@ -116,7 +128,7 @@ def _add_score(sub) -> None:
         "FAIL, NONSPECIFIC or ERROR; 2 the store or suite cannot be read.",
     )
     p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
-    p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
+    p.add_argument("--suite", default=None, help="suite file or standard suite's name (default: the suite recorded in the store)")
     p.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="output format")
     p.add_argument("--strict", action="store_true", help="exit with status 1 on any FAIL, NONSPECIFIC or ERROR")
     p.add_argument("--allow-errors", action="store_true", help="exit 0 even when a verdict is ERROR (by default ERROR exits 3)")
@@ -180,6 +192,12 @@ def _add_verify(sub) -> None:
         help="a run still in progress: the cases its suite expects and the store does not hold yet are "
         "'pending' and do not fail (every case present must still verify)",
     )
+    p.add_argument(
+        "--seal",
+        action="store_true",
+        help="first write digests for the cases stored before rgbench wrote digests (unverified), from their data "
+        "as they are now, recording when: they are checked from then on",
+    )
     p.set_defaults(func=_lazy("._stores", "_cli_verify"))
 
 
@@ -191,12 +209,12 @@ def _add_plot(sub) -> None:
     )
     p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
     p.add_argument("--out", required=True, help="output directory")
-    p.add_argument("--suite", default=None, help="suite file (default: the suite recorded in the store)")
+    p.add_argument("--suite", default=None, help="suite file or standard suite's name (default: the suite recorded in the store)")
     add_plugin_option(p)
     p.set_defaults(func=_lazy("._stores", "_cli_plot"))
 
 
-_COMMANDS = (_add_validate, _add_list, _add_show, _add_run, _add_score, _add_leaderboard, _add_verify, _add_plot)
+_COMMANDS = (_add_validate, _add_list, _add_show, _add_suites, _add_run, _add_score, _add_leaderboard, _add_verify, _add_plot)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -90,6 +90,8 @@ def _cli_verify(args: argparse.Namespace) -> int:
     if problem:
         print(f"rgbench verify: {problem}", file=sys.stderr)
         return 2
+    if getattr(args, "seal", False):
+        _seal(store)
     checks = store.check_all()
     if getattr(args, "partial", False):
         checks = [
@@ -129,6 +131,28 @@ def _cli_verify(args: argparse.Namespace) -> int:
             counts[c.state] = counts.get(c.state, 0) + 1
         print(f"{args.store}: " + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "no cases"))
     return 1 if any(c.state in ("corrupted", "interrupted", "missing") for c in checks) else 0
+
+
+def _seal(store) -> None:
+    """Digests for every unverified case of `store`, written now, with when and by what (`Store.seal`)."""
+    from datetime import datetime, timezone
+
+    from .._git import git_commit
+    from .._version import __version__
+    from ..store import is_local
+
+    record = {
+        "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "rgbench_version": __version__,
+        "commit": git_commit(),
+        "why": "the case was written before rgbench stored digests; these protect it from this time on",
+    }
+    sealed = [c.case_id for c in store.check_all() if c.state == "unverified"]
+    for case_id in sealed:
+        store.seal(case_id, record)
+    if sealed and is_local(store.path):
+        store.consolidate()
+    print(f"sealed {len(sealed)} case(s): digests written {record['at']}" if sealed else "nothing to seal", file=sys.stderr)
 
 
 def _cli_plot(args: argparse.Namespace) -> int:

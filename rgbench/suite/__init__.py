@@ -27,7 +27,8 @@ The modules, in the order a suite goes through them:
 * ``_problems``: pydantic's errors located in the sources of a case, and `SuiteError`;
 * ``_checks``: each case validated, null sets resolved, the checks across cases;
 * ``_hash``: a case's identity (`case_hash`) and the plugins its kinds come from;
-* ``_suite``: `Case`, `Suite`, `load_suite` and the JSON a store keeps.
+* ``_suite``: `Case`, `Suite`, `load_suite` and the JSON a store keeps;
+* ``_packaged``: the standard suites (the package ``rgbench.suites``) and the names that find them.
 
 It composes measure, predictions, models, inputs, plugins and the registry, and imports nothing that
 builds on it (cost, scoring, runner, plots, reference, cli, api); importing it does not import JAX.
@@ -36,6 +37,10 @@ builds on it (cost, scoring, runner, plots, reference, cli, api); importing it d
 from ._hash import case_hash as case_hash
 from ._hash import plugin_sources as plugin_sources
 from ._hash import unknown_kinds as unknown_kinds
+from ._packaged import StandardSuite as StandardSuite
+from ._packaged import resolve_suite_path as resolve_suite_path
+from ._packaged import standard_suites as standard_suites
+from ._packaged import suites_dir as suites_dir
 from ._problems import SuiteError as SuiteError
 from ._schema import MAX_CASES as MAX_CASES
 from ._schema import MAX_FILES as MAX_FILES
@@ -59,6 +64,10 @@ __all__ = [
     "SuiteError",
     "Located",
     "load_suite",
+    "resolve_suite_path",
+    "standard_suites",
+    "StandardSuite",
+    "suites_dir",
     "suite_from_json",
     "case_from_dict",
     "case_to_dict",

@@ -23,6 +23,7 @@ from ._checks import (
 )
 from ._expand import _apply_overrides, _expand, _parse_overrides
 from ._hash import UNHASHED_TRAIN_KEYS, case_hash
+from ._packaged import resolve_suite_path
 from ._problems import SuiteError, _listing, locate
 from ._read import _display, _Raw, _read
 from ._schema import models
@@ -114,10 +115,14 @@ class Suite:
 def load_suite(path: str | Path, overrides: Sequence[str] = ()) -> Suite:
     """Read, resolve and validate a suite file. Raises SuiteError listing every problem.
 
+    `path` is a file, or the name of a standard suite when no such file exists (``smoke``,
+    ``rg-paper-v3``, ``archive/rg-paper-v1``: `rgbench.suite._packaged`), read from the installed
+    package ``rgbench.suites``.
+
     `overrides` (``rgbench run --set KEY=VALUE``) set a dotted key in every case, above everything the
     file says — e.g. ``train.steps=10000`` or ``seeds=10`` for a longer run on an accelerator — and are
     validated with the file, their problems reported as ``--set: KEY: …``."""
-    path = Path(path)
+    path = resolve_suite_path(path)
     models()  # populate the registries first: merging needs to know each kind's parameters
     problems: list[Located] = []
     raw = _Raw()
