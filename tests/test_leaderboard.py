@@ -388,3 +388,24 @@ def test_a_claim_id_with_a_margin_per_family_is_one_column_and_one_ranking():
         _report_with([at(0.5)], "mixer", store="b.zarr", name="v3-architectures"),
     ]
     assert len(LB.build_leaderboard(without, n_resamples=100).sections) == 2
+
+
+def test_reference_reports_are_the_shipped_score_reports_and_join_by_claims(tmp_path):
+    """`--reference` adds the shipped stores' score reports (the package rgbench.results, from any
+    directory): they are results/*.score.json, and a report that states none of their claims is a
+    ranking of its own beside them."""
+    from helpers import ROOT, run_rgbench
+
+    found = LB.reference_reports()
+    assert sorted(p.name for p in found) == sorted(p.name for p in (ROOT / "results").glob("*.score.json"))
+    assert all(p.read_bytes() == (ROOT / "results" / p.name).read_bytes() for p in found)
+    own = tmp_path / "own.score.json"
+    own.write_text(
+        _report_with(
+            [pred("final_loss", {"kind": "threshold", "at_most": 9.0}, claim="mine")], "tokenwise", store="own.zarr"
+        ).to_json()
+    )
+    out = run_rgbench("leaderboard", own, "--reference", "--format", "json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rankings = json.loads(out.stdout)["rankings"]
+    assert len(rankings) >= 2 and any(r["sources"] == ["own.zarr"] for r in rankings)

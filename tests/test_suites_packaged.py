@@ -124,6 +124,7 @@ def test_pyproject_lists_every_package():
     """The packages are listed by hand (find cannot map suites/ into rgbench): none may be missing."""
     tool = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "rgbench").rglob("__init__.py")}
-    assert set(tool["packages"]) == found | {"rgbench.suites", "rgbench.suites.archive"}
-    assert tool["package-dir"]["rgbench.suites"] == "suites"
-    assert set(tool["package-data"]) == {"rgbench.suites", "rgbench.suites.archive"}
+    assert set(tool["packages"]) == found | {"rgbench.suites", "rgbench.suites.archive", "rgbench.results"}
+    assert tool["package-dir"]["rgbench.suites"] == "suites" and tool["package-dir"]["rgbench.results"] == "results"
+    assert set(tool["package-data"]) == {"rgbench.suites", "rgbench.suites.archive", "rgbench.results"}
+    assert tool["package-data"]["rgbench.results"] == ["*.score.json"]  # the reports, never the stores

@@ -151,6 +151,12 @@ def _add_leaderboard(sub) -> None:
         "report JSON files) given, with bootstrap rank intervals.",
     )
     p.add_argument("stores", nargs="+", metavar="STORE", help="results stores or `rgbench score --format json` reports")
+    p.add_argument(
+        "--reference",
+        action="store_true",
+        help="add the shipped stores' score reports (installed with rgbench): a store joins the reference rows "
+        "whose claims it states under the same criteria",
+    )
     p.add_argument("--format", choices=["markdown", "csv", "html", "json"], default="markdown", help="output format")
     p.add_argument("--out", default=None, help="write to FILE instead of standard output")
     p.add_argument(

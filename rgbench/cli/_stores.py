@@ -207,11 +207,14 @@ def _cli_score(args: argparse.Namespace) -> int:
 
 def _cli_leaderboard(args: argparse.Namespace) -> int:
     """``rgbench leaderboard STORE...``: one row per architecture configuration, written or printed."""
-    from ..leaderboard import LeaderboardError, build_leaderboard
+    from ..leaderboard import LeaderboardError, build_leaderboard, reference_reports
     from ..scoring import ScoreError
 
     try:
-        board = build_leaderboard(args.stores, figures_from=args.figures_from)
+        stores = list(args.stores)
+        if getattr(args, "reference", False):
+            stores += [str(p) for p in reference_reports()]
+        board = build_leaderboard(stores, figures_from=args.figures_from)
     except (LeaderboardError, ScoreError) as e:
         print(f"rgbench leaderboard: {e}", file=sys.stderr)
         return 2

@@ -63,7 +63,16 @@ from ..scoring import FIGURES, Report, ScoreError, Verdict, score_store
 from . import _render
 from ._margins import _agree_samples, specific_margins
 
-__all__ = ["Leaderboard", "Row", "Interval", "LeaderboardError", "MixedFormatError", "build_leaderboard", "load_report"]
+__all__ = [
+    "Leaderboard",
+    "Row",
+    "Interval",
+    "LeaderboardError",
+    "MixedFormatError",
+    "build_leaderboard",
+    "load_report",
+    "reference_reports",
+]
 
 
 class LeaderboardError(Exception):
@@ -246,6 +255,24 @@ def load_report(source: Report | str | Path) -> Report:
                 f"{path} is not a score report ({e}); write one with `rgbench score STORE --format json`"
             ) from e
     return score_store(path)
+
+
+def reference_reports() -> list[Path]:
+    """The score reports of the shipped stores (``results/*.score.json``, installed as the package
+    ``rgbench.results``): what ``rgbench leaderboard STORE --reference`` puts beside a store. The
+    rankings (`_rankings`) keep each report with the claims it shares, so a store joins the reference
+    rows whose claims it states under the same criteria. Read from the repository's results/ where
+    the package is not installed (a bare checkout on the path)."""
+    from importlib.resources import files
+
+    try:
+        where = Path(str(files("rgbench.results")))
+    except ModuleNotFoundError:
+        where = Path(__file__).resolve().parents[2] / "results"
+    found = sorted(where.glob("*.score.json"))
+    if not found:
+        raise LeaderboardError(f"no reference score reports in {where} (this installation ships none)")
+    return found
 
 
 def _arch_key(arch: dict[str, Any]) -> str:
