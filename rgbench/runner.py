@@ -343,6 +343,7 @@ def run_suite(
     for w in warned if not quiet else ():
         print(w, file=sys.stderr)
     Store(store_path).check_target([c.id for c in cases])  # before any compute: never write over what is not ours
+    _check_contracts(cases)
     prereg = preregistration(suite.path)  # taken once, here, before any case starts
     manifest = {"cases": {c.id: c.hash for c in suite.cases}, "preregistration": prereg}
     with _store_io("creating the store", None):
@@ -376,6 +377,28 @@ def run_suite(
     with _store_io("consolidating the store's metadata", None):
         Store(store_path).consolidate()  # the run is over: a plain xr.open_zarr now opens without warnings
     return outcomes
+
+
+def _check_contracts(cases: Sequence[Case]) -> None:
+    """Every distinct network of `cases` meets the architecture contract (`rgbench.models.check_contract`),
+    traced abstractly before any compute: a plugin family that breaks it is refused with the contract
+    named, not after training with a broadcast error. SuiteError otherwise."""
+    from .models import ArchitectureContractError, check_contract
+    from .suite import Located
+
+    problems, seen = [], set()
+    for case in cases:
+        key = (case.architecture, case.input.vocab, case.input.length)
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            check_contract(case.architecture, case.input.vocab, case.input.length)
+        except ArchitectureContractError as e:
+            file, line, _ = case.source or ("suite", None, f"cases[{case.id}]")
+            problems.append(Located(file, line, "architecture", f"case {case.id!r}: {e}"))
+    if problems:
+        raise SuiteError(problems)
 
 
 @contextlib.contextmanager

@@ -276,3 +276,55 @@ def test_the_gmlp_example_returns_the_stream_and_mixes_positions_only_through_it
     report = json.loads(scored.stdout)
     assert [c["status"] for c in report["cases"].values()] == ["complete", "complete"]
     assert all(p["verdict"] != "ERROR" for p in report["predictions"])
+
+
+BREAKS_CONTRACT = '''
+import dataclasses
+from typing import Literal
+from rgbench.models import Tokenwise
+from rgbench.models._tokenwise import TokenwiseNet
+from rgbench.registry import ARCHITECTURES
+
+
+class ForgetsTheEmbedding(TokenwiseNet):
+    def apply(self, inputs, *, collect):
+        stream, logits = super().apply(inputs, collect=collect)
+        return (None if stream is None else stream[:, 1:]), logits  # the embedding output dropped
+
+
+@ARCHITECTURES.register
+class Forgetful(Tokenwise):
+    """A plugin whose network returns depth streams, not depth + 1."""
+    kind: Literal["forgetful"] = "forgetful"
+
+    def network(self, vocab, length, *, key):
+        net = super().network(vocab, length, key=key)
+        broken = object.__new__(ForgetsTheEmbedding)  # the same fields, the broken apply
+        for f in dataclasses.fields(net):
+            object.__setattr__(broken, f.name, getattr(net, f.name))
+        return broken
+'''
+
+
+def test_a_network_that_breaks_the_contract_is_refused_before_any_compute(tmp_path):
+    """A plugin family whose stream lacks the embedding layer is refused by `rgbench run` with the
+    contract named (shapes wanted and got), before a store case is written — not after training."""
+    (tmp_path / "forgetful.py").write_text(BREAKS_CONTRACT)
+    (tmp_path / "suite.yaml").write_text(SUITE.replace("kind: toy", "kind: forgetful"))
+    out = run_rgbench("run", "suite.yaml", "--plugin", "forgetful.py", "--store", "s.zarr", cwd=tmp_path)
+    assert out.returncode == 2, (out.stdout, out.stderr)
+    assert "architecture 'forgetful'" in out.stderr and "depth + 1" in out.stderr, out.stderr
+    assert "(2, 3, 8, 8)" in out.stderr and "(2, 4, 8, 8)" in out.stderr, out.stderr  # got, wanted
+    assert not (tmp_path / "s.zarr").exists() or not any((tmp_path / "s.zarr").glob("a"))
+
+
+def test_the_builtin_families_meet_the_contract():
+    from rgbench.models import Mixer, Transformer, Windowed, check_contract
+
+    for arch in (
+        Tokenwise(depth=2, width=8, hidden_mult=2),
+        Mixer(depth=2, width=8, hidden_mult=2, token_hidden=4),
+        Windowed(depth=2, width=8, hidden_mult=2),
+        Transformer(depth=2, width=8, heads=2, head_width=4, hidden_mult=2),
+    ):
+        check_contract(arch, 4, 8)  # raises ArchitectureContractError otherwise

@@ -27,6 +27,7 @@ from ._configs import Transformer as Transformer
 from ._configs import Windowed as Windowed
 
 _LAZY = {
+    "_contract": ("ArchitectureContractError", "check_contract"),
     "_base": ("AbstractArchitecture", "ContextFreeArchitecture", "per_token_ce_sum", "scan_blocks", "stacked"),
     "_layers": ("ChannelMLP", "Embedding", "Normalization", "Readout", "activate", "normal"),
     "_mixer": ("MixerNet",),
