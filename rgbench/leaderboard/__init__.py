@@ -1,45 +1,28 @@
 """Compare architectures across score reports: one row per architecture configuration and ranking.
-It owns building the board and its rank intervals (here) and the board's renderings (`_render`).
-
-Rankings (`_rankings`): reports that state the same claim (its ``id:``, or its text) under the same
-criteria (`_criteria`: observable, test, pass region, stage, layers, rows, judged against nulls or not)
-and that all train or all do not are one ranking; rows are compared only within one. A board over
-reports that form several rankings holds one section per ranking (`Leaderboard.sections`), each
-ranked on its own, so that version-1 and version-2 criteria, or untrained theory configurations and
-trained networks, never meet in one ranking. Within a ranking, one claim decided by different
-criteria in different reports gets a column per report ("claim · suite").
+It owns building the board and its rank intervals (here), which reports rank together (`_rankings`),
+the score (`_margins`) and the board's renderings (`_render`); `rgbench._board_rules` states the rules
+in words, as the board and ``rgbench list leaderboard`` print them.
 
 Inputs are score reports (`rgbench.scoring.Report`), report JSON files (``rgbench score --format
-json``) or result stores (scored on the fly with the suite they record). Every case of every report
-joins the row of its resolved ``architecture`` configuration, whatever the suite or the input.
+json``) or result stores (scored on the fly with the suite they record). Reports that state the same
+claim (its ``id:``, or its text) under the same criteria, all trained or all untrained, form one
+ranking; a board over several holds one section per ranking (`Leaderboard.sections`), and rows are
+compared only within one. In a ranking every case joins the row of its resolved ``architecture``.
 
-A row shows
-  * claims supported / scored: PASS verdicts over the claims (``purpose: claim``) of the row's cases
-    (ERROR counts as scored and not supported — nothing passes on missing data; NONSPECIFIC, a test
-    that passes on one of its nulls as well, is not support either and has its own column), and the
-    verdict of every claim (columns keyed by the claim's stable ``id:``, or by its text where its
-    suite gives none, so a claim that several suites or architectures state lines up in one column;
-    a row with several predictions of one claim — say rg-paper's and controls' — shows each verdict
-    in order, e.g. ``INC/PASS``); diagnostics (``purpose: diagnostic``) are never support: those
-    that did not pass are listed beside the row (`Row.badges`);
-  * the agreement fraction with a 95 % bootstrap interval, and the rank as a 95 % bootstrap
-    interval — never a bare rank;
-  * figures with 95 % bootstrap intervals over seeds: rank collapse C (erank drop over layers 1..L,
-    trained minus init), top-2 share of trained kernel drift, loss gap to the Bayes floor and to the
-    tokenwise floor; averaged over the row's cases (or taken from the cases named by
-    ``figures_from``), seeds resampled within each case; and total wall time.
+A row shows:
 
-Ranking (`_margins`): rows are ranked by their score — the mean, over the claims every ranked row
-states (`Leaderboard.shared`), of each claim's specific margin: how far its seeds' mean lies inside
-the pass region in seed standard deviations, squashed to (−3, 3), and no more than the margin by
-which each of its nulls fails. In each of `n_resamples` replicates every case's seeds are resampled
-(one draw per case, shared by its predictions and by the nulls that read it) and every margin is
-recomputed; the score's interval and the rank interval (2.5–97.5 %) come from those replicates, and
-`Leaderboard.beats` holds, for each pair of rows, the share of replicates in which one's score
-exceeds the other's. Rows whose rank intervals overlap are not distinguishable; rows that share no
-claim are not ranked at all. The agreement fraction (PASS over scored claims) is shown with an
-interval from re-deciding each claim approximately on the same replicates, as description. Rows are
-listed by mean bootstrap rank.
+* claims supported / scored — PASS over the claims (``purpose: claim``) of its cases (ERROR and
+  NONSPECIFIC are not support) — and the verdict of every claim, a column per claim (a row with
+  several predictions of one claim shows each, e.g. ``INC/PASS``); diagnostics are never support,
+  those that did not pass are listed beside the row (`Row.badges`);
+* its score — the mean specific margin over the claims every ranked row states (`Leaderboard.shared`,
+  `_margins`) — with a 95 % interval and a rank interval from resampling seeds within each case (one
+  draw per case, shared by its predictions and the nulls that read it) and recomputing every margin;
+  `Leaderboard.beats` holds the share of replicates in which one row's score exceeds another's. Rows
+  whose rank intervals overlap are not distinguishable; rows are listed by rank interval;
+* the agreement fraction (descriptive), figures with 95 % bootstrap intervals over seeds (rank
+  collapse, top-2 drift share, loss gaps to the Bayes and tokenwise floors; from ``figures_from``'s
+  cases where given) and what the network costs (parameters, training FLOPs and wall time per seed).
 
 Rows with no scored claim are listed apart and never ranked. Reports written in different
 data-format versions are refused (`MixedFormatError`).
@@ -61,7 +44,8 @@ from .._modules import callable_module
 from ..registry import ARCHITECTURES
 from ..scoring import FIGURES, Report, ScoreError, Verdict, score_store
 from . import _render
-from ._margins import _agree_samples, specific_margins
+from ._margins import _agree_samples, _SeedDraws, specific_margins
+from ._rankings import _case_cost, _column_keys, _rankings
 
 __all__ = [
     "Leaderboard",
@@ -397,90 +381,6 @@ def _ranking(
     )
 
 
-_BOUNDS = (
-    "at_least",
-    "at_most",
-    "delta",
-    "share_at_least",
-    "spearman_at_most",
-    "spearman_at_least",
-    "below",
-    "fraction_at_least",
-)
-
-
-def _criteria(p) -> str:
-    """What decides a claim: its observable, test, pass region, stage, layers and rows, and whether it
-    is judged against nulls — not the cases it names (a comparison's other case, the nulls' cases),
-    which differ from one architecture to the next for the same claim. A claim with a stable ``id:``
-    is the same claim whatever its margin: suites set margins per architecture family (from each
-    family's nulls), so its numeric bounds are left out too."""
-    spec = dict(p.spec)
-    if isinstance(spec.get("test"), dict):
-        drop = ("compare_to", *(_BOUNDS if p.claim_id else ()))
-        spec["test"] = {k: v for k, v in spec["test"].items() if k not in drop}
-    return json.dumps({"spec": spec, "nulls": bool(p.nulls)}, sort_keys=True, default=str)
-
-
-def _column_keys(reports: list[Report], members: list[int]) -> dict[tuple[int, int], str]:
-    """(report, prediction index) → the claim's column in the ranking of the reports `members`: its
-    stable id, or its text where its suite gives none; where one key is decided by different criteria
-    in different reports, each report's column is the key followed by " · " and its suite, so that
-    only the same claim under the same criteria shares a column."""
-    criteria: dict[str, set[str]] = {}
-    for ri in members:
-        for p in reports[ri].predictions:
-            if p.purpose == "claim":
-                criteria.setdefault(p.claim_id or p.claim, set()).add(_criteria(p))
-    out = {}
-    for ri in members:
-        rep = reports[ri]
-        for pi, p in enumerate(rep.predictions):
-            key = p.claim_id or p.claim
-            out[(ri, pi)] = key if len(criteria.get(key, ())) <= 1 else f"{key} · {rep.suite}"
-    return out
-
-
-def _trained(rep: Report) -> bool:
-    """False only where every case records that it trains for no step (a theory suite); a case that
-    records no training configuration (an older report) counts as trained."""
-    return not rep.cases or any((cs.train or {}).get("steps", 1) > 0 for cs in rep.cases.values())
-
-
-def _rankings(reports: list[Report]) -> list[tuple[list[int], str, bool]]:
-    """The reports grouped into rankings — (member indices, name, trained) in order of first report.
-
-    Two reports join one ranking when they state the same claim (its id, or its text) under the same
-    criteria (`_criteria`) and both train their networks or neither does: version-1 and
-    version-2 criteria, or a suite of untrained theory configurations and a suite of trained
-    networks, never meet in one ranking. A report with no claim is a ranking of its own (unranked rows)."""
-    parent = list(range(len(reports)))
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    owner: dict[tuple[str, str, bool], int] = {}
-    for ri, rep in enumerate(reports):
-        for p in rep.predictions:
-            if p.purpose == "claim":
-                j = owner.setdefault((p.claim_id or p.claim, _criteria(p), _trained(rep)), ri)
-                parent[find(ri)] = find(j)
-    members: dict[int, list[int]] = {}
-    for ri in range(len(reports)):
-        members.setdefault(find(ri), []).append(ri)
-    out: list[tuple[list[int], str, bool]] = []
-    for group in members.values():
-        suites = list(dict.fromkeys(reports[ri].suite for ri in group))
-        trained = any(_trained(reports[ri]) for ri in group)
-        name = " + ".join(suites) + ("" if trained else " (untrained)")
-        taken = sum(1 for _, n, _ in out if n == name or n.startswith(f"{name} #"))
-        out.append((group, name if not taken else f"{name} #{taken + 1}", trained))
-    return out
-
-
 def _load_reports(reports_or_paths: list[Report | str | Path]) -> tuple[list[Report], list[str], int | None]:
     """The reports, their sources (store or suite) and their one data-format version (None: unknown)."""
     if not reports_or_paths:
@@ -512,23 +412,6 @@ def _groups(reports: list[Report], members: list[int]) -> dict[str, dict[str, An
             g = groups.setdefault(_arch_key(arch), {"arch": arch, "cases": [], "preds": []})
             g["preds"].append((ri, pi, p))
     return {k: g for k, g in groups.items() if g["preds"] or g["cases"]}
-
-
-class _SeedDraws:
-    """Seed-resampling indices, (n_resamples, n), one draw per (report, case, seed count), shared by
-    every prediction and null that reads that case; drawn from `rng` in the order first asked for."""
-
-    def __init__(self, rng: np.random.Generator, n_resamples: int):
-        self.rng, self.n_resamples = rng, n_resamples
-        self.draws: dict[tuple[int, str, int], np.ndarray] = {}
-
-    def __call__(self, ri: int, case: str, n: int) -> np.ndarray | None:
-        if n < 1:
-            return None
-        key = (ri, case, n)
-        if key not in self.draws:
-            self.draws[key] = self.rng.integers(0, n, size=(self.n_resamples, n))
-        return self.draws[key]
 
 
 def _row_fields(
@@ -611,24 +494,6 @@ def _commits(reports: list[Report], sources: list[str]) -> dict[str, list[str]]:
         }
         out[src] = sorted(found)
     return out
-
-
-def _case_cost(cs) -> tuple[int, float] | None:
-    """(parameters, training FLOPs per seed) of a case from its stored configuration; None where a
-    configuration is absent or names a kind this installation does not know (a plugin's)."""
-    from .._train_config import TrainConfig
-    from ..cost import training_cost
-    from ..registry import INPUTS
-
-    arch, inp = cs.architecture, cs.input
-    if not cs.train or arch.get("kind") not in ARCHITECTURES or inp.get("kind") not in INPUTS:
-        return None
-    try:
-        a = ARCHITECTURES[arch["kind"]].model_validate(arch)
-        x = INPUTS[inp["kind"]].model_validate(inp)
-        return training_cost(a, x, TrainConfig.model_validate(cs.train))
-    except (ValueError, TypeError):  # a stored configuration an older or newer rgbench wrote differently
-        return None
 
 
 def _scores(partial: list[dict[str, Any]], shared: list[str], n_resamples: int) -> tuple[np.ndarray, np.ndarray]:

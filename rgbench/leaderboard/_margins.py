@@ -153,3 +153,20 @@ def _agree_samples(p, idx: np.ndarray | None, null_draws: list[np.ndarray | None
         _, fails = _resampled(_NullView(null.verdict, null.per_seed, p.seeds_at_least, p.threshold, p.test), nidx)
         agree &= fails
     return agree
+
+
+class _SeedDraws:
+    """Seed-resampling indices, (n_resamples, n), one draw per (report, case, seed count), shared by
+    every prediction and null that reads that case; drawn from `rng` in the order first asked for."""
+
+    def __init__(self, rng: np.random.Generator, n_resamples: int):
+        self.rng, self.n_resamples = rng, n_resamples
+        self.draws: dict[tuple[int, str, int], np.ndarray] = {}
+
+    def __call__(self, ri: int, case: str, n: int) -> np.ndarray | None:
+        if n < 1:
+            return None
+        key = (ri, case, n)
+        if key not in self.draws:
+            self.draws[key] = self.rng.integers(0, n, size=(self.n_resamples, n))
+        return self.draws[key]

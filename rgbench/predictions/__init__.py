@@ -1,7 +1,7 @@
 """What a suite predicts: an observable selected from a case dataset, the test it must pass, and its nulls.
 
 `_base` holds the prediction and the abstract contracts (`AbstractObservable`, `AbstractTest`
-and its `AbstractVectorTest`) with the verdict rules; `_observables`, `_tests` and `_value_tests` the registered kinds.
+and its `AbstractVectorTest`) with the verdict rules; `_observables`, `_seed_observables`, `_tests` and `_value_tests` the registered kinds.
 """
 
 from ._base import CONTEXT_ATTR as CONTEXT_ATTR
@@ -23,27 +23,27 @@ from ._base import scalar_per_seed as scalar_per_seed
 from ._observables import AttentionDistance as AttentionDistance
 from ._observables import AttentionEntropy as AttentionEntropy
 from ._observables import AttentionFreeEnergy as AttentionFreeEnergy
-from ._observables import DataEffectiveRankPooled as DataEffectiveRankPooled
 from ._observables import DominantTransition as DominantTransition
 from ._observables import DriftConcentration as DriftConcentration
 from ._observables import EffectiveRank as EffectiveRank
 from ._observables import EffectiveRankPooled as EffectiveRankPooled
-from ._observables import FinalLoss as FinalLoss
-from ._observables import FourthMomentRatio as FourthMomentRatio
 from ._observables import KernelDrift as KernelDrift
-from ._observables import LossGapBayes as LossGapBayes
-from ._observables import LossGapTokenwise as LossGapTokenwise
-from ._observables import LossSlope as LossSlope
 from ._observables import MaskDistance as MaskDistance
-from ._observables import NormGrowth as NormGrowth
 from ._observables import ParticipationRatio as ParticipationRatio
 from ._observables import ParticipationRatioPooled as ParticipationRatioPooled
 from ._observables import RankCollapse as RankCollapse
 from ._observables import StableRank as StableRank
 from ._observables import StableRankPooled as StableRankPooled
-from ._observables import SymbolCorrelation as SymbolCorrelation
 from ._observables import UpdateRatio as UpdateRatio
 from ._observables import top_share as top_share
+from ._seed_observables import DataEffectiveRankPooled as DataEffectiveRankPooled
+from ._seed_observables import FinalLoss as FinalLoss
+from ._seed_observables import FourthMomentRatio as FourthMomentRatio
+from ._seed_observables import LossGapBayes as LossGapBayes
+from ._seed_observables import LossGapTokenwise as LossGapTokenwise
+from ._seed_observables import LossSlope as LossSlope
+from ._seed_observables import NormGrowth as NormGrowth
+from ._seed_observables import SymbolCorrelation as SymbolCorrelation
 from ._tests import Concentration as Concentration
 from ._tests import Difference as Difference
 from ._tests import Equivalence as Equivalence

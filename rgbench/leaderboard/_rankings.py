@@ -1,0 +1,111 @@
+"""Which reports a leaderboard ranks together (`_rankings`), and the column each claim gets there
+(`_column_keys`): the same claim — its stable id, or its text — under the same criteria (`_criteria`),
+all trained or all untrained (`_trained`). Also what a row's network costs (`_case_cost`)."""
+
+from __future__ import annotations
+
+import json
+
+from ..registry import ARCHITECTURES
+from ..scoring import Report
+
+_BOUNDS = (
+    "at_least",
+    "at_most",
+    "delta",
+    "share_at_least",
+    "spearman_at_most",
+    "spearman_at_least",
+    "below",
+    "fraction_at_least",
+)
+
+
+def _criteria(p) -> str:
+    """What decides a claim: its observable, test, pass region, stage, layers and rows, and whether it
+    is judged against nulls — not the cases it names (a comparison's other case, the nulls' cases),
+    which differ from one architecture to the next for the same claim. A claim with a stable ``id:``
+    is the same claim whatever its margin: suites set margins per architecture family (from each
+    family's nulls), so its numeric bounds are left out too."""
+    spec = dict(p.spec)
+    if isinstance(spec.get("test"), dict):
+        drop = ("compare_to", *(_BOUNDS if p.claim_id else ()))
+        spec["test"] = {k: v for k, v in spec["test"].items() if k not in drop}
+    return json.dumps({"spec": spec, "nulls": bool(p.nulls)}, sort_keys=True, default=str)
+
+
+def _column_keys(reports: list[Report], members: list[int]) -> dict[tuple[int, int], str]:
+    """(report, prediction index) → the claim's column in the ranking of the reports `members`: its
+    stable id, or its text where its suite gives none; where one key is decided by different criteria
+    in different reports, each report's column is the key followed by " · " and its suite, so that
+    only the same claim under the same criteria shares a column."""
+    criteria: dict[str, set[str]] = {}
+    for ri in members:
+        for p in reports[ri].predictions:
+            if p.purpose == "claim":
+                criteria.setdefault(p.claim_id or p.claim, set()).add(_criteria(p))
+    out = {}
+    for ri in members:
+        rep = reports[ri]
+        for pi, p in enumerate(rep.predictions):
+            key = p.claim_id or p.claim
+            out[(ri, pi)] = key if len(criteria.get(key, ())) <= 1 else f"{key} · {rep.suite}"
+    return out
+
+
+def _trained(rep: Report) -> bool:
+    """False only where every case records that it trains for no step (a theory suite); a case that
+    records no training configuration (an older report) counts as trained."""
+    return not rep.cases or any((cs.train or {}).get("steps", 1) > 0 for cs in rep.cases.values())
+
+
+def _rankings(reports: list[Report]) -> list[tuple[list[int], str, bool]]:
+    """The reports grouped into rankings — (member indices, name, trained) in order of first report.
+
+    Two reports join one ranking when they state the same claim (its id, or its text) under the same
+    criteria (`_criteria`) and both train their networks or neither does: version-1 and
+    version-2 criteria, or a suite of untrained theory configurations and a suite of trained
+    networks, never meet in one ranking. A report with no claim is a ranking of its own (unranked rows)."""
+    parent = list(range(len(reports)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[tuple[str, str, bool], int] = {}
+    for ri, rep in enumerate(reports):
+        for p in rep.predictions:
+            if p.purpose == "claim":
+                j = owner.setdefault((p.claim_id or p.claim, _criteria(p), _trained(rep)), ri)
+                parent[find(ri)] = find(j)
+    members: dict[int, list[int]] = {}
+    for ri in range(len(reports)):
+        members.setdefault(find(ri), []).append(ri)
+    out: list[tuple[list[int], str, bool]] = []
+    for group in members.values():
+        suites = list(dict.fromkeys(reports[ri].suite for ri in group))
+        trained = any(_trained(reports[ri]) for ri in group)
+        name = " + ".join(suites) + ("" if trained else " (untrained)")
+        taken = sum(1 for _, n, _ in out if n == name or n.startswith(f"{name} #"))
+        out.append((group, name if not taken else f"{name} #{taken + 1}", trained))
+    return out
+
+
+def _case_cost(cs) -> tuple[int, float] | None:
+    """(parameters, training FLOPs per seed) of a case from its stored configuration; None where a
+    configuration is absent or names a kind this installation does not know (a plugin's)."""
+    from .._train_config import TrainConfig
+    from ..cost import training_cost
+    from ..registry import INPUTS
+
+    arch, inp = cs.architecture, cs.input
+    if not cs.train or arch.get("kind") not in ARCHITECTURES or inp.get("kind") not in INPUTS:
+        return None
+    try:
+        a = ARCHITECTURES[arch["kind"]].model_validate(arch)
+        x = INPUTS[inp["kind"]].model_validate(inp)
+        return training_cost(a, x, TrainConfig.model_validate(cs.train))
+    except (ValueError, TypeError):  # a stored configuration an older or newer rgbench wrote differently
+        return None
