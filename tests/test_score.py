@@ -918,3 +918,27 @@ def test_loss_slope_is_the_least_squares_slope_of_the_last_tenth_of_training():
     assert P.LossSlope(fraction=1.0).values(flat).values.max() < 0  # the whole curve still falls
     with pytest.raises(P.ObservableUnavailable, match="log more often"):
         P.LossSlope(fraction=1e-6).values(ds)
+
+
+def test_a_claims_statistic_along_training_is_the_statistic_had_training_stopped_there():
+    """A case measured at init, step 100 and trained: the report gives each staged claim's statistic
+    at step 100 — that of the same case with the step-100 snapshot as its trained stage — and at the
+    end (its own statistic); a claim on an unstaged observable (the final loss) gets none."""
+    ds = synthetic_case("a")  # trained erank falls 1.5 per layer from 15; init flat at 15
+    half = ds[[v for v in ds.data_vars if "stage" in ds[v].dims]].sel(stage=["trained"]).assign_coords(stage=["100"])
+    half["effective_rank"] = 15.0 - 0.5 * (15.0 - half["effective_rank"])  # half the fall at step 100
+    parts = [ds.sel(stage=["init"]), half, ds.sel(stage=["trained"])]
+    staged = xr.concat(parts, dim="stage", data_vars="minimal", coords="minimal", compat="override")
+    staged = staged.assign_coords(stage_step=("stage", np.array([0, 100, 400])))
+    collapse = pred("rank_collapse", {"kind": "threshold", "at_least": 0.0}, claim="collapse", layers="1:")
+    loss = pred("final_loss", {"kind": "threshold", "at_most": 9.0}, claim="loss")
+    report = S.score_datasets({"a": staged}, suite(case("a", [collapse, loss])), store="x.zarr")
+    by_claim = {p.claim: p for p in report.predictions}
+    along = by_claim["collapse"].detail["along_training"]
+    assert list(along) == ["100", "400"]
+    assert along["400"] == pytest.approx(by_claim["collapse"].statistic)
+    assert along["100"] == pytest.approx(0.5 * by_claim["collapse"].statistic)  # half the fall, half the collapse
+    assert "along_training" not in by_claim["loss"].detail
+    from rgbench.scoring._render import notes
+
+    assert any("step 100: " in line and "step 400: " in line for line in notes(report))

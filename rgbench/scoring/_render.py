@@ -122,11 +122,18 @@ def to_html(report: Report) -> str:
 
 def notes(report: Report) -> list[str]:
     """Why each non-PASS prediction is not PASS, one line each."""
-    return [
+    lines = [
         f"{p.case} — {p.claim}: {p.verdict.value}: {p.reason}"
         for p in report.predictions
         if p.verdict is not Verdict.PASS and p.reason
     ]
+    along = [
+        f"{p.case} — {p.claim}: "
+        + ", ".join(f"step {k}: {'—' if v is None else f'{v:.4g}'}" for k, v in p.detail["along_training"].items())
+        for p in report.predictions
+        if p.detail.get("along_training")
+    ]
+    return lines + (["Along training (the statistic had training stopped at each measured step):", *along] if along else [])
 
 
 def repr_html(report: Report) -> str:  # Jupyter

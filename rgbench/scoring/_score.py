@@ -208,6 +208,42 @@ def _evaluate(
     )
 
 
+def _as_trained_at(ds: xr.Dataset, step: str) -> xr.Dataset:
+    """`ds` as if training had stopped at the snapshot `step` (a stage of ``measure.stages``): its
+    stages init and that snapshot, the snapshot labelled ``trained``."""
+    view = ds.sel(stage=["init", step])
+    return view.assign_coords(stage=["init", "trained"])
+
+
+def _with_trajectory(
+    result: PredictionResult, prediction: Any, case_id: str, datasets: dict[str, xr.Dataset], hashes, alpha: float
+) -> PredictionResult:
+    """`result` with ``detail["along_training"]``: the prediction's statistic had training stopped at
+    each intermediate step every case it reads measured (``measure.stages: [init, 1000, 3000, trained]``),
+    then at the end — so a reader sees whether a verdict still moves at the end of training. Only for a
+    prediction read after training (no explicit intermediate stage) of an observable with stages."""
+    if result.statistic is None or not getattr(prediction.observable, "staged", False):
+        return result
+    if prediction.stage not in (None, "trained"):
+        return result
+    stages = [
+        {str(v) for v in ds["stage"].values} for ds in datasets.values() if "stage" in ds.dims and "stage_step" in ds.coords
+    ]
+    steps = sorted(set.intersection(*stages) - {"init", "trained"}, key=int) if stages else []
+    if not steps:
+        return result
+    along: dict[str, float | None] = {}
+    for step in steps:
+        views = {
+            cid: _as_trained_at(ds, step) for cid, ds in datasets.items() if "stage" in ds.dims and step in ds["stage"].values
+        }
+        along[step] = evaluate_prediction(prediction, case_id, views, hashes, alpha=alpha).statistic
+    last = next((ds for cid, ds in datasets.items() if cid == case_id and "stage_step" in ds.coords), None)
+    end = str(int(last["stage_step"].sel(stage="trained"))) if last is not None else "trained"
+    along[end] = result.statistic
+    return replace(result, detail={**result.detail, "along_training": along})
+
+
 def _summary(case: Any, ds: xr.Dataset | None) -> CaseSummary:
     status = "missing" if ds is None else str(ds.attrs.get("status", "unknown"))
     version = None if ds is None or ds.attrs.get("data_format_version") is None else int(ds.attrs["data_format_version"])
@@ -242,7 +278,11 @@ def score_datasets(datasets: dict[str, xr.Dataset], suite: Any, *, store: str | 
     """
     hashes = {c.id: getattr(c, "hash", None) for c in suite.cases}
     alpha, method = getattr(suite, "alpha", ALPHA), getattr(suite, "multiplicity", "holm")
-    results = [evaluate_prediction(p, c.id, datasets, hashes, alpha=alpha) for c in suite.cases for p in c.predict]
+    results = [
+        _with_trajectory(evaluate_prediction(p, c.id, datasets, hashes, alpha=alpha), p, c.id, datasets, hashes, alpha)
+        for c in suite.cases
+        for p in c.predict
+    ]
     results = correct_for_multiplicity(apply_gates(results), alpha, method)
     cases = {c.id: _summary(c, datasets.get(c.id)) for c in suite.cases}
     versions = {v.data_format_version for v in cases.values() if v.data_format_version is not None}
