@@ -366,7 +366,10 @@ def _load_suite(path: str | Path, suite: Suite | str | Path | None) -> Suite:
         text = Store(path).attrs().get("suite_json")
         if not text:
             raise KeyError("suite_json")
-        missing = unknown_kinds(json.loads(text))
+        data = json.loads(text)
+        missing = unknown_kinds(data)
+        if missing and all(m.startswith(("architecture ", "input ")) for m in missing):
+            return _with_stand_ins(data, Store(path).expected())
         if missing:
             raise ScoreError(
                 f"the store {str(path)!r} was computed with kinds this rgbench does not have: "
@@ -378,6 +381,48 @@ def _load_suite(path: str | Path, suite: Suite | str | Path | None) -> Suite:
         raise ScoreError(
             f"the store {str(path)!r} carries no readable suite provenance ({e}); pass the suite file with --suite"
         ) from e
+
+
+class _Recorded:
+    """A case of a store whose architecture or input kind is not installed (a plugin's): scored from
+    what the store recorded — its predictions, training and seeds validated as usual, its architecture
+    and input kept as the JSON the store holds, its hash the one its manifest holds. Scoring reads
+    stored data only, so a plugin is needed to train a case, not to read it."""
+
+    def __init__(self, case: Any, raw: dict[str, Any], spec_hash: str | None):
+        self._case, self.architecture, self.input, self.hash = case, raw["architecture"], raw["input"], spec_hash
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._case, name)
+
+
+def _with_stand_ins(data: dict[str, Any], hashes: dict[str, str | None]) -> Suite:
+    """The recorded suite `data` with each case's uninstalled architecture or input replaced, for
+    validation only, by a built-in one of the same vocabulary and length (`_Recorded` keeps the real)."""
+    from ..suite import Suite, case_from_dict
+    from ..suite._hash import unknown_kinds
+
+    cases = []
+    for raw in data["cases"]:
+        if not unknown_kinds({"cases": [raw]}):
+            cases.append(case_from_dict(raw))
+            continue
+        inp = raw["input"]
+        stand_in = dict(raw, architecture={"kind": "tokenwise", "depth": raw["architecture"].get("depth", 1), "width": 8})
+        stand_in["input"] = {"kind": "iid", "vocab": inp.get("vocab", 2), "length": inp.get("length", 2)}
+        if isinstance(inp.get("masking"), dict):
+            stand_in["input"]["masking"] = inp["masking"]
+        cases.append(_Recorded(case_from_dict(stand_in), raw, hashes.get(raw["id"])))
+    return Suite(
+        data["suite"],
+        data.get("title", ""),
+        tuple(cases),
+        None,
+        data.get("description", ""),
+        tuple(data.get("overrides", ())),
+        alpha=float(data.get("alpha", 0.05)),
+        multiplicity=str(data.get("multiplicity", "holm")),
+    )
 
 
 def _plugin_hint(path: str | Path) -> str:
