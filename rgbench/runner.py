@@ -349,6 +349,8 @@ def run_suite(
     with _store_io("creating the store", None):
         Store(store_path).init(suite.name, suite.title, suite.to_json(), manifest=manifest)
 
+    if scheduler or workers > 1:
+        _check_importable(cases)
     reporter = Reporter(cases, quiet, training_keys=[_training_key(c) for c in cases])
     outcomes: list[Outcome] = []
     try:
@@ -377,6 +379,33 @@ def run_suite(
     with _store_io("consolidating the store's metadata", None):
         Store(store_path).consolidate()  # the run is over: a plain xr.open_zarr now opens without warnings
     return outcomes
+
+
+def _check_importable(cases: Sequence[Case]) -> None:
+    """Worker processes import every kind a case names by its module and name: a config class defined
+    inside a function (``f.<locals>.X``, as in a test or a notebook's helper) cannot be found there.
+    SuiteError naming the class and the fix, before any compute."""
+    from .suite import Located
+
+    problems = []
+    for case in cases:
+        for what, config in (("architecture", case.architecture), ("input", case.input)):
+            cls = type(config)
+            if "<locals>" in cls.__qualname__:
+                file, line, _ = case.source or ("suite", None, f"cases[{case.id}]")
+                problems.append(
+                    Located(
+                        file,
+                        line,
+                        what,
+                        f"case {case.id!r}: {what} {getattr(config, 'kind', '?')!r} is the class {cls.__module__}."
+                        f"{cls.__qualname__}, defined inside a function: worker processes (--workers, --scheduler) "
+                        "import a kind by its module and name and cannot reach it; define the class at the top "
+                        "level of a module (a --plugin file or an installed package), or run in this process",
+                    )
+                )
+    if problems:
+        raise SuiteError(problems)
 
 
 def _check_contracts(cases: Sequence[Case]) -> None:

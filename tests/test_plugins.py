@@ -334,3 +334,22 @@ def test_the_builtin_families_meet_the_contract():
         Transformer(depth=2, width=8, heads=2, head_width=4, hidden_mult=2),
     ):
         check_contract(arch, 4, 8)  # raises ArchitectureContractError otherwise
+
+
+def test_a_kind_defined_inside_a_function_is_refused_for_worker_processes_with_the_fix(isolated_registries, tmp_path):
+    """Worker processes import a kind by module and name: a config class defined in a function cannot
+    be reached there, so `run_suite(..., workers=2)` refuses it before any compute and says what to do."""
+    from rgbench.runner import run_suite
+    from rgbench.suite import SuiteError, load_suite
+
+    @R.ARCHITECTURES.register
+    class Local(Tokenwise):
+        """A tokenwise network registered inside a test function."""
+
+        kind: Literal["local"] = "local"
+
+    (tmp_path / "suite.yaml").write_text(SUITE.replace("kind: toy", "kind: local"))
+    suite = load_suite(tmp_path / "suite.yaml")
+    with pytest.raises(SuiteError, match="defined inside a function") as err:
+        run_suite(suite, str(tmp_path / "s.zarr"), workers=2, quiet=True)
+    assert "top level of a module" in str(err.value) and "Local" in str(err.value)
