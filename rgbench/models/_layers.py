@@ -1,7 +1,15 @@
 """The layers the built-in families are made of: norms, embedding, readout, the channel MLP.
 
 Plain Equinox modules with no knowledge of the architecture contract (``_base``); a plugin family
-may build on them (re-exported by ``rgbench.models``).
+may build on them::
+
+    from rgbench.models import ChannelMLP, Embedding, Normalization, Readout, activate, normal
+    from rgbench.models import AbstractArchitecture, ArchitectureConfig, scan_blocks, stacked
+    from rgbench.registry import ARCHITECTURES  # @ARCHITECTURES.register on the config class
+
+A norm or an activation is named by a string that the network keeps as a static field (``"layernorm"``,
+``"rmsnorm"``, ``"none"``; ``"gelu"``, ``"relu"``, ``"tanh"``) and passes at call time, so that the
+parameters hold arrays only.
 """
 
 from __future__ import annotations
@@ -19,6 +27,8 @@ __all__ = ["ChannelMLP", "Embedding", "Normalization", "Readout", "activate", "m
 
 
 def activate(name: str, x: Float[Array, "..."]) -> Float[Array, "..."]:
+    """The activation `name` (``gelu`` — the tanh approximation XLA fuses —, ``relu`` or ``tanh``) of `x`,
+    elementwise; ValueError for another name."""
     if name == "gelu":
         return gelu(x)
     if name == "relu":
@@ -29,7 +39,11 @@ def activate(name: str, x: Float[Array, "..."]) -> Float[Array, "..."]:
 
 
 class Normalization(eqx.Module):
-    """Pre-norm over the last (width) axis: layernorm (gain, bias), rmsnorm (gain) or none."""
+    """Pre-norm over the last (width) axis: layernorm (gain, bias), rmsnorm (gain) or none.
+
+    ``Normalization(kind, width)`` holds the parameters the kind needs (gain 1, bias 0 at init);
+    ``norm(kind, x)`` applies it to the last axis of `x` — the network passes the same `kind` it was
+    built with (a static field), so the module holds arrays only."""
 
     gain: Float[Array, " width"] | None
     bias: Float[Array, " width"] | None
@@ -47,11 +61,17 @@ class Normalization(eqx.Module):
 
 
 def normal(key: PRNGKeyArray, shape: tuple[int, ...], std: float) -> Float[Array, "..."]:
+    """float32 draws of N(0, std²) of `shape` from `key`: the initialiser of every weight here (a
+    dense weight's `std` is init_scale / √fan_in)."""
     return std * jax.random.normal(key, shape, jnp.float32)
 
 
 class Embedding(eqx.Module):
-    """Token embedding for V + 1 symbols ([MASK] = V), N(0, 1); optional learned positions, zero at init."""
+    """Token embedding for V + 1 symbols ([MASK] = V), N(0, 1); optional learned positions, zero at init.
+
+    ``Embedding(vocab, length, width, positions, key=k)``; ``embedding(inputs)`` maps symbols of any
+    batch shape ending in position to streams ``(*batch, position, width)`` — layer 0 of the stream
+    the architecture contract asks for."""
 
     tokens: Float[Array, "symbol width"]
     positions: Float[Array, "position width"] | None
@@ -68,7 +88,10 @@ class Embedding(eqx.Module):
 
 
 class Readout(eqx.Module):
-    """Final pre-norm and the linear map to logits over the V symbols."""
+    """Final pre-norm and the linear map to logits over the V symbols (no logit for [MASK]).
+
+    ``Readout(norm, width, vocab, key=k)``; ``readout(norm, h)`` maps the last stream ``(*rows, width)``
+    to logits ``(*rows, vocab)``; weights N(0, 1/width), zero bias."""
 
     norm: Normalization
     weight: Float[Array, "width vocab"]
@@ -98,7 +121,12 @@ def mlp_weights(
 
 
 class ChannelMLP(eqx.Module):
-    """One residual branch acting on the last axis: norm → W₁ → activation → W₂ (weights N(0, s²/fan_in))."""
+    """One residual branch acting on the last axis: norm → W₁ → activation → W₂ (weights N(0, s²/fan_in)).
+
+    ``ChannelMLP(norm, width, fan_in, hidden, init_scale, key=k)``: the branch reads `fan_in` features
+    (the stream's width, or a mixed input) and writes `width`; a block computes
+    ``h + alpha * mlp.out(mlp.hidden(activation, mlp.norm(norm, h)))``. Build one per layer with
+    ``stacked(lambda k: ChannelMLP(...), depth, key=k)`` to get the stacked ``blocks`` the contract asks for."""
 
     norm: Normalization
     w1: Float[Array, "fan_in hidden"]
