@@ -63,7 +63,13 @@ def isolated_registries(monkeypatch):
     for reg in (R.ARCHITECTURES, R.INPUTS, R.OBSERVABLES, R.TESTS):
         monkeypatch.setattr(reg, "_entries", dict(reg._entries))
         monkeypatch.setattr(reg, "_sources", dict(reg._sources))
-    monkeypatch.setattr(R, "_GENERATION", [R._GENERATION[0]])
+    during = [R._GENERATION[0]]
+    monkeypatch.setattr(R, "_GENERATION", during)
+    yield
+    monkeypatch.undo()
+    # The suite models are cached by generation: move the real one past every generation this test
+    # reached, so that no later test (or later registration) reuses a model built with its kinds.
+    R._GENERATION[0] = max(R._GENERATION[0], during[0]) + 1
 
 
 # --------------------------------------------------------------------------------------------
