@@ -194,24 +194,12 @@ def gemm_gflop(shapes) -> float:
 def rgbench_child(family: str, seeds: int, steps: int, threads: int) -> dict:
     """Steady-state rate of one ``train`` call on seeds 0 … seeds − 1 on one CPU device."""
     _xla_threads(threads)
-    import jax
     import throughput
 
     c = case(family)
     log_every = LOG_EVERY if seeds == 1 else LOG_EVERY_SEEDS
-    total = log_every * (1 + max(4, -(-steps // log_every)))  # the first chunk compiles; ≥ 4 timed chunks
     spec = dict(name=family, arch=c.architecture, data=c.input, batch=c.train.batch, log_every=log_every)
-    t0 = time.perf_counter()
-    r = throughput.rgbench_rate(spec, list(range(seeds)), steps=total)
-    return {
-        "steps_per_second": r["steps_per_second"],  # program steps/s: every seed advances one step
-        "seed_steps_per_second": r["steps_per_second"] * seeds,
-        "steps": total,
-        "seeds": seeds,
-        "devices": len(jax.devices()),
-        "wall_seconds": time.perf_counter() - t0,
-        "final_loss": [float(x) for x in r["final_loss"]],
-    }
+    return throughput.timed_rate(spec, seeds, steps)
 
 
 def torch_child(family: str, variant: str, steps: int, threads: int) -> dict:

@@ -136,6 +136,26 @@ def mixer_flops_per_step(arch: Mixer, vocab: int, length: int, batch: int) -> fl
 # rgbench
 
 
+def timed_rate(c, seeds: int, steps: int) -> dict:
+    """`rgbench_rate` on seeds 0 … seeds − 1 for at least `steps` timed steps (the first chunk compiles,
+    then ≥ 4 timed chunks of ``c["log_every"]``), as suite_speed and transformer_peer report it."""
+    import jax
+
+    log_every = c["log_every"]
+    total = log_every * (1 + max(4, -(-steps // log_every)))
+    t0 = time.perf_counter()
+    r = rgbench_rate(c, list(range(seeds)), steps=total)
+    return {
+        "steps_per_second": r["steps_per_second"],  # program steps/s: every seed advances one step
+        "seed_steps_per_second": r["steps_per_second"] * seeds,
+        "steps": total,
+        "seeds": seeds,
+        "devices": len(jax.devices()),
+        "wall_seconds": time.perf_counter() - t0,
+        "final_loss": [float(x) for x in r["final_loss"]],
+    }
+
+
 def rgbench_rate(c, seeds: list[int], steps: int | None = None) -> dict:
     """Steady-state steps per second (of the whole program) and total wall time of one ``train`` call.
 

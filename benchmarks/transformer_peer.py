@@ -111,25 +111,13 @@ def rgbench_child(steps: int, seeds: int, threads: int) -> dict:
 
     if seeds > 1:
         use_cpu_devices(threads)  # the seeds split over the cores, as `rgbench run --devices <cores>`
-    import jax
     import throughput
 
     from rgbench.inputs import Sticky
 
     log_every = LOG_EVERY if seeds == 1 else max(2, LOG_EVERY // 2)
     c = dict(name="transformer", arch=arch(), data=Sticky(vocab=VOCAB, length=LENGTH, xi=XI), batch=BATCH, log_every=log_every)
-    total = log_every * (1 + max(4, -(-steps // log_every)))  # the first chunk compiles; ≥ 4 timed chunks
-    t0 = time.perf_counter()
-    r = throughput.rgbench_rate(c, list(range(seeds)), steps=total)
-    return {
-        "steps_per_second": r["steps_per_second"],  # program steps/s: every seed advances one step
-        "seed_steps_per_second": r["steps_per_second"] * seeds,
-        "steps": total,
-        "seeds": seeds,
-        "devices": len(jax.devices()),
-        "wall_seconds": time.perf_counter() - t0,
-        "final_loss": [float(x) for x in r["final_loss"]],
-    }
+    return throughput.timed_rate(c, seeds, steps)
 
 
 def torch_child(variant: str, steps: int, threads: int) -> dict:

@@ -74,11 +74,12 @@ def _rankings(reports: list[Report]) -> list[tuple[list[int], str, bool]]:
             i = parent[i]
         return i
 
+    trained = [_trained(rep) for rep in reports]
     owner: dict[tuple[str, str, bool], int] = {}
     for ri, rep in enumerate(reports):
         for p in rep.predictions:
             if p.purpose == "claim":
-                j = owner.setdefault((p.claim_id or p.claim, _criteria(p), _trained(rep)), ri)
+                j = owner.setdefault((p.claim_id or p.claim, _criteria(p), trained[ri]), ri)
                 parent[find(ri)] = find(j)
     members: dict[int, list[int]] = {}
     for ri in range(len(reports)):
@@ -86,10 +87,10 @@ def _rankings(reports: list[Report]) -> list[tuple[list[int], str, bool]]:
     out: list[tuple[list[int], str, bool]] = []
     for group in members.values():
         suites = list(dict.fromkeys(reports[ri].suite for ri in group))
-        trained = any(_trained(reports[ri]) for ri in group)
-        name = " + ".join(suites) + ("" if trained else " (untrained)")
+        any_trained = any(trained[ri] for ri in group)
+        name = " + ".join(suites) + ("" if any_trained else " (untrained)")
         taken = sum(1 for _, n, _ in out if n == name or n.startswith(f"{name} #"))
-        out.append((group, name if not taken else f"{name} #{taken + 1}", trained))
+        out.append((group, name if not taken else f"{name} #{taken + 1}", any_trained))
     return out
 
 
