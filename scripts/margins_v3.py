@@ -78,7 +78,7 @@ SOURCES: dict[str, dict[str, dict[str, str]]] = {
             "shuffle-long": "shuffle-long",
         },
         "archive/rg-paper-v1.zarr": {"short": "short-xi", "long": "long-xi"},
-        "controls.zarr": {"iid": "iid"},
+        "archive/controls-v1.zarr": {"iid": "iid"},
     },
     "mixer": {
         "architectures-full.zarr": {"short": "mixer-short-xi", "long": "mixer-long-xi", "iid": "mixer-iid"},

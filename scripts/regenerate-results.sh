@@ -28,7 +28,7 @@ suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
     # Version 2's suites (archive/rg-paper-v2, archive/architectures-full, archive/architectures-v2) keep
     # their stores in results/ until version 3's are whole; run them by name to regenerate them.
-    suites=(smoke rg-paper noise controls architectures theory archive/rg-paper-v1 archive/architectures-v1)
+    suites=(smoke rg-paper noise controls architectures theory archive/rg-paper-v1 archive/controls-v1 archive/architectures-v1)
 fi
 
 suite_name() {  # the `suite:` identifier of a suite file
@@ -80,5 +80,5 @@ leaderboard() {  # OUT "STORE..." [OPTION...]: the leaderboard of those stores t
 leaderboard results/LEADERBOARD.md "results/rg-paper-v2.zarr results/architectures-full.zarr results/architectures-v2.zarr" \
     --figures-from short-xi mixer-short-xi windowed-short-xi transformer-short-xi \
     --heatmap results/LEADERBOARD.png --html results/LEADERBOARD.html
-leaderboard results/archive/LEADERBOARD-v1.md "results/archive/rg-paper-v1.zarr results/controls.zarr results/archive/architectures-v1.zarr"
+leaderboard results/archive/LEADERBOARD-v1.md "results/archive/rg-paper-v1.zarr results/archive/controls-v1.zarr results/archive/architectures-v1.zarr"
 echo "results regenerated: results/*.zarr, results/*.score.{json,md}, results/LEADERBOARD.md, results/archive/, results/figures/"

@@ -23,7 +23,8 @@ score results/smoke.zarr results/smoke
 score results/rg-paper-v3.zarr results/rg-paper-v3
 score results/rg-paper-v2.zarr results/rg-paper-v2
 score results/noise.zarr results/noise
-score results/controls.zarr results/controls
+score results/controls-v2.zarr results/controls-v2
+score results/archive/controls-v1.zarr results/archive/controls-v1 controls
 score results/architectures-v2.zarr results/architectures-v2
 score results/architectures-full.zarr results/architectures-full
 score results/theory.zarr results/theory
@@ -33,5 +34,5 @@ score results/archive/architectures-v1.zarr results/archive/architectures-v1 arc
 rgbench leaderboard results/rg-paper-v2.zarr results/architectures-full.zarr results/architectures-v2.zarr --format markdown \
     --out results/LEADERBOARD.md --figures-from short-xi mixer-short-xi windowed-short-xi transformer-short-xi \
     --heatmap results/LEADERBOARD.png --html results/LEADERBOARD.html
-rgbench leaderboard results/archive/rg-paper-v1.zarr results/controls.zarr results/archive/architectures-v1.zarr --format markdown \
+rgbench leaderboard results/archive/rg-paper-v1.zarr results/archive/controls-v1.zarr results/archive/architectures-v1.zarr --format markdown \
     --out results/archive/LEADERBOARD-v1.md

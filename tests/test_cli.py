@@ -112,7 +112,7 @@ def test_only_selects_a_grid_by_its_base_id():
     from rgbench.runner import select_cases
     from rgbench.suite import load_suite
 
-    suite = load_suite(ROOT / "suites" / "controls.yaml")
+    suite = load_suite(ROOT / "suites" / "archive" / "controls-v1.yaml")
     picked = [c.id for c in select_cases(suite, ["width-sweep", "block"])]
     assert picked == ["block", "width-sweep[architecture.width=32]", "width-sweep[architecture.width=128]"]
     assert [c.id for c in select_cases(suite, ["width-sweep[architecture.width=128]"])] == ["width-sweep[architecture.width=128]"]

@@ -55,7 +55,7 @@ def test_the_v1_leaderboard_is_what_the_v1_stores_give(monkeypatch):
     from rgbench.leaderboard import build_leaderboard
 
     monkeypatch.chdir(RESULTS.parent)
-    stores = ["results/archive/rg-paper-v1.zarr", "results/controls.zarr", "results/archive/architectures-v1.zarr"]
+    stores = ["results/archive/rg-paper-v1.zarr", "results/archive/controls-v1.zarr", "results/archive/architectures-v1.zarr"]
     assert all(Path(s).is_dir() for s in stores)
     assert build_leaderboard(stores).to_markdown() == (RESULTS / "archive" / "LEADERBOARD-v1.md").read_text()
 
