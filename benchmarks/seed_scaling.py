@@ -1,6 +1,6 @@
 """How the tokenwise seed config's training rate scales with vmapped seeds, with the seed axis split
 over CPU devices (``rgbench run --devices N``), and the ceiling its matmuls alone set — the figures
-README's "Speed" section quotes.
+the Speed page (docs/speed.md) quotes.
 
     python benchmarks/seed_scaling.py [--seeds 1 2 4 10] [--steps 1100] [--devices 2] [--json]
 

@@ -19,7 +19,7 @@ def use_cpu_devices(n: int) -> None:
 
     On a multi-core CPU, n = the number of cores runs that many shares of the seeds side by side
     (measured: 10 tokenwise seeds train 1.83× faster with 2 devices on 2 cores in
-    ``benchmarks/seed_scaling.py``; README "Speed").
+    ``benchmarks/seed_scaling.py``; docs/speed.md "Speed").
     Must be called before JAX computes anything in the process; raises ``RuntimeError`` otherwise
     (unless JAX already has exactly n CPU devices).
     """

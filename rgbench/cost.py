@@ -14,7 +14,7 @@ and do around it, following `rgbench.train` and `rgbench.measure`:
   streams and logits of every seed over the probe batch, plus the runtime itself. It is an
   estimate of the order of magnitude, meant to refuse what cannot fit (terabytes), not to budget
   the last megabyte: `benchmarks/memory_estimate.py` compares it with the measured peak of one case
-  of each kind of network (README "Writing a suite" quotes the ratios).
+  of each kind of network (docs/guide.md "Writing a suite" quotes the ratios).
 * **FLOPs**: training (≈ 3 × forward per step: forward and backward), the evaluation set, the
   forward over the probe batch per stage, and the rank spectra and CKA of every (stage, layer,
   position).
@@ -63,7 +63,7 @@ RUNTIME_BYTES = 2**30
 #: Seconds every computed case costs whatever its size (compilation, building the input, writing).
 OVERHEAD_S = 6.0
 #: FLOPs a second the shipped suites sustained on the 2-core reference machine (`benchmarks/`,
-#: README "Speed"): the time estimate's rate and the progress ETA's prior.
+#: docs/speed.md "At the suites' own configuration"): the time estimate's rate and the progress ETA's prior.
 FLOPS_PER_SECOND = 4.0e10
 _EVAL_CHUNK = 128  # sequences per evaluation forward chunk (rgbench.train._EVAL_CHUNK)
 _DRAW_BYTES = 64 * 2**20  # batches drawn at once inside a training chunk (rgbench.train._DRAW_BYTES)

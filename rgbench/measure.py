@@ -1,4 +1,4 @@
-"""Trained model + probe batch → labeled xarray.Dataset (the public data contract: README, "The stored data").
+"""Trained model + probe batch → labeled xarray.Dataset (the public data contract: docs/guide.md "The stored data").
 
 The probe batch is drawn once per case from a fixed key that does not depend on the seed, so every
 layer, stage and seed of a case is measured on the same rows (and two cases with the same input see

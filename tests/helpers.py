@@ -1,5 +1,5 @@
 """What several test modules share: paths, running rgbench in a subprocess, and synthetic stored
-datasets and predictions (the public contract of README "The stored data", built in memory).
+datasets and predictions (the public contract of docs/guide.md "The stored data", built in memory).
 
 Test modules import from here (``from helpers import ...``), never from one another."""
 

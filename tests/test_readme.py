@@ -1,4 +1,5 @@
-"""README's examples run as written: the notebook block, and the suite-file example validates."""
+"""The documentation's examples run as written: the notebook block, the stored-data block and the
+suite-file example of docs/guide.md ("Using rgbench"), and the citations of docs/ passages."""
 
 from __future__ import annotations
 
@@ -8,10 +9,11 @@ import pytest
 from helpers import ROOT
 
 README = (ROOT / "README.md").read_text()
+GUIDE = (ROOT / "docs" / "guide.md").read_text()
 
 
 def _block(after: str, lang: str = "python") -> str:
-    section = README.split(after, 1)[1]
+    section = GUIDE.split(after, 1)[1]
     match = re.search(rf"```{lang}\n(.*?)```", section, re.S)
     assert match, f"no {lang} block after {after!r}"
     return match.group(1)
@@ -21,7 +23,7 @@ def _block(after: str, lang: str = "python") -> str:
 def test_the_notebook_example_runs(tmp_path, monkeypatch, capsys):
     code = _block("### In a notebook").replace('"runs/', f'"{tmp_path}/runs/')
     monkeypatch.chdir(ROOT)
-    exec(compile(code, "README.md (In a notebook)", "exec"), {})
+    exec(compile(code, "docs/guide.md (In a notebook)", "exec"), {})
     out = capsys.readouterr().out
     assert "['complete', 'complete', 'complete']" in out
     assert "tokenwise" in out
@@ -36,7 +38,7 @@ def test_the_stored_data_example_opens_a_shipped_store_without_warnings(monkeypa
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # consolidated metadata: no "failed to open consolidated" warning
         namespace: dict = {}
-        exec(compile(code, "README.md (The stored data)", "exec"), namespace)
+        exec(compile(code, "docs/guide.md (The stored data)", "exec"), namespace)
     assert namespace["ds"].sizes["layer"] == 7
 
 
@@ -75,7 +77,8 @@ def test_every_citation_of_docs_names_a_file_and_passage_that_exist():
     """What the code and README cite is in the repository: docs/<file>.md, and a quoted heading or
     passage of it ("Observables", 'Tokenwise symmetry at init') where one is named."""
     cite = re.compile(r"docs/([\w-]+\.md)`{0,2},?[ \n]*(?:[\"'“]([^\"'”\n]{3,}))?")
-    sources = [README, *(p.read_text() for p in (ROOT / "rgbench").rglob("*.py"))]
+    pages = (ROOT / "docs").glob("*.md")
+    sources = [README, *(p.read_text() for p in pages), *(p.read_text() for p in (ROOT / "rgbench").rglob("*.py"))]
     found = 0
     for text in sources:
         for name, passage in cite.findall(text):

@@ -1,4 +1,4 @@
-"""The shipped reference stores score exactly as the committed score files (and README) say."""
+"""The shipped reference stores score exactly as the committed score files (README and docs/results.md) say."""
 
 from __future__ import annotations
 
@@ -37,10 +37,10 @@ def test_shipped_store_scores_as_committed(score_file):
 
 
 def test_readme_quotes_the_rg_paper_verdicts():
-    """README's rg-paper-v2 table has one row per prediction, its final verdict in bold in the last column."""
+    """The results page's rg-paper-v2 table has one row per prediction, its final verdict in bold in the last column."""
     committed = json.loads((RESULTS / "rg-paper-v2.score.json").read_text())
-    readme = (RESULTS.parent / "README.md").read_text()
-    table = readme.split("### rg-paper-v2", 1)[1].split("###", 1)[0]
+    page = (RESULTS.parent / "docs" / "results.md").read_text()
+    table = page.split("\n## rg-paper-v2", 1)[1].split("\n## ", 1)[0]
     last = [line.rstrip().rstrip("|").rsplit("|", 1)[1].strip() for line in table.splitlines() if line.startswith("| ")]
     for verdict in ("PASS", "NONSPECIFIC", "FAIL", "INCONCLUSIVE", "ERROR"):
         n = sum(p["verdict"] == verdict for p in committed["predictions"])
@@ -60,10 +60,11 @@ def test_the_v1_leaderboard_is_what_the_v1_stores_give(monkeypatch):
     assert build_leaderboard(stores).to_markdown() == (RESULTS / "archive" / "LEADERBOARD-v1.md").read_text()
 
 
-def test_readme_quotes_every_shipped_suite_count():
-    """README's results table has a row per shipped suite, its last cell the suite's verdict counts
-    exactly (`N PASS, N NONSPECIFIC, N FAIL, N INCONCLUSIVE, N ERROR`)."""
-    readme = (RESULTS.parent / "README.md").read_text()
+@pytest.mark.parametrize("page", ["README.md", "docs/results.md"])
+def test_readme_quotes_every_shipped_suite_count(page):
+    """README's results table, and the results page's, has a row per shipped suite, its last cell the
+    suite's verdict counts exactly (`N PASS, N NONSPECIFIC, N FAIL, N INCONCLUSIVE, N ERROR`)."""
+    readme = (RESULTS.parent / page).read_text()
     table = readme.split("| suite | what |", 1)[1].split("\n\n", 1)[0]
     rows = {}
     for line in table.splitlines():

@@ -14,7 +14,7 @@ A prediction in a suite file reads::
 field (one of the classes registered in ``OBSERVABLES``) and a ``test`` field (one of ``TESTS``).
 
 Observables
-    An `AbstractObservable` reads stored variables of one case (README, "The stored data") and
+    An `AbstractObservable` reads stored variables of one case (docs/guide.md "The stored data") and
     returns a per-seed `xarray.DataArray`: dims ``(seed,)`` for a scalar per seed, or
     ``(seed, layer)`` / ``(seed, transition)`` for a vector per seed. Anything it needs but cannot
     find (variable, stage, role, NaN values) raises `ObservableUnavailable`, which the scorer turns

@@ -1,6 +1,6 @@
 """The observables a suite can name: what is read from a stored case, one value or one vector per seed.
 
-Each reads the variables `rgbench.measure` stores (README, "The stored data"); the docstring of each
+Each reads the variables `rgbench.measure` stores (docs/guide.md "The stored data"); the docstring of each
 gives its formula and source. The per-seed scalars read after training (the losses and their slope)
 and the quantities measured at init only are in `_seed_observables`. Rank observables are per position and then averaged over positions;
 ``role`` selects the probe rows (`Role`: ``token`` rows leave out every [MASK] input, so a "collapse"

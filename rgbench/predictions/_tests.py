@@ -3,7 +3,7 @@ per-seed statistics of an observable, and the pass region of their mean (`_value
 tests against a predicted value).
 
 The across-seed verdict rules they feed are in the docstring of `rgbench.predictions._base` (and
-README, "Verdicts"); each test's docstring gives its per-seed statistic and its default
+docs/statistics.md "Two rules that must agree"); each test's docstring gives its per-seed statistic and its default
 ``seeds_at_least``.
 """
 

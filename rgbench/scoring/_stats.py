@@ -9,7 +9,7 @@ exact for normal per-seed values and conservative for heavy symmetric tails, and
 skewness-corrected t, which moves the interval towards the long tail of skewed values where the plain
 t undercovers. The union keeps the coverage floor of both at the price of a slightly wider interval.
 Measured by ``python benchmarks/coverage.py`` (4,000 replicates a cell; committed output in
-``benchmarks/results/coverage.json``, quoted in README), nominal 95 % covers 95.4–96.4 % on normal
+``benchmarks/results/coverage.json``, quoted in docs/statistics.md), nominal 95 % covers 95.4–96.4 % on normal
 data at n = 3–20 seeds, 95.4–96.6 % on Student-t(3) and 95.4–96.0 % on Beta(2, 5) data at n = 5–20,
 and 93.9–95.6 % on lognormal(σ = 0.5) data, where the plain t reaches 91.9–93.3 % and the BCa
 bootstrap the scorer used before 79.7–85.0 % at n = 5.
