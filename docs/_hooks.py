@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 MARKER = "<!-- rgbench:reference -->"
@@ -163,13 +164,40 @@ def reference_markdown(ref: dict[str, Any] | None = None, *, xi_note: str | None
     return "\n".join(lines).rstrip() + "\n"
 
 
+REPORTS_MARKER = "<!-- rgbench:reports -->"
+REPORTS_PAGE = "reports.md"
+#: The order of the shipped reports on the reports page; any other ``results/*.score.md`` follows, by name.
+REPORTS_FIRST = ("rg-paper-v3", "architectures-v3", "controls-v2", "rg-paper-v2", "architectures-full", "architectures-v2", "noise")
+
+
+def reports_markdown(results: Path) -> str:
+    """Every shipped score report ``results/*.score.md`` — the exact output of ``rgbench score STORE
+    --format markdown`` that scripts/rescore-results.sh commits — one after another, each heading
+    moved one level down so that each report is a section of the page."""
+    reports = {p.name.removesuffix(".score.md"): p for p in results.glob("*.score.md")}
+    if not reports:
+        raise ValueError(f"no score report (*.score.md) in {results}")
+    order = [n for n in REPORTS_FIRST if n in reports] + sorted(set(reports) - set(REPORTS_FIRST))
+    parts = []
+    for name in order:
+        text = reports[name].read_text()
+        parts.append(re.sub(r"^(#{1,5}) ", r"#\1 ", text, flags=re.M).rstrip() + "\n")
+    return "\n".join(parts)
+
+
 def on_page_markdown(markdown: str, page: Any, config: Any, files: Any, **kwargs: Any) -> str:
-    """mkdocs event: fill the marker of the suite-language page (every other page is left as it is)."""
-    if page.file.src_uri != PAGE:
-        return markdown
-    if MARKER not in markdown:
-        raise ValueError(f"docs/{PAGE} lost its marker {MARKER}: the generated reference has nowhere to go")
-    return markdown.replace(MARKER, reference_markdown())
+    """mkdocs event: fill the marker of the suite-language page and of the reports page (every other
+    page is left as it is)."""
+    if page.file.src_uri == PAGE:
+        if MARKER not in markdown:
+            raise ValueError(f"docs/{PAGE} lost its marker {MARKER}: the generated reference has nowhere to go")
+        return markdown.replace(MARKER, reference_markdown())
+    if page.file.src_uri == REPORTS_PAGE:
+        if REPORTS_MARKER not in markdown:
+            raise ValueError(f"docs/{REPORTS_PAGE} lost its marker {REPORTS_MARKER}: the reports have nowhere to go")
+        root = Path(config["config_file_path"]).resolve().parent
+        return markdown.replace(REPORTS_MARKER, reports_markdown(root / "results"))
+    return markdown
 
 
 #: The shipped overview figures, served at ``figures/<suite>/overview.png`` (results.md links them there).
@@ -179,8 +207,6 @@ FIGURES = "results/figures"
 def on_files(files: Any, config: Any, **kwargs: Any) -> Any:
     """mkdocs event: add each shipped ``results/figures/<suite>/overview.png`` to the site, so the
     results page shows the committed figures themselves rather than copies kept under ``docs/``."""
-    from pathlib import Path
-
     from mkdocs.structure.files import File
 
     root = Path(config["config_file_path"]).resolve().parent

@@ -131,3 +131,30 @@ def test_the_hook_fills_only_the_suite_language_page(hooks) -> None:
     assert hooks.on_page_markdown(hooks.MARKER, page=page("index.md"), config=None, files=None) == hooks.MARKER
     with pytest.raises(ValueError, match="marker"):
         hooks.on_page_markdown("no marker", page=page("suite-language.md"), config=None, files=None)
+
+
+def test_the_reports_page_holds_every_shipped_report_verbatim_one_level_down(hooks) -> None:
+    """docs/reports.md is filled with each results/*.score.md in full, version 3 first, each heading
+    one level deeper — so the page is the committed reports and a new report cannot be left out."""
+
+    def page(uri: str) -> types.SimpleNamespace:
+        return types.SimpleNamespace(file=types.SimpleNamespace(src_uri=uri))
+
+    root = DOCS.parent
+    source = (DOCS / "reports.md").read_text(encoding="utf-8")
+    assert source.count(hooks.REPORTS_MARKER) == 1
+    config = {"config_file_path": str(root / "mkdocs.yml")}
+    filled = hooks.on_page_markdown(source, page=page("reports.md"), config=config, files=None)
+    reports = sorted((root / "results").glob("*.score.md"))
+    assert reports
+    for report in reports:
+        lines = report.read_text(encoding="utf-8").splitlines()
+        assert lines[0].startswith("# ")
+        assert "\n#" + lines[0] + "\n" in filled  # the title, one level down
+        body = [line for line in lines if line.startswith("| ")]
+        assert all(line in filled for line in body), report.name  # every table row, unchanged
+    titles = [line for line in filled.splitlines() if line.startswith("## ")]
+    assert titles[0].startswith("## rg-paper-v3:")
+    assert not any(line.startswith("# ") for line in filled.splitlines()[1:])  # one page title
+    with pytest.raises(ValueError, match="marker"):
+        hooks.on_page_markdown("no marker", page=page("reports.md"), config=config, files=None)
