@@ -167,7 +167,15 @@ def reference_markdown(ref: dict[str, Any] | None = None, *, xi_note: str | None
 REPORTS_MARKER = "<!-- rgbench:reports -->"
 REPORTS_PAGE = "reports.md"
 #: The order of the shipped reports on the reports page; any other ``results/*.score.md`` follows, by name.
-REPORTS_FIRST = ("rg-paper-v3", "architectures-v3", "controls-v2", "rg-paper-v2", "architectures-full", "architectures-v2", "noise")
+REPORTS_FIRST = (
+    "rg-paper-v3",
+    "architectures-v3",
+    "controls-v2",
+    "rg-paper-v2",
+    "architectures-full",
+    "architectures-v2",
+    "noise",
+)
 
 
 def reports_markdown(results: Path) -> str:

@@ -161,3 +161,20 @@ def test_every_shipped_store_verifies(store):
     assert states and all(s in ("complete", "unverified", "missing") for s in states.values()), states
     if store.with_suffix(".score.json").is_file():
         assert "missing" not in states.values(), states
+
+
+V3_TABLES = [p for p in SHIPPED if p.name in ("rg-paper-v3.score.json", "architectures-v3.score.json", "controls-v2.score.json")]
+
+
+@pytest.mark.parametrize("score_file", V3_TABLES, ids=[p.name for p in V3_TABLES])
+def test_the_results_page_quotes_each_v3_claims_table_as_the_script_prints_it(score_file):
+    """docs/results.md holds `python scripts/claims_table.py REPORT` of every version-3 report verbatim,
+    so the page's statistics, intervals, verdicts and nulls are the committed report's."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("claims_table", RESULTS.parent / "scripts" / "claims_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    table = module.table(json.loads(score_file.read_text()))
+    assert table.count("\n| ") >= 1
+    assert table in (RESULTS.parent / "docs" / "results.md").read_text()

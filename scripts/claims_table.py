@@ -1,0 +1,82 @@
+"""The claims table of a score report, as the results pages quote it.
+
+    python scripts/claims_table.py results/rg-paper-v3.score.json
+    python scripts/claims_table.py results/architectures-v3.score.json
+
+prints one Markdown row per claim (purpose ``claim``; diagnostics are left to the full report): the
+case, the claim's id, its statistic with the 95 % interval, the pass region, the verdict with the
+seeds that pass, the statistic along training (where the suite measured intermediate stages) and
+each null's verdict and statistic. docs/results.md pastes this output under each version-3 suite,
+and ``tests/test_shipped.py`` checks that the page holds it verbatim, so a table cannot drift from
+its report. Numbers are rounded to 3 significant digits.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+from pathlib import Path
+
+
+def number(x: float | None) -> str:
+    """3 significant digits (a minus sign, not a hyphen); ``—`` for a missing or non-finite value."""
+    if x is None or not math.isfinite(x):
+        return "—"
+    text = f"{x:.3g}"
+    if "e" in text:
+        text = f"{x:.2e}"
+    return text.replace("-", "−")
+
+
+def region(threshold: list) -> str:
+    low, high = (threshold + [None, None])[:2]
+    if low is not None and high is not None:
+        return f"[{number(low)}, {number(high)}]"
+    if low is not None:
+        return f"≥ {number(low)}"
+    if high is not None:
+        return f"≤ {number(high)}"
+    return "—"
+
+
+def along(p: dict) -> str:
+    stages = (p.get("detail") or {}).get("along_training") or {}
+    return ", ".join(number(v) for _, v in sorted(stages.items(), key=lambda kv: int(kv[0]))) or "—"
+
+
+def nulls(p: dict) -> str:
+    out = []
+    for n in p.get("nulls") or []:
+        name = n.get("ref") or n.get("case")
+        out.append(f"{name}: {n['verdict']} {number(n.get('statistic'))}")
+    return "; ".join(out) or "—"
+
+
+def table(report: dict) -> str:
+    rows = [
+        "| case | claim (id) | statistic [95 % CI] | pass region | verdict (seeds passing) | along training | its nulls |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for p in report["predictions"]:
+        if p.get("purpose", "claim") != "claim":
+            continue
+        ci = p.get("ci") or [None, None]
+        stat = f"{number(p.get('statistic'))} [{number(ci[0])}, {number(ci[1])}]"
+        seeds = f"{p['seeds_passing']}/{p['seeds']}" if p.get("seeds") else "—"
+        rows.append(
+            f"| {p['case']} | `{p.get('claim_id') or '—'}` | {stat} | {region(p.get('threshold') or [])} "
+            f"| **{p['verdict']}** ({seeds}) | {along(p)} | {nulls(p)} |"
+        )
+    return "\n".join(rows) + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
+    parser.add_argument("report", type=Path, help="a score report, rgbench score STORE --format json")
+    args = parser.parse_args(argv)
+    print(table(json.loads(args.report.read_text())), end="")
+
+
+if __name__ == "__main__":
+    main()
