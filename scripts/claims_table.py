@@ -18,6 +18,8 @@ import json
 import math
 from pathlib import Path
 
+from rgbench.predictions import format_region
+
 
 def number(x: float | None) -> str:
     """3 significant digits (a minus sign, not a hyphen); ``—`` for a missing or non-finite value."""
@@ -30,14 +32,9 @@ def number(x: float | None) -> str:
 
 
 def region(threshold: list) -> str:
-    low, high = (threshold + [None, None])[:2]
-    if low is not None and high is not None:
-        return f"[{number(low)}, {number(high)}]"
-    if low is not None:
-        return f"≥ {number(low)}"
-    if high is not None:
-        return f"≤ {number(high)}"
-    return "—"
+    """The pass region as the report writes it (`rgbench.predictions.format_region`), with minus signs."""
+    low, high = (list(threshold) + [None, None])[:2]
+    return format_region((low, high)).replace("-", "−")
 
 
 def along(p: dict) -> str:
