@@ -6,13 +6,37 @@ Functions of a report, not methods of what decides it: `Report`'s methods of the
 from __future__ import annotations
 
 import html
-from typing import TYPE_CHECKING
+from typing import Any, Protocol, runtime_checkable
 
 from ._preregistration import preregistration_text
 from ._verdicts import PredictionResult, Verdict
 
-if TYPE_CHECKING:
-    from ._report import Report
+
+@runtime_checkable
+class Report(Protocol):
+    """What a rendering reads of a report — `rgbench.scoring.Report` is one. Stated here, not imported,
+    so that the report (which calls these functions) and its renderings do not import each other."""
+
+    suite: str
+    title: str
+    alpha: float | None
+    multiplicity: str | None
+    previous: str | None
+    predictions: list[PredictionResult]
+    cases: dict[str, Any]
+
+    @property
+    def claims(self) -> list[PredictionResult]: ...
+
+    @property
+    def diagnostics(self) -> list[PredictionResult]: ...
+
+    @property
+    def counts(self) -> dict[str, int]: ...
+
+    @property
+    def diagnostic_counts(self) -> dict[str, int]: ...
+
 
 __all__ = ["summary_line", "notes", "to_markdown", "to_html", "repr_html", "to_pandas", "to_table"]
 
