@@ -942,3 +942,22 @@ def test_a_claims_statistic_along_training_is_the_statistic_had_training_stopped
     from rgbench.scoring._render import notes
 
     assert any("step 100: " in line and "step 400: " in line for line in notes(report))
+
+
+def test_along_training_reads_only_the_cases_a_claim_reads():
+    """A store that also holds a case measured at init and trained only (an untrained control) still
+    gives the staged claims of its other cases their statistic along training: the steps are those of
+    the case and of the case it compares with, not of every case in the store (controls-v2 lost its
+    trajectories to the intersection over all cases)."""
+    ds = synthetic_case("a")
+    half = ds[[v for v in ds.data_vars if "stage" in ds[v].dims]].sel(stage=["trained"]).assign_coords(stage=["100"])
+    parts = [ds.sel(stage=["init"]), half, ds.sel(stage=["trained"])]
+    staged = xr.concat(parts, dim="stage", data_vars="minimal", coords="minimal", compat="override")
+    staged = staged.assign_coords(stage_step=("stage", np.array([0, 100, 400])))
+    plain = synthetic_case("b").assign_coords(stage_step=("stage", np.array([0, 0])))  # init and trained, no step
+    collapse = pred("rank_collapse", {"kind": "threshold", "at_least": 0.0}, claim="collapse", layers="1:")
+    other = pred("rank_collapse", {"kind": "threshold", "at_least": 0.0}, claim="other", layers="1:")
+    report = S.score_datasets({"a": staged, "b": plain}, suite(case("a", [collapse]), case("b", [other])), store="x.zarr")
+    by_claim = {p.claim: p for p in report.predictions}
+    assert list(by_claim["collapse"].detail["along_training"]) == ["100", "400"]
+    assert "along_training" not in by_claim["other"].detail  # b measured no step of training

@@ -226,9 +226,9 @@ def _with_trajectory(
         return result
     if prediction.stage not in (None, "trained"):
         return result
-    stages = [
-        {str(v) for v in ds["stage"].values} for ds in datasets.values() if "stage" in ds.dims and "stage_step" in ds.coords
-    ]
+    compare_to, _ = prediction.test.reference()
+    reads = [datasets[c] for c in (case_id, compare_to) if c is not None and c in datasets]
+    stages = [{str(v) for v in ds["stage"].values} for ds in reads if "stage" in ds.dims and "stage_step" in ds.coords]
     steps = sorted(set.intersection(*stages) - {"init", "trained"}, key=int) if stages else []
     if not steps:
         return result
