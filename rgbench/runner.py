@@ -381,24 +381,28 @@ def run_suite(
     return outcomes
 
 
+def _located(case: Case, key: str, message: str):
+    """A problem of `case` at its place in the suite file (file, line), its message prefixed with the case."""
+    from .suite import Located
+
+    file, line, _ = case.source or ("suite", None, f"cases[{case.id}]")
+    return Located(file, line, key, f"case {case.id!r}: {message}")
+
+
 def _check_importable(cases: Sequence[Case]) -> None:
     """Worker processes import every kind a case names by its module and name: a config class defined
     inside a function (``f.<locals>.X``, as in a test or a notebook's helper) cannot be found there.
     SuiteError naming the class and the fix, before any compute."""
-    from .suite import Located
-
     problems = []
     for case in cases:
         for what, config in (("architecture", case.architecture), ("input", case.input)):
             cls = type(config)
             if "<locals>" in cls.__qualname__:
-                file, line, _ = case.source or ("suite", None, f"cases[{case.id}]")
                 problems.append(
-                    Located(
-                        file,
-                        line,
+                    _located(
+                        case,
                         what,
-                        f"case {case.id!r}: {what} {getattr(config, 'kind', '?')!r} is the class {cls.__module__}."
+                        f"{what} {getattr(config, 'kind', '?')!r} is the class {cls.__module__}."
                         f"{cls.__qualname__}, defined inside a function: worker processes (--workers, --scheduler) "
                         "import a kind by its module and name and cannot reach it; define the class at the top "
                         "level of a module (a --plugin file or an installed package), or run in this process",
@@ -413,7 +417,6 @@ def _check_contracts(cases: Sequence[Case]) -> None:
     traced abstractly before any compute: a plugin family that breaks it is refused with the contract
     named, not after training with a broadcast error. SuiteError otherwise."""
     from .models import ArchitectureContractError, check_contract
-    from .suite import Located
 
     problems, seen = [], set()
     for case in cases:
@@ -424,8 +427,7 @@ def _check_contracts(cases: Sequence[Case]) -> None:
         try:
             check_contract(case.architecture, case.input.vocab, case.input.length)
         except ArchitectureContractError as e:
-            file, line, _ = case.source or ("suite", None, f"cases[{case.id}]")
-            problems.append(Located(file, line, "architecture", f"case {case.id!r}: {e}"))
+            problems.append(_located(case, "architecture", str(e)))
     if problems:
         raise SuiteError(problems)
 

@@ -227,19 +227,17 @@ def _with_trajectory(
     if prediction.stage not in (None, "trained"):
         return result
     compare_to, _ = prediction.test.reference()
-    reads = [datasets[c] for c in (case_id, compare_to) if c is not None and c in datasets]
-    stages = [{str(v) for v in ds["stage"].values} for ds in reads if "stage" in ds.dims and "stage_step" in ds.coords]
+    reads = {c: datasets[c] for c in (case_id, compare_to) if c is not None and c in datasets}
+    stages = [{str(v) for v in ds["stage"].values} for ds in reads.values() if "stage" in ds.dims and "stage_step" in ds.coords]
     steps = sorted(set.intersection(*stages) - {"init", "trained"}, key=int) if stages else []
     if not steps:
         return result
     along: dict[str, float | None] = {}
-    for step in steps:
-        views = {
-            cid: _as_trained_at(ds, step) for cid, ds in datasets.items() if "stage" in ds.dims and step in ds["stage"].values
-        }
-        along[step] = evaluate_prediction(prediction, case_id, views, hashes, alpha=alpha).statistic
-    last = next((ds for cid, ds in datasets.items() if cid == case_id and "stage_step" in ds.coords), None)
-    end = str(int(last["stage_step"].sel(stage="trained"))) if last is not None else "trained"
+    for step in steps:  # the claim's own statistic at each step: its nulls are not read again
+        views = {cid: _as_trained_at(ds, step) for cid, ds in reads.items()}
+        along[step] = _evaluate(prediction, case_id, views, hashes, alpha=alpha).statistic
+    own = reads.get(case_id)
+    end = str(int(own["stage_step"].sel(stage="trained"))) if own is not None and "stage_step" in own.coords else "trained"
     along[end] = result.statistic
     return replace(result, detail={**result.detail, "along_training": along})
 
