@@ -635,6 +635,23 @@ def test_an_absent_null_case_is_error():
     assert "diverged" in r.reason
 
 
+def test_a_partial_stores_summary_says_how_many_cases_are_not_complete():
+    """Scoring a store still being computed: its predictions that read an absent case are ERROR, and the
+    summary line says how many cases are missing (or diverged), so 21 ERRORs read as 'not yet run'."""
+    p = pred("effective_rank", MONOTONE, nulls=["iid"])
+    partial = S.score_datasets({"a": synthetic_case("a")}, suite(case("a", [p]), case("iid"), case("b")), store="mem://x")
+    assert partial.summary_line().endswith(
+        "; of 3 cases, 2 missing (not complete: `rgbench verify --partial` says where each stands)"
+    )
+    mixed = {"a": synthetic_case("a"), "iid": synthetic_case("iid", status="diverged")}
+    assert (
+        "; of 3 cases, 1 diverged, 1 missing ("
+        in S.score_datasets(mixed, suite(case("a", [p]), case("iid"), case("b"))).summary_line()
+    )
+    whole = {"a": synthetic_case("a"), "iid": synthetic_case("iid"), "b": synthetic_case("b")}
+    assert "cases" not in S.score_datasets(whole, suite(case("a", [p]), case("iid"), case("b"))).summary_line()
+
+
 def test_an_equivalence_claim_is_nonspecific_when_its_margin_also_calls_the_present_case_absent():
     # "collapse absent at long ξ" with δ = 1: the short-ξ case, where collapse is present (C = 0.6),
     # is also called equivalent to 0 — the margin cannot tell presence from absence.

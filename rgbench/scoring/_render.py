@@ -6,6 +6,7 @@ Functions of a report, not methods of what decides it: `Report`'s methods of the
 from __future__ import annotations
 
 import html
+from collections import Counter
 from typing import Any, Protocol, runtime_checkable
 
 from ._preregistration import preregistration_text
@@ -96,7 +97,18 @@ def summary_line(report: Report) -> str:
     line = f"{len(report.claims)} claims (α = {alpha:g}, {method} over each family): {_counts_text(report.counts)}"
     if report.diagnostics:
         line += f"; {len(report.diagnostics)} diagnostics: {_counts_text(report.diagnostic_counts)}"
-    return line
+    return line + _incomplete_text(report)
+
+
+def _incomplete_text(report: Report) -> str:
+    """'; of N cases, K missing, …' where some case of the suite has no complete result (a store still
+    being computed, or a case that diverged or failed): why predictions that read them are ERROR."""
+    statuses = Counter(getattr(c, "status", "complete") for c in report.cases.values())
+    statuses.pop("complete", None)
+    if not statuses:
+        return ""
+    parts = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items()))
+    return f"; of {len(report.cases)} cases, {parts} (not complete: `rgbench verify --partial` says where each stands)"
 
 
 def _sections(report: Report) -> list[tuple[str, list[PredictionResult]]]:
