@@ -3,14 +3,17 @@
 # the leaderboards and the figures under results/figures/ (git keeps each suite's overview.png; the
 # per-case PNGs and report.html are regenerated locally).
 #
-#   scripts/regenerate-results.sh                  # every shipped suite (about 2 hours on 2 CPU cores)
+#   scripts/regenerate-results.sh                  # every shipped suite (about 20 hours on 2 CPU cores,
+#                                                  # architectures-v3 about 17 of them)
 #   scripts/regenerate-results.sh rg-paper noise   # only these suite files (suites/<name>.yaml); the
 #                                                  # leaderboards are rebuilt from whatever stores exist
 #   scripts/regenerate-results.sh archive/rg-paper-v1   # an archived version, into results/archive/
 #
 # A suite file's store is results/<suite name>.zarr (suites/rg-paper.yaml holds `suite: rg-paper-v3`:
-# results/rg-paper-v3.zarr); an archived file's is results/archive/<file name>.zarr. Scores go beside
-# the store as <store>.score.json / .score.md.
+# results/rg-paper-v3.zarr); an archived file's is results/archive/<file name>.zarr, except version 2's
+# (archive/rg-paper-v2, archive/architectures-full, archive/architectures-v2), whose stores stay at
+# results/<suite name>.zarr, where version 3's pre-registered suites and scripts/margins_v3.py name
+# them. Scores go beside the store as <store>.score.json / .score.md.
 #
 # Every suite runs with its seeds split over DEVICES CPU devices (default 2, `rgbench run --devices`):
 # the number is fixed here rather than taken from the machine's core count, because it decides the
@@ -26,9 +29,8 @@ pip install -q -e .
 devices="${DEVICES:-2}"
 suites=("$@")
 if [ ${#suites[@]} -eq 0 ]; then
-    # Version 2's suites (archive/rg-paper-v2, archive/architectures-full, archive/architectures-v2) keep
-    # their stores in results/ until version 3's are whole; run them by name to regenerate them.
-    suites=(smoke rg-paper noise controls architectures theory archive/rg-paper-v1 archive/controls-v1 archive/architectures-v1)
+    suites=(smoke rg-paper noise controls theory archive/rg-paper-v2 archive/architectures-full archive/architectures-v2
+        archive/rg-paper-v1 archive/controls-v1 archive/architectures-v1 architectures)
 fi
 
 suite_name() {  # the `suite:` identifier of a suite file
@@ -38,7 +40,7 @@ suite_name() {  # the `suite:` identifier of a suite file
 mkdir -p results/figures results/archive
 for suite in "${suites[@]}"; do
     file="suites/${suite}.yaml"
-    if [[ "$suite" == archive/* ]]; then
+    if [[ "$suite" == archive/* ]] && [[ "$suite" != archive/*-v2 ]] && [[ "$suite" != archive/architectures-full ]]; then
         base="results/${suite}"
         figures=""
     else
