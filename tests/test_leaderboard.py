@@ -173,6 +173,7 @@ def test_formats_and_cli(tmp_path, capsys):
         "params",
         "train_flops_per_seed",
         "wall_seconds_per_seed",
+        "wall_extrapolated",
         "cells",
         "score",
     }
@@ -409,3 +410,30 @@ def test_reference_reports_are_the_shipped_score_reports_and_join_by_claims(tmp_
     assert out.returncode == 0, out.stderr
     rankings = json.loads(out.stdout)["rankings"]
     assert len(rankings) >= 2 and any(r["sources"] == ["own.zarr"] for r in rankings)
+
+
+def test_a_resumed_cases_wall_time_is_extrapolated_and_marked():
+    """A case resumed from a checkpoint recorded only the steps after the resume: the row's wall time
+    adds its training time before the resume at the same rate, and every rendering marks it (~)."""
+    s = suite(case("short-xi", _predictions()), case("long-xi", [], xi=6.7))
+    for c in s.cases:
+        c.train = {"steps": 1000}
+    d = {
+        "short-xi": synthetic_case("short-xi", wall_seconds=10.0),
+        "long-xi": synthetic_case("long-xi", erank=np.full(7, 15.0), xi=6.7, wall_seconds=10.0),
+    }
+    whole = LB.build_leaderboard([S.score_datasets(d, s, store="a.zarr")], n_resamples=100)
+    assert whole.rows[0].wall_seconds == 20.0 and not whole.rows[0].wall_extrapolated
+    assert "~ in a wall-time column" not in whole.to_markdown()
+    steps = 1000
+    d["short-xi"].attrs.update(train_seconds=6.0, train_resumed_from_step=steps // 4)  # 3/4 of the steps took 6 s
+    rep = S.score_datasets(d, s, store="a.zarr")
+    assert rep.cases["short-xi"].train_resumed_from_step == steps // 4
+    assert S.Report.from_json(rep.to_json()).cases["short-xi"].train_resumed_from_step == steps // 4
+    board = LB.build_leaderboard([rep], n_resamples=100)
+    (row,) = board.rows
+    assert row.wall_seconds == pytest.approx(20.0 + 6.0 * (steps // 4) / (steps - steps // 4)) and row.wall_extrapolated
+    md = board.to_markdown()
+    assert f"| ~{row.wall_seconds:.0f} s |" in md and "~ in a wall-time column" in md
+    assert json.loads(board.to_json())["rows"][0]["wall_extrapolated"] is True
+    assert "~ in a wall-time column" in board.to_html()

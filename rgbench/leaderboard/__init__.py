@@ -45,7 +45,7 @@ from ..registry import ARCHITECTURES
 from ..scoring import FIGURES, Report, ScoreError, Verdict, score_store
 from . import _render
 from ._margins import _agree_samples, _SeedDraws, specific_margins
-from ._rankings import _case_cost, _column_keys, _rankings
+from ._rankings import _case_cost, _case_wall, _column_keys, _rankings, _resumed
 
 __all__ = [
     "Leaderboard",
@@ -105,6 +105,8 @@ class Row:
     params: int | None = None
     train_flops: float | None = None
     wall_per_seed: float | None = None
+    #: a case resumed training from a checkpoint: its time before the resume is extrapolated (`_case_wall`)
+    wall_extrapolated: bool = False
     #: per claim key, each of the row's predictions of it: case, verdict, statistic and its interval
     cells: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: the ranking score: mean specific margin over the board's shared claims, 95 % interval (`_margins`)
@@ -181,6 +183,7 @@ class Leaderboard:
                     "params": r.params,
                     "train_flops_per_seed": r.train_flops,
                     "wall_seconds_per_seed": r.wall_per_seed,
+                    "wall_extrapolated": r.wall_extrapolated,
                     "cells": r.cells,
                     "score": None if r.score is None else r.score.to_list(),
                 }
@@ -457,7 +460,7 @@ def _row_fields(
         name: _figure([cs.figures.get(name) for cs in cases if cs.status == "complete"], draw.rng, n_resamples)
         for name in FIGURES
     }
-    walls = [cs.wall_seconds for _, cs in g["cases"] if cs.wall_seconds is not None]
+    walls = [w for _, cs in g["cases"] if (w := _case_wall(cs)) is not None]  # resumed cases extrapolated
     costs = [c for _, cs in g["cases"] if (c := _case_cost(cs)) is not None]
     # every case's wall time (a probe sweep's measurement included) over the seeds the row trained
     trained_seeds = sum(cs.seeds or 0 for _, cs in g["cases"] if cs.train_seconds != 0)
@@ -479,6 +482,7 @@ def _row_fields(
         params=costs[0][0] if costs else None,
         train_flops=float(np.mean(trained)) if trained else None,
         wall_per_seed=sum(walls) / trained_seeds if walls and trained_seeds else None,
+        wall_extrapolated=any(_resumed(cs) for _, cs in g["cases"]),
     )
     return fields, (agree / scored if scored else 0.0)
 

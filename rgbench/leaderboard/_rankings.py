@@ -1,6 +1,6 @@
 """Which reports a leaderboard ranks together (`_rankings`), and the column each claim gets there
 (`_column_keys`): the same claim — its stable id, or its text — under the same criteria (`_criteria`),
-all trained or all untrained (`_trained`). Also what a row's network costs (`_case_cost`)."""
+all trained or all untrained (`_trained`). Also what a row's network costs (`_case_cost`, `_case_wall`)."""
 
 from __future__ import annotations
 
@@ -110,3 +110,20 @@ def _case_cost(cs) -> tuple[int, float] | None:
         return training_cost(a, x, TrainConfig.model_validate(cs.train))
     except (ValueError, TypeError):  # a stored configuration an older or newer rgbench wrote differently
         return None
+
+
+def _resumed(cs) -> tuple[int, int] | None:
+    """(r, n): the case's training resumed from a checkpoint at step r of its n (it recorded the seconds
+    of the n − r steps after the resume only); None where it ran uninterrupted or records no resume."""
+    r, n = cs.train_resumed_from_step or 0, (cs.train or {}).get("steps")
+    return (r, n) if r and cs.train_seconds and isinstance(n, int) and n > r else None
+
+
+def _case_wall(cs) -> float | None:
+    """A case's wall seconds as if it had run uninterrupted: a resumed case's training seconds scaled by
+    n / (n − r) — the steps before the resume taken to run at the rate of those after it."""
+    resumed = _resumed(cs)
+    if cs.wall_seconds is None or resumed is None:
+        return cs.wall_seconds
+    r, n = resumed
+    return cs.wall_seconds + cs.train_seconds * r / (n - r)

@@ -56,10 +56,10 @@ def _cells(board: Leaderboard, r: Row, short: bool = True) -> list[str]:
         "—" if r.score is None else r.score.text(".2f"),
         *verdicts,
         *figs,
-        _duration(r.wall_seconds),
+        _approx(r, _duration(r.wall_seconds)),
         "—" if r.params is None else human_count(r.params),
         "—" if r.train_flops is None else human_flops(r.train_flops),
-        _duration(r.wall_per_seed),
+        _approx(r, _duration(r.wall_per_seed)),
         "; ".join(r.badges) or "—",
     ]
 
@@ -97,7 +97,7 @@ def to_markdown(board: Leaderboard) -> str:
         if board.sections:
             lines += [f"## Ranking {i + 1}: {section.name}", ""]
         lines += _section_markdown(section)
-    lines += [_METHOD, *([_figures_note(board)] if board.figures_from else [])]
+    lines += [_METHOD, *([_figures_note(board)] if board.figures_from else []), *_resumed_note(board)]
     lines.append(f"Sources: {', '.join(board.sources)}; data format v{board.data_format_version}.")
     return "\n".join(lines) + "\n"
 
@@ -117,6 +117,20 @@ def _section_markdown(board: Leaderboard) -> list[str]:
         lines += [f"- {cell(r.label)}: {', '.join(r.cases)}" for r in board.unranked]
         lines.append("")
     return lines
+
+
+def _approx(r: Row, text: str) -> str:
+    return f"~{text}" if r.wall_extrapolated and text != "—" else text
+
+
+def _resumed_note(board: Leaderboard) -> list[str]:
+    if not any(r.wall_extrapolated for b in (board.sections or [board]) for r in b.rows):
+        return []
+    return [
+        "~ in a wall-time column: a case of the row resumed its training from a checkpoint, so it recorded "
+        "only the steps after the resume; its training time before it is extrapolated at the same rate "
+        "(rgbench.leaderboard._rankings._case_wall)."
+    ]
 
 
 def _figures_note(board: Leaderboard) -> str:
@@ -261,6 +275,7 @@ def to_html(board: Leaderboard, full: bool = True, heatmap_png: bytes | None = N
     frag += f"<p>{html.escape(_METHOD)}</p>"
     if board.figures_from:
         frag += f"<p>{html.escape(_figures_note(board))}</p>"
+    frag += "".join(f"<p>{html.escape(note)}</p>" for note in _resumed_note(board))
     sources = "".join(
         f"<li>{html.escape(src)}"
         + (f" (commit {html.escape(', '.join(x[:12] for x in board.commits[src]))})" if board.commits.get(src) else "")

@@ -45,6 +45,7 @@ class CaseSummary:
     train: dict[str, Any] = field(default_factory=dict)  # the resolved `train:` (the leaderboard's cost columns)
     seeds: int | None = None
     train_seconds: float | None = None  # 0 for a case that reused the previous case's training
+    train_resumed_from_step: int | None = None  # > 0: its training resumed from a checkpoint (train_seconds counts the rest)
 
 
 # The headline figures of a case: name → (the observable, with its defaults, whose per-seed values it

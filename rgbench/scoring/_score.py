@@ -265,6 +265,9 @@ def _summary(case: Any, ds: xr.Dataset | None) -> CaseSummary:
         train=train if isinstance(train := _dump(getattr(case, "train", None)), dict) else {},
         seeds=getattr(case, "seeds", None),
         train_seconds=None if ds is None or ds.attrs.get("train_seconds") is None else float(ds.attrs["train_seconds"]),
+        train_resumed_from_step=None
+        if ds is None or ds.attrs.get("train_resumed_from_step") is None
+        else int(ds.attrs["train_resumed_from_step"]),
     )
 
 
