@@ -6,7 +6,8 @@
 # calibrated intervals and multiplicity control) is shown beside it, and the leaderboards are rebuilt
 # as scripts/regenerate-results.sh builds them.
 #
-#   scripts/rescore-results.sh        # about a minute on 2 CPU cores
+#   scripts/rescore-results.sh        # a few minutes on 2 CPU cores; a store still being computed
+#                                     # (rgbench verify fails: cases missing) is left unscored
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,10 @@ previous="results/archive/scorer-v1"
 score() {  # STORE BASE [OLD NAME]: BASE.score.json and BASE.score.md
     local store="$1" base="$2" old="${previous}/${3:-$(basename "$2")}.score.json"
     local extra=()
+    if ! rgbench verify "$store" > /dev/null 2>&1; then  # a store still being computed has no report yet
+        echo "${base}: not scored, the store is not whole (rgbench verify ${store} --partial)"
+        return
+    fi
     [ -e "$old" ] && extra=(--previous "$old")
     rgbench score "$store" "${extra[@]}" --format json > "${base}.score.json"
     rgbench score "$store" "${extra[@]}" --format markdown > "${base}.score.md"
@@ -21,6 +26,7 @@ score() {  # STORE BASE [OLD NAME]: BASE.score.json and BASE.score.md
 }
 score results/smoke.zarr results/smoke
 score results/rg-paper-v3.zarr results/rg-paper-v3
+score results/architectures-v3.zarr results/architectures-v3
 score results/rg-paper-v2.zarr results/rg-paper-v2
 score results/noise.zarr results/noise
 score results/controls-v2.zarr results/controls-v2
