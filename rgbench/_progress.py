@@ -88,7 +88,11 @@ class Reporter:
             (self._progress.console.print if self.live else lambda t: print(t, file=self.stream, flush=True))(text)
 
     def step(self, case_id: str, step: int, total: int, loss) -> None:
+        """A chunk of training done (its loss per seed), or, with `loss` None, training resumed at `step`."""
         if self.quiet:
+            return
+        if loss is None:
+            self.note(f"  {case_id}: resumed from its checkpoint at step {step}/{total}")
             return
         import numpy as np
 

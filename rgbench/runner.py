@@ -47,7 +47,7 @@ if TYPE_CHECKING:  # JAX-importing modules: loaded when a case runs, not when th
     from .inputs import AbstractInput
     from .train import TrainResult
 
-#: ``progress(step_done, total_steps, loss_per_seed)``, as `rgbench.train.train` calls it.
+#: ``progress(step_done, total_steps, loss_per_seed)``, as `rgbench.train.train` calls it (loss None: resumed there).
 Progress = Callable[[int, int, Any], None]
 
 __all__ = ["run_suite", "run_case", "execute_case", "select_cases", "Outcome", "default_store"]

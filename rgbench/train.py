@@ -388,7 +388,8 @@ def train(
     """Train one network per seed on ``data`` (an ``AbstractInput``) as one compiled program.
 
     ``progress(step_done, total_steps, loss_per_seed)`` is called after each chunk of
-    ``cfg.log_every`` steps with that chunk's mean loss per seed. With `checkpoints`
+    ``cfg.log_every`` steps with that chunk's mean loss per seed, and once with ``loss_per_seed``
+    None where a checkpoint resumed training, at that step. With `checkpoints`
     (`rgbench.checkpoint.Checkpoints`, whose ``every`` is a multiple of ``cfg.log_every``) training
     starts from the newest usable checkpoint, if any, and saves its state every ``every`` steps: the
     result is bitwise that of a run never interrupted. ``snapshot_steps`` (ends of chunks, before
@@ -480,6 +481,8 @@ def _fit(arch, data, cfg, init, data_keys, *, progress=None, start_time=None, ch
     if checkpoints is not None:  # a state saved on another number of devices would round differently
         checkpoints = checkpoints.for_devices(len(placement.devices))
     resumed, (state, loss) = _resume(checkpoints, (state, loss), placement)
+    if resumed and progress is not None:
+        progress(int(resumed), cfg.steps, None)
 
     def run_chunk(state, i, start):
         params, opt_state, alive, snapshots = state

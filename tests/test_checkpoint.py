@@ -53,7 +53,7 @@ _CHILD = textwrap.dedent(
     suite = load_suite(suite_path)
     case = suite.case(case_id)
     die = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
-    progress = None
+    progress = lambda step, total, loss: print(f"resumed at {step}/{total}", file=sys.stderr) if loss is None else None
     if kill.startswith("step:"):
         at = int(kill[5:])
         progress = lambda step, total, loss: die() if step == at else None
@@ -123,6 +123,8 @@ def test_a_case_killed_anywhere_resumes_to_the_same_bytes(suite_file, uninterrup
     resumed = _run(suite_file, store, case_id)
     assert resumed.returncode == 0, resumed.stderr[-3000:]
     assert json.loads(resumed.stdout.splitlines()[-1])["status"] == "complete"
+    assert f"resumed at {resumed_from}/40" in resumed.stderr  # told once, at the step it resumed from
+    assert "resumed at" not in killed.stderr
     ds = _data(store, case_id)
     assert ds.attrs["train_resumed_from_step"] == resumed_from
     assert ds.attrs["checkpoint_every"] == 10

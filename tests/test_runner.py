@@ -234,6 +234,21 @@ def test_the_eta_is_the_cost_left_at_the_rate_measured_so_far():
     assert rep.eta() == pytest.approx(rep.OVERHEAD_S + rate * cost[2])
 
 
+def test_the_reporter_says_where_a_case_resumed_training_and_does_not_throttle_it():
+    from io import StringIO
+
+    from rgbench.runner import Reporter
+
+    out = StringIO()
+    rep = Reporter(list(load_suite(TINY_SUITE).cases), quiet=False, stream=out)
+    rep.step("mixer", 100, 10000, [2.5, 2.7])  # a chunk's losses: printed (then at most every 10 s)
+    rep.step("mixer", 3200, 10000, None)  # a checkpoint resumed training at step 3200
+    assert out.getvalue().splitlines() == [
+        "  mixer: step 100/10000 loss 2.6000",
+        "  mixer: resumed from its checkpoint at step 3200/10000",
+    ]
+
+
 def test_the_eta_rate_tends_to_the_measured_one_and_a_compile_bound_case_does_not_set_it():
     from io import StringIO
 
