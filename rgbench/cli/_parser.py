@@ -127,7 +127,7 @@ def _add_score(sub) -> None:
         "`rgbench verify STORE` says which; --allow-errors exits 0 instead); 1 with --strict, some verdict is "
         "FAIL, NONSPECIFIC or ERROR; 2 the store or suite cannot be read.",
     )
-    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
+    p.add_argument("store", help="results store, e.g. results/rg-paper-v3.zarr")
     p.add_argument("--suite", default=None, help="suite file or standard suite's name (default: the suite recorded in the store)")
     p.add_argument("--format", choices=["table", "json", "markdown"], default="table", help="output format")
     p.add_argument("--strict", action="store_true", help="exit with status 1 on any FAIL, NONSPECIFIC or ERROR")
@@ -190,7 +190,7 @@ def _add_verify(sub) -> None:
         "an interruption left half done. Exit 1 if any case is corrupted or interrupted, or if a case the "
         "store's suite expects is missing (with --partial: pending, which does not fail).",
     )
-    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
+    p.add_argument("store", help="results store, e.g. results/rg-paper-v3.zarr")
     p.add_argument("--format", choices=["table", "json"], default="table", help="output format")
     p.add_argument(
         "--partial",
@@ -213,7 +213,7 @@ def _add_plot(sub) -> None:
         help="figures of a results store and a single-file HTML report",
         description="Write PNG figures of every case and report.html (verdicts, leaderboard, figures).",
     )
-    p.add_argument("store", help="results store, e.g. results/rg-paper-v2.zarr")
+    p.add_argument("store", help="results store, e.g. results/rg-paper-v3.zarr")
     p.add_argument("--out", required=True, help="output directory")
     p.add_argument("--suite", default=None, help="suite file or standard suite's name (default: the suite recorded in the store)")
     add_plugin_option(p)
