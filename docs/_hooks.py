@@ -208,16 +208,17 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any, **kwargs
     return markdown
 
 
-#: The shipped overview figures, served at ``figures/<suite>/overview.png`` (results.md links them there).
+#: The shipped overview figures and claims-along-training figures, served at ``figures/<suite>/overview.png``
+#: and ``figures/<suite>/claims.png`` (results.md links them there).
 FIGURES = "results/figures"
 
 
 def on_files(files: Any, config: Any, **kwargs: Any) -> Any:
-    """mkdocs event: add each shipped ``results/figures/<suite>/overview.png`` to the site, so the
+    """mkdocs event: add each shipped ``results/figures/<suite>/overview.png`` (and ``claims.png``) to the site, so the
     results page shows the committed figures themselves rather than copies kept under ``docs/``."""
     from mkdocs.structure.files import File
 
     root = Path(config["config_file_path"]).resolve().parent
-    for png in sorted((root / FIGURES).glob("*/overview.png")):
-        files.append(File.generated(config, f"figures/{png.parent.name}/overview.png", abs_src_path=str(png)))
+    for png in sorted([*(root / FIGURES).glob("*/overview.png"), *(root / FIGURES).glob("*/claims.png")]):
+        files.append(File.generated(config, f"figures/{png.parent.name}/{png.name}", abs_src_path=str(png)))
     return files

@@ -406,3 +406,32 @@ def test_the_report_leaderboard_of_one_store_needs_no_sideways_scroll_at_1280_px
     page_w, page_client, board_w, board_client = map(int, dom.split("<title>")[1].split("</title>")[0].split())
     assert page_w <= page_client, (page_w, page_client)
     assert board_w <= board_client, (board_w, board_client)
+
+
+def test_the_claims_figure_draws_each_claims_statistic_along_training_from_the_report(tmp_path):
+    """claims.png has a panel per claim measured at two or more steps, holding the report's own numbers;
+    a report without steps of training (or only diagnostics) gives no figure."""
+    import dataclasses
+    import json
+    from pathlib import Path
+
+    from rgbench.plots._claims import claims_along_training, plot_claims
+    from rgbench.scoring import Report
+
+    path = Path(__file__).resolve().parents[1] / "results" / "rg-paper-v3.score.json"
+    report = Report.from_json(path.read_text())
+    series = claims_along_training(report)
+    committed = [p for p in json.loads(path.read_text())["predictions"] if p["purpose"] == "claim"]
+    assert [p.claim_id for p, _, _ in series] == [p["claim_id"] for p in committed]  # all 5 claims, in order
+    for (p, steps, values), c in zip(series, committed):
+        along = c["detail"]["along_training"]
+        assert steps == [1000, 3000, 10000] and values == [along["1000"], along["3000"], along["10000"]]
+        assert values[-1] == c["statistic"]  # the end of training is the verdict's own statistic
+    out = plot_claims(report, tmp_path)
+    assert out == tmp_path / "claims.png" and out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    flat = dataclasses.replace(report, predictions=[dataclasses.replace(p, detail={}) for p in report.predictions])
+    assert plot_claims(flat, tmp_path / "none") is None and not (tmp_path / "none").exists()
+    only_diagnostics = dataclasses.replace(
+        report, predictions=[dataclasses.replace(p, purpose="diagnostic") for p in report.predictions]
+    )
+    assert claims_along_training(only_diagnostics) == []

@@ -63,6 +63,10 @@ cases:
         layers: "1:"
         test: {kind: threshold, at_least: 1.0}
         nulls: [{stage: init}]
+      - claim: the trained rank is not below 1
+        observable: effective_rank
+        layers: "1:"
+        test: {kind: threshold, at_least: 1.0}
 """
 
 
@@ -82,12 +86,20 @@ def test_a_suite_with_step_stages_runs_scores_and_plots(tmp_path):
     assert not np.array_equal(er.sel(stage="10").values, er.sel(stage="trained").values)
     assert not np.array_equal(er.sel(stage="10").values, er.sel(stage="init").values)
 
-    [p] = score_store(store).predictions
+    p, q = score_store(store).predictions
     assert "step 10" in p.observable_label, p.observable_label
     assert p.verdict.name in {"PASS", "NONSPECIFIC"}, p  # every seed's rank is far above 1
+    assert "along_training" not in p.detail  # read at an explicit step: no trajectory
+    # read after training: its statistic had training stopped at step 10, then at the end (step 30)
+    assert list(q.detail["along_training"]) == ["10", "30"] and q.detail["along_training"]["30"] == q.statistic
+    from rgbench.predictions import EffectiveRank
+
+    at_10 = EffectiveRank().values(ds, stage="10", layers="1:").mean("layer")  # the test's reduce: mean over layers
+    assert q.detail["along_training"]["10"] == pytest.approx(float(at_10.mean()), rel=1e-6)
 
     out = plot_store(store, tmp_path / "figures")
     assert "training" in out.figures["flow"]
+    assert out.claims == tmp_path / "figures" / "claims.png" and out.claims.is_file()
 
 
 def test_each_step_stage_is_counted_in_the_cost(tmp_path):

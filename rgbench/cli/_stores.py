@@ -164,7 +164,7 @@ def _cli_plot(args: argparse.Namespace) -> int:
         return 2
     out = plot_store(args.store, args.out, args.suite)
     n = sum(len(f) for f in out.figures.values())
-    overview = f", {out.overview.name}" if out.overview is not None else ""
+    overview = "".join(f", {f.name}" for f in (out.overview, out.claims) if f is not None)
     print(f"wrote {n} case figures{overview} and {out.html.name} to {Path(args.out)} ({len(out.paths)} files)")
     return 0
 

@@ -24,6 +24,10 @@ input's correlation length ξ, one marker per case; (c), where the store has the
 rows only (no [MASK] input). A case has one colour and marker (its shape by architecture) in every
 panel, keyed by one legend below them.
 
+Per scored store whose suite measures at steps of training, ``claims.png`` — one panel per claim:
+its statistic had training stopped at each measured step, the final interval, the pass region and
+the verdict (`rgbench.plots._claims`), so a reader sees whether a verdict still moves at the end.
+
 Every figure is drawn for the size the report shows it at (its natural size, one image pixel per CSS
 pixel): a per-case figure fits one of two columns, the overview one row; each title names the case,
 the architecture and the input with all its parameters (`_title`).
@@ -46,6 +50,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
+from ._claims import plot_claims
 from ._style import (
     _RC,
     _STAGE_STYLE,
@@ -101,10 +106,11 @@ class PlotOutput:
     skipped: dict[str, dict[str, str]] = field(default_factory=dict)  # case → figure name → why
     html: Path | None = None
     overview: Path | None = None
+    claims: Path | None = None  # each claim's statistic along training (`_claims.plot_claims`), with a report
 
     @property
     def paths(self) -> list[Path]:
-        extra = [p for p in (self.overview, self.html) if p is not None]
+        extra = [p for p in (self.overview, self.claims, self.html) if p is not None]
         return [p for f in self.figures.values() for p in f.values()] + extra
 
 
@@ -468,6 +474,13 @@ def plot_datasets(
     parts = [f"<h1>{html.escape(title)}</h1>"]
     if report is not None:
         parts += ["<h2>Verdicts</h2>", report.to_html()]
+        result.claims = plot_claims(report, out_dir)
+        if result.claims is not None:
+            data = base64.b64encode(result.claims.read_bytes()).decode()
+            parts.append(
+                f'<figure class="wide"><img alt="claims along training" src="data:image/png;base64,{data}"><figcaption>'
+                "each claim's statistic had training stopped at each measured step, against its pass region</figcaption></figure>"
+            )
     if leaderboard is not None:
         parts += ["<h2>Leaderboard</h2>", f'<div class="board">{leaderboard.to_html(full=False)}</div>']
     parts.append("<h2>Figures</h2>")
