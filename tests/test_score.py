@@ -648,6 +648,11 @@ def test_a_partial_stores_summary_says_how_many_cases_are_not_complete():
         "; of 3 cases, 1 diverged, 1 missing ("
         in S.score_datasets(mixed, suite(case("a", [p]), case("iid"), case("b"))).summary_line()
     )
+    failed = {**mixed, "b": synthetic_case("b", status="failed: RuntimeError: out of memory")}  # counted by kind
+    assert (
+        "; of 3 cases, 1 diverged, 1 failed ("
+        in S.score_datasets(failed, suite(case("a", [p]), case("iid"), case("b"))).summary_line()
+    )
     whole = {"a": synthetic_case("a"), "iid": synthetic_case("iid"), "b": synthetic_case("b")}
     assert "cases" not in S.score_datasets(whole, suite(case("a", [p]), case("iid"), case("b"))).summary_line()
 

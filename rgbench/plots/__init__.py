@@ -518,8 +518,8 @@ def plot_datasets(
 # spilling, and no minimum width for the last column (the board's own page gives its prose one; here
 # the table shrinks to the page instead). Whole words stay whole where the board fits without breaking
 # them: a header is never split into letters to save space it does not need.
-# The verdict table above it breaks a long word (a grid case id, an observable label) anywhere for
-# the same reason: 19 cases of controls-v2 made it 1316 px wide otherwise.
+# The verdict table above it is set smaller too, a word wrapped only where it cannot fit its cell:
+# controls-v2's 19 cases made it 1316 px wide otherwise.
 _REPORT_CSS = (
     ".rgbench-score{font-size:.85em}.rgbench-score td{overflow-wrap:break-word}"  # the verdicts fit the page too
     ".board table{font-size:.8em}"

@@ -103,7 +103,7 @@ def summary_line(report: Report) -> str:
 def _incomplete_text(report: Report) -> str:
     """'; of N cases, K missing, …' where some case of the suite has no complete result (a store still
     being computed, or a case that diverged or failed): why predictions that read them are ERROR."""
-    statuses = Counter(getattr(c, "status", "complete") for c in report.cases.values())
+    statuses = Counter(str(getattr(c, "status", "complete")).split(":")[0] for c in report.cases.values())  # "failed: why"
     statuses.pop("complete", None)
     if not statuses:
         return ""
