@@ -14,11 +14,12 @@ import math
 from pathlib import Path
 from typing import Any
 
+from ..scoring._render import VERDICT_COLORS
 from ._style import _figure, _save, _styled
 
 __all__ = ["claims_along_training", "plot_claims"]
 
-_VERDICT_COLORS = {"PASS": "#1a7f37", "NONSPECIFIC": "#bc4c00", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700", "ERROR": "#8250df"}
+_PASS_REGION = VERDICT_COLORS["PASS"]
 
 
 def claims_along_training(report: Any) -> list[tuple[Any, list[int], list[float]]]:
@@ -52,13 +53,13 @@ def plot_claims(report: Any, out_dir: str | Path) -> Path | None:
     fig, axes = _figure(nrows, ncols, width=2.8, height=2.5, wspace=0.45, hspace=0.75)
     for ax, (p, steps, values) in zip(axes, series):
         verdict = p.verdict.value
-        color = _VERDICT_COLORS.get(verdict, "0.2")
+        color = VERDICT_COLORS.get(verdict, "0.2")
         lo, hi = p.threshold or (None, None)
         bounds = [b for b in (lo, hi) if b is not None]
         ymin, ymax = _limits(values, p.ci, bounds)
-        ax.axhspan(ymin if lo is None else lo, ymax if hi is None else hi, color="#1a7f37", alpha=0.1, lw=0)
+        ax.axhspan(ymin if lo is None else lo, ymax if hi is None else hi, color=_PASS_REGION, alpha=0.1, lw=0)
         for b in bounds:
-            ax.axhline(b, color="#1a7f37", lw=0.9, ls="--")
+            ax.axhline(b, color=_PASS_REGION, lw=0.9, ls="--")
         ax.plot(steps, values, color=color, marker="o", ms=4, lw=1.3)
         if p.ci is not None and p.statistic is not None:
             below, above = p.statistic - p.ci[0], p.ci[1] - p.statistic
@@ -78,7 +79,7 @@ def plot_claims(report: Any, out_dir: str | Path) -> Path | None:
     from matplotlib.patches import Patch
 
     key = [
-        Patch(color="#1a7f37", alpha=0.1, label="pass region (bound dashed)"),
+        Patch(color=_PASS_REGION, alpha=0.1, label="pass region (bound dashed)"),
         Line2D([], [], color="0.3", marker="o", ms=4, lw=1.3, label="statistic had training stopped at the step"),
         Line2D([], [], color="0.3", marker="|", ms=8, lw=1.2, label="its 95 % interval at the end; colour: verdict"),
     ]

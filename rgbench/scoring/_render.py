@@ -39,7 +39,10 @@ class Report(Protocol):
     def diagnostic_counts(self) -> dict[str, int]: ...
 
 
-__all__ = ["summary_line", "notes", "to_markdown", "to_html", "repr_html", "to_pandas", "to_table"]
+#: The colour of each verdict in every rendering that colours them (HTML reports, `rgbench.plots`).
+VERDICT_COLORS = {"PASS": "#1a7f37", "NONSPECIFIC": "#bc4c00", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700", "ERROR": "#8250df"}
+
+__all__ = ["VERDICT_COLORS", "summary_line", "notes", "to_markdown", "to_html", "repr_html", "to_pandas", "to_table"]
 
 
 def _with_nulls(report: Report) -> bool:
@@ -103,7 +106,7 @@ def summary_line(report: Report) -> str:
 def _incomplete_text(report: Report) -> str:
     """'; of N cases, K missing, …' where some case of the suite has no complete result (a store still
     being computed, or a case that diverged or failed): why predictions that read them are ERROR."""
-    statuses = Counter(str(getattr(c, "status", "complete")).split(":")[0] for c in report.cases.values())  # "failed: why"
+    statuses = Counter(str(c.status).split(":")[0] for c in report.cases.values())  # "failed: why"
     statuses.pop("complete", None)
     if not statuses:
         return ""
@@ -138,7 +141,7 @@ def to_markdown(report: Report) -> str:
 
 def to_html(report: Report) -> str:
     """An HTML fragment: the verdict table and why each non-PASS prediction is not PASS."""
-    colors = {"PASS": "#1a7f37", "NONSPECIFIC": "#bc4c00", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700", "ERROR": "#8250df"}
+    colors = VERDICT_COLORS
     head = "".join(f"<th>{html.escape(h)}</th>" for h in _header(report))
     tables = []
     for title, predictions in _sections(report):
