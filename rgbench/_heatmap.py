@@ -23,8 +23,9 @@ VERDICT_COLOURS = {
     "FAIL": "#f4a6a6",
     "INCONCLUSIVE": "#f2e3a0",
     "ERROR": "#d4c2f0",
+    "PENDING": "#e6e6e6",  # a case not yet in its store (`rgbench.leaderboard._rankings._pending`)
 }
-_SHORT = {"PASS": "PASS", "NONSPECIFIC": "NONSP", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR"}
+_SHORT = {"PASS": "PASS", "NONSPECIFIC": "NONSP", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR", "PENDING": "PEND"}
 
 
 def _cell_text(cells: list[dict]) -> str:

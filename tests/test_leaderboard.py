@@ -94,10 +94,35 @@ def test_refuses_mixed_data_formats():
 
 def test_error_counts_as_scored_not_agreed():
     s = suite(case("short-xi", _predictions(), kind="tokenwise"), case("long-xi", [], kind="tokenwise"))
-    rep = S.score_datasets({"short-xi": synthetic_case("short-xi")}, s, store="x.zarr")  # long-xi missing
-    row = LB.build_leaderboard([rep], n_resamples=200).rows[0]
-    assert (row.agreed, row.scored, row.errors) == (2, 3, 1)
+    d = {"short-xi": synthetic_case("short-xi"), "long-xi": synthetic_case("long-xi", status="diverged")}
+    row = LB.build_leaderboard([S.score_datasets(d, s, store="x.zarr")], n_resamples=200).rows[0]
+    assert (row.agreed, row.scored, row.errors, row.pending) == (2, 3, 1, 0)
     assert row.verdicts["collapse is selective"] == "ERROR"
+
+
+def test_a_case_not_yet_in_its_store_leaves_its_claims_pending_not_errors():
+    """A store still being computed: a claim that compares with a missing case is PENDING — neither
+    scored nor an ERROR — and an architecture whose every claim waits is listed apart, not ranked."""
+    s = suite(
+        case("short-xi", _predictions(), kind="tokenwise"),
+        case("long-xi", [], kind="tokenwise"),
+        case("m", [pred("effective_rank", MONO, claim="erank falls with depth")], kind="mixer"),
+    )
+    rep = S.score_datasets({"short-xi": synthetic_case("short-xi")}, s, store="x.zarr")  # long-xi and m missing
+    assert [p.verdict for p in rep.predictions].count(S.Verdict.ERROR) == 2  # the scorer: nothing passes on missing data
+    board = LB.build_leaderboard([rep], n_resamples=200)
+    (row,) = board.rows
+    assert (row.agreed, row.scored, row.errors, row.pending) == (2, 2, 0, 1)
+    assert row.verdicts["collapse is selective"] == "PENDING"
+    assert row.agreement.value == 1.0 and row.rank == (1, 1)
+    assert [(r.label, r.pending, r.scored) for r in board.unranked] == [("mixer L=6 d=64", 1, 0)]
+    md = board.to_markdown()
+    assert "| PEND |" in md and "| ERR" not in md and "(1 ERROR)" not in md
+    assert "- mixer L=6 d=64: synthetic/m — 1 claim pending" in md
+    assert "PEND (PENDING): the claim needs a case" in md and "rgbench verify STORE --partial" in md
+    assert json.loads(board.to_json())["rows"][0]["pending"] == 1
+    complete = LB.build_leaderboard([_report("tokenwise", store="a.zarr")], n_resamples=200)
+    assert "PENDING" not in complete.to_markdown() and complete.rows[0].pending == 0
 
 
 def test_nonspecific_is_not_support_and_has_its_own_column():
@@ -174,6 +199,7 @@ def test_formats_and_cli(tmp_path, capsys):
         "train_flops_per_seed",
         "wall_seconds_per_seed",
         "wall_extrapolated",
+        "pending",
         "cells",
         "score",
     }

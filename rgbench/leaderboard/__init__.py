@@ -41,11 +41,10 @@ import numpy as np
 from scipy import stats
 
 from .._modules import callable_module
-from ..registry import ARCHITECTURES
 from ..scoring import FIGURES, Report, ScoreError, Verdict, score_store
 from . import _render
 from ._margins import _agree_samples, _SeedDraws, specific_margins
-from ._rankings import _case_cost, _case_wall, _column_keys, _rankings, _resumed
+from ._rankings import PENDING, _case_cost, _case_wall, _column_keys, _labels, _pending, _rankings, _resumed
 
 __all__ = [
     "Leaderboard",
@@ -107,6 +106,8 @@ class Row:
     wall_per_seed: float | None = None
     #: a case resumed training from a checkpoint: its time before the resume is extrapolated (`_case_wall`)
     wall_extrapolated: bool = False
+    #: claims that wait on a case not yet in its store (`_pending`): shown PENDING, neither scored nor ranked
+    pending: int = 0
     #: per claim key, each of the row's predictions of it: case, verdict, statistic and its interval
     cells: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: the ranking score: mean specific margin over the board's shared claims, 95 % interval (`_margins`)
@@ -117,7 +118,7 @@ class Row:
     @property
     def badges(self) -> list[str]:
         """A diagnostic that did not pass, as a badge beside the row (e.g. "FAIL: the network uses context")."""
-        return [f"{v}: {k}" for k, v in self.diagnostics.items() if any(x != "PASS" for x in v.split(" / "))]
+        return [f"{v}: {k}" for k, v in self.diagnostics.items() if set(v.split(" / ")) - {"PASS", PENDING}]
 
     @property
     def rank_text(self) -> str:
@@ -184,6 +185,7 @@ class Leaderboard:
                     "train_flops_per_seed": r.train_flops,
                     "wall_seconds_per_seed": r.wall_per_seed,
                     "wall_extrapolated": r.wall_extrapolated,
+                    "pending": r.pending,
                     "cells": r.cells,
                     "score": None if r.score is None else r.score.to_list(),
                 }
@@ -197,6 +199,7 @@ class Leaderboard:
                     "cases": r.cases,
                     "figures": {k: (None if v is None else v.to_list()) for k, v in r.figures.items()},
                     "wall_seconds": r.wall_seconds,
+                    "pending": r.pending,
                 }
                 for r in self.unranked
             ],
@@ -264,38 +267,6 @@ def reference_reports() -> list[Path]:
 
 def _arch_key(arch: dict[str, Any]) -> str:
     return json.dumps(arch, sort_keys=True)
-
-
-def _default(kind: Any, key: str) -> Any:
-    """The default of an architecture kind's key as stored (JSON), or a marker no value equals."""
-    if not isinstance(kind, str) or kind not in ARCHITECTURES:
-        return _NO_DEFAULT
-    info = ARCHITECTURES[kind].model_fields.get(key)
-    if info is None or info.is_required():
-        return _NO_DEFAULT
-    return json.loads(json.dumps(info.get_default(call_default_factory=True), default=str))
-
-
-_NO_DEFAULT = object()
-
-
-def _labels(archs: list[dict[str, Any]]) -> list[str]:
-    """Kind, depth and width, then each key on which the rows differ, where a row's value is not its
-    kind's default (a tokenwise row does not say `positions=False` because a transformer says more)."""
-    keys = sorted({k for a in archs for k in a})
-    varying = [
-        k for k in keys if k not in ("kind", "depth", "width") and len({json.dumps(a.get(k), sort_keys=True) for a in archs}) > 1
-    ]
-    out = []
-    for a in archs:
-        parts = [str(a.get("kind", "?"))]
-        if "depth" in a:
-            parts.append(f"L={a['depth']}")
-        if "width" in a:
-            parts.append(f"d={a['width']}")
-        parts += [f"{k}={a[k]}" for k in varying if a.get(k) is not None and a[k] != _default(a.get("kind"), k)]
-        out.append(" ".join(parts))
-    return out
 
 
 def build_leaderboard(
@@ -435,19 +406,23 @@ def _row_fields(
     verdicts: dict[str, str] = {}
     diagnostics: dict[str, str] = {}
     agree = np.zeros(n_resamples)
-    preds = [(ri, pi, p) for ri, pi, p in g["preds"] if p.purpose == "claim"]
-    for _, _, p in g["preds"]:
+    waiting = {(ri, pi) for ri, pi, p in g["preds"] if _pending(reports[ri], p)}  # a store still being computed
+    shown = {(ri, pi): PENDING if (ri, pi) in waiting else p.verdict.value for ri, pi, p in g["preds"]}
+    for ri, pi, p in g["preds"]:
         if p.purpose != "claim":
-            key = p.claim_id or p.claim
-            diagnostics[key] = f"{diagnostics[key]} / {p.verdict.value}" if key in diagnostics else p.verdict.value
-    for ri, pi, p in preds:
-        key = columns[(ri, pi)]
-        verdicts[key] = f"{verdicts[key]} / {p.verdict.value}" if key in verdicts else p.verdict.value
+            key, v = p.claim_id or p.claim, shown[(ri, pi)]
+            diagnostics[key] = f"{diagnostics[key]} / {v}" if key in diagnostics else v
+    for ri, pi, p in (claim_preds := [x for x in g["preds"] if x[2].purpose == "claim"]):
+        key, v = columns[(ri, pi)], shown[(ri, pi)]
+        verdicts[key] = f"{verdicts[key]} / {v}" if key in verdicts else v
         claims.setdefault(key, p.claim)
         tests.setdefault(key, f"{p.test_label or p.test}; pass region {p.threshold_text or '—'}")
         cells.setdefault(key, []).append(
-            {"case": f"{reports[ri].suite}/{p.case}", "verdict": p.verdict.value, "statistic": p.statistic, "ci": p.ci}
+            {"case": f"{reports[ri].suite}/{p.case}", "verdict": v, "statistic": p.statistic, "ci": p.ci}
         )
+    preds = [x for x in claim_preds if (x[0], x[1]) not in waiting]  # scored: every claim but the pending
+    for ri, pi, p in preds:
+        key = columns[(ri, pi)]
         null_draws = [draw(ri, n.case, len(n.per_seed.get("statistic", []))) for n in p.nulls]
         own = draw(ri, p.case, len(p.per_seed.get("statistic", [])))
         margins.setdefault(key, []).append(specific_margins(p, own, null_draws))
@@ -483,6 +458,7 @@ def _row_fields(
         train_flops=float(np.mean(trained)) if trained else None,
         wall_per_seed=sum(walls) / trained_seeds if walls and trained_seeds else None,
         wall_extrapolated=any(_resumed(cs) for _, cs in g["cases"]),
+        pending=len(claim_preds) - len(preds),
     )
     return fields, (agree / scored if scored else 0.0)
 

@@ -1,13 +1,18 @@
 """Which reports a leaderboard ranks together (`_rankings`), and the column each claim gets there
 (`_column_keys`): the same claim — its stable id, or its text — under the same criteria (`_criteria`),
-all trained or all untrained (`_trained`). Also what a row's network costs (`_case_cost`, `_case_wall`)."""
+all trained or all untrained (`_trained`). Also what a row's network costs (`_case_cost`, `_case_wall`), its
+label (`_labels`) and which of its claims wait on a case not yet computed (`_pending`)."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from ..registry import ARCHITECTURES
-from ..scoring import Report
+from ..scoring import Report, Verdict
+
+#: a claim's verdict on the board while a case it needs has no result in its store yet (`_pending`)
+PENDING = "PENDING"
 
 _BOUNDS = (
     "at_least",
@@ -127,3 +132,46 @@ def _case_wall(cs) -> float | None:
         return cs.wall_seconds
     r, n = resumed
     return cs.wall_seconds + cs.train_seconds * r / (n - r)
+
+
+def _pending(rep: Report, p) -> bool:
+    """The prediction waits on a case with no result in its store yet — its case, the case it is compared
+    with, or a null's — as in a store still being computed (`rgbench verify --partial`). The scorer says
+    ERROR (nothing passes on missing data); the board shows PENDING, and neither scores nor ranks it: an
+    ERROR on the board is a case that diverged or failed, never one not yet run."""
+    if p.verdict is not Verdict.ERROR:
+        return False
+    needed = {p.case, (p.spec.get("test") or {}).get("compare_to")} | {c for n in p.nulls for c in (n.case, n.compare_to)}
+    return any(getattr(rep.cases.get(c), "status", None) == "missing" for c in needed if c)
+
+
+def _default(kind: Any, key: str) -> Any:
+    """The default of an architecture kind's key as stored (JSON), or a marker no value equals."""
+    if not isinstance(kind, str) or kind not in ARCHITECTURES:
+        return _NO_DEFAULT
+    info = ARCHITECTURES[kind].model_fields.get(key)
+    if info is None or info.is_required():
+        return _NO_DEFAULT
+    return json.loads(json.dumps(info.get_default(call_default_factory=True), default=str))
+
+
+_NO_DEFAULT = object()
+
+
+def _labels(archs: list[dict[str, Any]]) -> list[str]:
+    """Kind, depth and width, then each key on which the rows differ, where a row's value is not its
+    kind's default (a tokenwise row does not say `positions=False` because a transformer says more)."""
+    keys = sorted({k for a in archs for k in a})
+    varying = [
+        k for k in keys if k not in ("kind", "depth", "width") and len({json.dumps(a.get(k), sort_keys=True) for a in archs}) > 1
+    ]
+    out = []
+    for a in archs:
+        parts = [str(a.get("kind", "?"))]
+        if "depth" in a:
+            parts.append(f"L={a['depth']}")
+        if "width" in a:
+            parts.append(f"d={a['width']}")
+        parts += [f"{k}={a[k]}" for k in varying if a.get(k) is not None and a[k] != _default(a.get("kind"), k)]
+        out.append(" ".join(parts))
+    return out

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["RULES", "to_markdown", "to_csv", "to_html", "to_pandas"]
 
-_VSHORT = {"PASS": "PASS", "NONSPECIFIC": "NONSP", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR"}
+_VSHORT = {"PASS": "PASS", "NONSPECIFIC": "NONSP", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR", "PENDING": "PEND"}
 _FIG = {
     "collapse": "collapse C",
     "drift_share": "drift top-2 share",
@@ -30,7 +30,7 @@ _FIG = {
     "loss_gap_tokenwise": "gap to tokenwise",
 }
 _METHOD = " ".join(RULES.values())
-_UNRANKED = "Not ranked — no scored claims (their cases carry no predictions):"
+_UNRANKED = "Not ranked — no scored claims (their cases carry no predictions, or every claim is pending):"
 
 
 def to_pandas(board: Leaderboard):
@@ -97,7 +97,7 @@ def to_markdown(board: Leaderboard) -> str:
         if board.sections:
             lines += [f"## Ranking {i + 1}: {section.name}", ""]
         lines += _section_markdown(section)
-    lines += [_METHOD, *([_figures_note(board)] if board.figures_from else []), *_resumed_note(board)]
+    lines += [_METHOD, *([_figures_note(board)] if board.figures_from else []), *_resumed_note(board), *_pending_note(board)]
     lines.append(f"Sources: {', '.join(board.sources)}; data format v{board.data_format_version}.")
     return "\n".join(lines) + "\n"
 
@@ -114,7 +114,7 @@ def _section_markdown(board: Leaderboard) -> list[str]:
     lines += ["", *[f"- {cell(x)}" for x in _legend(board)], "", _shared_text(board), "", *_beats_table(board)]
     if board.unranked:
         lines += [_UNRANKED, ""]
-        lines += [f"- {cell(r.label)}: {', '.join(r.cases)}" for r in board.unranked]
+        lines += [f"- {cell(_unranked_text(r))}" for r in board.unranked]
         lines.append("")
     return lines
 
@@ -130,6 +130,23 @@ def _resumed_note(board: Leaderboard) -> list[str]:
         "~ in a wall-time column: a case of the row resumed its training from a checkpoint, so it recorded "
         "only the steps after the resume; its training time before it is extrapolated at the same rate "
         "(rgbench.leaderboard._rankings._case_wall)."
+    ]
+
+
+def _unranked_text(r: Row) -> str:
+    pending = f" — {r.pending} claim{'s' * (r.pending != 1)} pending" if r.pending else ""
+    return f"{r.label}: {', '.join(r.cases)}{pending}"
+
+
+def _pending_note(board: Leaderboard) -> list[str]:
+    boards = board.sections or [board]
+    if not any(r.pending for b in boards for r in [*b.rows, *b.unranked]):
+        return []
+    return [
+        "PEND (PENDING): the claim needs a case — its own, the case it is compared with, or a null's — that has "
+        "no result in its store yet (a store still being computed: `rgbench verify STORE --partial` says where "
+        "each case stands). A pending claim is neither scored nor ranked, and is no ERROR: ERROR is a case that "
+        "diverged or failed (rgbench.leaderboard._rankings._pending)."
     ]
 
 
@@ -275,7 +292,7 @@ def to_html(board: Leaderboard, full: bool = True, heatmap_png: bytes | None = N
     frag += f"<p>{html.escape(_METHOD)}</p>"
     if board.figures_from:
         frag += f"<p>{html.escape(_figures_note(board))}</p>"
-    frag += "".join(f"<p>{html.escape(note)}</p>" for note in _resumed_note(board))
+    frag += "".join(f"<p>{html.escape(note)}</p>" for note in [*_resumed_note(board), *_pending_note(board)])
     sources = "".join(
         f"<li>{html.escape(src)}"
         + (f" (commit {html.escape(', '.join(x[:12] for x in board.commits[src]))})" if board.commits.get(src) else "")
@@ -297,7 +314,7 @@ def to_html(board: Leaderboard, full: bool = True, heatmap_png: bytes | None = N
 
 def _section_html(board: Leaderboard) -> str:
     """One ranking: its sortable table, what it is ranked on, who beats whom, its claims, its unranked rows."""
-    colors = {"PASS": "#1a7f37", "NONSP": "#bc4c00", "FAIL": "#cf222e", "INC": "#9a6700", "ERR": "#8250df"}
+    colors = {"PASS": "#1a7f37", "NONSP": "#bc4c00", "FAIL": "#cf222e", "INC": "#9a6700", "ERR": "#8250df", "PEND": "#57606a"}
     # Two tables, so that a board fits a window without scrolling sideways: the verdicts (rank,
     # support, score, a column per claim), then the figures, the costs and the diagnostics not passed.
     n = 6 + len(board.claims)
@@ -330,7 +347,7 @@ def _section_html(board: Leaderboard) -> str:
         f"<h3>Claims</h3><ul>{legend}</ul>"
     )
     if board.unranked:
-        items = "".join(f"<li>{html.escape(r.label)}: {html.escape(', '.join(r.cases))}</li>" for r in board.unranked)
+        items = "".join(f"<li>{html.escape(_unranked_text(r))}</li>" for r in board.unranked)
         frag += f"<p>{html.escape(_UNRANKED)}</p><ul>{items}</ul>"
     return frag
 
