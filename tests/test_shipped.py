@@ -180,6 +180,22 @@ def test_the_results_page_quotes_each_v3_claims_table_as_the_script_prints_it(sc
     assert table in (RESULTS.parent / "docs" / "results.md").read_text()
 
 
+def test_the_results_page_quotes_the_mixers_v3_table_as_the_script_scores_it_from_the_store():
+    """The mixer's architectures-v3 verdicts are final once its five cases are stored (its own Holm family,
+    its own margins): docs/results.md quotes `claims_table.py results/architectures-v3.zarr --family mixer`,
+    the store scored as it stands — the whole store's table, once there, begins with the same rows."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("claims_table", RESULTS.parent / "scripts" / "claims_table.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    table = module.table(module.load(RESULTS / "architectures-v3.zarr"), family="mixer")
+    rows = table.splitlines()[2:]
+    assert len(rows) == 7 and all(r.startswith("| mixer-") for r in rows)
+    assert "| mixer-short-xi | `rg.iii.concentration-vs-update` |" in table
+    assert table in (RESULTS.parent / "docs" / "results.md").read_text()
+
+
 def test_the_results_page_quotes_the_drift_window_table_as_the_script_prints_it():
     """docs/results.md quotes `python scripts/drift_window.py` (version 2's drift ratio per window, the
     reason for version 3's fixed window and leave-one-out rule) as the script computes it from the store."""
