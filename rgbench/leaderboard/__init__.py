@@ -412,7 +412,8 @@ def _row_fields(
         if p.purpose != "claim":
             key, v = p.claim_id or p.claim, shown[(ri, pi)]
             diagnostics[key] = f"{diagnostics[key]} / {v}" if key in diagnostics else v
-    for ri, pi, p in (claim_preds := [x for x in g["preds"] if x[2].purpose == "claim"]):
+    claim_preds = [(ri, pi, p) for ri, pi, p in g["preds"] if p.purpose == "claim"]
+    for ri, pi, p in claim_preds:
         key, v = columns[(ri, pi)], shown[(ri, pi)]
         verdicts[key] = f"{verdicts[key]} / {v}" if key in verdicts else v
         claims.setdefault(key, p.claim)
