@@ -4,7 +4,8 @@ labelled with the statistic and its 95 % interval (`plot_heatmap`; PNG or SVG by
 A row with several predictions of one claim (two suites state it) shows each on its own line in the
 cell, coloured by the first; a claim a row does not test is blank ("not tested"), never a FAIL. A
 board of several rankings draws them one under the other, a line between them, each row labelled
-with its ranking's number ("R2 1–3. mixer …": rank 1–3 of ranking 2).
+with its ranking's number ("R2 1–3. mixer …": rank 1–3 of ranking 2). An architecture whose every
+claim waits on a case not yet in its store comes last in its ranking, unranked ("—."), its cells PEND.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def plot_heatmap(board: Leaderboard, path: str | Path) -> Path:
     from matplotlib.patches import Rectangle
 
     path = Path(path)
-    rows, keys = board.rows, board.claims
+    # each ranking's rows, then those whose every claim is pending (a store still being computed)
+    rows = [r for b in board.sections or [board] for r in (*b.rows, *(u for u in b.unranked if u.pending))]
+    keys = board.claims
     columns = _columns(board)
     cell_w, cell_h = 1.35, 0.62 * max([1] + [len(r.cells.get(k, [])) for r in rows for k in keys])
     with matplotlib.rc_context({"font.size": 8, "svg.fonttype": "none"}):

@@ -78,9 +78,12 @@ leaderboard() {  # OUT "STORE..." [OPTION...]: the leaderboard of those stores t
         rgbench leaderboard "${stores[@]}" --format markdown --out "$out" "$@"
     fi
 }
-# v2: each row's figures from its ξ = 1.2 case (the i.i.d. and probe-size cases would weigh in otherwise)
-leaderboard results/LEADERBOARD.md "results/rg-paper-v2.zarr results/architectures-full.zarr results/architectures-v2.zarr" \
+# v3, the board (claims of a case not yet computed show PEND); v2 beside it in the archive. Each row's
+# figures from its ξ = 1.2 case (the i.i.d., shuffled and probe-size cases would weigh in otherwise).
+leaderboard results/LEADERBOARD.md "results/rg-paper-v3.zarr results/architectures-v3.zarr" \
     --figures-from short-xi mixer-short-xi windowed-short-xi transformer-short-xi \
     --heatmap results/LEADERBOARD.png --html results/LEADERBOARD.html
+leaderboard results/archive/LEADERBOARD-v2.md "results/rg-paper-v2.zarr results/architectures-full.zarr results/architectures-v2.zarr" \
+    --figures-from short-xi mixer-short-xi windowed-short-xi transformer-short-xi
 leaderboard results/archive/LEADERBOARD-v1.md "results/archive/rg-paper-v1.zarr results/archive/controls-v1.zarr results/archive/architectures-v1.zarr"
 echo "results regenerated: results/*.zarr, results/*.score.{json,md}, results/LEADERBOARD.md, results/archive/, results/figures/"

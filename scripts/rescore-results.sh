@@ -37,8 +37,10 @@ score results/theory.zarr results/theory
 score results/archive/rg-paper-v1.zarr results/archive/rg-paper-v1
 score results/archive/architectures-v1.zarr results/archive/architectures-v1 architectures
 
-rgbench leaderboard results/rg-paper-v2.zarr results/architectures-full.zarr results/architectures-v2.zarr --format markdown \
+rgbench leaderboard results/rg-paper-v3.zarr results/architectures-v3.zarr --format markdown \
     --out results/LEADERBOARD.md --figures-from short-xi mixer-short-xi windowed-short-xi transformer-short-xi \
-    --heatmap results/LEADERBOARD.png --html results/LEADERBOARD.html
+    --heatmap results/LEADERBOARD.png --html results/LEADERBOARD.html  # a family still computing: PEND
+rgbench leaderboard results/rg-paper-v2.zarr results/architectures-full.zarr results/architectures-v2.zarr --format markdown \
+    --out results/archive/LEADERBOARD-v2.md --figures-from short-xi mixer-short-xi windowed-short-xi transformer-short-xi
 rgbench leaderboard results/archive/rg-paper-v1.zarr results/archive/controls-v1.zarr results/archive/architectures-v1.zarr --format markdown \
     --out results/archive/LEADERBOARD-v1.md

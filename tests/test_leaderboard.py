@@ -100,7 +100,7 @@ def test_error_counts_as_scored_not_agreed():
     assert row.verdicts["collapse is selective"] == "ERROR"
 
 
-def test_a_case_not_yet_in_its_store_leaves_its_claims_pending_not_errors():
+def test_a_case_not_yet_in_its_store_leaves_its_claims_pending_not_errors(tmp_path):
     """A store still being computed: a claim that compares with a missing case is PENDING — neither
     scored nor an ERROR — and an architecture whose every claim waits is listed apart, not ranked."""
     s = suite(
@@ -121,8 +121,14 @@ def test_a_case_not_yet_in_its_store_leaves_its_claims_pending_not_errors():
     assert "- mixer L=6 d=64: synthetic/m — 1 claim pending" in md
     assert "PEND (PENDING): the claim needs a case" in md and "rgbench verify STORE --partial" in md
     assert json.loads(board.to_json())["rows"][0]["pending"] == 1
+    page = board.to_html()
+    assert "mixer L=6 d=64: synthetic/m — 1 claim pending" in page and "PEND (PENDING)" in page
+    from rgbench._heatmap import plot_heatmap
+
+    svg = plot_heatmap(board, tmp_path / "h.svg").read_text()
+    assert "—. mixer L=6 d=64" in svg and "1. tokenwise L=6 d=64" in svg and "PEND" in svg  # drawn last, unranked
     complete = LB.build_leaderboard([_report("tokenwise", store="a.zarr")], n_resamples=200)
-    assert "PENDING" not in complete.to_markdown() and complete.rows[0].pending == 0
+    assert "PEND" not in complete.to_markdown() and complete.rows[0].pending == 0
 
 
 def test_nonspecific_is_not_support_and_has_its_own_column():
