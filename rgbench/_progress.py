@@ -50,6 +50,7 @@ class Reporter:
         self._progress = None
         self._task = None
         self._last_line = 0.0
+        self._clock: dict[str, tuple[float, int]] = {}  # per case: when training passed which step
         if self.live:
             from rich.console import Console
             from rich.progress import (
@@ -91,6 +92,10 @@ class Reporter:
         """A chunk of training done (its loss per seed), or, with `loss` None, training resumed at `step`."""
         if self.quiet:
             return
+        now = time.perf_counter()
+        start = self._clock.get(case_id)
+        if start is None or loss is None or step <= start[1]:
+            self._clock[case_id] = (now, step)  # after the first chunk (compilation), or where it resumed
         if loss is None:
             self.note(f"  {case_id}: resumed from its checkpoint at step {step}/{total}")
             return
@@ -100,6 +105,9 @@ class Reporter:
         finite = loss[np.isfinite(loss)]
         mean = f"{finite.mean():.4f}" if finite.size else "nan"
         text = f"{case_id}: step {step}/{total} loss {mean}"
+        if start is not None and step > start[1] and now > start[0]:
+            per_min = (step - start[1]) / (now - start[0]) * 60  # measurements at stages included
+            text += f" · {per_min:.0f} steps/min, ≈ {(total - step) / per_min:.0f} min of training left"
         if self.live:
             self._progress.update(self._task, detail=text)
         elif time.perf_counter() - self._last_line > 10:

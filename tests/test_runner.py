@@ -249,6 +249,31 @@ def test_the_reporter_says_where_a_case_resumed_training_and_does_not_throttle_i
     ]
 
 
+def test_a_training_line_gives_the_cases_step_rate_and_the_training_time_left(monkeypatch):
+    """From the second chunk on, a line says how fast the case trains (steps per minute since its first
+    chunk, which holds the compilation, or since it resumed) and how long its training has left."""
+    from io import StringIO
+
+    import rgbench._progress as progress
+
+    now = [1000.0]
+    monkeypatch.setattr(progress.time, "perf_counter", lambda: now[0])
+    out = StringIO()
+    rep = progress.Reporter(list(load_suite(TINY_SUITE).cases), quiet=False, stream=out)
+    rep.step("mixer", 100, 10000, [2.5])  # the first chunk: no rate yet
+    now[0] += 60.0
+    rep.step("mixer", 400, 10000, [2.4])  # 300 steps in a minute: 9600 left, 32 min
+    rep.step("mixer", 3200, 10000, None)  # resumed elsewhere: the clock starts again there
+    now[0] += 30.0
+    rep.step("mixer", 3300, 10000, [2.3])  # 100 steps in 30 s: 6700 left at 200 per minute
+    assert out.getvalue().splitlines() == [
+        "  mixer: step 100/10000 loss 2.5000",
+        "  mixer: step 400/10000 loss 2.4000 · 300 steps/min, ≈ 32 min of training left",
+        "  mixer: resumed from its checkpoint at step 3200/10000",
+        "  mixer: step 3300/10000 loss 2.3000 · 200 steps/min, ≈ 34 min of training left",
+    ]
+
+
 def test_the_eta_rate_tends_to_the_measured_one_and_a_compile_bound_case_does_not_set_it():
     from io import StringIO
 
