@@ -92,13 +92,14 @@ class Reporter:
         """A chunk of training done (its loss per seed), or, with `loss` None, training resumed at `step`."""
         if self.quiet:
             return
-        now = time.perf_counter()
-        start = self._clock.get(case_id)
-        if start is None or loss is None or step <= start[1]:
-            self._clock[case_id] = (now, step)  # after the first chunk (compilation), or where it resumed
         if loss is None:
+            self._clock.pop(case_id, None)  # the rate restarts after the resumed run's first chunk
             self.note(f"  {case_id}: resumed from its checkpoint at step {step}/{total}")
             return
+        now = time.perf_counter()
+        start = self._clock.get(case_id)
+        if start is None or step <= start[1]:
+            self._clock[case_id] = (now, step)  # after the first chunk, which holds the compilation
         import numpy as np
 
         loss = np.asarray(loss, dtype=float)

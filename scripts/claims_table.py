@@ -77,7 +77,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("report", type=Path, help="a score report (rgbench score STORE --format json) or a results store")
     parser.add_argument("--family", help="only the claims of this multiplicity family (e.g. mixer)")
     args = parser.parse_args(argv)
-    print(table(load(args.report), args.family), end="")
+    report = load(args.report)
+    families = sorted({str(p.get("family")) for p in report["predictions"] if p.get("family")})
+    if args.family is not None and args.family not in families:
+        parser.error(f"no claim of {args.report} is in family {args.family!r}; its families: {', '.join(families) or 'none'}")
+    print(table(report, args.family), end="")
 
 
 def load(path: Path) -> dict:

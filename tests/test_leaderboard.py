@@ -103,8 +103,9 @@ def test_error_counts_as_scored_not_agreed():
 def test_a_case_not_yet_in_its_store_leaves_its_claims_pending_not_errors(tmp_path):
     """A store still being computed: a claim that compares with a missing case is PENDING — neither
     scored nor an ERROR — and an architecture whose every claim waits is listed apart, not ranked."""
+    contrast = pred("rank_collapse", SELECTIVE, claim="collapse is selective", nulls=[{"stage": "init"}])
     s = suite(
-        case("short-xi", _predictions(), kind="tokenwise"),
+        case("short-xi", [*_predictions()[::2], contrast], kind="tokenwise"),  # its init null reads long-xi too
         case("long-xi", [], kind="tokenwise"),
         case("m", [pred("effective_rank", MONO, claim="erank falls with depth")], kind="mixer"),
     )
@@ -118,17 +119,45 @@ def test_a_case_not_yet_in_its_store_leaves_its_claims_pending_not_errors(tmp_pa
     assert [(r.label, r.pending, r.scored) for r in board.unranked] == [("mixer L=6 d=64", 1, 0)]
     md = board.to_markdown()
     assert "| PEND |" in md and "| ERR" not in md and "(1 ERROR)" not in md
-    assert "- mixer L=6 d=64: synthetic/m — 1 claim pending" in md
+    assert "- mixer L=6 d=64: synthetic/m — 1 claim pending, 1 of its 1 cases not stored yet" in md
     assert "PEND (PENDING): the claim needs a case" in md and "rgbench verify STORE --partial" in md
     assert json.loads(board.to_json())["rows"][0]["pending"] == 1
     page = board.to_html()
     assert "mixer L=6 d=64: synthetic/m — 1 claim pending" in page and "PEND (PENDING)" in page
+    assert row.cells["collapse is selective"][0]["statistic"] is None  # no number shown for a pending claim
     from rgbench._heatmap import plot_heatmap
 
     svg = plot_heatmap(board, tmp_path / "h.svg").read_text()
     assert "—. mixer L=6 d=64" in svg and "1. tokenwise L=6 d=64" in svg and "PEND" in svg  # drawn last, unranked
     complete = LB.build_leaderboard([_report("tokenwise", store="a.zarr")], n_resamples=200)
     assert "PEND" not in complete.to_markdown() and complete.rows[0].pending == 0
+
+
+def test_an_error_with_a_cause_of_its_own_stays_error_while_another_case_is_missing():
+    """A claim whose own case diverged is ERROR for good, even while its null's case is not stored yet."""
+    s = suite(
+        case("short-xi", [pred("effective_rank", MONO, claim="erank falls with depth", nulls=["iid"])], kind="tokenwise"),
+        case("iid", [], kind="tokenwise"),
+    )
+    rep = S.score_datasets({"short-xi": synthetic_case("short-xi", status="diverged")}, s, store="x.zarr")  # iid missing
+    (row,) = LB.build_leaderboard([rep], n_resamples=100).rows
+    assert (row.verdicts["erank falls with depth"], row.errors, row.pending, row.missing) == ("ERROR", 1, 0, 1)
+
+
+def test_a_row_with_a_shared_claim_pending_is_not_ranked_and_the_others_keep_their_basis():
+    """The claims a ranking is on are those every row states, pending or not: while one of a row's shared
+    claims waits on a case the row is listed apart, and the complete rows keep the same scores."""
+    complete = _report("tokenwise", store="a.zarr")
+    s = suite(case("short-xi", _predictions(), kind="mixer"), case("long-xi", [], kind="mixer", xi=6.7))
+    waiting = S.score_datasets({"short-xi": synthetic_case("short-xi", architecture="mixer")}, s, store="b.zarr")
+    alone = LB.build_leaderboard([complete], n_resamples=200)
+    board = LB.build_leaderboard([complete, waiting], n_resamples=200)
+    assert board.shared == alone.shared == ["erank falls with depth", "collapse is selective", "drift concentrates"]
+    assert [r.label for r in board.rows] == ["tokenwise L=6 d=64"]
+    assert board.rows[0].score.value == pytest.approx(alone.rows[0].score.value)
+    (mixer,) = board.unranked
+    assert (mixer.label, mixer.scored, mixer.pending, mixer.missing) == ("mixer L=6 d=64", 2, 1, 1)
+    assert mixer.verdicts["collapse is selective"] == "PENDING" and mixer.verdicts["drift concentrates"] == "PASS"
 
 
 def test_nonspecific_is_not_support_and_has_its_own_column():
@@ -206,6 +235,7 @@ def test_formats_and_cli(tmp_path, capsys):
         "wall_seconds_per_seed",
         "wall_extrapolated",
         "pending",
+        "missing",
         "cells",
         "score",
     }

@@ -263,14 +263,17 @@ def test_a_training_line_gives_the_cases_step_rate_and_the_training_time_left(mo
     rep.step("mixer", 100, 10000, [2.5])  # the first chunk: no rate yet
     now[0] += 60.0
     rep.step("mixer", 400, 10000, [2.4])  # 300 steps in a minute: 9600 left, 32 min
-    rep.step("mixer", 3200, 10000, None)  # resumed elsewhere: the clock starts again there
+    rep.step("mixer", 3200, 10000, None)  # resumed: the clock starts again after its first chunk (compilation)
+    now[0] += 60.0
+    rep.step("mixer", 3300, 10000, [2.3])
     now[0] += 30.0
-    rep.step("mixer", 3300, 10000, [2.3])  # 100 steps in 30 s: 6700 left at 200 per minute
+    rep.step("mixer", 3400, 10000, [2.2])  # 100 steps in 30 s: 6600 left at 200 per minute
     assert out.getvalue().splitlines() == [
         "  mixer: step 100/10000 loss 2.5000",
         "  mixer: step 400/10000 loss 2.4000 · 300 steps/min, ≈ 32 min of training left",
         "  mixer: resumed from its checkpoint at step 3200/10000",
-        "  mixer: step 3300/10000 loss 2.3000 · 200 steps/min, ≈ 34 min of training left",
+        "  mixer: step 3300/10000 loss 2.3000",
+        "  mixer: step 3400/10000 loss 2.2000 · 200 steps/min, ≈ 33 min of training left",
     ]
 
 

@@ -50,7 +50,7 @@ def test_readme_quotes_the_rg_paper_verdicts():
 
 
 def test_the_v1_leaderboard_is_what_the_v1_stores_give(monkeypatch):
-    """results/LEADERBOARD.md is exactly `rgbench leaderboard` of the shipped stores, as
+    """results/archive/LEADERBOARD-v1.md is exactly `rgbench leaderboard` of the version-1 stores, as
     scripts/regenerate-results.sh builds it (relative store paths, from the repository root)."""
     from rgbench.leaderboard import build_leaderboard
 
@@ -107,6 +107,7 @@ def test_every_shipped_v2_pass_is_specific(score_file):
 
 
 def test_the_v2_leaderboard_is_what_the_v2_stores_give(monkeypatch):
+    """results/archive/LEADERBOARD-v2.md is exactly `rgbench leaderboard` of the version-2 stores."""
     from rgbench.leaderboard import build_leaderboard
 
     monkeypatch.chdir(RESULTS.parent)
@@ -214,10 +215,15 @@ def test_the_results_page_quotes_every_finished_v3_familys_table_as_the_script_s
     ]
     assert "mixer" in finished
     page = (RESULTS.parent / "docs" / "results.md").read_text()
+    readme = (RESULTS.parent / "README.md").read_text()
+    row = next(line for line in readme.splitlines() if line.startswith("| `architectures-v3`"))
     for family in finished:
         rows = module.table(json.loads(report.to_json()), family=family).splitlines()[2:]
         assert len(rows) == 7 and all(r.startswith(f"| {family}-") for r in rows), family
         assert "\n".join(rows) in page, f"docs/results.md lacks the {family} family's claims table"
+        verdicts = [p.verdict.value for p in claims if p.family == family]
+        counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("PASS", "NONSPECIFIC", "FAIL", "INCONCLUSIVE", "ERROR"))
+        assert f"{family}: {counts}" in row, (family, counts, row)  # README's results table gives its counts
 
 
 def test_the_results_page_quotes_the_drift_window_table_as_the_script_prints_it():

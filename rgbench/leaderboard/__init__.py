@@ -108,6 +108,8 @@ class Row:
     wall_extrapolated: bool = False
     #: claims that wait on a case not yet in its store (`_pending`): shown PENDING, neither scored nor ranked
     pending: int = 0
+    #: the row's cases that have no result in their store yet
+    missing: int = 0
     #: per claim key, each of the row's predictions of it: case, verdict, statistic and its interval
     cells: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: the ranking score: mean specific margin over the board's shared claims, 95 % interval (`_margins`)
@@ -186,6 +188,7 @@ class Leaderboard:
                     "wall_seconds_per_seed": r.wall_per_seed,
                     "wall_extrapolated": r.wall_extrapolated,
                     "pending": r.pending,
+                    "missing": r.missing,
                     "cells": r.cells,
                     "score": None if r.score is None else r.score.to_list(),
                 }
@@ -200,6 +203,7 @@ class Leaderboard:
                     "figures": {k: (None if v is None else v.to_list()) for k, v in r.figures.items()},
                     "wall_seconds": r.wall_seconds,
                     "pending": r.pending,
+                    "missing": r.missing,
                 }
                 for r in self.unranked
             ],
@@ -334,7 +338,12 @@ def _ranking(
         fields, scores[gi] = _row_fields(groups[k], labels[gi], reports, columns, (claims, tests), draw, figures_from)
         fields["ranking"] = name
         partial.append(fields)
-    shared = [c for c in claims if all(c in d["margins"] for d in partial if d["scored"])]
+    # The claims every row states, its pending ones included, so that a case landing never changes what
+    # the other rows are scored on; a row is ranked once none of those claims waits on a case (`_pending`).
+    shared = [c for c in claims if all(c in d["verdicts"] for d in partial if d["verdicts"])]
+    for d in partial:
+        waits = d.pop("waiting") & set(shared)
+        d["rankable"] = bool(d["scored"]) and not waits
     margin_points, margin_samples = _scores(partial, shared, draw.n_resamples)
     rows, unranked, beats = _ranked(partial, scores, margin_points, margin_samples, ranked=bool(shared))
     sources = [reports[ri].store or reports[ri].suite for ri in members]
@@ -418,8 +427,14 @@ def _row_fields(
         verdicts[key] = f"{verdicts[key]} / {v}" if key in verdicts else v
         claims.setdefault(key, p.claim)
         tests.setdefault(key, f"{p.test_label or p.test}; pass region {p.threshold_text or '—'}")
+        final = (ri, pi) not in waiting  # a pending claim's statistic is no result yet: not shown
         cells.setdefault(key, []).append(
-            {"case": f"{reports[ri].suite}/{p.case}", "verdict": v, "statistic": p.statistic, "ci": p.ci}
+            {
+                "case": f"{reports[ri].suite}/{p.case}",
+                "verdict": v,
+                "statistic": p.statistic if final else None,
+                "ci": p.ci if final else None,
+            }
         )
     preds = [x for x in claim_preds if (x[0], x[1]) not in waiting]  # scored: every claim but the pending
     for ri, pi, p in preds:
@@ -460,6 +475,8 @@ def _row_fields(
         wall_per_seed=sum(walls) / trained_seeds if walls and trained_seeds else None,
         wall_extrapolated=any(_resumed(cs) for _, cs in g["cases"]),
         pending=len(claim_preds) - len(preds),
+        missing=sum(cs.status == "missing" for _, cs in g["cases"]),
+        waiting={columns[(ri, pi)] for ri, pi, _ in claim_preds if (ri, pi) in waiting},
     )
     return fields, (agree / scored if scored else 0.0)
 
@@ -483,7 +500,7 @@ def _scores(partial: list[dict[str, Any]], shared: list[str], n_resamples: int) 
     points = np.zeros(len(partial))
     samples = np.zeros((len(partial), n_resamples))
     for gi, d in enumerate(partial):
-        if not shared or not d["scored"]:
+        if not shared or not d["rankable"]:
             continue
         for key in shared:
             found = d["margins"][key]
@@ -499,13 +516,13 @@ def _ranked(
     the rows with no scored claim, and the probability that each row's score beats each other's."""
     # Rows with no scored claim (e.g. an architecture that appears only in cases without
     # predictions) have nothing to be ranked on: they are listed apart, not ranked level with a
-    # row whose claims all failed.
-    fields = [{k: v for k, v in d.items() if k != "margins"} for d in partial]
-    scored_rows = [gi for gi, d in enumerate(partial) if d["scored"]]
+    # row whose claims all failed; so are rows with a claim of the ranking still pending.
+    fields = [{k: v for k, v in d.items() if k not in ("margins", "rankable")} for d in partial]
+    scored_rows = [gi for gi, d in enumerate(partial) if d["rankable"]]
     unranked = [
         Row(agreement=Interval(0.0, 0.0, 0.0), rank=(0, 0), **fields[gi])
         for gi in range(len(partial))
-        if not partial[gi]["scored"]
+        if not partial[gi]["rankable"]
     ]
     agree, points, samples = agree[scored_rows], points[scored_rows], samples[scored_rows]
     ranks = stats.rankdata(-samples, method="min", axis=0) if len(scored_rows) else np.zeros((0, samples.shape[1]))

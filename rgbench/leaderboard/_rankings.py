@@ -135,14 +135,28 @@ def _case_wall(cs) -> float | None:
 
 
 def _pending(rep: Report, p) -> bool:
-    """The prediction waits on a case with no result in its store yet — its case, the case it is compared
-    with, or a null's — as in a store still being computed (`rgbench verify --partial`). The scorer says
-    ERROR (nothing passes on missing data); the board shows PENDING, and neither scores nor ranks it: an
-    ERROR on the board is a case that diverged or failed, never one not yet run."""
+    """The prediction's ERROR comes only from a case with no result in its store yet — its case, the
+    case it is compared with, or a null's — as in a store still being computed (`rgbench verify
+    --partial`). The scorer says ERROR (nothing passes on missing data); the board shows PENDING and
+    neither scores nor ranks it. An ERROR with a cause of its own — a case that is there but diverged,
+    failed or cannot be read, or a failed gate — stays ERROR, whatever else is missing."""
     if p.verdict is not Verdict.ERROR:
         return False
-    needed = {p.case, (p.spec.get("test") or {}).get("compare_to")} | {c for n in p.nulls for c in (n.case, n.compare_to)}
-    return any(getattr(rep.cases.get(c), "status", None) == "missing" for c in needed if c)
+
+    def missing(*names: str | None) -> bool:
+        return any(getattr(rep.cases.get(c), "status", None) == "missing" for c in names if c)
+
+    own = (p.case, (p.spec.get("test") or {}).get("compare_to"))
+    if not missing(*own):
+        if p.statistic is None:
+            return False  # the case, or the case it is compared with, is there and in error
+        if any(g.gate and g.case == p.case and g.verdict in (Verdict.FAIL, Verdict.ERROR) for g in rep.predictions):
+            return False  # its case failed its gate
+    # a null reads its case and the case it is compared with: its own, or the prediction's (an init null)
+    errors = [(n.case, n.compare_to or own[1]) for n in p.nulls if n.verdict is Verdict.ERROR]
+    if any(not missing(*needed) for needed in errors):
+        return False  # a null is there and in error
+    return missing(*own) or bool(errors)
 
 
 def _default(kind: Any, key: str) -> Any:

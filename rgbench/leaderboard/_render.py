@@ -30,7 +30,7 @@ _FIG = {
     "loss_gap_tokenwise": "gap to tokenwise",
 }
 _METHOD = " ".join(RULES.values())
-_UNRANKED = "Not ranked — no scored claims (their cases carry no predictions, or every claim is pending):"
+_UNRANKED = "Not ranked — no scored claims (their cases carry no predictions), or a claim of the ranking pending:"
 
 
 def to_pandas(board: Leaderboard):
@@ -135,6 +135,8 @@ def _resumed_note(board: Leaderboard) -> list[str]:
 
 def _unranked_text(r: Row) -> str:
     pending = f" — {r.pending} claim{'s' * (r.pending != 1)} pending" if r.pending else ""
+    if r.missing:
+        pending += f", {r.missing} of its {len(r.cases)} cases not stored yet"
     return f"{r.label}: {', '.join(r.cases)}{pending}"
 
 
