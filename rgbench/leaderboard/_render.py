@@ -147,8 +147,9 @@ def _pending_note(board: Leaderboard) -> list[str]:
     return [
         "PEND (PENDING): the claim needs a case — its own, the case it is compared with, or a null's — that has "
         "no result in its store yet (a store still being computed: `rgbench verify STORE --partial` says where "
-        "each case stands). A pending claim is neither scored nor ranked, and is no ERROR: ERROR is a case that "
-        "diverged or failed (rgbench.leaderboard._rankings._pending)."
+        "each case stands). A pending claim is neither scored nor ranked, and a row with one of the ranking's "
+        "claims pending is listed apart; PEND is no ERROR: ERROR is a case that is there and diverged or "
+        "failed (rgbench.leaderboard._rankings._pending)."
     ]
 
 
