@@ -847,6 +847,15 @@ def test_families_are_corrected_apart():
     rep = S.score_datasets({"a": synthetic_case("a", final_loss=LOSSES)}, s)
     assert [p.multiplicity["size"] for p in rep.predictions] == [1, 2, 2]
     assert rep.predictions[0].verdict is PASS  # alone in its family: no correction
+    # each family's counts: in the JSON and on the summary line (only where the suite names families)
+    two = {v: rep.family_counts["two"][v] for v in ("PASS", "INCONCLUSIVE")}
+    assert rep.family_counts["one"]["PASS"] == 1 and sum(rep.family_counts["one"].values()) == 1
+    assert sum(rep.family_counts["two"].values()) == 2 and sum(two.values()) == 2
+    assert json.loads(rep.to_json())["family_counts"] == rep.family_counts
+    assert "; by family: one 1 PASS; two " in rep.summary_line()
+    plain = S.score_datasets({"a": synthetic_case("a", final_loss=LOSSES)}, suite(case("a", claims[:1])))
+    assert plain.family_counts == {"one": {v.value: int(v is PASS) for v in S.Verdict}}
+    assert "by family" not in plain.summary_line()  # one family: nothing to break down
 
 
 def test_a_failed_gate_makes_its_case_claims_error():

@@ -48,7 +48,8 @@ Every result carries the statistic's mean, its interval at 1 − α, seeds passi
 
     {"suite": ..., "title": ..., "store": ..., "data_format_version": ..., "alpha": 0.05,
      "multiplicity": "holm", "suite_source": "suites/x.yaml" | "store", "previous": ... | null,
-     "counts": {...claims...}, "diagnostic_counts": {...}, "preregistration": "pre-registered: …" | why not,
+     "counts": {...claims...}, "diagnostic_counts": {...}, "family_counts": {family: {...}} (where the
+     suite names families), "preregistration": "pre-registered: …" | why not,
      "predictions": [{"case", "claim", "observable", "test", "verdict", "statistic", "ci": [lo, hi],
                       "seeds_passing", "seeds", "threshold": [lo, hi], "reason", "labels", "spec",
                       "seeds_at_least", "per_seed": {"seed", "statistic", "passed"}, "detail", "test_verdict",

@@ -38,6 +38,9 @@ class Report(Protocol):
     @property
     def diagnostic_counts(self) -> dict[str, int]: ...
 
+    @property
+    def family_counts(self) -> dict[str, dict[str, int]]: ...
+
 
 #: The colour of each verdict in every rendering that colours them (HTML reports, `rgbench.plots`).
 VERDICT_COLORS = {"PASS": "#1a7f37", "NONSPECIFIC": "#bc4c00", "FAIL": "#cf222e", "INCONCLUSIVE": "#9a6700", "ERROR": "#8250df"}
@@ -98,6 +101,11 @@ def summary_line(report: Report) -> str:
     method = report.multiplicity or "none"
     alpha = report.alpha if report.alpha is not None else 0.05
     line = f"{len(report.claims)} claims (α = {alpha:g}, {method} over each family): {_counts_text(report.counts)}"
+    families = report.family_counts
+    if len(families) > 1:  # each family decided on its own: its counts (those that are not 0)
+        line += "; by family: " + "; ".join(
+            f"{f} " + ", ".join(f"{n} {v}" for v, n in c.items() if n) for f, c in families.items()
+        )
     if report.diagnostics:
         line += f"; {len(report.diagnostics)} diagnostics: {_counts_text(report.diagnostic_counts)}"
     return line + _incomplete_text(report)

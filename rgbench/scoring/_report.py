@@ -116,6 +116,15 @@ class Report:
         c = Counter(p.verdict.value for p in self.diagnostics)
         return {v.value: c.get(v.value, 0) for v in Verdict}
 
+    @property
+    def family_counts(self) -> dict[str, dict[str, int]]:
+        """Verdicts of the claims per multiplicity family (`family:`); empty where the suite names none."""
+        found: dict[str, Counter] = {}
+        for p in self.claims:
+            if p.family is not None:
+                found.setdefault(p.family, Counter())[p.verdict.value] += 1
+        return {f: {v.value: c.get(v.value, 0) for v in Verdict} for f, c in found.items()}
+
     def ok(self) -> bool:
         """False when any prediction is FAIL, NONSPECIFIC or ERROR (what ``--strict`` turns into exit status 1)."""
         return not any(p.verdict in (Verdict.FAIL, Verdict.NONSPECIFIC, Verdict.ERROR) for p in self.predictions)
@@ -132,6 +141,7 @@ class Report:
             "previous": self.previous,
             "counts": self.counts,
             "diagnostic_counts": self.diagnostic_counts,
+            **({"family_counts": self.family_counts} if self.family_counts else {}),
             "preregistration": preregistration_text(self.cases) if self.cases else None,
             "predictions": [p.to_dict() for p in self.predictions],
             "cases": {k: _jsonable(asdict(v)) for k, v in self.cases.items()},
