@@ -109,6 +109,7 @@ def test_a_case_not_yet_in_its_store_leaves_its_claims_pending_not_errors(tmp_pa
         case("long-xi", [], kind="tokenwise"),
         case("m", [pred("effective_rank", MONO, claim="erank falls with depth")], kind="mixer"),
     )
+    s.multiplicity = "none"  # no family waits on its pending claim (test_a_claim_whose_family_waits…)
     rep = S.score_datasets({"short-xi": synthetic_case("short-xi")}, s, store="x.zarr")  # long-xi and m missing
     assert [p.verdict for p in rep.predictions].count(S.Verdict.ERROR) == 2  # the scorer: nothing passes on missing data
     board = LB.build_leaderboard([rep], n_resamples=200)
@@ -144,11 +145,30 @@ def test_an_error_with_a_cause_of_its_own_stays_error_while_another_case_is_miss
     assert (row.verdicts["erank falls with depth"], row.errors, row.pending, row.missing) == ("ERROR", 1, 0, 1)
 
 
+def test_a_claim_whose_family_waits_on_a_case_is_pending_too():
+    """Holm adjusts a family's claims together: while one claim of a family waits on a case, the others'
+    adjusted verdicts can still change, so they are PEND too; another family's claims are final."""
+    waits = pred("rank_collapse", SELECTIVE, claim="collapse is selective", family="a")
+    same = pred("effective_rank", MONO, claim="erank falls with depth", stage="trained", layers="1:", family="a")
+    other = pred("kernel_drift", {"kind": "concentration"}, claim="drift concentrates", family="b")
+    s = suite(case("short-xi", [waits, same, other], kind="tokenwise"), case("long-xi", [], kind="tokenwise"))
+    rep = S.score_datasets({"short-xi": synthetic_case("short-xi")}, s, store="x.zarr")  # long-xi missing
+    assert rep.predictions[1].verdict is S.Verdict.PASS  # the scorer's verdict, adjusted over the decided claims
+    (row,) = [*LB.build_leaderboard([rep], n_resamples=100).rows, *LB.build_leaderboard([rep], n_resamples=100).unranked]
+    assert row.verdicts == {"collapse is selective": "PENDING", "erank falls with depth": "PENDING", "drift concentrates": "PASS"}
+    assert (row.scored, row.pending) == (1, 2)
+    s.multiplicity = "none"  # no correction: a family's claims do not wait on each other
+    rep = S.score_datasets({"short-xi": synthetic_case("short-xi")}, s, store="x.zarr")
+    (row,) = [*LB.build_leaderboard([rep], n_resamples=100).rows, *LB.build_leaderboard([rep], n_resamples=100).unranked]
+    assert row.verdicts["erank falls with depth"] == "PASS" and row.pending == 1
+
+
 def test_a_row_with_a_shared_claim_pending_is_not_ranked_and_the_others_keep_their_basis():
     """The claims a ranking is on are those every row states, pending or not: while one of a row's shared
     claims waits on a case the row is listed apart, and the complete rows keep the same scores."""
     complete = _report("tokenwise", store="a.zarr")
     s = suite(case("short-xi", _predictions(), kind="mixer"), case("long-xi", [], kind="mixer", xi=6.7))
+    s.multiplicity = "none"  # only the claim that reads long-xi waits
     waiting = S.score_datasets({"short-xi": synthetic_case("short-xi", architecture="mixer")}, s, store="b.zarr")
     alone = LB.build_leaderboard([complete], n_resamples=200)
     board = LB.build_leaderboard([complete, waiting], n_resamples=200)

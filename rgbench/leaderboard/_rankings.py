@@ -135,11 +135,22 @@ def _case_wall(cs) -> float | None:
 
 
 def _pending(rep: Report, p) -> bool:
+    """The prediction has no final verdict yet, in a store still being computed (`rgbench verify
+    --partial`): it waits on a case with no result yet (`_waits`), or it is a claim whose multiplicity
+    family holds one that does — its adjusted verdict can still change when that claim is decided. The
+    board shows PENDING and neither scores nor ranks it."""
+    if _waits(rep, p):
+        return True
+    if p.purpose != "claim" or rep.multiplicity in (None, "none"):
+        return False
+    return any(q.family == p.family and _waits(rep, q) for q in rep.predictions if q.purpose == "claim")
+
+
+def _waits(rep: Report, p) -> bool:
     """The prediction's ERROR comes only from a case with no result in its store yet — its case, the
-    case it is compared with, or a null's — as in a store still being computed (`rgbench verify
-    --partial`). The scorer says ERROR (nothing passes on missing data); the board shows PENDING and
-    neither scores nor ranks it. An ERROR with a cause of its own — a case that is there but diverged,
-    failed or cannot be read, or a failed gate — stays ERROR, whatever else is missing."""
+    case it is compared with, or a null's. The scorer says ERROR (nothing passes on missing data); an
+    ERROR with a cause of its own — a case that is there but diverged, failed or cannot be read, or a
+    failed gate — stays ERROR, whatever else is missing."""
     if p.verdict is not Verdict.ERROR:
         return False
 

@@ -147,7 +147,8 @@ def _pending_note(board: Leaderboard) -> list[str]:
     return [
         "PEND (PENDING): the claim needs a case — its own, the case it is compared with, or a null's — that has "
         "no result in its store yet (a store still being computed: `rgbench verify STORE --partial` says where "
-        "each case stands). A pending claim is neither scored nor ranked, and a row with one of the ranking's "
+        "each case stands), or it shares its multiplicity family with such a claim, so that its adjusted "
+        "verdict can still change. A pending claim is neither scored nor ranked, and a row with one of the ranking's "
         "claims pending is listed apart; PEND is no ERROR: ERROR is a case that is there and diverged or "
         "failed (rgbench.leaderboard._rankings._pending)."
     ]
