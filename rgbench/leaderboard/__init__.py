@@ -427,15 +427,8 @@ def _row_fields(
         verdicts[key] = f"{verdicts[key]} / {v}" if key in verdicts else v
         claims.setdefault(key, p.claim)
         tests.setdefault(key, f"{p.test_label or p.test}; pass region {p.threshold_text or '—'}")
-        final = (ri, pi) not in waiting  # a pending claim's statistic is no result yet: not shown
-        cells.setdefault(key, []).append(
-            {
-                "case": f"{reports[ri].suite}/{p.case}",
-                "verdict": v,
-                "statistic": p.statistic if final else None,
-                "ci": p.ci if final else None,
-            }
-        )
+        stat, ci = (None, None) if (ri, pi) in waiting else (p.statistic, p.ci)  # pending: no result yet
+        cells.setdefault(key, []).append({"case": f"{reports[ri].suite}/{p.case}", "verdict": v, "statistic": stat, "ci": ci})
     preds = [x for x in claim_preds if (x[0], x[1]) not in waiting]  # scored: every claim but the pending
     for ri, pi, p in preds:
         key = columns[(ri, pi)]
