@@ -13,7 +13,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .leaderboard import Leaderboard
-from .leaderboard._render import _columns
+from .leaderboard._render import _VSHORT, _columns
 
 __all__ = ["plot_heatmap", "VERDICT_COLOURS"]
 
@@ -26,13 +26,12 @@ VERDICT_COLOURS = {
     "ERROR": "#d4c2f0",
     "PENDING": "#e6e6e6",  # a case not yet in its store (`rgbench.leaderboard._rankings._pending`)
 }
-_SHORT = {"PASS": "PASS", "NONSPECIFIC": "NONSP", "FAIL": "FAIL", "INCONCLUSIVE": "INC", "ERROR": "ERR", "PENDING": "PEND"}
 
 
 def _cell_text(cells: list[dict]) -> str:
     lines = []
     for c in cells:
-        text = _SHORT.get(c["verdict"], c["verdict"])
+        text = _VSHORT.get(c["verdict"], c["verdict"])
         if c.get("statistic") is not None:
             text += f"\n{c['statistic']:.3g}"
             if c.get("ci"):

@@ -177,6 +177,16 @@ def test_every_shipped_store_verifies(store):
         assert "missing" not in states.values(), states
 
 
+def _script(name: str):
+    """scripts/NAME.py as a module (the scripts are not a package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, RESULTS.parent / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 V3_TABLES = [p for p in SHIPPED if p.name in ("rg-paper-v3.score.json", "architectures-v3.score.json", "controls-v2.score.json")]
 
 
@@ -184,11 +194,7 @@ V3_TABLES = [p for p in SHIPPED if p.name in ("rg-paper-v3.score.json", "archite
 def test_the_results_page_quotes_each_v3_claims_table_as_the_script_prints_it(score_file):
     """docs/results.md holds `python scripts/claims_table.py REPORT` of every version-3 report verbatim,
     so the page's statistics, intervals, verdicts and nulls are the committed report's."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("claims_table", RESULTS.parent / "scripts" / "claims_table.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _script("claims_table")
     table = module.table(json.loads(score_file.read_text()))
     assert table.count("\n| ") >= 1
     assert table in (RESULTS.parent / "docs" / "results.md").read_text()
@@ -200,14 +206,10 @@ def test_the_results_page_quotes_every_finished_v3_familys_table_as_the_script_s
     the rows of `claims_table.py results/architectures-v3.zarr --family F` for every family none of
     whose claims is pending — the store scored as it stands (the whole store's table, once there, holds
     the same rows) — and the mixer, whose cases are all committed, is one of them."""
-    import importlib.util
-
     from rgbench.leaderboard._rankings import _pending
     from rgbench.scoring import score_store
 
-    spec = importlib.util.spec_from_file_location("claims_table", RESULTS.parent / "scripts" / "claims_table.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _script("claims_table")
     report = score_store(RESULTS / "architectures-v3.zarr")
     claims = [p for p in report.predictions if p.purpose == "claim"]
     finished = [
@@ -229,11 +231,7 @@ def test_the_results_page_quotes_every_finished_v3_familys_table_as_the_script_s
 def test_the_results_page_quotes_the_drift_window_table_as_the_script_prints_it():
     """docs/results.md quotes `python scripts/drift_window.py` (version 2's drift ratio per window, the
     reason for version 3's fixed window and leave-one-out rule) as the script computes it from the store."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("drift_window", RESULTS.parent / "scripts" / "drift_window.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = _script("drift_window")
     table = module.table(RESULTS / "architectures-full.zarr")
     assert "| mixer-short-xi | 1.185 | 0.993 | 1.068 | 1.068 |" in table.splitlines()
     page = (RESULTS.parent / "docs" / "results.md").read_text()
