@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import json
 from pathlib import Path
 
@@ -12,14 +14,35 @@ from rgbench.score import score_store
 RESULTS = Path(__file__).resolve().parents[1] / "results"
 SHIPPED = sorted([*RESULTS.glob("*.score.json"), *RESULTS.glob("archive/*.score.json")])
 
+# Scoring a shipped store takes seconds to tens of seconds and several tests need the same store's
+# report (its committed score, a leaderboard, the results page): each store is scored once per worker,
+# and every test of this module runs on one worker (`--dist loadfile`, pyproject.toml).
+
+
+@functools.cache
+def _scored(store: str):
+    """`rgbench score results/STORE` (the suite its provenance records), its `store` field the relative
+    path the scripts and CLI pass (what a leaderboard built from that path lists as its source)."""
+    return dataclasses.replace(score_store(RESULTS.parent / store), store=store)
+
+
+def _board(stores: list[str], **kw):
+    """build_leaderboard of the stores (paths relative to the repository root) from their cached reports."""
+    from rgbench.leaderboard import build_leaderboard
+
+    return build_leaderboard([_scored(s) for s in stores], **kw)
+
 
 @pytest.mark.parametrize("score_file", SHIPPED, ids=[str(p.relative_to(RESULTS)) for p in SHIPPED])
 def test_shipped_store_scores_as_committed(score_file):
     committed = json.loads(score_file.read_text())
     store = score_file.with_name(score_file.name.replace(".score.json", ".zarr"))
     source = committed.get("suite_source")  # the suite file it was scored with (scripts/rescore-results.sh)
-    suite = None if source in (None, "store") else RESULTS.parent / source
-    fresh = json.loads(score_store(store, suite).to_json())
+    if source in (None, "store"):
+        report = _scored(str(store.relative_to(RESULTS.parent)))
+    else:
+        report = score_store(store, RESULTS.parent / source)
+    fresh = json.loads(report.to_json())
 
     def key(p):
         return p["case"], p["claim"]
@@ -52,12 +75,10 @@ def test_readme_quotes_the_rg_paper_verdicts():
 def test_the_v1_leaderboard_is_what_the_v1_stores_give(monkeypatch):
     """results/archive/LEADERBOARD-v1.md is exactly `rgbench leaderboard` of the version-1 stores, as
     scripts/regenerate-results.sh builds it (relative store paths, from the repository root)."""
-    from rgbench.leaderboard import build_leaderboard
-
     monkeypatch.chdir(RESULTS.parent)
     stores = ["results/archive/rg-paper-v1.zarr", "results/archive/controls-v1.zarr", "results/archive/architectures-v1.zarr"]
     assert all(Path(s).is_dir() for s in stores)
-    assert build_leaderboard(stores).to_markdown() == (RESULTS / "archive" / "LEADERBOARD-v1.md").read_text()
+    assert _board(stores).to_markdown() == (RESULTS / "archive" / "LEADERBOARD-v1.md").read_text()
 
 
 @pytest.mark.parametrize("page", ["README.md", "docs/results.md"])
@@ -108,12 +129,10 @@ def test_every_shipped_v2_pass_is_specific(score_file):
 
 def test_the_v2_leaderboard_is_what_the_v2_stores_give(monkeypatch):
     """results/archive/LEADERBOARD-v2.md is exactly `rgbench leaderboard` of the version-2 stores."""
-    from rgbench.leaderboard import build_leaderboard
-
     monkeypatch.chdir(RESULTS.parent)
     stores = ["results/rg-paper-v2.zarr", "results/architectures-full.zarr", "results/architectures-v2.zarr"]
     assert all(Path(s).is_dir() for s in stores)
-    board = build_leaderboard(stores, figures_from=["short-xi", "mixer-short-xi", "windowed-short-xi", "transformer-short-xi"])
+    board = _board(stores, figures_from=["short-xi", "mixer-short-xi", "windowed-short-xi", "transformer-short-xi"])
     assert board.to_markdown() == (RESULTS / "archive" / "LEADERBOARD-v2.md").read_text()
 
 
@@ -121,11 +140,9 @@ def test_the_leaderboard_is_what_the_v3_stores_give(monkeypatch):
     """results/LEADERBOARD.md is `rgbench leaderboard` of the version-3 stores as committed (as
     scripts/rescore-results.sh builds it): while architectures-v3 is being computed, the families whose
     cases are not all stored show PEND and are not ranked."""
-    from rgbench.leaderboard import build_leaderboard
-
     monkeypatch.chdir(RESULTS.parent)
     stores = ["results/rg-paper-v3.zarr", "results/architectures-v3.zarr"]
-    board = build_leaderboard(stores, figures_from=["short-xi", "mixer-short-xi", "windowed-short-xi", "transformer-short-xi"])
+    board = _board(stores, figures_from=["short-xi", "mixer-short-xi", "windowed-short-xi", "transformer-short-xi"])
     assert board.to_markdown() == (RESULTS / "LEADERBOARD.md").read_text()
     assert [r.label.split()[0] for r in board.rows][:2] == ["tokenwise", "mixer"]
 
@@ -151,11 +168,10 @@ def test_the_v2_boards_cost_columns_are_the_networks_own(monkeypatch):
     import equinox as eqx
     import jax
 
-    from rgbench.leaderboard import build_leaderboard
     from rgbench.registry import ARCHITECTURES
 
     monkeypatch.chdir(RESULTS.parent)
-    board = build_leaderboard(["results/architectures-full.zarr", "results/architectures-v2.zarr"], n_resamples=50)
+    board = _board(["results/architectures-full.zarr", "results/architectures-v2.zarr"], n_resamples=50)
     assert len(board.rows) == 3
     for row in board.rows:
         arch = ARCHITECTURES[row.architecture["kind"]].model_validate(row.architecture)
@@ -207,10 +223,9 @@ def test_the_results_page_quotes_every_finished_v3_familys_table_as_the_script_s
     whose claims is pending — the store scored as it stands (the whole store's table, once there, holds
     the same rows) — and the mixer, whose cases are all committed, is one of them."""
     from rgbench.leaderboard._rankings import _pending
-    from rgbench.scoring import score_store
 
     module = _script("claims_table")
-    report = score_store(RESULTS / "architectures-v3.zarr")
+    report = _scored("results/architectures-v3.zarr")
     claims = [p for p in report.predictions if p.purpose == "claim"]
     finished = [
         f for f in dict.fromkeys(p.family for p in claims) if not any(_pending(report, p) for p in claims if p.family == f)
