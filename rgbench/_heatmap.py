@@ -5,7 +5,8 @@ A row with several predictions of one claim (two suites state it) shows each on 
 cell, coloured by the first; a claim a row does not test is blank ("not tested"), never a FAIL. A
 board of several rankings draws them one under the other, a line between them, each row labelled
 with its ranking's number ("R2 1–3. mixer …": rank 1–3 of ranking 2). An architecture whose every
-claim waits on a case not yet in its store comes last in its ranking, unranked ("—."), its cells PEND.
+claim waits on a case not yet in its store comes last in its ranking, unranked ("pending: LABEL"),
+its cells PEND.
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def plot_heatmap(board: Leaderboard, path: str | Path) -> Path:
         ax.xaxis.tick_top()
         number = {b.name: i + 1 for i, b in enumerate(board.sections)}
         prefix = [f"R{number[r.ranking]} " if board.sections else "" for r in rows]
-        ax.set_yticks([i + 0.5 for i in range(len(rows))], [f"{p}{r.rank_text}. {r.label}" for p, r in zip(prefix, rows)])
+        ranks = [f"{r.rank_text}." if r.rank[0] else "pending:" if r.pending else "unranked:" for r in rows]
+        ax.set_yticks([i + 0.5 for i in range(len(rows))], [f"{p}{k} {r.label}" for p, k, r in zip(prefix, ranks, rows)])
         for i in range(1, len(rows)):
             if rows[i].ranking != rows[i - 1].ranking:
                 ax.axhline(i, color="black", lw=1.5)

@@ -129,7 +129,7 @@ def test_a_case_not_yet_in_its_store_leaves_its_claims_pending_not_errors(tmp_pa
     from rgbench._heatmap import plot_heatmap
 
     svg = plot_heatmap(board, tmp_path / "h.svg").read_text()
-    assert "—. mixer L=6 d=64" in svg and "1. tokenwise L=6 d=64" in svg and "PEND" in svg  # drawn last, unranked
+    assert "pending: mixer L=6 d=64" in svg and "1. tokenwise L=6 d=64" in svg and "PEND" in svg  # drawn last, unranked
     complete = LB.build_leaderboard([_report("tokenwise", store="a.zarr")], n_resamples=200)
     assert "PEND" not in complete.to_markdown() and complete.rows[0].pending == 0
 
