@@ -1,5 +1,7 @@
 """The leaderboard as a heatmap: architectures × claims, each cell coloured by its verdict and
-labelled with the statistic and its 95 % interval (`plot_heatmap`; PNG or SVG by the file's suffix).
+labelled with the statistic, its 95 % interval and its specific margin (the row's score is the mean
+of its margins over the claims every row of the ranking states; `plot_heatmap`; PNG or SVG by the
+file's suffix).
 
 A row with several predictions of one claim (two suites state it) shows each on its own line in the
 cell, coloured by the first; a claim a row does not test is blank ("not tested"), never a FAIL. A
@@ -37,6 +39,8 @@ def _cell_text(cells: list[dict]) -> str:
             text += f"\n{c['statistic']:.3g}"
             if c.get("ci"):
                 text += f" [{c['ci'][0]:.3g}, {c['ci'][1]:.3g}]"
+        if c.get("margin") is not None:
+            text += f"\nmargin {c['margin']:+.2f}"
         lines.append(text)
     return "\n".join(lines)
 
@@ -52,7 +56,7 @@ def plot_heatmap(board: Leaderboard, path: str | Path) -> Path:
     rows = [r for b in board.sections or [board] for r in (*b.rows, *(u for u in b.unranked if u.pending))]
     keys = board.claims
     columns = _columns(board)
-    cell_w, cell_h = 1.35, 0.62 * max([1] + [len(r.cells.get(k, [])) for r in rows for k in keys])
+    cell_w, cell_h = 1.35, 0.8 * max([1] + [len(r.cells.get(k, [])) for r in rows for k in keys])
     with matplotlib.rc_context({"font.size": 8, "svg.fonttype": "none"}):
         fig = Figure(figsize=(2.6 + cell_w * max(1, len(keys)), 0.9 + cell_h * max(1, len(rows))))
         ax = fig.add_axes((0.0, 0.0, 1.0, 1.0))

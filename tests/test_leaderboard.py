@@ -361,6 +361,11 @@ def test_heatmap_and_html_page(tmp_path):
     assert plot_heatmap(board, tmp_path / "h.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = plot_heatmap(board, tmp_path / "h.svg").read_text()
     assert "rg.i.monotone" in svg and "not tested" in svg and "PASS" in svg  # the mixer does not test rg.i.monotone
+    # each cell's margin is what it adds to the score: the score is their mean over the shared claims
+    assert board.shared and all(
+        r.score.value == pytest.approx(np.mean([r.cells[k][0]["margin"] for k in board.shared])) for r in board.rows
+    )
+    assert all(f"margin {r.cells[k][0]['margin']:+.2f}" in svg for r in board.rows for k in board.shared)
 
     paths = []
     for rep, name in ((a, "a"), (b, "b")):

@@ -110,7 +110,8 @@ class Row:
     pending: int = 0
     #: the row's cases that have no result in their store yet
     missing: int = 0
-    #: per claim key, each of the row's predictions of it: case, verdict, statistic and its interval
+    #: per claim key, each of the row's predictions of it: case, verdict, statistic and its interval, and
+    #: its specific margin (`_margins`; the score averages those of the shared claims; None while pending)
     cells: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     #: the ranking score: mean specific margin over the board's shared claims, 95 % interval (`_margins`)
     score: Interval | None = None
@@ -411,6 +412,7 @@ def _row_fields(
     claims, tests = known
     n_resamples = draw.n_resamples
     cells: dict[str, list[dict[str, Any]]] = {}
+    by_pred: dict[tuple[int, int], dict[str, Any]] = {}
     margins: dict[str, list[tuple[float, np.ndarray]]] = {}
     verdicts: dict[str, str] = {}
     diagnostics: dict[str, str] = {}
@@ -428,13 +430,16 @@ def _row_fields(
         claims.setdefault(key, p.claim)
         tests.setdefault(key, f"{p.test_label or p.test}; pass region {p.threshold_text or '—'}")
         stat, ci = (None, None) if (ri, pi) in waiting else (p.statistic, p.ci)  # pending: no result yet
-        cells.setdefault(key, []).append({"case": f"{reports[ri].suite}/{p.case}", "verdict": v, "statistic": stat, "ci": ci})
+        cell = {"case": f"{reports[ri].suite}/{p.case}", "verdict": v, "statistic": stat, "ci": ci, "margin": None}
+        cells.setdefault(key, []).append(cell)
+        by_pred[(ri, pi)] = cell
     preds = [x for x in claim_preds if (x[0], x[1]) not in waiting]  # scored: every claim but the pending
     for ri, pi, p in preds:
         key = columns[(ri, pi)]
         null_draws = [draw(ri, n.case, len(n.per_seed.get("statistic", []))) for n in p.nulls]
         own = draw(ri, p.case, len(p.per_seed.get("statistic", [])))
         margins.setdefault(key, []).append(specific_margins(p, own, null_draws))
+        by_pred[(ri, pi)]["margin"] = float(margins[key][-1][0])  # what this cell adds to the row's score
         a = _agree_samples(p, own, null_draws)
         if a.size:
             agree += a
