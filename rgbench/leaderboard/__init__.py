@@ -438,8 +438,9 @@ def _row_fields(
         key = columns[(ri, pi)]
         null_draws = [draw(ri, n.case, len(n.per_seed.get("statistic", []))) for n in p.nulls]
         own = draw(ri, p.case, len(p.per_seed.get("statistic", [])))
-        margins.setdefault(key, []).append(specific_margins(p, own, null_draws))
-        by_pred[(ri, pi)]["margin"] = float(margins[key][-1][0])  # what this cell adds to the row's score
+        margin = specific_margins(p, own, null_draws)  # (point, per resample)
+        margins.setdefault(key, []).append(margin)
+        by_pred[(ri, pi)]["margin"] = float(margin[0])
         a = _agree_samples(p, own, null_draws)
         if a.size:
             agree += a
