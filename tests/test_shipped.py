@@ -72,12 +72,12 @@ def test_readme_quotes_the_rg_paper_verdicts():
     assert sum("(was " in cell for cell in last) == len(moved)
 
 
-def test_the_v1_leaderboard_is_what_the_v1_stores_give(monkeypatch):
+def test_the_v1_leaderboard_is_what_the_v1_stores_give():
     """results/archive/LEADERBOARD-v1.md is exactly `rgbench leaderboard` of the version-1 stores, as
-    scripts/regenerate-results.sh builds it (relative store paths, from the repository root)."""
-    monkeypatch.chdir(RESULTS.parent)
+    scripts/regenerate-results.sh builds it (store paths relative to the repository root, as the board
+    lists its sources: `_scored` gives each report that path)."""
     stores = ["results/archive/rg-paper-v1.zarr", "results/archive/controls-v1.zarr", "results/archive/architectures-v1.zarr"]
-    assert all(Path(s).is_dir() for s in stores)
+    assert all((RESULTS.parent / s).is_dir() for s in stores)
     assert _board(stores).to_markdown() == (RESULTS / "archive" / "LEADERBOARD-v1.md").read_text()
 
 
@@ -127,20 +127,18 @@ def test_every_shipped_v2_pass_is_specific(score_file):
             assert any(n["verdict"] in ("PASS", "INCONCLUSIVE") for n in p["nulls"]), (p["case"], p["claim"])
 
 
-def test_the_v2_leaderboard_is_what_the_v2_stores_give(monkeypatch):
+def test_the_v2_leaderboard_is_what_the_v2_stores_give():
     """results/archive/LEADERBOARD-v2.md is exactly `rgbench leaderboard` of the version-2 stores."""
-    monkeypatch.chdir(RESULTS.parent)
     stores = ["results/rg-paper-v2.zarr", "results/architectures-full.zarr", "results/architectures-v2.zarr"]
-    assert all(Path(s).is_dir() for s in stores)
+    assert all((RESULTS.parent / s).is_dir() for s in stores)
     board = _board(stores, figures_from=["short-xi", "mixer-short-xi", "windowed-short-xi", "transformer-short-xi"])
     assert board.to_markdown() == (RESULTS / "archive" / "LEADERBOARD-v2.md").read_text()
 
 
-def test_the_leaderboard_is_what_the_v3_stores_give(monkeypatch):
+def test_the_leaderboard_is_what_the_v3_stores_give():
     """results/LEADERBOARD.md is `rgbench leaderboard` of the version-3 stores as committed (as
     scripts/rescore-results.sh builds it): while architectures-v3 is being computed, the families whose
     cases are not all stored show PEND and are not ranked."""
-    monkeypatch.chdir(RESULTS.parent)
     stores = ["results/rg-paper-v3.zarr", "results/architectures-v3.zarr"]
     board = _board(stores, figures_from=["short-xi", "mixer-short-xi", "windowed-short-xi", "transformer-short-xi"])
     assert board.to_markdown() == (RESULTS / "LEADERBOARD.md").read_text()
@@ -164,7 +162,7 @@ def test_the_noise_suites_init_nulls_are_flagged_uninformative_and_warned_about(
     assert sorted(str(w).split("cases[")[1].split("]")[0] for w in warnings) == sorted(case for case, _ in flagged)
 
 
-def test_the_v2_boards_cost_columns_are_the_networks_own(monkeypatch):
+def test_the_v2_boards_cost_columns_are_the_networks_own():
     """Each row's parameter count is the number of scalars its network holds (built here), and its
     training FLOPs per seed are 3 × steps × batch × the network's forward FLOPs per sequence."""
     import equinox as eqx
@@ -172,7 +170,6 @@ def test_the_v2_boards_cost_columns_are_the_networks_own(monkeypatch):
 
     from rgbench.registry import ARCHITECTURES
 
-    monkeypatch.chdir(RESULTS.parent)
     board = _board(["results/architectures-full.zarr", "results/architectures-v2.zarr"], n_resamples=50)
     assert len(board.rows) == 3
     for row in board.rows:
