@@ -22,7 +22,8 @@ score() {  # STORE BASE [OLD NAME]: BASE.score.json and BASE.score.md
     [ -e "$old" ] && extra=(--previous "$old")
     rgbench score "$store" "${extra[@]}" --format json > "${base}.score.json"
     rgbench score "$store" "${extra[@]}" --format markdown > "${base}.score.md"
-    echo "${base}: $(python -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["counts"], "diagnostics", d["diagnostic_counts"])' "${base}.score.json")"
+    # its counts, and the sum of its cases' wall times (README's wall for a store computed over several sessions)
+    echo "${base}: $(python -c 'import json, sys; d = json.load(open(sys.argv[1])); print(d["counts"], "diagnostics", d["diagnostic_counts"], "cases wall", round(sum(c.get("wall_seconds") or 0 for c in d["cases"].values())), "s")' "${base}.score.json")"
 }
 score results/smoke.zarr results/smoke
 score results/rg-paper-v3.zarr results/rg-paper-v3
