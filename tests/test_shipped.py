@@ -137,14 +137,14 @@ def test_the_v2_leaderboard_is_what_the_v2_stores_give():
 
 def test_the_leaderboard_is_what_the_v3_stores_give():
     """results/LEADERBOARD.md is `rgbench leaderboard` of the version-3 stores as committed (as
-    scripts/rescore-results.sh builds it): while architectures-v3 is being computed, the families whose
-    cases are not all stored show PEND and are not ranked."""
+    scripts/rescore-results.sh builds it): every family ranked, none PEND (a family whose cases are
+    not all stored would show PEND and not be ranked)."""
     stores = ["results/rg-paper-v3.zarr", "results/architectures-v3.zarr"]
     board = _board(stores, figures_from=["short-xi", "mixer-short-xi", "windowed-short-xi", "transformer-short-xi"])
     assert board.to_markdown() == (RESULTS / "LEADERBOARD.md").read_text()
     ranked = {r.label.split()[0] for r in board.rows}
-    assert {"tokenwise", "mixer", "windowed"} <= ranked  # the families whose cases are all stored
-    assert all(r.missing and r.label.split()[0] not in ranked for r in board.unranked)  # the others: PEND
+    assert ranked == {"tokenwise", "mixer", "windowed", "transformer"}  # every family, its cases all stored
+    assert all(r.missing and r.label.split()[0] not in ranked for r in board.unranked)  # PEND: none here
 
 
 def test_the_noise_suites_init_nulls_are_flagged_uninformative_and_warned_about():
@@ -229,7 +229,7 @@ def test_the_results_page_quotes_every_finished_v3_familys_table_as_the_script_s
     finished = [
         f for f in dict.fromkeys(p.family for p in claims) if not any(_pending(report, p) for p in claims if p.family == f)
     ]
-    assert {"mixer", "windowed"} <= set(finished)
+    assert set(finished) == {"mixer", "windowed", "transformer"}
     page = (RESULTS.parent / "docs" / "results.md").read_text()
     readme = (RESULTS.parent / "README.md").read_text()
     row = next(line for line in readme.splitlines() if line.startswith("| `architectures-v3`"))
