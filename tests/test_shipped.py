@@ -144,7 +144,7 @@ def test_the_leaderboard_is_what_the_v3_stores_give():
     assert board.to_markdown() == (RESULTS / "LEADERBOARD.md").read_text()
     ranked = {r.label.split()[0] for r in board.rows}
     assert ranked == {"tokenwise", "mixer", "windowed", "transformer"}  # every family, its cases all stored
-    assert all(r.missing and r.label.split()[0] not in ranked for r in board.unranked)  # PEND: none here
+    assert not board.unranked  # nothing PEND: architectures-v3 is whole
 
 
 def test_the_noise_suites_init_nulls_are_flagged_uninformative_and_warned_about():
@@ -217,7 +217,7 @@ def test_the_results_page_quotes_each_v3_claims_table_as_the_script_prints_it(sc
 
 def test_the_results_page_quotes_every_finished_v3_familys_table_as_the_script_scores_it_from_the_store():
     """An architectures-v3 family's verdicts are final once its five cases are stored (its own Holm family,
-    its own margins), while the store's other families are still being computed: docs/results.md quotes
+    its own margins), even while the store's other families are being computed: docs/results.md quotes
     the rows of `claims_table.py results/architectures-v3.zarr --family F` for every family none of
     whose claims is pending — the store scored as it stands (the whole store's table, once there, holds
     the same rows) — and the mixer, whose cases are all committed, is one of them."""
